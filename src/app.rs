@@ -1,0 +1,50 @@
+//! The Leptos shell and route table.
+
+use crate::pages::{CenterPage, DonePage, HomePage, NotFoundPage, UnsubscribePage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+
+/// The HTML document. Contact pages carry no script at all (no hydration): they are plain
+/// server-rendered HTML and forms, a few kilobytes, working with JavaScript off.
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::provide_request_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <meta name="robots" content="noindex, nofollow"/>
+                <link rel="icon" href="data:,"/>
+                <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=StaticSegment("") view=HomePage/>
+                <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("p"), ParamSegment("token")) view=CenterPage ssr=SsrMode::Async/>
+                <Route
+                    path=(StaticSegment("u"), ParamSegment("token"), StaticSegment("done"), ParamSegment("change"))
+                    view=DonePage
+                    ssr=SsrMode::Async
+                />
+            </Routes>
+        </Router>
+    }
+}

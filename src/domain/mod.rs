@@ -1,0 +1,12 @@
+//! The pure core: the consent model, the decision with its reason, ledger records and their
+//! hash chain, link tokens, and parsing at the edge. No web, database or runtime types live
+//! here; this module compiles for the browser too and is unit-tested on its own.
+
+pub mod decision;
+pub mod ledger;
+pub mod model;
+pub mod parse;
+pub mod token;
+
+pub use decision::{decide, Decision, Reason};
+pub use model::*;

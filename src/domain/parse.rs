@@ -1,0 +1,260 @@
+//! Parsing at the edge: input becomes a newtype the moment it enters.
+
+use serde::{Deserialize, Serialize};
+
+/// A normalised email address (trimmed, domain lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<EmailAddress, &'static str> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("email_empty");
+        }
+        if s.len() > 254 {
+            return Err("email_too_long");
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or("email_no_at")?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err("email_bad_local_part");
+        }
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+        {
+            return Err("email_bad_character");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2
+            || labels.iter().any(|l| {
+                l.is_empty()
+                    || l.len() > 63
+                    || l.starts_with('-')
+                    || l.ends_with('-')
+                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+        {
+            return Err("email_bad_domain");
+        }
+        Ok(EmailAddress(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// "h***y@contoso.com": enough for a person to recognise their address, not enough to
+    /// harvest it from a forwarded link.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let chars: Vec<char> = local.chars().collect();
+        let shown = match chars.len() {
+            0 => String::new(),
+            1 | 2 => format!("{}***", chars[0]),
+            n => format!("{}***{}", chars[0], chars[n - 1]),
+        };
+        format!("{shown}@{domain}")
+    }
+}
+
+/// A phone number in E.164 form (+ and 8 to 15 digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(input: &str) -> Result<PhoneNumber, &'static str> {
+        let digits: String = input
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let rest = digits.strip_prefix('+').ok_or("phone_needs_country_code")?;
+        if !(8..=15).contains(&rest.len()) || !rest.chars().all(|c| c.is_ascii_digit()) {
+            return Err("phone_bad_digits");
+        }
+        Ok(PhoneNumber(digits))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// "+1 *** *** 0101"
+    pub fn masked(&self) -> String {
+        let n = self.0.len();
+        format!(
+            "{}•••{}",
+            &self.0[..3.min(n)],
+            &self.0[n.saturating_sub(4)..]
+        )
+    }
+}
+
+/// A brand colour: exactly `#rrggbb`, so it is data and never CSS or HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colour(String);
+
+impl Colour {
+    pub fn parse(input: &str) -> Result<Colour, &'static str> {
+        let s = input.trim();
+        if s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit()) {
+            Ok(Colour(s.to_ascii_lowercase()))
+        } else {
+            Err("colour_not_hex")
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn rgb(&self) -> (f64, f64, f64) {
+        let v = |i: usize| u8::from_str_radix(&self.0[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
+        (v(1), v(3), v(5))
+    }
+    /// WCAG relative luminance.
+    pub fn luminance(&self) -> f64 {
+        let lin = |c: f64| {
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let (r, g, b) = self.rgb();
+        0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    }
+    /// WCAG contrast ratio between two colours.
+    pub fn contrast(&self, other: &Colour) -> f64 {
+        let (a, b) = (self.luminance(), other.luminance());
+        let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+        (hi + 0.05) / (lo + 0.05)
+    }
+    /// Black or white, whichever reads better on this colour (for button text).
+    pub fn readable_text(&self) -> Colour {
+        let white = Colour("#ffffff".into());
+        let black = Colour("#111111".into());
+        if self.contrast(&white) >= self.contrast(&black) {
+            white
+        } else {
+            black
+        }
+    }
+}
+
+/// A language tag we have texts for, chosen from the link, the contact, then the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 1] = [Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+        }
+    }
+
+    /// "en", "en-GB", "EN_us" → En; unknown → None.
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header, honouring q-values.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',').take(20) {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(l) = Lang::parse(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, l));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    /// The link's `lang`, then the contact's stored locale, then the browser's, then English.
+    pub fn negotiate(link: Option<&str>, stored: Option<&str>, accept: Option<&str>) -> Lang {
+        link.and_then(Lang::parse)
+            .or_else(|| stored.and_then(Lang::parse))
+            .or_else(|| accept.and_then(Lang::from_accept_language))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            EmailAddress::parse(" Holly@Contoso.COM ").unwrap().as_str(),
+            "Holly@contoso.com"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.c",
+            "a@b",
+            "a b@c.d",
+            "a@-b.c",
+            "a@b..c",
+            "<a@b.c>",
+            "a@b.c,d@e.f",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            EmailAddress::parse("holly@contoso.com").unwrap().masked(),
+            "h***y@contoso.com"
+        );
+        assert_eq!(
+            EmailAddress::parse("h@contoso.com").unwrap().masked(),
+            "h***@contoso.com"
+        );
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            PhoneNumber::parse("+1 (425) 555-0101").unwrap().as_str(),
+            "+14255550101"
+        );
+        assert!(PhoneNumber::parse("4255550101").is_err());
+        assert!(PhoneNumber::parse("+12ab").is_err());
+    }
+
+    #[test]
+    fn colours_are_hex_only_and_pick_readable_text() {
+        assert!(Colour::parse("#0B5CAD").is_ok());
+        for bad in ["red", "#fff", "#12345g", "#123456;}", "url(x)"] {
+            assert!(Colour::parse(bad).is_err(), "{bad}");
+        }
+        let dark = Colour::parse("#0b5cad").unwrap();
+        assert_eq!(dark.readable_text().as_str(), "#ffffff");
+        assert!(dark.contrast(&dark.readable_text()) >= 4.5);
+        assert_eq!(
+            Colour::parse("#ffe08a").unwrap().readable_text().as_str(),
+            "#111111"
+        );
+    }
+
+    #[test]
+    fn language_negotiation_order() {
+        assert_eq!(Lang::negotiate(Some("en-GB"), Some("fr"), None), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language("fr-CH, fr;q=0.9, en;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(Lang::from_accept_language("fr, de"), None);
+        assert_eq!(Lang::negotiate(None, None, Some("zz")), Lang::En);
+    }
+}

@@ -1,0 +1,32 @@
+//! prefcenter: a self-hosted email preference center.
+//!
+//! Layers, every import pointing down: `server` (HTTP) → `app`/`pages` (views) → `services`
+//! (use cases) → `store` (SQL, the single writer) → `domain` (pure rules). See the README's
+//! "Architecture" section.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod domain;
+pub mod i18n;
+pub mod pages;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// Where the stylesheet is served (embedded in the binary; cargo-leptos also writes it there).
+pub const STYLESHEET_PATH: &str = "/pkg/prefcenter.css";
+
+/// The browser entry point. Contact pages do not load it; it is here for console pages that
+/// will opt in to hydration.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,73 @@
+//! The branded frame every contact page shares, and the message page (invalid link, errors).
+
+use crate::domain::parse::Lang;
+use crate::i18n::texts;
+use crate::views::Brand;
+use leptos::prelude::*;
+use leptos_meta::{Style, Title};
+
+/// Header with the brand, the main region, and the legal footer with the postal address.
+#[component]
+pub fn Layout(
+    brand: Option<Brand>,
+    lang: Lang,
+    title: String,
+    children: Children,
+) -> impl IntoView {
+    let t = texts(lang);
+    let name = brand.as_ref().map(|b| b.name.clone());
+    // Brand colours are validated `#rrggbb` data; the style element carries the CSP nonce.
+    let css = brand
+        .as_ref()
+        .map(|b| format!(":root{{--brand:{};--on-brand:{}}}", b.primary, b.on_primary));
+    let full_title = match &name {
+        Some(n) => format!("{title} · {n}"),
+        None => title,
+    };
+    view! {
+        <Title text=full_title/>
+        {css.map(|c| view! { <Style>{c}</Style> })}
+        <a class="skip" href="#content">{t.skip_to_content}</a>
+        <header class="brandbar">
+            <div class="wrap">
+                <span class="brandname">{name.clone().unwrap_or_default()}</span>
+            </div>
+        </header>
+        <main id="content" class="wrap" tabindex="-1">
+            {children()}
+        </main>
+        <footer class="legal">
+            <div class="wrap">
+                {brand.map(|b| {
+                    view! {
+                        <p>{t.footer_why} " " {b.name.clone()} "."</p>
+                        <address>{b.footer_address.clone()}</address>
+                        {b.privacy_url.clone().map(|u| view! {
+                            <p><a href=u rel="noopener">{t.privacy_policy}</a></p>
+                        })}
+                    }
+                })}
+            </div>
+        </footer>
+    }
+}
+
+/// A short page with a heading and a message (invalid link, error, bad request).
+#[component]
+pub fn MessagePage(
+    brand: Option<Brand>,
+    lang: Lang,
+    title: &'static str,
+    body: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <Layout brand=brand lang=lang title=title.to_owned()>
+            <section class="card" aria-labelledby="msg-title">
+                <h1 id="msg-title">{title}</h1>
+                <p>{body}</p>
+                {hint.map(|h| view! { <p class="muted">{h}</p> })}
+            </section>
+        </Layout>
+    }
+}

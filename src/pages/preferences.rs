@@ -1,0 +1,332 @@
+//! The unsubscribe page, the subscription center and the "what changed" page.
+
+use super::{load_change, load_preferences, Layout, MessagePage, Status};
+use crate::domain::parse::Lang;
+use crate::domain::ConsentValue;
+use crate::i18n::{texts, Texts};
+use crate::views::{ChangeView, Loaded, PreferencesView, PurposeBlock};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn route_token() -> (String, Option<String>) {
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let lang = use_query_map().read_untracked().get("lang");
+    (token, lang)
+}
+
+/// One page for every bad link, whatever the database holds: same words, same 404.
+fn invalid_link(lang: Lang, status: &Status) -> AnyView {
+    status.set(404);
+    let t = texts(lang);
+    view! { <MessagePage brand=None lang=lang title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
+        .into_any()
+}
+
+fn failed(status: &Status) -> AnyView {
+    status.set(500);
+    let t = texts(Lang::En);
+    view! { <MessagePage brand=None lang=Lang::En title=t.error_title body=t.error_body/> }
+        .into_any()
+}
+
+/// Hidden fields that record what the contact saw.
+fn shown_fields(v: &PreferencesView) -> impl IntoView {
+    view! {
+        <input type="hidden" name="form_version" value=v.form_version.to_string()/>
+        <input type="hidden" name="lang" value=v.lang.code()/>
+    }
+}
+
+fn unsubscribe_all_form(token: &str, v: &PreferencesView, t: &'static Texts) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/u/{token}") class="all">
+            {shown_fields(v)}
+            <input type="hidden" name="action" value="unsubscribe_all"/>
+            <button type="submit" class="btn btn-danger" aria-describedby="all-hint">{t.unsubscribe_all}</button>
+            <p id="all-hint" class="muted">{t.unsubscribe_all_hint}</p>
+        </form>
+    }
+}
+
+fn mandatory_note(v: &PreferencesView, t: &'static Texts) -> impl IntoView {
+    let names: Vec<String> = v
+        .purposes
+        .iter()
+        .filter(|p| p.mandatory)
+        .map(|p| p.name.clone())
+        .collect();
+    (!names.is_empty()).then(|| {
+        view! {
+            <section class="note" aria-labelledby="svc-title">
+                <h2 id="svc-title">{t.mandatory_heading}</h2>
+                <p class="muted">{names.join(", ")} ": " {t.mandatory_note}</p>
+            </section>
+        }
+    })
+}
+
+/// `GET /u/{token}`: what the contact receives, one button per topic, and "everything".
+#[component]
+pub fn UnsubscribePage() -> impl IntoView {
+    let (token, lang) = route_token();
+    let status = Status::from_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let (token, lang, status) = (token.clone(), lang.clone(), status.clone());
+                Suspend::new(async move {
+                    match load_preferences(token.clone(), lang).await {
+                        Ok(Loaded::Found(v)) => unsubscribe_view(&token, v).into_any(),
+                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
+                        Err(_) => failed(&status),
+                    }
+                })
+            }
+        </Suspense>
+    }
+}
+
+fn unsubscribe_view(token: &str, v: PreferencesView) -> impl IntoView {
+    let t = texts(v.lang);
+    let receiving: Vec<(String, String, String)> = v
+        .receiving_email()
+        .into_iter()
+        .filter_map(|row| {
+            let cell = row
+                .cells
+                .iter()
+                .find(|c| c.channel == crate::domain::Channel::Email)?;
+            Some((
+                row.name.clone(),
+                row.description.clone(),
+                cell.field.clone(),
+            ))
+        })
+        .collect();
+    let list = if receiving.is_empty() {
+        view! { <p class="empty">{t.nothing_received}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="topics" role="list">
+                {receiving.into_iter().map(|(name, desc, field)| {
+                    let label = t.unsubscribe_from_topic(&name);
+                    let desc_id = format!("d-{}", field.replace('.', "-"));
+                    view! {
+                        <li class="topic">
+                            <div class="topic-text">
+                                <span class="topic-name">{name.clone()}</span>
+                                <span class="muted" id=desc_id.clone()>{desc}</span>
+                            </div>
+                            <form method="post" action=format!("/u/{token}")>
+                                {shown_fields(&v)}
+                                <input type="hidden" name="action" value="unsubscribe"/>
+                                <input type="hidden" name="topic" value=field/>
+                                <button type="submit" class="btn btn-quiet" aria-label=label aria-describedby=desc_id>{t.unsubscribe_from}</button>
+                            </form>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let all_form = unsubscribe_all_form(token, &v, t);
+    let manage = format!("/p/{token}");
+    let note = mandatory_note(&v, t);
+    view! {
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.unsubscribe_title.to_owned()>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">{t.unsubscribe_title}</h1>
+                <p class="for">{t.for_address} " " <strong>{v.address.clone()}</strong></p>
+                <p>{t.unsubscribe_intro}</p>
+                <h2>{t.you_receive}</h2>
+                {list}
+                {all_form}
+                <p class="manage"><a href=manage>{t.manage_link}</a></p>
+            </section>
+            {note}
+        </Layout>
+    }
+}
+
+/// `GET /p/{token}`: the subscription center, every topic on every channel.
+#[component]
+pub fn CenterPage() -> impl IntoView {
+    let (token, lang) = route_token();
+    let status = Status::from_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let (token, lang, status) = (token.clone(), lang.clone(), status.clone());
+                Suspend::new(async move {
+                    match load_preferences(token.clone(), lang).await {
+                        Ok(Loaded::Found(v)) => center_view(&token, v).into_any(),
+                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
+                        Err(_) => failed(&status),
+                    }
+                })
+            }
+        </Suspense>
+    }
+}
+
+fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
+    let legend_id = format!("p-{}", p.key);
+    view! {
+        <fieldset class="purpose" aria-describedby=format!("{legend_id}-d")>
+            <legend id=legend_id.clone()>{p.name.clone()}</legend>
+            <p class="muted" id=format!("{legend_id}-d")>{p.description.clone()}</p>
+            <ul class="topics" role="list">
+                {p.topics.iter().map(|row| {
+                    let desc_id = format!("d-{}", row.key.replace('.', "-"));
+                    view! {
+                        <li class="topic">
+                            <div class="topic-text">
+                                <span class="topic-name">{row.name.clone()}</span>
+                                <span class="muted" id=desc_id.clone()>{row.description.clone()}</span>
+                            </div>
+                            <div class="channels">
+                                {row.cells.iter().map(|c| {
+                                    let id = format!("f-{}", c.field.replace('.', "-"));
+                                    let pending = c.value == ConsentValue::Pending;
+                                    let label = format!("{} — {}", row.name, t.channel(c.channel));
+                                    view! {
+                                        <span class="check">
+                                            <input type="checkbox" id=id.clone() name=c.field.clone() value="on"
+                                                checked=c.receiving || pending
+                                                aria-label=label aria-describedby=desc_id.clone()/>
+                                            <label for=id>{t.channel(c.channel)}</label>
+                                            {pending.then(|| view! { <span class="pending">{t.pending_note}</span> })}
+                                        </span>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </fieldset>
+    }
+}
+
+fn center_view(token: &str, v: PreferencesView) -> impl IntoView {
+    let t = texts(v.lang);
+    let optional: Vec<PurposeBlock> = v
+        .purposes
+        .iter()
+        .filter(|p| !p.mandatory)
+        .cloned()
+        .collect();
+    let all_form = unsubscribe_all_form(token, &v, t);
+    let action = format!("/u/{token}");
+    let fields = shown_fields(&v);
+    let sets = optional
+        .iter()
+        .map(|p| purpose_fieldset(p, t))
+        .collect_view();
+    let note = mandatory_note(&v, t);
+    view! {
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.center_title.to_owned()>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">{t.center_title}</h1>
+                <p class="for">{t.for_address} " " <strong>{v.address.clone()}</strong></p>
+                <p>{t.center_intro}</p>
+                <form method="post" action=action class="center">
+                    {fields}
+                    <input type="hidden" name="action" value="save"/>
+                    {sets}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">{t.save}</button>
+                        <span class="muted">{t.save_hint}</span>
+                    </div>
+                </form>
+                {all_form}
+            </section>
+            {note}
+        </Layout>
+    }
+}
+
+/// `GET /u/{token}/done/{change}`: what changed, with an undo.
+#[component]
+pub fn DonePage() -> impl IntoView {
+    let (token, lang) = route_token();
+    let change = use_params_map()
+        .read_untracked()
+        .get("change")
+        .unwrap_or_default();
+    let status = Status::from_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let (token, lang, status, change) = (token.clone(), lang.clone(), status.clone(), change.clone());
+                Suspend::new(async move {
+                    match load_change(token.clone(), change, lang).await {
+                        Ok(Loaded::Found(v)) => done_view(&token, v).into_any(),
+                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
+                        Err(_) => failed(&status),
+                    }
+                })
+            }
+        </Suspense>
+    }
+}
+
+fn done_view(token: &str, v: ChangeView) -> impl IntoView {
+    let t = texts(v.lang);
+    let title = if v.is_undo {
+        t.undone_title
+    } else {
+        t.done_title
+    };
+    let body = if v.lines.is_empty() {
+        view! { <p>{t.done_nothing}</p> }.into_any()
+    } else {
+        view! {
+            <p>{t.done_intro}</p>
+            <ul class="changes" role="list">
+                {v.lines.iter().map(|l| view! {
+                    <li>{t.change_line(&l.what, l.channel, l.old, l.new)}</li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let undo_action = format!("/u/{token}/undo");
+    let back = format!("/p/{token}");
+    view! {
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=title.to_owned()>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title" class="done">{title}</h1>
+                <div role="status">{body}</div>
+                {v.can_undo.then(|| view! {
+                    <form method="post" action=undo_action class="undo">
+                        <input type="hidden" name="change" value=v.change_id.clone()/>
+                        <input type="hidden" name="lang" value=v.lang.code()/>
+                        <button type="submit" class="btn btn-quiet" aria-describedby="undo-hint">{t.undo}</button>
+                        <p id="undo-hint" class="muted">{t.undo_hint}</p>
+                    </form>
+                })}
+                <p class="manage"><a href=back>{t.back_to_center}</a></p>
+            </section>
+        </Layout>
+    }
+}
+
+/// `GET /`: there is nothing to see without a link.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let t = texts(Lang::En);
+    view! { <MessagePage brand=None lang=Lang::En title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
+}
+
+/// Any other path.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    Status::from_context().set(404);
+    let t = texts(Lang::En);
+    view! { <MessagePage brand=None lang=Lang::En title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
+}

@@ -1,0 +1,126 @@
+//! Start-up and commands: `serve` (default), `ledger verify`, `bench-seed`.
+
+use super::config::{Cli, Command, LedgerCommand, Settings};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn init_logs() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PREFCENTER_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("prefcenter=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs();
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve(&cli.settings).await,
+        Some(Command::Ledger {
+            command: LedgerCommand::Verify,
+        }) => verify(&cli.settings).await,
+        Some(Command::BenchSeed {
+            contacts,
+            tokens_out,
+        }) => bench_seed(&cli.settings, contacts, &tokens_out).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("prefcenter: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(settings: &Settings) -> CliResult {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = settings
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let prepared = super::prepare(settings, &base_url).await?;
+    if settings.demo {
+        println!("\nDemo organization: Contoso. Open a contact's link:");
+        for (who, link) in &prepared.demo_links {
+            println!("  {who:<20} {link}");
+        }
+        println!("(New links are issued at every start; earlier ones keep working.)\n");
+    }
+    tracing::info!(%addr, database = %settings.database_url, "prefcenter is listening");
+    println!("prefcenter listening on {base_url}");
+    super::serve(prepared, listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(settings: &Settings) -> CliResult {
+    let secret = settings.load_secret()?;
+    let db = crate::store::open(&settings.database_url, 1).await?;
+    let report = crate::store::ledger::verify(&db.read, &secret).await?;
+    let head: String = report.head.iter().map(|b| format!("{b:02x}")).collect();
+    if report.ok() {
+        println!(
+            "ledger OK: {} records, chain head {head}; current state equals a replay of the ledger",
+            report.records
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(e) = &report.chain_error {
+        println!(
+            "ledger BROKEN: {e} ({} records verified before it)",
+            report.records
+        );
+    }
+    for m in report.state_mismatches.iter().take(20) {
+        println!("state MISMATCH: {m}");
+    }
+    if report.state_mismatches.len() > 20 {
+        println!(
+            "… and {} more mismatches",
+            report.state_mismatches.len() - 20
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
+async fn bench_seed(settings: &Settings, n: usize, out: &std::path::Path) -> CliResult {
+    let mut db = crate::store::open(&settings.database_url, 1).await?;
+    crate::services::demo::seed(&mut db.write).await?;
+    let tokens =
+        crate::services::demo::bench_contacts(&mut db.write, n, settings.link_ttl_days).await?;
+    let mut text = tokens.join("\n");
+    text.push('\n');
+    std::fs::write(out, text)?;
+    println!("added {n} contacts; tokens in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,205 @@
+//! Settings: one typed struct, from flags, then environment, then defaults. `--help` explains
+//! every one.
+
+use crate::services::IpEvidence;
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "prefcenter",
+    version,
+    about = "Self-hosted email preference center: unsubscribe pages, subscription center, RFC 8058 one-click, consent ledger.",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the pages and endpoints (the default when no command is given).
+    Serve,
+    /// Consent ledger tools.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Benchmark helper: adds N contacts with links to the demo profile and writes their link
+    /// tokens, one per line, to a file.
+    BenchSeed {
+        /// How many contacts to add.
+        #[arg(long, default_value_t = 100_000)]
+        contacts: usize,
+        /// Where to write the tokens.
+        #[arg(long)]
+        tokens_out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Checks the hash chain of every record and that the current state equals a replay of
+    /// the ledger. Exits non-zero when either fails.
+    Verify,
+}
+
+/// A secret whose `Debug` shows nothing.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < 32 {
+            Err("the secret must be at least 32 characters".into())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "PREFCENTER_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Database URL; the SQLite file is created if missing.
+    #[arg(
+        long,
+        env = "PREFCENTER_DATABASE_URL",
+        default_value = "sqlite://data/prefcenter.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Public origin used in links (e.g. https://prefs.example.com). Default: http://<listen>.
+    #[arg(long, env = "PREFCENTER_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+
+    /// Folder for the generated secret and other local state.
+    #[arg(
+        long,
+        env = "PREFCENTER_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Key for the keyed hashes that protect the ledger's personal evidence (32+ characters).
+    /// Default: generated on first run and kept in <data-dir>/secret.
+    #[arg(long, env = "PREFCENTER_SECRET", hide_env_values = true, global = true)]
+    pub secret: Option<Secret>,
+
+    /// Create the demo organization (Contoso) on an empty database and print each demo
+    /// contact's link.
+    #[arg(long, env = "PREFCENTER_DEMO", global = true)]
+    pub demo: bool,
+
+    /// How many days a newly issued unsubscribe link works.
+    #[arg(
+        long,
+        env = "PREFCENTER_LINK_TTL_DAYS",
+        default_value_t = 400,
+        global = true
+    )]
+    pub link_ttl_days: i64,
+
+    /// How much of the contact's IP address a consent record keeps as evidence.
+    #[arg(
+        long,
+        env = "PREFCENTER_IP_EVIDENCE",
+        value_enum,
+        default_value = "truncated",
+        global = true
+    )]
+    pub ip_evidence: IpEvidence,
+
+    /// Whether a consent record keeps the browser's user agent as evidence.
+    #[arg(long, env = "PREFCENTER_KEEP_USER_AGENT", default_value_t = true, action = ArgAction::Set, global = true)]
+    pub keep_user_agent: bool,
+
+    /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    #[arg(long, env = "PREFCENTER_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Read connections in the pool.
+    #[arg(
+        long,
+        env = "PREFCENTER_READ_CONNECTIONS",
+        default_value_t = 4,
+        global = true
+    )]
+    pub read_connections: u32,
+
+    /// Where cargo-leptos put the site (browser bundle and assets).
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: String,
+}
+
+impl Settings {
+    /// Reads the secret, or generates and keeps one in the data folder on first run.
+    pub fn load_secret(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(s) = &self.secret {
+            return Ok(s.0.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
+            Ok(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} is too short; remove it to generate a new one",
+                    path.display()
+                ),
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                let bytes: [u8; 32] = crate::services::random_bytes();
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                write_private(&path, &hex)?;
+                Ok(hex.into_bytes())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}

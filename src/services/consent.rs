@@ -1,0 +1,667 @@
+//! The contact's use cases: read their preferences, unsubscribe (one topic, everything, or
+//! one-click), save the subscription center, see what changed, undo it.
+
+use super::{random_bytes, Core, IpEvidence};
+use crate::domain::ledger::{Desired, Evidence, Record};
+use crate::domain::parse::{Colour, EmailAddress, Lang, PhoneNumber};
+use crate::domain::token::LinkToken;
+use crate::domain::{
+    decide, ActorKind, Channel, ConsentValue, ContactFacts, PointKind, StateEntry, Subject,
+};
+use crate::store::catalog::Catalog;
+use crate::store::contacts::{self, LinkTarget, StateRow};
+use crate::store::writer::{Applied, ChangeMeta, ChangeSet};
+use crate::store::{self, StoreError};
+use crate::views::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Wrong, malformed, expired or unknown link: one answer for all.
+    #[error("invalid link")]
+    InvalidLink,
+    /// The request was not as a page would send it.
+    #[error("bad input: {0}")]
+    BadInput(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// Stable machine code for APIs and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::InvalidLink => "invalid_link",
+            ServiceError::BadInput(c) => c,
+            ServiceError::Store(_) => "internal",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// What the request tells us, for evidence and language. Built by the HTTP layer.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub accept_language: Option<String>,
+}
+
+/// What the contact saw when they acted (from hidden form fields, checked).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown {
+    pub form_version: Option<i64>,
+    pub lang: Option<Lang>,
+}
+
+/// A resolved link: the contact point, its contact, their states and the profile's catalog.
+struct Link {
+    target: LinkTarget,
+    catalog: Arc<Catalog>,
+    /// (id, kind, address) of every point of the contact.
+    points: Vec<(i64, PointKind, Option<String>)>,
+    states: HashMap<(i64, Subject, Channel), StateEntry>,
+}
+
+impl Link {
+    fn facts(&self) -> ContactFacts {
+        ContactFacts {
+            level: self.target.level,
+            is_child: self.target.is_child,
+            suppressed: self.target.suppressed,
+        }
+    }
+
+    /// The contact point that a channel reaches: the link's own point for its kind, else the
+    /// contact's first point of that kind.
+    fn point_for(&self, channel: Channel) -> Option<i64> {
+        let kind = channel.point_kind();
+        if self.target.point_kind == kind {
+            return Some(self.target.contact_point_id);
+        }
+        self.points
+            .iter()
+            .find(|p| p.1 == kind && p.2.is_some())
+            .map(|p| p.0)
+    }
+
+    fn state(&self, cp: i64, subject: Subject, channel: Channel) -> Option<StateEntry> {
+        self.states.get(&(cp, subject, channel)).copied()
+    }
+
+    fn lang(&self, shown: Option<Lang>, info: &RequestInfo) -> Lang {
+        shown.unwrap_or_else(|| {
+            Lang::negotiate(
+                None,
+                self.target
+                    .locale
+                    .as_deref()
+                    .or(Some(&self.catalog.profile.default_locale)),
+                info.accept_language.as_deref(),
+            )
+        })
+    }
+}
+
+async fn resolve(core: &Core, token: &str) -> Result<Link> {
+    let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
+    let target = contacts::find_link(&core.read, &token.hash(), &store::now())
+        .await?
+        .ok_or(ServiceError::InvalidLink)?;
+    if target.address.is_none() {
+        return Err(ServiceError::InvalidLink); // erased
+    }
+    let catalog = core.catalog(target.profile_id).await?;
+    let points = contacts::points_of_contact(&core.read, target.contact_id).await?;
+    let states = contacts::states_of_contact(&core.read, target.contact_id)
+        .await?
+        .into_iter()
+        .map(|r: StateRow| ((r.contact_point_id, r.subject, r.channel), r.entry))
+        .collect();
+    Ok(Link {
+        target,
+        catalog,
+        points,
+        states,
+    })
+}
+
+fn brand(c: &Catalog) -> Brand {
+    let primary = Colour::parse(&c.profile.brand_primary)
+        .unwrap_or_else(|_| Colour::parse("#0b5cad").expect("valid"));
+    Brand {
+        name: c.profile.name.clone(),
+        on_primary: primary.readable_text().as_str().to_owned(),
+        primary: primary.as_str().to_owned(),
+        footer_address: c.profile.footer_address.clone(),
+        privacy_url: c.profile.privacy_url.clone(),
+    }
+}
+
+/// The form field of one cell: `t12.email` (topic 12) or `p3.sms` (purpose 3 without topics).
+pub fn field_name(subject: Subject, channel: Channel) -> String {
+    let k = match subject {
+        Subject::Purpose(_) => 'p',
+        Subject::Topic(_) => 't',
+    };
+    format!("{k}{}.{}", subject.id(), channel.as_str())
+}
+
+/// Parses a field name back; `None` for anything a page would not send.
+pub fn parse_field(field: &str) -> Option<(Subject, Channel)> {
+    let (head, channel) = field.split_once('.')?;
+    let channel = Channel::parse(channel)?;
+    let (k, id) = head.split_at_checked(1)?;
+    if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let id: i64 = id.parse().ok()?;
+    Some((
+        Subject::from_parts(
+            if k == "p" {
+                "purpose"
+            } else if k == "t" {
+                "topic"
+            } else {
+                return None;
+            },
+            id,
+        )?,
+        channel,
+    ))
+}
+
+fn build_view(link: &Link, lang: Lang) -> PreferencesView {
+    let cat = &link.catalog;
+    let facts = link.facts();
+    let mut purposes = Vec::new();
+    for p in cat
+        .purposes
+        .iter()
+        .filter(|p| !p.retired && p.enforcement != crate::domain::Enforcement::Disabled)
+    {
+        let channels: Vec<Channel> = p
+            .channels
+            .iter()
+            .copied()
+            .filter(|c| link.point_for(*c).is_some())
+            .collect();
+        if channels.is_empty() {
+            continue;
+        }
+        let topics: Vec<_> = cat.topics_of(p.id).filter(|t| !t.retired).collect();
+        let rows: Vec<TopicRow> = if topics.is_empty() {
+            vec![row(link, facts, p, None, &channels)]
+        } else {
+            topics
+                .iter()
+                .map(|t| row(link, facts, p, Some(t), &channels))
+                .collect()
+        };
+        purposes.push(PurposeBlock {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            mandatory: p.mandatory,
+            channels,
+            topics: rows,
+        });
+    }
+    let address = match link.target.point_kind {
+        PointKind::Email => link
+            .target
+            .address
+            .as_deref()
+            .and_then(|a| EmailAddress::parse(a).ok())
+            .map(|e| e.masked()),
+        PointKind::Phone => link
+            .target
+            .address
+            .as_deref()
+            .and_then(|a| PhoneNumber::parse(a).ok())
+            .map(|p| p.masked()),
+    }
+    .unwrap_or_default();
+    PreferencesView {
+        brand: brand(cat),
+        lang,
+        form_version: cat.profile.form_version,
+        address,
+        purposes,
+    }
+}
+
+fn row(
+    link: &Link,
+    facts: ContactFacts,
+    p: &crate::domain::Purpose,
+    t: Option<&crate::domain::Topic>,
+    channels: &[Channel],
+) -> TopicRow {
+    let subject = t
+        .map(|t| Subject::Topic(t.id))
+        .unwrap_or(Subject::Purpose(p.id));
+    let cells = channels
+        .iter()
+        .filter_map(|&ch| {
+            let cp = link.point_for(ch)?;
+            let ps = link.state(cp, Subject::Purpose(p.id), ch);
+            let ts = t.and_then(|t| link.state(cp, Subject::Topic(t.id), ch));
+            let d = decide(facts, p, t, ch, ps, ts);
+            let own = if t.is_some() { ts } else { ps };
+            Some(Cell {
+                channel: ch,
+                receiving: d.allowed,
+                value: own.map(|s| s.value).unwrap_or_default(),
+                field: field_name(subject, ch),
+            })
+        })
+        .collect();
+    TopicRow {
+        key: field_name(subject, Channel::Email),
+        name: t.map(|t| t.name.clone()).unwrap_or_else(|| p.name.clone()),
+        description: t
+            .map(|t| t.description.clone())
+            .unwrap_or_else(|| p.description.clone()),
+        cells,
+    }
+}
+
+/// The unsubscribe page and subscription center (read only: GET and HEAD never write).
+pub async fn preferences(
+    core: &Core,
+    token: &str,
+    lang: Option<&str>,
+    info: &RequestInfo,
+) -> Result<PreferencesView> {
+    let link = resolve(core, token).await?;
+    let lang = link.lang(lang.and_then(Lang::parse), info);
+    Ok(build_view(&link, lang))
+}
+
+/// Language for a page whose link is invalid: the browser's, else the default.
+pub fn fallback_lang(lang: Option<&str>, info: &RequestInfo) -> Lang {
+    Lang::negotiate(lang, None, info.accept_language.as_deref())
+}
+
+fn truncate_ip(ip: IpAddr, policy: IpEvidence) -> Option<String> {
+    match policy {
+        IpEvidence::None => None,
+        IpEvidence::Full => Some(ip.to_string()),
+        IpEvidence::Truncated => Some(match ip {
+            IpAddr::V4(v4) => {
+                let o = v4.octets();
+                format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+            }
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+        }),
+    }
+}
+
+fn meta(
+    core: &Core,
+    actor: ActorKind,
+    source: crate::domain::Source,
+    info: &RequestInfo,
+    shown: Shown,
+    justification: Option<String>,
+) -> ChangeMeta {
+    let ua = info
+        .user_agent
+        .as_deref()
+        .filter(|_| core.policy.keep_user_agent)
+        .map(|u| u.chars().take(256).collect());
+    ChangeMeta {
+        actor_kind: actor,
+        actor_id: None,
+        source,
+        change_id: URL_SAFE_NO_PAD.encode(random_bytes::<12>()),
+        form_version: shown.form_version,
+        language: shown.lang.map(|l| l.code().to_owned()),
+        request_id: info.request_id.clone(),
+        evidence: Evidence {
+            justification,
+            ip: info
+                .ip
+                .and_then(|ip| truncate_ip(ip, core.policy.ip_evidence)),
+            user_agent: ua,
+        },
+    }
+}
+
+fn opt_out(cp: i64, subject: Subject, channel: Channel) -> (i64, Desired) {
+    (
+        cp,
+        Desired {
+            subject,
+            channel,
+            value: ConsentValue::OptedOut,
+            custodian_confirmed: false,
+            only_if_current: None,
+        },
+    )
+}
+
+/// Which channels "unsubscribe from everything" covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// RFC 8058 one-click from a mail client: the email channel of this address.
+    Email,
+    /// The page's button: every channel of every contact point of the contact.
+    AllChannels,
+}
+
+/// Opts out of every optional (non-mandatory) purpose and its topics. Idempotent.
+pub async fn unsubscribe_all(
+    core: &Core,
+    token: &str,
+    scope: Scope,
+    actor: ActorKind,
+    source: crate::domain::Source,
+    info: &RequestInfo,
+    shown: Shown,
+) -> Result<Applied> {
+    let link = resolve(core, token).await?;
+    let mut items = Vec::new();
+    for p in link
+        .catalog
+        .purposes
+        .iter()
+        .filter(|p| !p.mandatory && !p.retired)
+    {
+        for &ch in &p.channels {
+            if scope == Scope::Email && ch != Channel::Email {
+                continue;
+            }
+            let Some(cp) = link.point_for(ch) else {
+                continue;
+            };
+            items.push(opt_out(cp, Subject::Purpose(p.id), ch));
+            for t in link.catalog.topics_of(p.id) {
+                items.push(opt_out(cp, Subject::Topic(t.id), ch));
+            }
+        }
+    }
+    let shown = Shown {
+        lang: Some(link.lang(shown.lang, info)),
+        form_version: shown
+            .form_version
+            .or(Some(link.catalog.profile.form_version)),
+    };
+    let set = ChangeSet {
+        items,
+        meta: meta(core, actor, source, info, shown, None),
+    };
+    Ok(core.writer.apply(set).await?)
+}
+
+/// Opts out of one topic (or topic-less purpose) on one channel, from its button.
+pub async fn unsubscribe_one(
+    core: &Core,
+    token: &str,
+    field: &str,
+    info: &RequestInfo,
+    shown: Shown,
+) -> Result<Applied> {
+    let link = resolve(core, token).await?;
+    let (subject, channel) = parse_field(field).ok_or(ServiceError::BadInput("unknown_topic"))?;
+    let view = build_view(&link, Lang::En);
+    let known = view
+        .purposes
+        .iter()
+        .filter(|p| !p.mandatory)
+        .flat_map(|p| p.topics.iter())
+        .flat_map(|t| t.cells.iter())
+        .any(|c| c.field == field);
+    if !known {
+        return Err(ServiceError::BadInput("unknown_topic"));
+    }
+    let cp = link
+        .point_for(channel)
+        .ok_or(ServiceError::BadInput("unknown_topic"))?;
+    let set = ChangeSet {
+        items: vec![opt_out(cp, subject, channel)],
+        meta: meta(
+            core,
+            ActorKind::Contact,
+            crate::domain::Source::Page,
+            info,
+            shown,
+            None,
+        ),
+    };
+    Ok(core.writer.apply(set).await?)
+}
+
+/// Saves the subscription center: unticked boxes the contact receives become opt-outs at
+/// once; ticked boxes they do not receive become pending until confirmed by email.
+pub async fn save(
+    core: &Core,
+    token: &str,
+    ticked: &HashSet<String>,
+    info: &RequestInfo,
+    shown: Shown,
+) -> Result<Applied> {
+    let link = resolve(core, token).await?;
+    let view = build_view(&link, Lang::En);
+    let fields: HashSet<&str> = view
+        .purposes
+        .iter()
+        .flat_map(|p| p.topics.iter())
+        .flat_map(|t| t.cells.iter())
+        .map(|c| c.field.as_str())
+        .collect();
+    if let Some(_unknown) = ticked.iter().find(|f| !fields.contains(f.as_str())) {
+        return Err(ServiceError::BadInput("unknown_topic"));
+    }
+    let mut items = Vec::new();
+    for p in view.purposes.iter().filter(|p| !p.mandatory) {
+        for t in &p.topics {
+            for c in &t.cells {
+                let Some((subject, channel)) = parse_field(&c.field) else {
+                    continue;
+                };
+                let Some(cp) = link.point_for(channel) else {
+                    continue;
+                };
+                let on = ticked.contains(&c.field);
+                let value = match (on, c.receiving, c.value) {
+                    (true, true, _) => continue,
+                    (true, false, ConsentValue::Pending) => continue,
+                    (true, false, _) => ConsentValue::Pending,
+                    (false, true, _) => ConsentValue::OptedOut,
+                    (false, false, ConsentValue::Pending) => ConsentValue::OptedOut,
+                    (false, false, _) => continue,
+                };
+                items.push((
+                    cp,
+                    Desired {
+                        subject,
+                        channel,
+                        value,
+                        custodian_confirmed: false,
+                        only_if_current: None,
+                    },
+                ));
+            }
+        }
+    }
+    let set = ChangeSet {
+        items,
+        meta: meta(
+            core,
+            ActorKind::Contact,
+            crate::domain::Source::Page,
+            info,
+            shown,
+            None,
+        ),
+    };
+    Ok(core.writer.apply(set).await?)
+}
+
+/// Change ids are 16 base64url characters; anything else is not one of ours.
+fn valid_change_id(id: &str) -> bool {
+    id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn describe(cat: &Catalog, r: &Record) -> String {
+    match r.subject {
+        Subject::Topic(id) => cat.topic(id).map(|t| t.name.clone()),
+        Subject::Purpose(id) => cat.purpose(id).map(|p| {
+            if cat.topics_of(id).next().is_some() {
+                format!("{} (all topics)", p.name)
+            } else {
+                p.name.clone()
+            }
+        }),
+    }
+    .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The "what changed" page of one action.
+pub async fn change(
+    core: &Core,
+    token: &str,
+    change_id: &str,
+    lang: Option<&str>,
+    info: &RequestInfo,
+) -> Result<ChangeView> {
+    let link = resolve(core, token).await?;
+    let lang = link.lang(lang.and_then(Lang::parse), info);
+    let records = if valid_change_id(change_id) {
+        store::ledger::by_change(&core.read, change_id, link.target.contact_id).await?
+    } else {
+        Vec::new()
+    };
+    let is_undo = records
+        .first()
+        .is_some_and(|r| r.actor_id.as_deref() == Some("undo"));
+    let can_undo = !records.is_empty()
+        && !is_undo
+        && records.iter().all(|r| {
+            link.state(r.contact_point_id, r.subject, r.channel)
+                .is_some_and(|s| s.record == r.seq)
+        });
+    // Show topics before their purpose's catch-all line.
+    let mut lines: Vec<ChangeLine> = records
+        .iter()
+        .map(|r| ChangeLine {
+            what: describe(&link.catalog, r),
+            channel: r.channel,
+            old: r.old_value,
+            new: r.new_value,
+        })
+        .collect();
+    lines.sort_by_key(|l| l.what.contains("(all topics)"));
+    Ok(ChangeView {
+        brand: brand(&link.catalog),
+        lang,
+        change_id: change_id.to_owned(),
+        lines,
+        is_undo,
+        can_undo,
+    })
+}
+
+/// Puts back what one action changed, while nothing changed those states since.
+pub async fn undo(
+    core: &Core,
+    token: &str,
+    change_id: &str,
+    info: &RequestInfo,
+    shown: Shown,
+) -> Result<Applied> {
+    let link = resolve(core, token).await?;
+    if !valid_change_id(change_id) {
+        return Err(ServiceError::BadInput("unknown_change"));
+    }
+    let records = store::ledger::by_change(&core.read, change_id, link.target.contact_id).await?;
+    if records.is_empty() {
+        return Err(ServiceError::BadInput("unknown_change"));
+    }
+    let items = records
+        .iter()
+        .map(|r| {
+            (
+                r.contact_point_id,
+                Desired {
+                    subject: r.subject,
+                    channel: r.channel,
+                    value: r.old_value,
+                    custodian_confirmed: false,
+                    only_if_current: Some(r.new_value),
+                },
+            )
+        })
+        .collect();
+    let mut meta = meta(
+        core,
+        ActorKind::Contact,
+        crate::domain::Source::Page,
+        info,
+        shown,
+        Some(format!("Undo of change {change_id}")),
+    );
+    meta.actor_id = Some("undo".to_owned());
+    Ok(core.writer.apply(ChangeSet { items, meta }).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_round_trip_and_reject_junk() {
+        let f = field_name(Subject::Topic(12), Channel::Sms);
+        assert_eq!(f, "t12.sms");
+        assert_eq!(parse_field(&f), Some((Subject::Topic(12), Channel::Sms)));
+        assert_eq!(
+            parse_field("p3.email"),
+            Some((Subject::Purpose(3), Channel::Email))
+        );
+        for bad in [
+            "",
+            "t.email",
+            "x1.email",
+            "t1.fax",
+            "t1",
+            "t-1.email",
+            "t99999999999999999999.email",
+            "té.email",
+        ] {
+            assert_eq!(parse_field(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_evidence_follows_the_policy() {
+        let ip: IpAddr = "203.0.113.77".parse().unwrap();
+        assert_eq!(
+            truncate_ip(ip, IpEvidence::Truncated).as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            truncate_ip(ip, IpEvidence::Full).as_deref(),
+            Some("203.0.113.77")
+        );
+        assert_eq!(truncate_ip(ip, IpEvidence::None), None);
+        let v6: IpAddr = "2001:db8:abcd:12::1".parse().unwrap();
+        assert_eq!(
+            truncate_ip(v6, IpEvidence::Truncated).as_deref(),
+            Some("2001:db8:abcd::/48")
+        );
+    }
+}

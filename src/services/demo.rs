@@ -1,0 +1,259 @@
+//! The demo organization (the seeds' Contoso) and the benchmark's bulk contacts.
+
+use super::new_token;
+use crate::domain::ledger::{Desired, Evidence};
+use crate::domain::parse::EmailAddress;
+use crate::domain::{
+    ActorKind, Channel, ConsentLevel, ConsentValue, Enforcement, PointKind, Source, Subject,
+};
+use crate::store::catalog::{self, NewProfile};
+use crate::store::contacts::{self, NewContact};
+use crate::store::writer::{ChangeMeta, ChangeSet};
+use crate::store::Result;
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
+
+pub const DEMO_PROFILE: &str = "contoso";
+
+/// The demo's contacts: address, phone, and opted-in (true) / opted-out (false) topics.
+pub const DEMO_CONTACTS: &[(&str, Option<&str>, &[(&str, bool)])] = &[
+    (
+        "holly@contoso.com",
+        Some("+14255550101"),
+        &[("newsletter", false), ("product-updates", true)],
+    ),
+    (
+        "frank@contoso.com",
+        None,
+        &[("newsletter", true), ("product-updates", false)],
+    ),
+];
+
+/// What seeding created: the initial consent (applied through the writer once it runs).
+pub struct Seeded {
+    pub initial: Vec<ChangeSet>,
+}
+
+/// Creates Contoso with its purposes, topics and contacts on an empty database. Returns
+/// `None` when the database already holds a profile (the demo is created once).
+pub async fn seed(conn: &mut SqliteConnection) -> Result<Option<Seeded>> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM compliance_profiles LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    if any.is_some() {
+        return Ok(None);
+    }
+    conn.execute("BEGIN IMMEDIATE").await?;
+    let r = seed_in_tx(conn).await;
+    match r {
+        Ok(s) => {
+            conn.execute("COMMIT").await?;
+            Ok(Some(s))
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
+    let profile = catalog::insert_profile(
+        conn,
+        &NewProfile {
+            key: DEMO_PROFILE,
+            name: "Contoso",
+            brand_primary: "#0f5fa8",
+            footer_address: "Contoso Ltd. · 4567 Main Street · Buffalo, NY 98052 · United States",
+            privacy_url: Some("https://www.contoso.com/privacy"),
+        },
+    )
+    .await?;
+    let commercial = catalog::insert_purpose(
+        conn,
+        profile,
+        "commercial",
+        "Commercial",
+        "News, offers and invitations from Contoso.",
+        Enforcement::NonRestrictive,
+        &[Channel::Email, Channel::Sms],
+        false,
+        1,
+    )
+    .await?;
+    let mut topics = Vec::new();
+    for (pos, (key, name, desc)) in [
+        (
+            "newsletter",
+            "Newsletter",
+            "A monthly round-up of stories, tips and what's new at Contoso.",
+        ),
+        (
+            "product-updates",
+            "Product updates",
+            "New features and changes to the Contoso products you use.",
+        ),
+        (
+            "events",
+            "Events",
+            "Invitations to webinars, conferences and local meet-ups.",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = catalog::insert_topic(conn, commercial, key, name, desc, pos as i64).await?;
+        topics.push((key, id));
+    }
+    catalog::insert_purpose(
+        conn,
+        profile,
+        "transactional",
+        "Transactional",
+        "Receipts, account and security notices about things you asked for.",
+        Enforcement::NonRestrictive,
+        &[Channel::Email],
+        true,
+        2,
+    )
+    .await?;
+
+    let mut initial = Vec::new();
+    for (email, phone, prefs) in DEMO_CONTACTS {
+        let contact = contacts::insert_contact(
+            conn,
+            &NewContact {
+                profile_id: profile,
+                locale: Some("en"),
+                level: ConsentLevel::MARKETING,
+                is_child: false,
+            },
+        )
+        .await?;
+        let email = EmailAddress::parse(email).expect("demo address is valid");
+        let cp = contacts::insert_point(conn, contact, PointKind::Email, email.as_str()).await?;
+        if let Some(phone) = phone {
+            contacts::insert_point(conn, contact, PointKind::Phone, phone).await?;
+        }
+        let items = prefs
+            .iter()
+            .filter_map(|(key, on)| {
+                let id = topics.iter().find(|(k, _)| k == key)?.1;
+                Some((
+                    cp,
+                    Desired {
+                        subject: Subject::Topic(id),
+                        channel: Channel::Email,
+                        value: if *on {
+                            ConsentValue::OptedIn
+                        } else {
+                            ConsentValue::OptedOut
+                        },
+                        custodian_confirmed: false,
+                        only_if_current: None,
+                    },
+                ))
+            })
+            .collect();
+        initial.push(ChangeSet {
+            items,
+            meta: ChangeMeta {
+                actor_kind: ActorKind::Import,
+                actor_id: Some("demo-seed".into()),
+                source: Source::Import,
+                change_id: format!("demo-seed-{cp}"),
+                form_version: None,
+                language: None,
+                request_id: None,
+                evidence: Evidence {
+                    justification: Some("Demo data: the seeds' consent table".into()),
+                    ..Default::default()
+                },
+            },
+        });
+    }
+    Ok(Seeded { initial })
+}
+
+/// Issues a fresh link for every demo contact (tokens are stored hashed, so each start mints
+/// new ones to print). Returns (address, link).
+pub async fn demo_links(
+    conn: &mut SqliteConnection,
+    base_url: &str,
+    ttl_days: i64,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (email, _, _) in DEMO_CONTACTS {
+        if let Some(cp) = contacts::find_point(conn, PointKind::Email, email).await? {
+            let token = new_token();
+            contacts::insert_token(conn, cp, &token.hash(), ttl_days).await?;
+            out.push((
+                email.to_string(),
+                format!("{}/u/{}", base_url.trim_end_matches('/'), token.as_str()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `n` contacts to the demo profile, each with an email point and a link token; returns
+/// the tokens (for the benchmark). Bulk inserts in one transaction.
+pub async fn bench_contacts(
+    conn: &mut SqliteConnection,
+    n: usize,
+    ttl_days: i64,
+) -> Result<Vec<String>> {
+    let profile = catalog::find_profile(conn, DEMO_PROFILE)
+        .await?
+        .ok_or_else(|| crate::store::StoreError::Corrupt("run with --demo once first".into()))?;
+    let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contacts")
+        .fetch_one(&mut *conn)
+        .await?;
+    let point_start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contact_points")
+        .fetch_one(&mut *conn)
+        .await?;
+    let now = crate::store::now();
+    let expires = crate::store::days_from_now(ttl_days);
+    let mut tokens = Vec::with_capacity(n);
+    conn.execute("BEGIN IMMEDIATE").await?;
+    for chunk_start in (0..n).step_by(2000) {
+        let ids: Vec<i64> = (chunk_start..n.min(chunk_start + 2000))
+            .map(|i| start + 1 + i as i64)
+            .collect();
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO contacts (id, profile_id, locale, consent_level, created_at) ",
+        );
+        q.push_values(&ids, |mut b, id| {
+            b.push_bind(id)
+                .push_bind(profile)
+                .push_bind("en")
+                .push_bind(4)
+                .push_bind(now.clone());
+        });
+        q.build().execute(&mut *conn).await?;
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO contact_points (id, contact_id, kind, address, created_at) ",
+        );
+        q.push_values(&ids, |mut b, id| {
+            b.push_bind(point_start - start + id)
+                .push_bind(id)
+                .push_bind("email")
+                .push_bind(format!("bench{id}@example.com"))
+                .push_bind(now.clone());
+        });
+        q.build().execute(&mut *conn).await?;
+        let chunk_tokens: Vec<_> = ids.iter().map(|_| new_token()).collect();
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) ",
+        );
+        q.push_values(ids.iter().zip(&chunk_tokens), |mut b, (id, t)| {
+            b.push_bind(t.hash().0.to_vec())
+                .push_bind(point_start - start + *id)
+                .push_bind(now.clone())
+                .push_bind(expires.clone());
+        });
+        q.build().execute(&mut *conn).await?;
+        tokens.extend(chunk_tokens.into_iter().map(|t| t.as_str().to_owned()));
+    }
+    conn.execute("COMMIT").await?;
+    Ok(tokens)
+}

@@ -1,0 +1,197 @@
+//! Compliance profiles, purposes and topics: what pages and decisions are built from.
+
+use super::{Result, StoreError};
+use crate::domain::{Channel, ConsentLevel, Enforcement, Purpose, Topic};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub brand_primary: String,
+    pub footer_address: String,
+    pub privacy_url: Option<String>,
+    pub default_locale: String,
+    pub form_version: i64,
+}
+
+/// A profile with its purposes and topics in display order.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub profile: Profile,
+    pub purposes: Vec<Purpose>,
+    pub topics: Vec<Topic>,
+}
+
+impl Catalog {
+    pub fn topics_of(&self, purpose_id: i64) -> impl Iterator<Item = &Topic> {
+        self.topics
+            .iter()
+            .filter(move |t| t.purpose_id == purpose_id)
+    }
+    pub fn purpose(&self, id: i64) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| p.id == id)
+    }
+    pub fn topic(&self, id: i64) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+}
+
+pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>> {
+    let Some(p) = sqlx::query(
+        "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version
+         FROM compliance_profiles WHERE id = $1",
+    )
+    .bind(profile_id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let profile = Profile {
+        id: p.try_get("id")?,
+        key: p.try_get("key")?,
+        name: p.try_get("name")?,
+        brand_primary: p.try_get("brand_primary")?,
+        footer_address: p.try_get("footer_address")?,
+        privacy_url: p.try_get("privacy_url")?,
+        default_locale: p.try_get("default_locale")?,
+        form_version: p.try_get("form_version")?,
+    };
+    let mut purposes = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, key, name, description, enforcement, channels, mandatory, min_consent_level,
+                retired_at IS NOT NULL AS retired
+         FROM purposes WHERE profile_id = $1 ORDER BY position, id",
+    )
+    .bind(profile_id)
+    .fetch_all(pool)
+    .await?
+    {
+        let enforcement: String = r.try_get("enforcement")?;
+        let channels: String = r.try_get("channels")?;
+        let level: i64 = r.try_get("min_consent_level")?;
+        purposes.push(Purpose {
+            id: r.try_get("id")?,
+            key: r.try_get("key")?,
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            enforcement: Enforcement::parse(&enforcement)
+                .ok_or_else(|| StoreError::Corrupt(format!("enforcement {enforcement}")))?,
+            channels: Channel::parse_list(&channels)
+                .ok_or_else(|| StoreError::Corrupt(format!("channels {channels}")))?,
+            mandatory: r.try_get("mandatory")?,
+            min_level: ConsentLevel::new(level)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+            retired: r.try_get("retired")?,
+        });
+    }
+    let topics = sqlx::query(
+        "SELECT t.id, t.purpose_id, t.key, t.name, t.description, t.retired_at IS NOT NULL AS retired
+         FROM topics t JOIN purposes p ON p.id = t.purpose_id
+         WHERE p.profile_id = $1 ORDER BY p.position, p.id, t.position, t.id",
+    )
+    .bind(profile_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(Topic {
+            id: r.try_get("id")?,
+            purpose_id: r.try_get("purpose_id")?,
+            key: r.try_get("key")?,
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            retired: r.try_get("retired")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Catalog {
+        profile,
+        purposes,
+        topics,
+    }))
+}
+
+/// A new profile (start-up and demo work, on the write connection).
+pub struct NewProfile<'a> {
+    pub key: &'a str,
+    pub name: &'a str,
+    pub brand_primary: &'a str,
+    pub footer_address: &'a str,
+    pub privacy_url: Option<&'a str>,
+}
+
+pub async fn find_profile(conn: &mut SqliteConnection, key: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub async fn insert_profile(conn: &mut SqliteConnection, p: &NewProfile<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO compliance_profiles (key, name, brand_primary, footer_address, privacy_url, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(p.key)
+    .bind(p.name)
+    .bind(p.brand_primary)
+    .bind(p.footer_address)
+    .bind(p.privacy_url)
+    .bind(super::now())
+    .fetch_one(conn)
+    .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_purpose(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    key: &str,
+    name: &str,
+    description: &str,
+    enforcement: Enforcement,
+    channels: &[Channel],
+    mandatory: bool,
+    position: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO purposes (profile_id, key, name, description, enforcement, channels, mandatory, position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(profile_id)
+    .bind(key)
+    .bind(name)
+    .bind(description)
+    .bind(enforcement.as_str())
+    .bind(Channel::join(channels))
+    .bind(mandatory)
+    .bind(position)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn insert_topic(
+    conn: &mut SqliteConnection,
+    purpose_id: i64,
+    key: &str,
+    name: &str,
+    description: &str,
+    position: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO topics (purpose_id, key, name, description, position)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(purpose_id)
+    .bind(key)
+    .bind(name)
+    .bind(description)
+    .bind(position)
+    .fetch_one(conn)
+    .await?)
+}

@@ -1,0 +1,219 @@
+//! Contacts, contact points, link tokens and current consent states.
+
+use super::{Result, StoreError};
+use crate::domain::token::TokenHash;
+use crate::domain::{Channel, ConsentLevel, ConsentValue, PointKind, StateEntry, Subject};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+/// What a link token leads to.
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    pub contact_point_id: i64,
+    pub point_kind: PointKind,
+    /// `None` once erased.
+    pub address: Option<String>,
+    pub contact_id: i64,
+    pub profile_id: i64,
+    pub locale: Option<String>,
+    pub level: ConsentLevel,
+    pub is_child: bool,
+    pub suppressed: bool,
+}
+
+/// Looks a token up by its hash (indexed), then compares the stored hash in constant time.
+/// Expired tokens are not found.
+pub async fn find_link(
+    pool: &SqlitePool,
+    hash: &TokenHash,
+    now: &str,
+) -> Result<Option<LinkTarget>> {
+    let row = sqlx::query(
+        "SELECT t.token_hash, cp.id AS cp_id, cp.kind, cp.address, c.id AS contact_id, c.profile_id,
+                c.locale, c.consent_level, c.is_child, c.suppressed_at IS NOT NULL AS suppressed
+         FROM link_tokens t
+         JOIN contact_points cp ON cp.id = t.contact_point_id
+         JOIN contacts c ON c.id = cp.contact_id
+         WHERE t.token_hash = $1 AND t.expires_at > $2",
+    )
+    .bind(&hash.0[..])
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let stored: Vec<u8> = r.try_get("token_hash")?;
+    if !hash.ct_eq(&stored) {
+        return Ok(None);
+    }
+    let kind: String = r.try_get("kind")?;
+    let level: i64 = r.try_get("consent_level")?;
+    Ok(Some(LinkTarget {
+        contact_point_id: r.try_get("cp_id")?,
+        point_kind: PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
+        address: r.try_get("address")?,
+        contact_id: r.try_get("contact_id")?,
+        profile_id: r.try_get("profile_id")?,
+        locale: r.try_get("locale")?,
+        level: ConsentLevel::new(level)
+            .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+        is_child: r.try_get("is_child")?,
+        suppressed: r.try_get("suppressed")?,
+    }))
+}
+
+/// One current state row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRow {
+    pub contact_point_id: i64,
+    pub point_kind: PointKind,
+    pub subject: Subject,
+    pub channel: Channel,
+    pub entry: StateEntry,
+}
+
+fn state_row(r: &sqlx::sqlite::SqliteRow) -> Result<StateRow> {
+    let kind: String = r.try_get("kind")?;
+    let sk: String = r.try_get("subject_kind")?;
+    let ch: String = r.try_get("channel")?;
+    let v: String = r.try_get("value")?;
+    let bad = |what: &str| StoreError::Corrupt(what.to_owned());
+    Ok(StateRow {
+        contact_point_id: r.try_get("contact_point_id")?,
+        point_kind: PointKind::parse(&kind).ok_or_else(|| bad(&kind))?,
+        subject: Subject::from_parts(&sk, r.try_get("subject_id")?).ok_or_else(|| bad(&sk))?,
+        channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
+        entry: StateEntry {
+            value: ConsentValue::parse(&v).ok_or_else(|| bad(&v))?,
+            custodian_confirmed: r.try_get("custodian_confirmed")?,
+            record: r.try_get("ledger_seq")?,
+        },
+    })
+}
+
+/// The contact points of a contact (id, kind, address), email first.
+pub async fn points_of_contact(
+    pool: &SqlitePool,
+    contact_id: i64,
+) -> Result<Vec<(i64, PointKind, Option<String>)>> {
+    sqlx::query(
+        "SELECT id, kind, address FROM contact_points WHERE contact_id = $1 ORDER BY kind, id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        let kind: String = r.try_get("kind")?;
+        Ok((
+            r.try_get("id")?,
+            PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
+            r.try_get("address")?,
+        ))
+    })
+    .collect()
+}
+
+/// All current states of all contact points of a contact.
+pub async fn states_of_contact(pool: &SqlitePool, contact_id: i64) -> Result<Vec<StateRow>> {
+    sqlx::query(
+        "SELECT s.contact_point_id, cp.kind, s.subject_kind, s.subject_id, s.channel, s.value,
+                s.custodian_confirmed, s.ledger_seq
+         FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
+         WHERE cp.contact_id = $1",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(state_row)
+    .collect()
+}
+
+/// Current states of the given contact points, inside the writer's transaction.
+pub async fn states_of_points(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<StateRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT s.contact_point_id, cp.kind, s.subject_kind, s.subject_id, s.channel, s.value,
+                s.custodian_confirmed, s.ledger_seq
+         FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
+         WHERE s.contact_point_id IN ({})",
+        placeholders.join(",")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(conn).await?.iter().map(state_row).collect()
+}
+
+/// A new contact (start-up, demo and bench work, on the write connection).
+pub struct NewContact<'a> {
+    pub profile_id: i64,
+    pub locale: Option<&'a str>,
+    pub level: ConsentLevel,
+    pub is_child: bool,
+}
+
+pub async fn insert_contact(conn: &mut SqliteConnection, c: &NewContact<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(c.profile_id)
+    .bind(c.locale)
+    .bind(c.level.get() as i64)
+    .bind(c.is_child)
+    .bind(super::now())
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn insert_point(
+    conn: &mut SqliteConnection,
+    contact_id: i64,
+    kind: PointKind,
+    address: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(contact_id)
+    .bind(kind.as_str())
+    .bind(address)
+    .bind(super::now())
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn find_point(
+    conn: &mut SqliteConnection,
+    kind: PointKind,
+    address: &str,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM contact_points WHERE kind = $1 AND address = $2")
+            .bind(kind.as_str())
+            .bind(address)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Stores the hash of a freshly issued link token.
+pub async fn insert_token(
+    conn: &mut SqliteConnection,
+    contact_point_id: i64,
+    hash: &TokenHash,
+    ttl_days: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(&hash.0[..])
+        .bind(contact_point_id)
+        .bind(super::now())
+        .bind(super::days_from_now(ttl_days))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

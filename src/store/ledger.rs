@@ -1,0 +1,289 @@
+//! The consent ledger: append (for the writer), read back, verify the chain, and check that
+//! the current state equals a replay of the ledger.
+
+use super::{Result, StoreError};
+use crate::domain::ledger::{self, Evidence, Hash, Record, Stored, Verifier};
+use crate::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::BTreeMap;
+
+/// A record ready to append, hashes computed.
+pub struct NewRecord {
+    pub record: Record,
+    pub evidence: Evidence,
+    pub evidence_digest: Hash,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+/// The last record's sequence number and hash (0 and GENESIS on an empty ledger).
+pub async fn head(conn: &mut SqliteConnection) -> Result<(i64, Hash)> {
+    let row = sqlx::query("SELECT seq, hash FROM consent_ledger ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        None => Ok((0, ledger::GENESIS)),
+        Some(r) => Ok((r.try_get("seq")?, to_hash(r.try_get("hash")?)?)),
+    }
+}
+
+fn to_hash(v: Vec<u8>) -> Result<Hash> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("hash is not 32 bytes".into()))
+}
+
+/// Appends records, their evidence and the states they set, in three statements, inside the
+/// caller's transaction.
+pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Result<()> {
+    // SQLite allows 32766 bound parameters; 19 per row keeps a chunk of 500 well inside.
+    for chunk in records.chunks(500) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
+             channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
+             change_id, form_version, language, request_id, evidence_digest, prev_hash, hash) ",
+        );
+        q.push_values(chunk, |mut b, n| {
+            let r = &n.record;
+            b.push_bind(r.seq)
+                .push_bind(r.occurred_at.clone())
+                .push_bind(r.contact_point_id)
+                .push_bind(r.subject.kind_str())
+                .push_bind(r.subject.id())
+                .push_bind(r.channel.as_str())
+                .push_bind(r.old_value.as_str())
+                .push_bind(r.new_value.as_str())
+                .push_bind(r.custodian_confirmed)
+                .push_bind(r.actor_kind.as_str())
+                .push_bind(r.actor_id.clone())
+                .push_bind(r.source.as_str())
+                .push_bind(r.change_id.clone())
+                .push_bind(r.form_version)
+                .push_bind(r.language.clone())
+                .push_bind(r.request_id.clone())
+                .push_bind(n.evidence_digest.to_vec())
+                .push_bind(n.prev_hash.to_vec())
+                .push_bind(n.hash.to_vec());
+        });
+        q.build().execute(&mut *conn).await?;
+
+        let with_evidence: Vec<&NewRecord> = chunk
+            .iter()
+            .filter(|n| n.evidence != Evidence::default())
+            .collect();
+        if !with_evidence.is_empty() {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO ledger_evidence (seq, justification, ip, user_agent) ",
+            );
+            q.push_values(with_evidence, |mut b, n| {
+                b.push_bind(n.record.seq)
+                    .push_bind(n.evidence.justification.clone())
+                    .push_bind(n.evidence.ip.clone())
+                    .push_bind(n.evidence.user_agent.clone());
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+
+        // The projection: the last record per key wins (records are in seq order).
+        let mut last: BTreeMap<(i64, Subject, Channel), &Record> = BTreeMap::new();
+        for n in chunk {
+            last.insert(
+                (
+                    n.record.contact_point_id,
+                    n.record.subject,
+                    n.record.channel,
+                ),
+                &n.record,
+            );
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
+             custodian_confirmed, ledger_seq) ",
+        );
+        q.push_values(last.values(), |mut b, r| {
+            b.push_bind(r.contact_point_id)
+                .push_bind(r.subject.kind_str())
+                .push_bind(r.subject.id())
+                .push_bind(r.channel.as_str())
+                .push_bind(r.new_value.as_str())
+                .push_bind(r.custodian_confirmed)
+                .push_bind(r.seq);
+        });
+        q.push(
+            " ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
+              value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
+              ledger_seq = excluded.ledger_seq",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+const SELECT_STORED: &str =
+    "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
+        l.old_value, l.new_value, l.custodian_confirmed, l.actor_kind, l.actor_id, l.source,
+        l.change_id, l.form_version, l.language, l.request_id, l.evidence_digest, l.prev_hash,
+        l.hash, e.seq AS ev_seq, e.justification, e.ip, e.user_agent
+     FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.seq = l.seq";
+
+fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
+    let bad = |what: String| StoreError::Corrupt(what);
+    let s = |name: &str| -> Result<String> { Ok(r.try_get::<String, _>(name)?) };
+    let sk = s("subject_kind")?;
+    let ch = s("channel")?;
+    let (ov, nv, ak, src) = (
+        s("old_value")?,
+        s("new_value")?,
+        s("actor_kind")?,
+        s("source")?,
+    );
+    let record = Record {
+        seq: r.try_get("seq")?,
+        occurred_at: s("occurred_at")?,
+        contact_point_id: r.try_get("contact_point_id")?,
+        subject: Subject::from_parts(&sk, r.try_get("subject_id")?)
+            .ok_or_else(|| bad(sk.clone()))?,
+        channel: Channel::parse(&ch).ok_or_else(|| bad(ch.clone()))?,
+        old_value: ConsentValue::parse(&ov).ok_or_else(|| bad(ov.clone()))?,
+        new_value: ConsentValue::parse(&nv).ok_or_else(|| bad(nv.clone()))?,
+        custodian_confirmed: r.try_get("custodian_confirmed")?,
+        actor_kind: ActorKind::parse(&ak).ok_or_else(|| bad(ak.clone()))?,
+        actor_id: r.try_get("actor_id")?,
+        source: Source::parse(&src).ok_or_else(|| bad(src.clone()))?,
+        change_id: s("change_id")?,
+        form_version: r.try_get("form_version")?,
+        language: r.try_get("language")?,
+        request_id: r.try_get("request_id")?,
+    };
+    let ev_seq: Option<i64> = r.try_get("ev_seq")?;
+    let evidence = ev_seq
+        .map(|_| -> Result<Evidence> {
+            Ok(Evidence {
+                justification: r.try_get("justification")?,
+                ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
+            })
+        })
+        .transpose()?;
+    Ok(Stored {
+        record,
+        // No row: written without personal evidence, or erased since. Nothing to compare.
+        evidence,
+        evidence_digest: to_hash(r.try_get("evidence_digest")?)?,
+        prev_hash: to_hash(r.try_get("prev_hash")?)?,
+        hash: to_hash(r.try_get("hash")?)?,
+    })
+}
+
+/// The records one action produced for one contact's points, in order.
+pub async fn by_change(
+    pool: &sqlx::SqlitePool,
+    change_id: &str,
+    contact_id: i64,
+) -> Result<Vec<Record>> {
+    let sql = format!(
+        "{SELECT_STORED} JOIN contact_points cp ON cp.id = l.contact_point_id
+         WHERE l.change_id = $1 AND cp.contact_id = $2 ORDER BY l.seq"
+    );
+    sqlx::query(&sql)
+        .bind(change_id)
+        .bind(contact_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| stored(r).map(|s| s.record))
+        .collect()
+}
+
+/// What `ledger verify` found.
+#[derive(Debug)]
+pub struct VerifyReport {
+    pub records: u64,
+    pub head: Hash,
+    /// The first break in the chain, if any.
+    pub chain_error: Option<ledger::ChainError>,
+    /// State rows that differ from a replay of the ledger.
+    pub state_mismatches: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.chain_error.is_none() && self.state_mismatches.is_empty()
+    }
+}
+
+/// Verifies the whole chain and compares the state table with a replay.
+pub async fn verify(pool: &sqlx::SqlitePool, key: &[u8]) -> Result<VerifyReport> {
+    use futures_util::StreamExt as _;
+    let mut verifier = Verifier::new(key);
+    let mut chain_error = None;
+    let mut replayed: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> =
+        BTreeMap::new();
+    let sql = format!("{SELECT_STORED} ORDER BY l.seq");
+    let mut rows = sqlx::query(&sql).fetch(pool);
+    while let Some(row) = rows.next().await {
+        let s = stored(&row?)?;
+        if chain_error.is_none() {
+            if let Err(e) = verifier.feed(&s) {
+                chain_error = Some(e);
+            }
+        }
+        let r = &s.record;
+        replayed.insert(
+            (r.contact_point_id, r.subject, r.channel),
+            (r.new_value, r.custodian_confirmed, r.seq),
+        );
+    }
+    drop(rows);
+    let mut state_mismatches = Vec::new();
+    let mut actual: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed, ledger_seq
+         FROM consent_states",
+    )
+    .fetch_all(pool)
+    .await?
+    {
+        let sk: String = r.try_get("subject_kind")?;
+        let ch: String = r.try_get("channel")?;
+        let v: String = r.try_get("value")?;
+        let key = (
+            r.try_get("contact_point_id")?,
+            Subject::from_parts(&sk, r.try_get("subject_id")?).ok_or(StoreError::Corrupt(sk))?,
+            Channel::parse(&ch).ok_or(StoreError::Corrupt(ch))?,
+        );
+        let val = (
+            ConsentValue::parse(&v).ok_or(StoreError::Corrupt(v))?,
+            r.try_get("custodian_confirmed")?,
+            r.try_get("ledger_seq")?,
+        );
+        actual.insert(key, val);
+    }
+    for (k, v) in &replayed {
+        if actual.get(k) != Some(v) {
+            state_mismatches.push(format!(
+                "contact point {} {} {} on {}: ledger says {}, state table says {}",
+                k.0,
+                k.1.kind_str(),
+                k.1.id(),
+                k.2,
+                v.0.as_str(),
+                actual.get(k).map(|a| a.0.as_str()).unwrap_or("nothing")
+            ));
+        }
+    }
+    for k in actual.keys().filter(|k| !replayed.contains_key(k)) {
+        state_mismatches.push(format!(
+            "contact point {} {} {} on {}: state without any ledger record",
+            k.0,
+            k.1.kind_str(),
+            k.1.id(),
+            k.2
+        ));
+    }
+    Ok(VerifyReport {
+        records: verifier.checked,
+        head: verifier.head(),
+        chain_error,
+        state_mismatches,
+    })
+}

@@ -1,0 +1,104 @@
+//! All SQL lives here. Reads go through a pool of read-only connections; every write goes
+//! through the single writer (`writer.rs`), except start-up work done before it starts.
+//! SQL is kept portable: `$n` placeholders, `ON CONFLICT`, no SQLite-only functions in queries.
+
+pub mod catalog;
+pub mod contacts;
+pub mod ledger;
+pub mod writer;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Errors from the store. The cause is logged by the layer above, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the writer has stopped")]
+    WriterGone,
+    #[error("stored data is not as expected: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The open database: a read pool and the one connection that writes.
+pub struct Db {
+    pub read: SqlitePool,
+    pub write: SqliteConnection,
+}
+
+fn options(url: &str) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // "You are unsubscribed" is a promise: a commit survives power loss.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+/// Creates the file's folder when the URL names a file.
+fn ensure_parent_dir(url: &str) -> Result<()> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens (creating if missing) and migrates the database.
+pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
+    ensure_parent_dir(url)?;
+    let opts = options(url)?;
+    let mut write = opts.connect().await?;
+    MIGRATOR.run_direct(&mut write).await?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(read_connections.max(1))
+        .min_connections(1)
+        .connect_with(opts.read_only(true))
+        .await?;
+    Ok(Db { read, write })
+}
+
+/// The current time in the stored format: UTC RFC 3339 with microseconds.
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    const F: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(F)
+        .expect("formatting a UTC time cannot fail")
+}
+
+/// `now() + days` in the stored format.
+pub fn days_from_now(days: i64) -> String {
+    format_time(time::OffsetDateTime::now_utc() + time::Duration::days(days))
+}

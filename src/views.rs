@@ -1,0 +1,104 @@
+//! What the contact's pages show: plain data built by the services and rendered by `pages/`.
+//! Shared by the server and the browser build.
+
+use crate::domain::parse::Lang;
+use crate::domain::{Channel, ConsentValue};
+use serde::{Deserialize, Serialize};
+
+/// The compliance profile's brand, validated data only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brand {
+    pub name: String,
+    /// `#rrggbb`, validated.
+    pub primary: String,
+    /// Text colour readable on `primary`.
+    pub on_primary: String,
+    pub footer_address: String,
+    pub privacy_url: Option<String>,
+}
+
+/// One checkbox of the subscription center: a topic on a channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub channel: Channel,
+    /// Effective answer today: does the contact receive this?
+    pub receiving: bool,
+    /// The recorded value (pending shows a note).
+    pub value: ConsentValue,
+    /// The form field name, `t.<topic_key>.<channel>`.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicRow {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurposeBlock {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub mandatory: bool,
+    pub channels: Vec<Channel>,
+    pub topics: Vec<TopicRow>,
+}
+
+/// Everything the unsubscribe page and the subscription center show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreferencesView {
+    pub brand: Brand,
+    pub lang: Lang,
+    pub form_version: i64,
+    /// Masked address the link belongs to.
+    pub address: String,
+    pub purposes: Vec<PurposeBlock>,
+}
+
+impl PreferencesView {
+    /// Topics (on email) the contact receives today.
+    pub fn receiving_email(&self) -> Vec<&TopicRow> {
+        self.purposes
+            .iter()
+            .filter(|p| !p.mandatory)
+            .flat_map(|p| p.topics.iter())
+            .filter(|t| {
+                t.cells
+                    .iter()
+                    .any(|c| c.channel == Channel::Email && c.receiving)
+            })
+            .collect()
+    }
+}
+
+/// One line of the "what changed" page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeLine {
+    pub what: String,
+    pub channel: Channel,
+    pub old: ConsentValue,
+    pub new: ConsentValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeView {
+    pub brand: Brand,
+    pub lang: Lang,
+    pub change_id: String,
+    pub lines: Vec<ChangeLine>,
+    /// The change was an undo of another.
+    pub is_undo: bool,
+    /// An undo is offered while nothing changed these states since.
+    pub can_undo: bool,
+}
+
+/// What a page load found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Loaded<T> {
+    Found(T),
+    /// Wrong, malformed, expired or unknown link: one answer for all.
+    InvalidLink(Lang),
+}
