@@ -85,7 +85,9 @@ async fn serve(settings: &Settings) -> CliResult {
 
 async fn verify(settings: &Settings) -> CliResult {
     let secret = settings.load_secret()?;
-    let db = crate::store::open(&settings.database_url, 1).await?;
+    let db = crate::store::open_existing(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", settings.database_url))?;
     let report = crate::store::ledger::verify(&db.read, &secret).await?;
     let head: String = report.head.iter().map(|b| format!("{b:02x}")).collect();
     if report.ok() {

@@ -9,6 +9,7 @@ use crate::domain::{ActorKind, Source};
 use crate::i18n::texts;
 use crate::services::consent::{self, RequestInfo, Scope, ServiceError, Shown};
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -159,11 +160,15 @@ fn done(token: &str, change_id: &str, lang: Option<Lang>) -> Response {
 /// `POST /u/{token}`: one-click (mail client) or a page form.
 pub async fn post_link(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     req_parts: super::RequestParts,
     body: Bytes,
 ) -> Response {
     let super::RequestParts { headers, nonce, .. } = &req_parts;
+    // A path that does not even decode is just another invalid link.
+    let Ok(Path(token)) = token else {
+        return error_response(ServiceError::InvalidLink, &state, headers, nonce);
+    };
     let info = request_info(&req_parts, state.trust_forwarded_for);
     let Some(pairs) = form_pairs(headers, &body) else {
         return error_response(
@@ -217,9 +222,10 @@ pub async fn post_link(
             None => Err(ServiceError::BadInput("missing_topic")),
         },
         Some("save") => {
+            // Every other field must be one of the page's boxes; the service checks which.
             let ticked: HashSet<String> = pairs
                 .iter()
-                .filter(|(k, v)| consent::parse_field(k).is_some() && v == "on")
+                .filter(|(k, _)| !matches!(k.as_str(), "action" | "form_version" | "lang"))
                 .map(|(k, _)| k.clone())
                 .collect();
             consent::save(core, &token, &ticked, &info, shown).await
@@ -235,11 +241,15 @@ pub async fn post_link(
 /// `POST /u/{token}/undo`: puts back what one change did.
 pub async fn post_undo(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     req_parts: super::RequestParts,
     body: Bytes,
 ) -> Response {
     let super::RequestParts { headers, nonce, .. } = &req_parts;
+    // A path that does not even decode is just another invalid link.
+    let Ok(Path(token)) = token else {
+        return error_response(ServiceError::InvalidLink, &state, headers, nonce);
+    };
     let info = request_info(&req_parts, state.trust_forwarded_for);
     let Some(pairs) = form_pairs(headers, &body) else {
         return error_response(

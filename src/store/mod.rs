@@ -41,9 +41,9 @@ pub struct Db {
     pub write: SqliteConnection,
 }
 
-fn options(url: &str) -> Result<SqliteConnectOptions> {
+fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     Ok(SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
+        .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
         // "You are unsubscribed" is a promise: a commit survives power loss.
         .synchronous(SqliteSynchronous::Full)
@@ -73,7 +73,15 @@ fn ensure_parent_dir(url: &str) -> Result<()> {
 /// Opens (creating if missing) and migrates the database.
 pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
     ensure_parent_dir(url)?;
-    let opts = options(url)?;
+    open_with(options(url, true)?, read_connections).await
+}
+
+/// Opens a database that must already exist (for inspection commands such as `ledger verify`).
+pub async fn open_existing(url: &str) -> Result<Db> {
+    open_with(options(url, false)?, 1).await
+}
+
+async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<Db> {
     let mut write = opts.connect().await?;
     MIGRATOR.run_direct(&mut write).await?;
     let read = SqlitePoolOptions::new()
