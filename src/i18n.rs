@@ -40,6 +40,7 @@ pub struct Texts {
     pub footer_why: &'static str,
     pub privacy_policy: &'static str,
     pub for_address: &'static str,
+    pub generic_brand: &'static str,
 }
 
 static EN: Texts = Texts {
@@ -64,12 +65,12 @@ static EN: Texts = Texts {
     save_hint: "Saving records your choices with the date and time.",
     mandatory_heading: "Service messages",
     mandatory_note: "Sent only about things you asked for, such as receipts and security notices. They can't be switched off here.",
-    pending_note: "Waiting for your confirmation",
+    pending_note: "waiting for your confirmation",
     done_title: "Your preferences are updated",
     done_nothing: "Nothing needed to change: your preferences were already as you chose.",
     done_intro: "Here is what changed:",
     undo: "Undo this change",
-    undo_hint: "Changed your mind? Undo puts these back as they were.",
+    undo_hint: "Changed your mind? Undo restores your previous choices.",
     undone_title: "Your change was undone",
     back_to_center: "Back to your preferences",
     one_click_done: "You are unsubscribed.",
@@ -78,6 +79,7 @@ static EN: Texts = Texts {
     footer_why: "You receive this because you are in contact with",
     privacy_policy: "Privacy policy",
     for_address: "Preferences for",
+    generic_brand: "Email preferences",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -95,12 +97,14 @@ impl Texts {
         }
     }
 
-    pub fn value(&self, v: ConsentValue) -> &'static str {
+    /// What a recorded value meant for the contact; `NotSet` means the purpose's default.
+    pub fn value(&self, v: ConsentValue, default_on: bool) -> &'static str {
         match v {
             ConsentValue::OptedIn => "subscribed",
             ConsentValue::OptedOut => "unsubscribed",
             ConsentValue::Pending => "waiting for confirmation",
-            ConsentValue::NotSet => "as before",
+            ConsentValue::NotSet if default_on => "subscribed",
+            ConsentValue::NotSet => "not subscribed",
         }
     }
 
@@ -114,12 +118,13 @@ impl Texts {
         channel: Channel,
         old: ConsentValue,
         new: ConsentValue,
+        default_on: bool,
     ) -> String {
         format!(
             "{what} ({}): {} → {}",
             self.channel(channel).to_lowercase(),
-            self.value(old),
-            self.value(new)
+            self.value(old, default_on),
+            self.value(new, default_on)
         )
     }
 }

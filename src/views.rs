@@ -81,6 +81,8 @@ pub struct ChangeLine {
     pub channel: Channel,
     pub old: ConsentValue,
     pub new: ConsentValue,
+    /// What "not set" meant here: receiving by default (non-restrictive email) or not.
+    pub default_on: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

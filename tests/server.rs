@@ -187,7 +187,7 @@ async fn get_and_head_change_nothing() {
     for path in [
         format!("/u/{t}"),
         format!("/p/{t}"),
-        format!("/u/{t}/done/AAAAAAAAAAAAAAAA"),
+        format!("/u/{t}/done/unchanged"),
     ] {
         for _ in 0..3 {
             assert_eq!(app.get(&path).await.status(), 200, "{path}");
@@ -302,12 +302,12 @@ async fn one_click_accepts_multipart() {
         Some("opted_out")
     );
     // One-click is about email: the phone's text messages are untouched.
-    let sms: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM consent_states WHERE channel <> 'email'")
-            .fetch_one(&mut app.db().await)
+    assert_eq!(
+        app.state_of("+14255550101", "Product updates", "sms")
             .await
-            .unwrap();
-    assert_eq!(sms, 0);
+            .as_deref(),
+        Some("opted_in")
+    );
     app.stop().await;
 }
 
@@ -355,7 +355,7 @@ async fn wrong_tokens_are_indistinguishable() {
         assert_eq!(s, post_status, "POST #{i}");
         assert_eq!(body, post_body, "POST #{i} body differs");
     }
-    assert_eq!(app.ledger_count().await, 4, "only the demo's records");
+    assert_eq!(app.ledger_count().await, 5, "only the demo's records");
     app.stop().await;
 }
 
@@ -436,6 +436,15 @@ async fn every_change_writes_exactly_one_ledger_record_in_the_same_transaction()
         !undone.contains("Undo this change"),
         "an undo is not undone again"
     );
+    assert!(
+        undone.contains("Product updates (email): unsubscribed → subscribed"),
+        "{undone}"
+    );
+    // Another contact's link cannot see this change.
+    let other = app
+        .get(&format!("/u/{}/done/{change}", app.token("frank")))
+        .await;
+    assert_eq!(other.status(), 404);
     // Undoing twice changes nothing more.
     let n = app.ledger_count().await;
     app.post_form(&format!("/u/{t}/undo"), &format!("change={change}"))
@@ -472,7 +481,7 @@ async fn subscription_center_withdraws_at_once_and_new_choices_go_pending() {
         "unchanged, still the default"
     );
     let center = app.get(&format!("/p/{t}")).await.text().await.unwrap();
-    assert!(center.contains("Waiting for your confirmation"));
+    assert!(center.contains("waiting for your confirmation"));
     // Unticking every text-message box opts the phone out, per topic.
     let res = app
         .post_form(&format!("/u/{t}"), "action=save&t1.email=on&t3.email=on")

@@ -133,7 +133,9 @@ pub fn decide(
             if contact.is_child {
                 // GDPR Art. 8: a child's consent to non-essential contact needs a custodian.
                 Decision::deny(Reason::ChildWithoutCustodianConsent)
-            } else if purpose.enforcement == Enforcement::Restrictive {
+            } else if purpose.enforcement == Enforcement::Restrictive || channel != Channel::Email {
+                // TCPA: marketing by text message or phone call needs prior express consent,
+                // so a non-restrictive purpose is restrictive on those channels.
                 Decision::deny(Reason::NoOptIn)
             } else {
                 Decision::allow(Reason::NotOptedOut)

@@ -30,25 +30,25 @@ pub fn Layout(
         <a class="skip" href="#content">{t.skip_to_content}</a>
         <header class="brandbar">
             <div class="wrap">
-                <span class="brandname">{name.clone().unwrap_or_default()}</span>
+                <span class="brandname">{name.clone().unwrap_or_else(|| t.generic_brand.to_owned())}</span>
             </div>
         </header>
         <main id="content" class="wrap" tabindex="-1">
             {children()}
         </main>
-        <footer class="legal">
-            <div class="wrap">
-                {brand.map(|b| {
-                    view! {
+        {brand.map(|b| {
+            view! {
+                <footer class="legal">
+                    <div class="wrap">
                         <p>{t.footer_why} " " {b.name.clone()} "."</p>
                         <address>{b.footer_address.clone()}</address>
                         {b.privacy_url.clone().map(|u| view! {
                             <p><a href=u rel="noopener">{t.privacy_policy}</a></p>
                         })}
-                    }
-                })}
-            </div>
-        </footer>
+                    </div>
+                </footer>
+            }
+        })}
     }
 }
 

@@ -182,24 +182,31 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
             <ul class="topics" role="list">
                 {p.topics.iter().map(|row| {
                     let desc_id = format!("d-{}", row.key.replace('.', "-"));
+                    let pending: Vec<&str> = row
+                        .cells
+                        .iter()
+                        .filter(|c| c.value == ConsentValue::Pending)
+                        .map(|c| t.channel(c.channel))
+                        .collect();
                     view! {
                         <li class="topic">
                             <div class="topic-text">
                                 <span class="topic-name">{row.name.clone()}</span>
                                 <span class="muted" id=desc_id.clone()>{row.description.clone()}</span>
+                                {(!pending.is_empty()).then(|| view! {
+                                    <span class="pending">{pending.join(", ")} ": " {t.pending_note}</span>
+                                })}
                             </div>
                             <div class="channels">
                                 {row.cells.iter().map(|c| {
                                     let id = format!("f-{}", c.field.replace('.', "-"));
-                                    let pending = c.value == ConsentValue::Pending;
                                     let label = format!("{} — {}", row.name, t.channel(c.channel));
                                     view! {
                                         <span class="check">
                                             <input type="checkbox" id=id.clone() name=c.field.clone() value="on"
-                                                checked=c.receiving || pending
+                                                checked=c.receiving || c.value == ConsentValue::Pending
                                                 aria-label=label aria-describedby=desc_id.clone()/>
                                             <label for=id>{t.channel(c.channel)}</label>
-                                            {pending.then(|| view! { <span class="pending">{t.pending_note}</span> })}
                                         </span>
                                     }
                                 }).collect_view()}
@@ -289,7 +296,7 @@ fn done_view(token: &str, v: ChangeView) -> impl IntoView {
             <p>{t.done_intro}</p>
             <ul class="changes" role="list">
                 {v.lines.iter().map(|l| view! {
-                    <li>{t.change_line(&l.what, l.channel, l.old, l.new)}</li>
+                    <li>{t.change_line(&l.what, l.channel, l.old, l.new, l.default_on)}</li>
                 }).collect_view()}
             </ul>
         }

@@ -148,7 +148,13 @@ fn error_response(e: ServiceError, state: &AppState, headers: &HeaderMap, nonce:
     }
 }
 
-fn done(token: &str, change_id: &str, lang: Option<Lang>) -> Response {
+/// See-other to the page that says what changed (or that nothing needed to).
+fn done(token: &str, applied: &crate::store::writer::Applied, lang: Option<Lang>) -> Response {
+    let change_id = if applied.records.is_empty() {
+        consent::NO_CHANGE
+    } else {
+        applied.change_id.as_str()
+    };
     let mut to = format!("/u/{token}/done/{change_id}");
     if let Some(l) = lang {
         to.push_str("?lang=");
@@ -233,7 +239,7 @@ pub async fn post_link(
         _ => Err(ServiceError::BadInput("unknown_action")),
     };
     match result {
-        Ok(applied) => done(&token, &applied.change_id, shown.lang),
+        Ok(applied) => done(&token, &applied, shown.lang),
         Err(e) => error_response(e, &state, headers, nonce),
     }
 }
@@ -269,7 +275,7 @@ pub async fn post_undo(
     };
     let shown = shown(&pairs);
     match consent::undo(&state.core, &token, change, &info, shown).await {
-        Ok(applied) => done(&token, &applied.change_id, shown.lang),
+        Ok(applied) => done(&token, &applied, shown.lang),
         Err(e) => error_response(e, &state, headers, nonce),
     }
 }

@@ -138,7 +138,7 @@ pub fn render_message(
             </head>
             <body>
                 <a class="skip" href="#content">{t.skip_to_content}</a>
-                <header class="brandbar"><div class="wrap"><span class="brandname"></span></div></header>
+                <header class="brandbar"><div class="wrap"><span class="brandname">{t.generic_brand}</span></div></header>
                 <main id="content" class="wrap" tabindex="-1">
                     <section class="card" aria-labelledby="msg-title">
                         <h1 id="msg-title">{title}</h1>

@@ -531,6 +531,27 @@ fn describe(cat: &Catalog, r: &Record) -> String {
     .unwrap_or_else(|| "—".to_owned())
 }
 
+/// Whether "never set" meant receiving, for this record's purpose and channel.
+fn default_on(cat: &Catalog, r: &Record) -> bool {
+    let purpose = match r.subject {
+        Subject::Purpose(id) => cat.purpose(id),
+        Subject::Topic(id) => cat.topic(id).and_then(|t| cat.purpose(t.purpose_id)),
+    };
+    let topic = match r.subject {
+        Subject::Topic(id) => cat.topic(id),
+        Subject::Purpose(_) => None,
+    };
+    // The purpose's default for an adult with no record: its enforcement on this channel.
+    let adult = ContactFacts {
+        level: crate::domain::ConsentLevel::PROFILING,
+        ..ContactFacts::default()
+    };
+    purpose.is_some_and(|p| decide(adult, p, topic, r.channel, None, None).allowed)
+}
+
+/// The change id of an action that changed nothing (a repeat): never a real one (16 chars).
+pub const NO_CHANGE: &str = "unchanged";
+
 /// The "what changed" page of one action.
 pub async fn change(
     core: &Core,
@@ -541,10 +562,17 @@ pub async fn change(
 ) -> Result<ChangeView> {
     let link = resolve(core, token).await?;
     let lang = link.lang(lang.and_then(Lang::parse), info);
-    let records = if valid_change_id(change_id) {
-        store::ledger::by_change(&core.read, change_id, link.target.contact_id).await?
-    } else {
+    let records = if change_id == NO_CHANGE {
         Vec::new()
+    } else if valid_change_id(change_id) {
+        let r = store::ledger::by_change(&core.read, change_id, link.target.contact_id).await?;
+        if r.is_empty() {
+            // Not a change of this contact's: the same answer as any other wrong link.
+            return Err(ServiceError::InvalidLink);
+        }
+        r
+    } else {
+        return Err(ServiceError::InvalidLink);
     };
     let is_undo = records
         .first()
@@ -563,6 +591,7 @@ pub async fn change(
             channel: r.channel,
             old: r.old_value,
             new: r.new_value,
+            default_on: default_on(&link.catalog, r),
         })
         .collect();
     lines.sort_by_key(|l| l.what.contains("(all topics)"));

@@ -131,10 +131,24 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
         .await?;
         let email = EmailAddress::parse(email).expect("demo address is valid");
         let cp = contacts::insert_point(conn, contact, PointKind::Email, email.as_str()).await?;
+        let mut items: Vec<(i64, Desired)> = Vec::new();
         if let Some(phone) = phone {
-            contacts::insert_point(conn, contact, PointKind::Phone, phone).await?;
+            let pp = contacts::insert_point(conn, contact, PointKind::Phone, phone).await?;
+            // Holly agreed to product updates by text message (TCPA: texts need an opt-in).
+            if let Some((_, id)) = topics.iter().find(|(k, _)| *k == "product-updates") {
+                items.push((
+                    pp,
+                    Desired {
+                        subject: Subject::Topic(*id),
+                        channel: Channel::Sms,
+                        value: ConsentValue::OptedIn,
+                        custodian_confirmed: false,
+                        only_if_current: None,
+                    },
+                ));
+            }
         }
-        let items = prefs
+        let email_items: Vec<(i64, Desired)> = prefs
             .iter()
             .filter_map(|(key, on)| {
                 let id = topics.iter().find(|(k, _)| k == key)?.1;
@@ -154,6 +168,7 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
                 ))
             })
             .collect();
+        items.splice(0..0, email_items);
         initial.push(ChangeSet {
             items,
             meta: ChangeMeta {

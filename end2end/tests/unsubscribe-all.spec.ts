@@ -1,0 +1,44 @@
+// Test 4: "Unsubscribe from everything".
+import { test, expect, centerUrl } from './server';
+import { channelBox, changeLines, expectDonePage, expectUnsubscribePage, listedTopics } from './helpers';
+
+const NOTHING = 'You are not subscribed to any of our optional emails.';
+
+test('unsubscribe holly from everything on the unsubscribe page', async ({ page, server }) => {
+  await page.goto(server.holly);
+  await expectUnsubscribePage(page);
+  expect(await listedTopics(page)).toEqual(['Product updates', 'Events']);
+  await expect(page.getByText(NOTHING)).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Unsubscribe from everything' }).click();
+  await expectDonePage(page);
+  const lines = await changeLines(page);
+  expect(lines).toContain('Product updates (email): subscribed → unsubscribed');
+  expect(lines.some((l) => l.startsWith('Events (email):') && l.endsWith('→ unsubscribed'))).toBe(true);
+
+  await page.goto(server.holly);
+  await expectUnsubscribePage(page);
+  await expect(page.getByText(NOTHING)).toBeVisible();
+  await expect(page.locator('li.topic')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Unsubscribe from (?!everything)/ })).toHaveCount(0);
+
+  // The center shows every email box unticked.
+  await page.goto(centerUrl(server.holly));
+  for (const t of ['Newsletter', 'Product updates', 'Events']) {
+    await expect(channelBox(page, t, 'Email'), `${t} — Email`).not.toBeChecked();
+  }
+  // "Stops every optional message from us": the text-message boxes too.
+  for (const t of ['Newsletter', 'Product updates', 'Events']) {
+    await expect.soft(channelBox(page, t, 'Text message'), `${t} — Text message`).not.toBeChecked();
+  }
+});
+
+test('unsubscribe frank from everything in the subscription center', async ({ page, server }) => {
+  await page.goto(centerUrl(server.frank));
+  await page.getByRole('button', { name: 'Unsubscribe from everything' }).click();
+  await expectDonePage(page);
+  expect((await changeLines(page)).length).toBeGreaterThan(0);
+  await page.goto(server.frank);
+  await expect(page.getByText(NOTHING)).toBeVisible();
+  await expect(page.locator('li.topic')).toHaveCount(0);
+});

@@ -1,0 +1,83 @@
+// Tests 1 and 2: unsubscribe from one topic on the unsubscribe page, check the done page,
+// the unsubscribe page and the center, then undo.
+import type { Page } from '@playwright/test';
+import { test, expect, centerUrl } from './server';
+import { channelBox, changeLines, expectCenterPage, expectDonePage, expectUnsubscribePage, listedTopics } from './helpers';
+
+async function unsubscribeOneTopicAndUndo(
+  page: Page,
+  link: string,
+  topic: string,
+  before: { listed: string[]; notListed: string[] },
+) {
+  // The unsubscribe page lists what the contact receives by email.
+  await page.goto(link);
+  await expectUnsubscribePage(page);
+  const initial = await listedTopics(page);
+  for (const t of before.listed) expect(initial, `initially listed on ${link}`).toContain(t);
+  for (const t of before.notListed) expect(initial, `initially not listed on ${link}`).not.toContain(t);
+
+  // The button of the topic is named for the topic (aria-label).
+  const button = page.getByRole('button', { name: `Unsubscribe from ${topic}`, exact: true });
+  await expect(button).toHaveCount(1);
+  await expect(button).toHaveText('Unsubscribe');
+  await button.click();
+
+  // Done page: exactly this change, from the state the contact saw ("You currently
+  // receive") to unsubscribed. Soft, so that the rest of the flow still runs if it fails.
+  await expectDonePage(page);
+  expect.soft(await changeLines(page), 'the done page names the change as the contact saw it').toEqual([`${topic} (email): subscribed → unsubscribed`]);
+  const doneUrl = page.url();
+
+  // The unsubscribe page no longer lists the topic; the others are still there.
+  await page.goto(link);
+  await expectUnsubscribePage(page);
+  const after = await listedTopics(page);
+  expect(after).not.toContain(topic);
+  expect(after).toEqual(initial.filter((t) => t !== topic));
+
+  // The center shows the topic's email box unticked, and the other email boxes as before.
+  await page.goto(centerUrl(link));
+  await expectCenterPage(page);
+  await expect(channelBox(page, topic, 'Email')).not.toBeChecked();
+  for (const t of after) await expect(channelBox(page, t, 'Email')).toBeChecked();
+
+  // Undo from the done page restores it.
+  await page.goto(doneUrl);
+  await expectDonePage(page);
+  await page.getByRole('button', { name: 'Undo this change' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your change was undone');
+  expect.soft(await changeLines(page), 'the undone page names the change back').toEqual([`${topic} (email): unsubscribed → subscribed`]);
+  await expect(page.getByRole('button', { name: 'Undo this change' })).toHaveCount(0);
+
+  // Undoing the same change a second time (a double submit) changes nothing more.
+  const changeId = new URL(doneUrl).pathname.split('/').pop()!;
+  const again = await page.request.post(`${link}/undo`, { form: { change: changeId, lang: 'en' }, maxRedirects: 0 });
+  expect(again.status(), 'second undo').toBeLessThan(500);
+
+  await page.goto(link);
+  expect(await listedTopics(page)).toEqual(initial);
+  await page.goto(centerUrl(link));
+  await expect(channelBox(page, topic, 'Email')).toBeChecked();
+}
+
+test('unsubscribe holly from Product updates on the unsubscribe page, then undo', async ({ page, server }) => {
+  await unsubscribeOneTopicAndUndo(page, server.holly, 'Product updates', {
+    listed: ['Product updates', 'Events'],
+    notListed: ['Newsletter'],
+  });
+  // Unsubscribing from email does not touch the text-message channel (holly has a phone).
+  await page.goto(centerUrl(server.holly));
+  await expect(channelBox(page, 'Product updates', 'Text message')).toBeChecked();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('unsubscribe frank from Events on the unsubscribe page, then undo', async ({ page, server }) => {
+    await unsubscribeOneTopicAndUndo(page, server.frank, 'Events', {
+      listed: ['Newsletter', 'Events'],
+      notListed: ['Product updates'],
+    });
+  });
+});
