@@ -380,6 +380,7 @@ async fn every_change_writes_exactly_one_ledger_record_in_the_same_transaction()
         .to_owned();
     assert!(to.starts_with(&format!("/u/{t}/done/")), "{to}");
     assert_eq!(app.ledger_count().await, before + 1);
+    #[allow(clippy::type_complexity)]
     let (seq, old, new, fv, lang, ip, ua): (i64, String, String, Option<i64>, Option<String>, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT l.seq, l.old_value, l.new_value, l.form_version, l.language, e.ip, e.user_agent
          FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.seq = l.seq ORDER BY l.seq DESC LIMIT 1",
@@ -650,7 +651,7 @@ async fn concurrent_one_clicks_never_fail_and_the_chain_stays_whole() {
     let before = app.ledger_count().await;
     let app = std::sync::Arc::new(app);
     let mut tasks = Vec::new();
-    for t in tokens.iter().cloned() {
+    for t in tokens {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
             app.post_form(&format!("/u/{t}"), "List-Unsubscribe=One-Click")

@@ -15,7 +15,14 @@ use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 pub const DEMO_PROFILE: &str = "contoso";
 
 /// The demo's contacts: address, phone, and opted-in (true) / opted-out (false) topics.
-pub const DEMO_CONTACTS: &[(&str, Option<&str>, &[(&str, bool)])] = &[
+/// A demo contact: email, phone, and (topic key, opted in?) on email.
+pub type DemoContact = (
+    &'static str,
+    Option<&'static str>,
+    &'static [(&'static str, bool)],
+);
+
+pub const DEMO_CONTACTS: &[DemoContact] = &[
     (
         "holly@contoso.com",
         Some("+14255550101"),
