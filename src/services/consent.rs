@@ -109,7 +109,8 @@ impl Link {
     }
 }
 
-async fn resolve(core: &Core, token: &str) -> Result<Link> {
+/// The link's target and its profile's catalog; every wrong link is the same error.
+async fn resolve_target(core: &Core, token: &str) -> Result<(LinkTarget, Arc<Catalog>)> {
     let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
     let target = contacts::find_link(&core.read, &token.hash(), &store::now())
         .await?
@@ -118,9 +119,14 @@ async fn resolve(core: &Core, token: &str) -> Result<Link> {
         return Err(ServiceError::InvalidLink); // erased
     }
     let catalog = core.catalog(target.profile_id).await?;
-    let points = contacts::points_of_contact(&core.read, target.contact_id).await?;
-    let states = contacts::states_of_contact(&core.read, target.contact_id)
-        .await?
+    Ok((target, catalog))
+}
+
+/// The link with everything a page needs: the contact's points and current states.
+async fn resolve(core: &Core, token: &str) -> Result<Link> {
+    let (target, catalog) = resolve_target(core, token).await?;
+    let (points, rows) = contacts::contact_snapshot(&core.read, target.contact_id).await?;
+    let states = rows
         .into_iter()
         .map(|r: StateRow| ((r.contact_point_id, r.subject, r.channel), r.entry))
         .collect();

@@ -89,43 +89,37 @@ fn state_row(r: &sqlx::sqlite::SqliteRow) -> Result<StateRow> {
     })
 }
 
-/// The contact points of a contact (id, kind, address), email first.
-pub async fn points_of_contact(
+/// A contact's points (id, kind, address) and all their current states, in one query.
+pub async fn contact_snapshot(
     pool: &SqlitePool,
     contact_id: i64,
-) -> Result<Vec<(i64, PointKind, Option<String>)>> {
-    sqlx::query(
-        "SELECT id, kind, address FROM contact_points WHERE contact_id = $1 ORDER BY kind, id",
+) -> Result<(Vec<(i64, PointKind, Option<String>)>, Vec<StateRow>)> {
+    let rows = sqlx::query(
+        "SELECT cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind, s.subject_id,
+                s.channel, s.value, s.custodian_confirmed, s.ledger_seq
+         FROM contact_points cp LEFT JOIN consent_states s ON s.contact_point_id = cp.id
+         WHERE cp.contact_id = $1 ORDER BY cp.kind, cp.id",
     )
     .bind(contact_id)
     .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        let kind: String = r.try_get("kind")?;
-        Ok((
-            r.try_get("id")?,
-            PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
-            r.try_get("address")?,
-        ))
-    })
-    .collect()
-}
-
-/// All current states of all contact points of a contact.
-pub async fn states_of_contact(pool: &SqlitePool, contact_id: i64) -> Result<Vec<StateRow>> {
-    sqlx::query(
-        "SELECT s.contact_point_id, cp.kind, s.subject_kind, s.subject_id, s.channel, s.value,
-                s.custodian_confirmed, s.ledger_seq
-         FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
-         WHERE cp.contact_id = $1",
-    )
-    .bind(contact_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(state_row)
-    .collect()
+    .await?;
+    let mut points: Vec<(i64, PointKind, Option<String>)> = Vec::new();
+    let mut states = Vec::new();
+    for r in &rows {
+        let id: i64 = r.try_get("contact_point_id")?;
+        if points.last().is_none_or(|p| p.0 != id) {
+            let kind: String = r.try_get("kind")?;
+            points.push((
+                id,
+                PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
+                r.try_get("address")?,
+            ));
+        }
+        if r.try_get::<Option<String>, _>("subject_kind")?.is_some() {
+            states.push(state_row(r)?);
+        }
+    }
+    Ok((points, states))
 }
 
 /// Current states of the given contact points, inside the writer's transaction.
