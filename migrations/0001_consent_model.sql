@@ -95,6 +95,7 @@ CREATE TABLE consent_ledger (
     actor_kind           TEXT NOT NULL,
     actor_id             TEXT,
     source               TEXT NOT NULL,
+    -- Groups the records of one action; time-ordered (what the undo link names).
     change_id            TEXT NOT NULL,
     form_version         INTEGER,
     language             TEXT,
@@ -117,9 +118,10 @@ BEGIN
     SELECT RAISE(ABORT, 'consent_ledger is append-only');
 END;
 
--- Personal evidence of a ledger record; erasure deletes these rows, the digest stays.
+-- Personal evidence of one action (shared by the records it produced); erasure deletes these
+-- rows, the digests in the ledger stay.
 CREATE TABLE ledger_evidence (
-    seq            INTEGER PRIMARY KEY REFERENCES consent_ledger(seq),
+    change_id      TEXT PRIMARY KEY,
     justification  TEXT,
     ip             TEXT,
     user_agent     TEXT

@@ -383,7 +383,7 @@ async fn every_change_writes_exactly_one_ledger_record_in_the_same_transaction()
     #[allow(clippy::type_complexity)]
     let (seq, old, new, fv, lang, ip, ua): (i64, String, String, Option<i64>, Option<String>, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT l.seq, l.old_value, l.new_value, l.form_version, l.language, e.ip, e.user_agent
-         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.seq = l.seq ORDER BY l.seq DESC LIMIT 1",
+         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id ORDER BY l.seq DESC LIMIT 1",
     )
     .fetch_one(&mut app.db().await)
     .await

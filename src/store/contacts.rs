@@ -20,36 +20,27 @@ pub struct LinkTarget {
     pub suppressed: bool,
 }
 
-/// Looks a token up by its hash (indexed), then compares the stored hash in constant time.
-/// Expired tokens are not found.
-pub async fn find_link(
-    pool: &SqlitePool,
-    hash: &TokenHash,
-    now: &str,
-) -> Result<Option<LinkTarget>> {
-    let row = sqlx::query(
-        "SELECT t.token_hash, cp.id AS cp_id, cp.kind, cp.address, c.id AS contact_id, c.profile_id,
-                c.locale, c.consent_level, c.is_child, c.suppressed_at IS NOT NULL AS suppressed
-         FROM link_tokens t
-         JOIN contact_points cp ON cp.id = t.contact_point_id
-         JOIN contacts c ON c.id = cp.contact_id
-         WHERE t.token_hash = $1 AND t.expires_at > $2",
-    )
-    .bind(&hash.0[..])
-    .bind(now)
-    .fetch_optional(pool)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
+const LINK_COLUMNS: &str = "t.token_hash, lp.id AS link_point_id, lp.kind AS link_kind,
+    lp.address AS link_address, c.id AS contact_id, c.profile_id, c.locale, c.consent_level,
+    c.is_child, c.suppressed_at IS NOT NULL AS suppressed";
+
+const LINK_FROM: &str = "FROM link_tokens t
+    JOIN contact_points lp ON lp.id = t.contact_point_id
+    JOIN contacts c ON c.id = lp.contact_id";
+
+/// Reads the link columns of a row; `None` unless the stored hash equals `hash` (compared in
+/// constant time after the indexed lookup).
+fn link_target(r: &sqlx::sqlite::SqliteRow, hash: &TokenHash) -> Result<Option<LinkTarget>> {
     let stored: Vec<u8> = r.try_get("token_hash")?;
     if !hash.ct_eq(&stored) {
         return Ok(None);
     }
-    let kind: String = r.try_get("kind")?;
+    let kind: String = r.try_get("link_kind")?;
     let level: i64 = r.try_get("consent_level")?;
     Ok(Some(LinkTarget {
-        contact_point_id: r.try_get("cp_id")?,
+        contact_point_id: r.try_get("link_point_id")?,
         point_kind: PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
-        address: r.try_get("address")?,
+        address: r.try_get("link_address")?,
         contact_id: r.try_get("contact_id")?,
         profile_id: r.try_get("profile_id")?,
         locale: r.try_get("locale")?,
@@ -57,6 +48,82 @@ pub async fn find_link(
             .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
         is_child: r.try_get("is_child")?,
         suppressed: r.try_get("suppressed")?,
+    }))
+}
+
+/// Looks a token up by its hash (indexed). Expired tokens are not found.
+pub async fn find_link(
+    pool: &SqlitePool,
+    hash: &TokenHash,
+    now: &str,
+) -> Result<Option<LinkTarget>> {
+    let sql =
+        format!("SELECT {LINK_COLUMNS} {LINK_FROM} WHERE t.token_hash = $1 AND t.expires_at > $2");
+    let row = sqlx::query(&sql)
+        .bind(&hash.0[..])
+        .bind(now)
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some(r) => link_target(&r, hash),
+        None => Ok(None),
+    }
+}
+
+/// A link with its contact's points and all their current states.
+pub struct LinkSnapshot {
+    pub target: LinkTarget,
+    /// (id, kind, address), email first.
+    pub points: Vec<(i64, PointKind, Option<String>)>,
+    pub states: Vec<StateRow>,
+}
+
+/// Everything a page needs about a link, in one query (one round trip to SQLite).
+pub async fn link_snapshot(
+    pool: &SqlitePool,
+    hash: &TokenHash,
+    now: &str,
+) -> Result<Option<LinkSnapshot>> {
+    let sql = format!(
+        "SELECT {LINK_COLUMNS}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
+                s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq
+         {LINK_FROM}
+         JOIN contact_points cp ON cp.contact_id = c.id
+         LEFT JOIN consent_states s ON s.contact_point_id = cp.id
+         WHERE t.token_hash = $1 AND t.expires_at > $2
+         ORDER BY cp.kind, cp.id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&hash.0[..])
+        .bind(now)
+        .fetch_all(pool)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(target) = link_target(first, hash)? else {
+        return Ok(None);
+    };
+    let mut points: Vec<(i64, PointKind, Option<String>)> = Vec::new();
+    let mut states = Vec::new();
+    for r in &rows {
+        let id: i64 = r.try_get("contact_point_id")?;
+        if points.last().is_none_or(|p| p.0 != id) {
+            let kind: String = r.try_get("kind")?;
+            points.push((
+                id,
+                PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
+                r.try_get("address")?,
+            ));
+        }
+        if r.try_get::<Option<String>, _>("subject_kind")?.is_some() {
+            states.push(state_row(r)?);
+        }
+    }
+    Ok(Some(LinkSnapshot {
+        target,
+        points,
+        states,
     }))
 }
 
@@ -87,39 +154,6 @@ fn state_row(r: &sqlx::sqlite::SqliteRow) -> Result<StateRow> {
             record: r.try_get("ledger_seq")?,
         },
     })
-}
-
-/// A contact's points (id, kind, address) and all their current states, in one query.
-pub async fn contact_snapshot(
-    pool: &SqlitePool,
-    contact_id: i64,
-) -> Result<(Vec<(i64, PointKind, Option<String>)>, Vec<StateRow>)> {
-    let rows = sqlx::query(
-        "SELECT cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind, s.subject_id,
-                s.channel, s.value, s.custodian_confirmed, s.ledger_seq
-         FROM contact_points cp LEFT JOIN consent_states s ON s.contact_point_id = cp.id
-         WHERE cp.contact_id = $1 ORDER BY cp.kind, cp.id",
-    )
-    .bind(contact_id)
-    .fetch_all(pool)
-    .await?;
-    let mut points: Vec<(i64, PointKind, Option<String>)> = Vec::new();
-    let mut states = Vec::new();
-    for r in &rows {
-        let id: i64 = r.try_get("contact_point_id")?;
-        if points.last().is_none_or(|p| p.0 != id) {
-            let kind: String = r.try_get("kind")?;
-            points.push((
-                id,
-                PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
-                r.try_get("address")?,
-            ));
-        }
-        if r.try_get::<Option<String>, _>("subject_kind")?.is_some() {
-            states.push(state_row(r)?);
-        }
-    }
-    Ok((points, states))
 }
 
 /// Current states of the given contact points, inside the writer's transaction.

@@ -66,20 +66,24 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
         });
         q.build().execute(&mut *conn).await?;
 
-        let with_evidence: Vec<&NewRecord> = chunk
+        // One evidence row per action, shared by its (contiguous) records.
+        let mut with_evidence: Vec<&NewRecord> = chunk
             .iter()
             .filter(|n| n.evidence != Evidence::default())
             .collect();
+        with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
         if !with_evidence.is_empty() {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO ledger_evidence (seq, justification, ip, user_agent) ",
+                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent) ",
             );
             q.push_values(with_evidence, |mut b, n| {
-                b.push_bind(n.record.seq)
+                b.push_bind(n.record.change_id.clone())
                     .push_bind(n.evidence.justification.clone())
                     .push_bind(n.evidence.ip.clone())
                     .push_bind(n.evidence.user_agent.clone());
             });
+            // An action split across chunks already has its row.
+            q.push(" ON CONFLICT (change_id) DO NOTHING");
             q.build().execute(&mut *conn).await?;
         }
 
@@ -122,8 +126,8 @@ const SELECT_STORED: &str =
     "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
         l.old_value, l.new_value, l.custodian_confirmed, l.actor_kind, l.actor_id, l.source,
         l.change_id, l.form_version, l.language, l.request_id, l.evidence_digest, l.prev_hash,
-        l.hash, e.seq AS ev_seq, e.justification, e.ip, e.user_agent
-     FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.seq = l.seq";
+        l.hash, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
+     FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
 fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
     let bad = |what: String| StoreError::Corrupt(what);
@@ -154,8 +158,8 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
         language: r.try_get("language")?,
         request_id: r.try_get("request_id")?,
     };
-    let ev_seq: Option<i64> = r.try_get("ev_seq")?;
-    let evidence = ev_seq
+    let ev_change: Option<String> = r.try_get("ev_change")?;
+    let evidence = ev_change
         .map(|_| -> Result<Evidence> {
             Ok(Evidence {
                 justification: r.try_get("justification")?,

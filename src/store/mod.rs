@@ -49,6 +49,8 @@ fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
+        // The statement journal of multi-row inserts stays in memory, not in temp files.
+        .pragma("temp_store", "memory")
         .log_statements(tracing::log::LevelFilter::Trace))
 }
 
@@ -86,6 +88,8 @@ async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<
     MIGRATOR.run_direct(&mut write).await?;
     let read = SqlitePoolOptions::new()
         .max_connections(read_connections.max(1))
+        // An embedded file does not drop connections: no ping before every query.
+        .test_before_acquire(false)
         .min_connections(1)
         .connect_with(opts.read_only(true))
         .await?;

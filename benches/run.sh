@@ -1,0 +1,392 @@
+#!/usr/bin/env bash
+# Load benchmark of the release server: page GETs and RFC 8058 one-click POSTs with wrk.
+#
+#   benches/run.sh                       # from any directory
+#
+# What it does: builds the release binary, seeds a fresh SQLite database in a temporary
+# folder with BENCH_CONTACTS contacts (one link token each), starts `prefcenter --demo` on
+# 127.0.0.1 (a free port), then runs wrk (--latency) for each scenario:
+#
+#   healthz     GET /healthz               HTTP stack + one trivial read (baseline)
+#   GET /u      GET /u/{token}             unsubscribe page, a different contact each request
+#   GET /p      GET /p/{token}             subscription center, likewise
+#   POST 1-click POST /u/{token}           List-Unsubscribe=One-Click, each request with a NEW
+#                                          token: a real unsubscribe, 4 ledger records, durably
+#                                          committed (synchronous=FULL) before the 200
+#
+# then stops the server (SIGTERM), checks the ledger (record count against the unsubscribes,
+# `prefcenter ledger verify`), prints a Markdown table and writes it to
+# bench-results/latest.md (gitignored).
+#
+# Tokens: the one-click run splits the tokens between wrk threads and never reuses one (a repeat
+# would be a no-op that writes nothing). The default seeds 200,000 contacts rather than 100,000
+# so that even 10,000 unsubscribes/s for 20 s stay distinct; the page GETs walk all of them
+# round-robin. If the server unsubscribes faster than BENCH_CONTACTS / BENCH_DURATION, the wrk
+# threads run out and stop; wrk still divides by the full duration, so such a run is reported
+# invalid (seed more, or shorten BENCH_DURATION). BENCH_CONTACTS=100000 gives the smaller data
+# set the targets were first stated with.
+#
+# Environment (all optional):
+#   BENCH_CONTACTS=200000    contacts (and link tokens) to seed
+#   BENCH_DURATION=20        seconds per scenario ("20" or "20s")
+#   BENCH_CONNECTIONS=64     wrk connections
+#   BENCH_THREADS=2          wrk threads
+#   BENCH_NO_BUILD=1         skip `cargo build --release`
+#   BENCH_BIN=path           use this binary instead of building (e.g. a patched build)
+#   BENCH_TMPDIR=/tmp        where the temporary database folder goes (must not be tmpfs if
+#                            the fsync cost is to be real)
+#   BENCH_KEEP=1             keep the temporary folder (database, logs, wrk output)
+#   BENCH_SCENARIOS="healthz u p post"   subset / order of the scenarios
+#   BENCH_OUT=path           where the report goes (default bench-results/latest.md)
+#
+# Exit status: 0 when the run is valid (no non-2xx, no socket errors, ledger checks pass),
+# 1 otherwise. Missing the throughput targets does not fail the run; the table says so.
+
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+
+CONTACTS="${BENCH_CONTACTS:-200000}"
+DURATION="${BENCH_DURATION:-20}"
+DURATION="${DURATION%s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+SCENARIOS="${BENCH_SCENARIOS:-healthz u p post}"
+TARGET_RPS=5000
+TARGET_P99_MS=50
+RECORDS_PER_UNSUBSCRIBE=4 # bench contacts: purpose "commercial" + its 3 topics, email only
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+    printf '[bench] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+for v in CONTACTS DURATION CONNECTIONS THREADS; do
+    [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
+done
+
+# --- 1. tools ------------------------------------------------------------------------------
+
+apt_install() {
+    log "installing $* (apt-get)"
+    local sudo=()
+    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "$@" >/dev/null ||
+        { "${sudo[@]}" apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "$@" >/dev/null; } ||
+        die "could not install $*"
+}
+command -v wrk >/dev/null || apt_install wrk
+command -v sqlite3 >/dev/null || apt_install sqlite3
+command -v curl >/dev/null || apt_install curl
+
+# --- 2. build ------------------------------------------------------------------------------
+
+BIN="${BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/prefcenter}"
+if [[ -z "${BENCH_BIN:-}" && "${BENCH_NO_BUILD:-}" != 1 ]]; then
+    log "building the release binary (cargo build --release --features ssr --bin prefcenter)"
+    (cd "$ROOT" && cargo build --release --features ssr --bin prefcenter)
+fi
+[[ -x "$BIN" ]] || die "no binary at $BIN (build it, or set BENCH_BIN)"
+
+# --- 3. fresh database ---------------------------------------------------------------------
+
+TMP_BASE="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
+WORK="$(mktemp -d "$TMP_BASE/prefcenter-bench.XXXXXX")"
+SERVER_PID=""
+
+cleanup() {
+    local rc=$?
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 300); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ "${BENCH_KEEP:-}" == 1 ]]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+FS_TYPE="$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK" 2>/dev/null || echo unknown)"
+if [[ "$FS_TYPE" == tmpfs || "$FS_TYPE" == ramfs ]]; then
+    log "WARNING: $WORK is on $FS_TYPE: fsync costs nothing there, POST numbers will flatter"
+fi
+
+DB="$WORK/bench.db"
+TOKENS="$WORK/tokens.txt"
+export PREFCENTER_DATABASE_URL="sqlite://$DB"
+export PREFCENTER_DATA_DIR="$WORK/data"
+export PREFCENTER_LOG="warn"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+unset PREFCENTER_LISTEN PREFCENTER_BASE_URL
+
+log "seeding $CONTACTS contacts into $DB"
+t0="$(now)"
+"$BIN" bench-seed --contacts "$CONTACTS" --tokens-out "$TOKENS" >"$WORK/seed.out" 2>&1 ||
+    { cat "$WORK/seed.out" >&2; die "bench-seed failed"; }
+SEED_SECS="$(elapsed "$t0" "$(now)")"
+TOKEN_COUNT="$(grep -c . "$TOKENS")"
+[[ "$TOKEN_COUNT" -eq "$CONTACTS" ]] || die "expected $CONTACTS tokens, got $TOKEN_COUNT"
+DB_MIB="$(du -m "$DB" | cut -f1)"
+log "seeded in ${SEED_SECS}s ($TOKEN_COUNT tokens, database ${DB_MIB} MiB)"
+
+# --- 4. server -----------------------------------------------------------------------------
+
+PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+URL=""
+for _ in $(seq 1 600); do
+    URL="$(sed -n 's/^prefcenter listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/server.out")"
+    [[ -n "$URL" ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null ||
+        { cat "$WORK/server.out" "$WORK/server.err" >&2; die "the server exited during start-up"; }
+    sleep 0.1
+done
+[[ -n "$URL" ]] || die "the server did not print its address within 60 s"
+for _ in $(seq 1 100); do
+    curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -fsS "$URL/healthz" >/dev/null || die "$URL/healthz does not answer 200"
+log "server pid $SERVER_PID at $URL"
+LOADAVG_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # kB
+CLK_TCK="$(getconf CLK_TCK)"
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; } # utime + stime
+# All CPUs' busy ticks (user nice system irq softirq steal): what else ran during a scenario.
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# Sanity: both pages render for a seeded contact (and how big they are).
+FIRST_TOKEN="$(head -n1 "$TOKENS")"
+for page in u p; do
+    read -r code size < <(curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' "$URL/$page/$FIRST_TOKEN")
+    [[ "$code" == 200 ]] || die "GET /$page/{token} answered $code"
+    printf -v "PAGE_BYTES_$page" '%s' "$size"
+done
+RSS_IDLE_KB="$(proc_field "$SERVER_PID" VmRSS)"
+
+# --- 5./6. scenarios -----------------------------------------------------------------------
+
+ledger_count() { sqlite3 -cmd '.timeout 10000' "$DB" 'SELECT count(*) FROM consent_ledger;'; }
+
+declare -A R # R[scenario.key] = value
+ROWS=()
+
+# run_wrk NAME PATH SCRIPT [script args...]
+run_wrk() {
+    local name="$1" path="$2" script="$3"
+    shift 3
+    local out="$WORK/wrk-$name.txt" tfile="$WORK/time-$name.txt"
+    local ticks0 ticks1 busy0 busy1 t0 t1 wall
+    log "wrk $name: $THREADS threads, $CONNECTIONS connections, ${DURATION}s, $URL$path"
+    ticks0="$(cpu_ticks "$SERVER_PID")"
+    busy0="$(busy_ticks)"
+    t0="$(now)"
+    local TIMEFORMAT='%U %S'
+    if ! { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
+        -s "$BENCH_DIR/$script" "$URL$path" -- "$@" >"$out" 2>&1; } 2>"$tfile"; then
+        cat "$out" >&2
+        die "wrk failed for $name"
+    fi
+    t1="$(now)"
+    ticks1="$(cpu_ticks "$SERVER_PID")"
+    busy1="$(busy_ticks)"
+    local line
+    line="$(grep '^BENCH_RESULT ' "$out" | tail -n1)" || { cat "$out" >&2; die "no result line from wrk ($name)"; }
+    local kv
+    for kv in ${line#BENCH_RESULT }; do
+        R[$name.${kv%%=*}]="${kv#*=}"
+    done
+    wall="$(elapsed "$t0" "$t1")"
+    read -r wu ws <"$tfile"
+    R[$name.server_cpu]="$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v w="$wall" 'BEGIN { printf "%.0f", 100 * t / hz / w }')"
+    R[$name.wrk_cpu]="$(awk -v u="$wu" -v s="$ws" -v w="$wall" 'BEGIN { printf "%.0f", 100 * (u + s) / w }')"
+    # Everything else on the machine (other processes, kernel work not charged to either).
+    R[$name.other_cpu]="$(awk -v b=$((busy1 - busy0)) -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v w="$wall" -v u="$wu" -v s="$ws" \
+        'BEGIN { o = 100 * ((b - t) / hz - u - s) / w; printf "%.0f", (o < 0 ? 0 : o) }')"
+    R[$name.hwm_mib]="$(awk -v k="$(proc_field "$SERVER_PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    R[$name.sock_err]=$((${R[$name.connect_err]} + ${R[$name.read_err]} + ${R[$name.write_err]} + ${R[$name.timeout_err]}))
+    ROWS+=("$name")
+    log "  ${R[$name.rps]} req/s, p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, non-2xx ${R[$name.non2xx]}, socket errors ${R[$name.sock_err]}, server CPU ${R[$name.server_cpu]}%, wrk CPU ${R[$name.wrk_cpu]}%, other CPU ${R[$name.other_cpu]}%"
+}
+
+declare -A LABEL=(
+    [healthz]="GET /healthz (baseline)"
+    [u]="GET /u/{token} (unsubscribe page)"
+    [p]="GET /p/{token} (subscription center)"
+    [post]="POST /u/{token} one-click (new token each)"
+)
+
+LEDGER_BEFORE=""
+for s in $SCENARIOS; do
+    case "$s" in
+    healthz) run_wrk healthz /healthz plain.lua ;;
+    u) run_wrk u "" page.lua "$TOKENS" "$THREADS" /u/ ;;
+    p) run_wrk p "" page.lua "$TOKENS" "$THREADS" /p/ ;;
+    post)
+        LEDGER_BEFORE="$(ledger_count)"
+        run_wrk post "" one_click.lua "$TOKENS" "$THREADS"
+        ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post)" ;;
+    esac
+done
+
+# --- 5. peak memory, then stop the server --------------------------------------------------
+
+PEAK_RSS_KB="$(proc_field "$SERVER_PID" VmHWM)"
+log "stopping the server (SIGTERM)"
+kill -TERM "$SERVER_PID"
+STOP_OK=no
+for _ in $(seq 1 400); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        STOP_OK=yes
+        break
+    fi
+    sleep 0.1
+done
+SERVER_RC=0
+if [[ "$STOP_OK" == yes ]]; then
+    wait "$SERVER_PID" || SERVER_RC=$?
+else
+    log "the server did not stop within 40 s of SIGTERM; killing it"
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_RC=killed
+fi
+SERVER_PID=""
+
+# --- 7. ledger checks ----------------------------------------------------------------------
+
+VALID=yes
+PROBLEMS=()
+problem() {
+    VALID=no
+    PROBLEMS+=("$*")
+    log "INVALID: $*"
+}
+
+for s in "${ROWS[@]}"; do
+    [[ "${R[$s.non2xx]}" == 0 ]] || problem "$s: ${R[$s.non2xx]} non-2xx responses (first: ${R[$s.first_bad_status]})"
+    [[ "${R[$s.sock_err]}" == 0 ]] || problem "$s: ${R[$s.sock_err]} socket errors (connect ${R[$s.connect_err]}, read ${R[$s.read_err]}, write ${R[$s.write_err]}, timeout ${R[$s.timeout_err]})"
+done
+[[ "$SERVER_RC" == 0 ]] || problem "the server exited with status $SERVER_RC after SIGTERM"
+
+LEDGER_TOTAL="$(ledger_count)"
+LEDGER_NOTE="no POST run"
+if [[ -n "$LEDGER_BEFORE" ]]; then
+    LEDGER_NEW=$((LEDGER_TOTAL - LEDGER_BEFORE))
+    OK_POSTS=$((${R[post.requests]} - ${R[post.non2xx]}))
+    # Points unsubscribed by one-click, and any that did not get exactly 4 records.
+    read -r UNSUB_POINTS ODD_POINTS < <(sqlite3 -separator ' ' "$DB" \
+        "SELECT count(*), coalesce(sum(n <> $RECORDS_PER_UNSUBSCRIBE), 0) FROM
+           (SELECT contact_point_id, count(*) AS n FROM consent_ledger
+            WHERE source = 'one_click' GROUP BY contact_point_id);")
+    # wrk counts answered requests; up to one request per connection was still in flight when
+    # it stopped, and the server commits those too (the writer already had them).
+    [[ "$UNSUB_POINTS" -ge "$OK_POSTS" && "$UNSUB_POINTS" -le $((OK_POSTS + CONNECTIONS)) ]] ||
+        problem "one-click: $OK_POSTS answered 200 but $UNSUB_POINTS contact points were unsubscribed"
+    [[ "$ODD_POINTS" == 0 ]] || problem "one-click: $ODD_POINTS contact points do not have exactly $RECORDS_PER_UNSUBSCRIBE records"
+    [[ "$LEDGER_NEW" -eq $((UNSUB_POINTS * RECORDS_PER_UNSUBSCRIBE)) ]] ||
+        problem "ledger grew by $LEDGER_NEW records during the POST run, expected $UNSUB_POINTS × $RECORDS_PER_UNSUBSCRIBE"
+    [[ "${R[post.reused]}" == 0 ]] || problem "one-click: ${R[post.reused]} POSTs repeated a token (no-op)"
+    [[ "${R[post.exhausted]}" == 0 ]] ||
+        problem "one-click: the $CONTACTS tokens ran out before ${DURATION} s; wrk divides by the full duration, so the rate is undercounted (raise BENCH_CONTACTS)"
+    LEDGER_NOTE="+$LEDGER_NEW during the POST run = $UNSUB_POINTS unsubscribes × $RECORDS_PER_UNSUBSCRIBE ($OK_POSTS answered 200 to wrk; the rest were in flight when wrk stopped)"
+fi
+
+log "prefcenter ledger verify"
+t0="$(now)"
+VERIFY_RC=0
+"$BIN" ledger verify >"$WORK/verify.out" 2>"$WORK/verify.err" || VERIFY_RC=$?
+VERIFY_SECS="$(elapsed "$t0" "$(now)")"
+VERIFY_LINE="$(grep -m1 -E '^ledger ' "$WORK/verify.out" || head -n1 "$WORK/verify.out" "$WORK/verify.err" | tr '\n' ' ')"
+[[ "$VERIFY_RC" == 0 ]] || problem "ledger verify exited $VERIFY_RC: $VERIFY_LINE"
+
+# --- 8. report -----------------------------------------------------------------------------
+
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v < 10) printf "%.2f ms", v; else printf "%.1f ms", v }'; }
+int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
+target() { # rps p99 → met / missed
+    awk -v r="$1" -v p="$2" -v tr="$TARGET_RPS" -v tp="$TARGET_P99_MS" \
+        'BEGIN { print ((r >= tr && p < tp) ? "met" : "**missed**") }'
+}
+
+REPORT="$WORK/report.md"
+{
+    echo "# prefcenter benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "Commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), $(nproc) CPU ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), database on $FS_TYPE, load average at start $LOADAVG_START." \
+        "wrk $THREADS threads, $CONNECTIONS connections, ${DURATION} s per scenario, same machine (wrk and server share the CPUs)." \
+        "$CONTACTS contacts seeded; server \`prefcenter --demo\` ($([[ -n "${BENCH_BIN:-}" ]] && echo "BENCH_BIN=$BIN" || echo "release build of this tree")), PREFCENTER_LOG=warn, SQLite WAL, synchronous=FULL."
+    echo
+    echo "| scenario | requests/s | p50 | p99 | non-2xx | socket errors | requests | server CPU | wrk CPU | other CPU | ÷ healthz | target ≥${TARGET_RPS}/s, p99 <${TARGET_P99_MS} ms |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    for s in "${ROWS[@]}"; do
+        tgt="—"
+        [[ "$s" == healthz ]] || tgt="$(target "${R[$s.rps]}" "${R[$s.p99_ms]}")"
+        ratio="—"
+        [[ -z "${R[healthz.rps]:-}" ]] || ratio="$(awk -v a="${R[$s.rps]}" -v b="${R[healthz.rps]}" 'BEGIN { printf "%.3f", a / b }')"
+        echo "| ${LABEL[$s]} | $(int "${R[$s.rps]}") | $(ms "${R[$s.p50_ms]}") | $(ms "${R[$s.p99_ms]}") | ${R[$s.non2xx]} | ${R[$s.sock_err]} | ${R[$s.requests]} | ${R[$s.server_cpu]}% | ${R[$s.wrk_cpu]}% | ${R[$s.other_cpu]}% | $ratio | $tgt |"
+    done
+    echo
+    echo "CPU columns: share of one core over the scenario's wall time (this machine has $(nproc); 100% = one core busy)." \
+        "\"other\" is everything else that ran meanwhile (other processes, unattributed kernel work); much of it means the numbers are disturbed." \
+        "\"÷ healthz\" is the rate relative to /healthz in the same run: on a shared VM whose speed drifts (±20% between runs here) it helps tell a slower machine from a slower server."
+    for s in "${ROWS[@]}"; do
+        if [[ "${R[$s.other_cpu]}" -gt 25 ]]; then
+            echo
+            echo "**Warning:** other processes used up to ${R[$s.other_cpu]}% CPU during the runs; rerun on a quiet machine for comparable numbers."
+            break
+        fi
+    done
+    echo
+    echo "| | |"
+    echo "|---|---|"
+    echo "| peak RSS (VmHWM) | $(mib "$PEAK_RSS_KB") MiB (idle after start: $(mib "$RSS_IDLE_KB") MiB; after each scenario: $(for s in "${ROWS[@]}"; do printf '%s %s, ' "$s" "${R[$s.hwm_mib]}"; done | sed 's/, $//') MiB) |"
+    echo "| seed time | ${SEED_SECS} s for $CONTACTS contacts (database ${DB_MIB} MiB) |"
+    echo "| page sizes | /u ${PAGE_BYTES_u} B, /p ${PAGE_BYTES_p} B |"
+    if [[ -n "$LEDGER_BEFORE" ]]; then
+        post_secs="$(awk -v d="${R[post.duration_us]}" 'BEGIN { printf "%.1f", d / 1e6 }')"
+        echo "| one-click run | ${R[post.distinct]} distinct tokens sent, ${R[post.requests]} answered in ${post_secs} s$([[ "${R[post.exhausted]}" == 0 ]] || echo " — **tokens ran out**, threads stopped early: rate undercounted"); ${R[post.reused]} repeats |"
+    fi
+    echo "| ledger records | $LEDGER_TOTAL total; $LEDGER_NOTE |"
+    echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
+    echo "| server stop | SIGTERM → exit $SERVER_RC |"
+    echo "| valid | $VALID$( ((${#PROBLEMS[@]})) && printf ' — %s' "${PROBLEMS[@]}") |"
+    echo
+    echo "<details><summary>wrk output</summary>"
+    echo
+    for s in "${ROWS[@]}"; do
+        echo "#### ${LABEL[$s]}"
+        echo
+        echo '```'
+        grep -v '^BENCH_RESULT ' "$WORK/wrk-$s.txt"
+        echo '```'
+        echo
+    done
+    echo "</details>"
+} >"$REPORT"
+
+OUT="${BENCH_OUT:-$ROOT/bench-results/latest.md}"
+mkdir -p "$(dirname "$OUT")"
+cp "$REPORT" "$OUT"
+echo
+sed '/^<details>/,$d' "$REPORT"
+echo "(full report with wrk output: $OUT)"
+
+[[ "$VALID" == yes ]] || exit 1
