@@ -51,7 +51,9 @@ fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
         .busy_timeout(Duration::from_secs(10))
         // The statement journal of multi-row inserts stays in memory, not in temp files.
         .pragma("temp_store", "memory")
-        .log_statements(tracing::log::LevelFilter::Trace))
+        .log_statements(tracing::log::LevelFilter::Trace)
+        // `ledger verify` streams the whole ledger in one statement: slow by design.
+        .log_slow_statements(tracing::log::LevelFilter::Info, Duration::from_secs(1)))
 }
 
 /// Creates the file's folder when the URL names a file.
