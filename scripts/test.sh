@@ -11,10 +11,18 @@ ensure_test_tools
 log "cargo leptos build (server + browser bundle)"
 cargo leptos build
 
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+
 log "cargo test --features ssr (unit, property and integration tests)"
-cargo test --features ssr
+cargo test --features ssr 2>&1 | tee "$OUT/cargo.txt"
 
 log "end2end: Playwright on /usr/bin/chromium"
 export PREFCENTER_BIN="$ROOT/target/debug/prefcenter"
-(cd "$ROOT/end2end" && npx playwright test)
-log "all tests passed"
+(cd "$ROOT/end2end" && npx playwright test) 2>&1 | tee "$OUT/e2e.txt"
+
+# One closing line for the whole run.
+passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$OUT/cargo.txt" | awk '{ s += $1 } END { print s + 0 }')
+e2e=$(sed -n 's/^ *\([0-9]*\) passed (.*/\1/p' "$OUT/e2e.txt" | tail -n 1)
+log "all tests passed: cargo $passed, end2end ${e2e:-0}"
+echo "$((passed + ${e2e:-0})) passed, 0 failed"

@@ -101,7 +101,7 @@ fn shown(pairs: &[(String, String)]) -> Shown {
     }
 }
 
-fn error_response(e: ServiceError, state: &AppState, headers: &HeaderMap, nonce: &str) -> Response {
+fn error_response(e: ServiceError, headers: &HeaderMap) -> Response {
     let lang = consent::fallback_lang(
         None,
         &RequestInfo {
@@ -113,11 +113,9 @@ fn error_response(e: ServiceError, state: &AppState, headers: &HeaderMap, nonce:
         },
     );
     let t = texts(lang);
-    let _ = state;
     match e {
         ServiceError::InvalidLink => render_message(
             StatusCode::NOT_FOUND,
-            nonce,
             lang,
             t.invalid_title,
             t.invalid_body,
@@ -127,7 +125,6 @@ fn error_response(e: ServiceError, state: &AppState, headers: &HeaderMap, nonce:
             tracing::info!(code, "rejected a contact form");
             render_message(
                 StatusCode::BAD_REQUEST,
-                nonce,
                 lang,
                 t.bad_request_title,
                 t.bad_request_body,
@@ -138,7 +135,6 @@ fn error_response(e: ServiceError, state: &AppState, headers: &HeaderMap, nonce:
             tracing::error!(error = %e, "a contact change failed");
             render_message(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                nonce,
                 lang,
                 t.error_title,
                 t.error_body,
@@ -170,19 +166,14 @@ pub async fn post_link(
     req_parts: super::RequestParts,
     body: Bytes,
 ) -> Response {
-    let super::RequestParts { headers, nonce, .. } = &req_parts;
+    let headers = &req_parts.headers;
     // A path that does not even decode is just another invalid link.
     let Ok(Path(token)) = token else {
-        return error_response(ServiceError::InvalidLink, &state, headers, nonce);
+        return error_response(ServiceError::InvalidLink, headers);
     };
     let info = request_info(&req_parts, state.trust_forwarded_for);
     let Some(pairs) = form_pairs(headers, &body) else {
-        return error_response(
-            ServiceError::BadInput("unreadable_form"),
-            &state,
-            headers,
-            nonce,
-        );
+        return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let core = &state.core;
 
@@ -205,7 +196,7 @@ pub async fn post_link(
                 texts(Lang::En).one_click_done,
             )
                 .into_response(),
-            Err(e) => error_response(e, &state, headers, nonce),
+            Err(e) => error_response(e, headers),
         };
     }
 
@@ -240,7 +231,7 @@ pub async fn post_link(
     };
     match result {
         Ok(applied) => done(&token, &applied, shown.lang),
-        Err(e) => error_response(e, &state, headers, nonce),
+        Err(e) => error_response(e, headers),
     }
 }
 
@@ -251,32 +242,22 @@ pub async fn post_undo(
     req_parts: super::RequestParts,
     body: Bytes,
 ) -> Response {
-    let super::RequestParts { headers, nonce, .. } = &req_parts;
+    let headers = &req_parts.headers;
     // A path that does not even decode is just another invalid link.
     let Ok(Path(token)) = token else {
-        return error_response(ServiceError::InvalidLink, &state, headers, nonce);
+        return error_response(ServiceError::InvalidLink, headers);
     };
     let info = request_info(&req_parts, state.trust_forwarded_for);
     let Some(pairs) = form_pairs(headers, &body) else {
-        return error_response(
-            ServiceError::BadInput("unreadable_form"),
-            &state,
-            headers,
-            nonce,
-        );
+        return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let Some(change) = field(&pairs, "change") else {
-        return error_response(
-            ServiceError::BadInput("missing_change"),
-            &state,
-            headers,
-            nonce,
-        );
+        return error_response(ServiceError::BadInput("missing_change"), headers);
     };
     let shown = shown(&pairs);
     match consent::undo(&state.core, &token, change, &info, shown).await {
         Ok(applied) => done(&token, &applied, shown.lang),
-        Err(e) => error_response(e, &state, headers, nonce),
+        Err(e) => error_response(e, headers),
     }
 }
 

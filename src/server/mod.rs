@@ -40,7 +40,6 @@ impl FromRef<AppState> for LeptosOptions {
 /// What the handlers need from a request's head.
 pub struct RequestParts {
     pub headers: HeaderMap,
-    pub nonce: String,
     pub request_id: Option<String>,
     pub peer: Option<SocketAddr>,
 }
@@ -50,11 +49,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(RequestParts {
             headers: parts.headers.clone(),
-            nonce: parts
-                .extensions
-                .get::<CspNonce>()
-                .map(|n| n.0.clone())
-                .unwrap_or_default(),
             request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
             peer: parts
                 .extensions
@@ -95,7 +89,6 @@ pub fn request_info_from_context() -> RequestInfo {
     let trust = use_context::<TrustForwarded>().is_some_and(|t| t.0);
     let p = RequestParts {
         headers: parts.headers.clone(),
-        nonce: String::new(),
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
         peer: parts
             .extensions
@@ -118,13 +111,11 @@ pub fn provide_request_nonce() {
 /// A complete small page (errors of the POST handlers), rendered outside the router.
 pub fn render_message(
     status: StatusCode,
-    nonce: &str,
     lang: Lang,
     title: &'static str,
     body: &'static str,
     hint: Option<&'static str>,
 ) -> Response {
-    let _ = nonce; // the page has no inline style or script
     let t = crate::i18n::texts(lang);
     let html = view! {
         <html lang=lang.code()>
