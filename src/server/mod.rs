@@ -239,7 +239,7 @@ pub async fn prepare(settings: &Settings, base_url: &str) -> Result<Prepared, St
             crate::services::demo::demo_links(&mut db.write, base_url, settings.link_ttl_days)
                 .await?;
     }
-    let (writer, writer_task) = store::writer::Writer::spawn(db.write, secret.clone());
+    let (writer, writer_task) = store::writer::Writer::spawn(db.write, secret);
     for set in initial {
         writer.apply(set).await?;
     }
@@ -247,11 +247,9 @@ pub async fn prepare(settings: &Settings, base_url: &str) -> Result<Prepared, St
         db.read,
         writer,
         Policy {
-            link_ttl_days: settings.link_ttl_days,
             ip_evidence: settings.ip_evidence,
             keep_user_agent: settings.keep_user_agent,
         },
-        secret,
     ));
     let leptos = LeptosOptions::builder()
         .output_name("prefcenter")

@@ -115,11 +115,16 @@ async fn resolve_target(core: &Core, token: &str) -> Result<(LinkTarget, Arc<Cat
     let target = contacts::find_link(&core.read, &token.hash(), &store::now())
         .await?
         .ok_or(ServiceError::InvalidLink)?;
-    if target.address.is_none() {
-        return Err(ServiceError::InvalidLink); // erased
-    }
-    let catalog = core.catalog(target.profile_id).await?;
+    let catalog = live_catalog(core, &target).await?;
     Ok((target, catalog))
+}
+
+/// The catalog of a link's profile; an erased contact point is an invalid link.
+async fn live_catalog(core: &Core, target: &LinkTarget) -> Result<Arc<Catalog>> {
+    if target.address.is_none() {
+        return Err(ServiceError::InvalidLink);
+    }
+    Ok(core.catalog(target.profile_id).await?)
 }
 
 /// The link with everything a page needs: the contact's points and current states.
@@ -129,10 +134,7 @@ async fn resolve(core: &Core, token: &str) -> Result<Link> {
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let (target, points, rows) = (snap.target, snap.points, snap.states);
-    if target.address.is_none() {
-        return Err(ServiceError::InvalidLink); // erased
-    }
-    let catalog = core.catalog(target.profile_id).await?;
+    let catalog = live_catalog(core, &target).await?;
     let states = rows
         .into_iter()
         .map(|r: StateRow| ((r.contact_point_id, r.subject, r.channel), r.entry))

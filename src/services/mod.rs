@@ -25,8 +25,6 @@ pub enum IpEvidence {
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// How long an unsubscribe link works (CAN-SPAM needs 30 days, CASL 60; default 400).
-    pub link_ttl_days: i64,
     pub ip_evidence: IpEvidence,
     pub keep_user_agent: bool,
 }
@@ -36,18 +34,15 @@ pub struct Core {
     pub read: SqlitePool,
     pub writer: Writer,
     pub policy: Policy,
-    /// Key of the keyed hashes (evidence digests).
-    pub secret: Arc<[u8]>,
     catalogs: RwLock<HashMap<i64, Arc<Catalog>>>,
 }
 
 impl Core {
-    pub fn new(read: SqlitePool, writer: Writer, policy: Policy, secret: Arc<[u8]>) -> Core {
+    pub fn new(read: SqlitePool, writer: Writer, policy: Policy) -> Core {
         Core {
             read,
             writer,
             policy,
-            secret,
             catalogs: RwLock::new(HashMap::new()),
         }
     }
@@ -67,11 +62,6 @@ impl Core {
             .expect("catalog lock")
             .insert(profile_id, c.clone());
         Ok(c)
-    }
-
-    /// Forgets cached catalogs (after an admin change).
-    pub fn invalidate_catalogs(&self) {
-        self.catalogs.write().expect("catalog lock").clear();
     }
 }
 

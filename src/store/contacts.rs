@@ -131,21 +131,18 @@ pub async fn link_snapshot(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateRow {
     pub contact_point_id: i64,
-    pub point_kind: PointKind,
     pub subject: Subject,
     pub channel: Channel,
     pub entry: StateEntry,
 }
 
 fn state_row(r: &sqlx::sqlite::SqliteRow) -> Result<StateRow> {
-    let kind: String = r.try_get("kind")?;
     let sk: String = r.try_get("subject_kind")?;
     let ch: String = r.try_get("channel")?;
     let v: String = r.try_get("value")?;
     let bad = |what: &str| StoreError::Corrupt(what.to_owned());
     Ok(StateRow {
         contact_point_id: r.try_get("contact_point_id")?,
-        point_kind: PointKind::parse(&kind).ok_or_else(|| bad(&kind))?,
         subject: Subject::from_parts(&sk, r.try_get("subject_id")?).ok_or_else(|| bad(&sk))?,
         channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
         entry: StateEntry {
@@ -163,10 +160,9 @@ pub async fn states_of_points(conn: &mut SqliteConnection, ids: &[i64]) -> Resul
     }
     let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT s.contact_point_id, cp.kind, s.subject_kind, s.subject_id, s.channel, s.value,
-                s.custodian_confirmed, s.ledger_seq
-         FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
-         WHERE s.contact_point_id IN ({})",
+        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed,
+                ledger_seq
+         FROM consent_states WHERE contact_point_id IN ({})",
         placeholders.join(",")
     );
     let mut q = sqlx::query(&sql);
