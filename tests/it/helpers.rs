@@ -1,0 +1,179 @@
+//! What every integration test starts from: the real server on port 0 with its own SQLite file,
+//! and a real HTTP client.
+
+use clap::Parser;
+use prefcenter::server::config::Cli;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use std::str::FromStr;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub db_url: String,
+    /// (address, full link) of the demo contacts.
+    pub links: Vec<(String, String)>,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn cli(dir: &std::path::Path) -> (Cli, String) {
+    let db_url = format!("sqlite://{}/test.db", dir.display());
+    let cli = Cli::parse_from([
+        "prefcenter",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &db_url,
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--ip-evidence",
+        "full",
+    ]);
+    (cli, db_url)
+}
+
+/// Starts the real app on a random port with a fresh database; `extra` bench contacts are
+/// added first (their tokens are returned in `links` after the demo ones, as "bench").
+pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (cli, db_url) = cli(dir.path());
+    let mut tokens = Vec::new();
+    if extra > 0 {
+        let mut db = prefcenter::store::open(&db_url, 1).await.unwrap();
+        prefcenter::services::demo::seed(&mut db.write)
+            .await
+            .unwrap();
+        tokens = prefcenter::services::demo::bench_contacts(&mut db.write, extra, 30)
+            .await
+            .unwrap();
+        db.read.close().await;
+        db.write.close().await.unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let prepared = prefcenter::server::prepare(&cli.settings, &base)
+        .await
+        .unwrap();
+    let links = prepared.demo_links.clone();
+    let (stop, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(prefcenter::server::serve(prepared, listener, async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (
+        TestApp {
+            base,
+            dir,
+            db_url,
+            links,
+            client,
+            stop: Some(stop),
+            task: Some(task),
+        },
+        tokens,
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(0).await.0
+}
+
+impl TestApp {
+    pub fn link(&self, who: &str) -> String {
+        self.links
+            .iter()
+            .find(|(a, _)| a.starts_with(who))
+            .unwrap()
+            .1
+            .clone()
+    }
+    pub fn token(&self, who: &str) -> String {
+        self.link(who).rsplit('/').next().unwrap().to_owned()
+    }
+    pub async fn db(&self) -> SqliteConnection {
+        SqliteConnectOptions::from_str(&self.db_url)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+    pub async fn ledger_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
+            .fetch_one(&mut self.db().await)
+            .await
+            .unwrap()
+    }
+    /// (topic name or purpose key, channel) → value, for one address.
+    pub async fn states(&self, address: &str) -> Vec<(String, String, String)> {
+        sqlx::query_as(
+            "SELECT COALESCE(t.name, p.key), s.channel, s.value
+             FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
+             LEFT JOIN topics t ON s.subject_kind = 'topic' AND t.id = s.subject_id
+             LEFT JOIN purposes p ON s.subject_kind = 'purpose' AND p.id = s.subject_id
+             WHERE cp.address = $1 ORDER BY 1, 2",
+        )
+        .bind(address)
+        .fetch_all(&mut self.db().await)
+        .await
+        .unwrap()
+    }
+    pub async fn state_of(&self, address: &str, what: &str, channel: &str) -> Option<String> {
+        self.states(address)
+            .await
+            .into_iter()
+            .find(|(w, c, _)| w == what && c == channel)
+            .map(|(_, _, v)| v)
+    }
+    pub async fn post_form(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+    /// The ledger verifies and the state equals its replay.
+    pub async fn assert_ledger_sound(&self) {
+        let key = std::fs::read_to_string(self.dir.path().join("secret")).unwrap();
+        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+        let report = prefcenter::store::ledger::verify(&pool, key.trim().as_bytes())
+            .await
+            .unwrap();
+        assert!(report.ok(), "{report:?}");
+    }
+    /// Stops the server; the returned folder (database, secret) lives as long as the caller keeps it.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+        self.dir
+    }
+}
+
+/// Removes per-response values (CSP nonces) so two pages can be compared.
+pub fn normalise(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("nonce=\"") {
+        out.push_str(&rest[..i + 7]);
+        rest = &rest[i + 7..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
