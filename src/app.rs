@@ -1,6 +1,8 @@
 //! The Leptos shell and route table.
 
-use crate::pages::{CenterPage, DonePage, HomePage, NotFoundPage, UnsubscribePage};
+use crate::pages::{
+    CenterPage, ConfirmPage, DonePage, HomePage, NotFoundPage, SignupPage, UnsubscribePage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
@@ -39,6 +41,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async/>
                 <Route path=(StaticSegment("p"), ParamSegment("token")) view=CenterPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("c"), ParamSegment("token")) view=ConfirmPage ssr=SsrMode::Async/>
+                <Route path=(StaticSegment("s"), ParamSegment("profile")) view=SignupPage ssr=SsrMode::Async/>
                 <Route
                     path=(StaticSegment("u"), ParamSegment("token"), StaticSegment("done"), ParamSegment("change"))
                     view=DonePage

@@ -128,3 +128,107 @@ impl Texts {
         )
     }
 }
+
+/// Texts of double opt-in: the confirm page, the sign-up form and the emails.
+pub struct OptInTexts {
+    pub confirm_title: &'static str,
+    pub confirm_intro: &'static str,
+    pub confirm_keep_hint: &'static str,
+    pub confirm_button: &'static str,
+    pub confirmed_title: &'static str,
+    pub confirmed_intro: &'static str,
+    pub already_title: &'static str,
+    pub already_intro: &'static str,
+    pub expired_title: &'static str,
+    pub expired_intro: &'static str,
+    pub resend_button: &'static str,
+    pub resent_title: &'static str,
+    pub resent_body: &'static str,
+    pub nothing_title: &'static str,
+    pub nothing_body: &'static str,
+    pub none_kept_title: &'static str,
+    pub none_kept_body: &'static str,
+    pub signup_title: &'static str,
+    pub signup_intro: &'static str,
+    pub email_label: &'static str,
+    pub email_hint: &'static str,
+    pub topics_legend: &'static str,
+    pub language_label: &'static str,
+    pub signup_button: &'static str,
+    pub signup_privacy: &'static str,
+    pub sent_title: &'static str,
+    pub sent_body: &'static str,
+    pub error_email: &'static str,
+    pub error_no_topic: &'static str,
+    pub error_heading: &'static str,
+    pub too_many_title: &'static str,
+    pub too_many_body: &'static str,
+    pub mail_subject: &'static str,
+    pub mail_reminder_subject: &'static str,
+    pub mail_greeting: &'static str,
+    pub mail_intro: &'static str,
+    pub mail_reminder_intro: &'static str,
+    pub mail_button: &'static str,
+    pub mail_link_hint: &'static str,
+    pub mail_expires: &'static str,
+    pub mail_ignore: &'static str,
+    pub mail_why: &'static str,
+}
+
+static OPT_IN_EN: OptInTexts = OptInTexts {
+    confirm_title: "Confirm your subscription",
+    confirm_intro: "You asked to receive the following. Press Confirm to start receiving them.",
+    confirm_keep_hint: "Untick anything you no longer want before confirming.",
+    confirm_button: "Confirm",
+    confirmed_title: "Thank you, your subscription is confirmed",
+    confirmed_intro: "You will now receive:",
+    already_title: "This subscription is already confirmed",
+    already_intro: "This link was used before. You receive:",
+    expired_title: "This confirmation link has expired",
+    expired_intro: "Links to confirm a subscription work for a limited time. You asked for:",
+    resend_button: "Send me a new link",
+    resent_title: "A new link is on its way",
+    resent_body: "If this address can receive it, an email with a new confirmation link will arrive in a few minutes.",
+    nothing_title: "Nothing is waiting for confirmation",
+    nothing_body: "What this link asked for was changed or withdrawn since. Nothing was changed now.",
+    none_kept_title: "Nothing was confirmed",
+    none_kept_body: "You unticked everything, so you will not receive these. Nothing else changed.",
+    signup_title: "Subscribe",
+    signup_intro: "Choose what you would like to receive. We will send you an email to confirm your address first.",
+    email_label: "Email address",
+    email_hint: "For example name@example.com",
+    topics_legend: "What would you like to receive?",
+    language_label: "Language",
+    signup_button: "Subscribe",
+    signup_privacy: "We use your address only to send what you choose. Every email has a link to change your mind.",
+    sent_title: "Check your inbox",
+    sent_body: "If the address can receive email, a message with a link to confirm your subscription is on its way. Nothing is sent to you until you confirm.",
+    error_email: "Enter an email address in the form name@example.com.",
+    error_no_topic: "Choose at least one thing to receive.",
+    error_heading: "Please correct this:",
+    too_many_title: "Too many requests",
+    too_many_body: "We received many requests from your connection. Please wait a minute and try again.",
+    mail_subject: "Please confirm your subscription",
+    mail_reminder_subject: "Reminder: please confirm your subscription",
+    mail_greeting: "Hello,",
+    mail_intro: "You asked to receive the following from us. To start receiving them, confirm your subscription:",
+    mail_reminder_intro: "A few days ago you asked to receive the following from us, and we have not heard back. To start receiving them, confirm your subscription:",
+    mail_button: "Confirm my subscription",
+    mail_link_hint: "Or copy this link into your browser:",
+    mail_expires: "This link works until",
+    mail_ignore: "If you did not ask for this, ignore this email: you will not be subscribed and will hear nothing more about it.",
+    mail_why: "You receive this email because this address was entered on the subscription form of",
+};
+
+pub fn optin_texts(lang: Lang) -> &'static OptInTexts {
+    match lang {
+        Lang::En => &OPT_IN_EN,
+    }
+}
+
+/// A language's name in itself, for the language choice on forms.
+pub fn language_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "English",
+    }
+}

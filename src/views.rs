@@ -53,6 +53,8 @@ pub struct PreferencesView {
     pub brand: Brand,
     pub lang: Lang,
     pub form_version: i64,
+    /// Signed proof of the form version and language this page shows (a hidden field).
+    pub stamp: String,
     /// Masked address the link belongs to.
     pub address: String,
     pub purposes: Vec<PurposeBlock>,
@@ -103,4 +105,55 @@ pub enum Loaded<T> {
     Found(T),
     /// Wrong, malformed, expired or unknown link: one answer for all.
     InvalidLink(Lang),
+}
+
+/// One (topic, channel) of a confirmation request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmItem {
+    /// The form field (`t12.email`): ticked to keep it.
+    pub field: String,
+    pub name: String,
+    pub channel: Channel,
+}
+
+/// Where a confirmation request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfirmState {
+    /// Waiting: the page shows the Confirm button.
+    Open,
+    /// Confirmed (by this link or another of the same request).
+    AlreadyConfirmed,
+    /// The link ran out before it was used: the page offers a new one.
+    Expired,
+    /// Everything it asked for was withdrawn since.
+    NothingPending,
+}
+
+/// The double opt-in confirm page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmView {
+    pub brand: Brand,
+    pub lang: Lang,
+    pub address: String,
+    pub state: ConfirmState,
+    pub items: Vec<ConfirmItem>,
+}
+
+/// One topic offered on the sign-up form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupTopic {
+    pub field: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// A profile's public sign-up form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupView {
+    pub brand: Brand,
+    pub lang: Lang,
+    pub profile_key: String,
+    pub topics: Vec<SignupTopic>,
+    /// Signed proof of the form version and language shown (a hidden field).
+    pub stamp: String,
 }

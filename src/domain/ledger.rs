@@ -35,6 +35,8 @@ pub struct Record {
     pub form_version: Option<i64>,
     pub language: Option<String>,
     pub request_id: Option<String>,
+    /// For a double opt-in confirmation: the Message-ID of the email whose link was used.
+    pub confirmation: Option<String>,
 }
 
 /// Personal evidence, kept beside the record and removable by erasure.
@@ -97,6 +99,11 @@ pub fn record_hash(prev: &Hash, r: &Record, evidence_digest: &Hash) -> Hash {
     put(&mut buf, r.language.as_deref());
     put(&mut buf, r.request_id.as_deref());
     buf.extend_from_slice(evidence_digest);
+    // Fields added after v1 are hashed only when present, so earlier records verify unchanged.
+    if let Some(c) = &r.confirmation {
+        buf.extend_from_slice(b"+confirmation");
+        put(&mut buf, Some(c));
+    }
     Sha256::digest(&buf).into()
 }
 
@@ -256,6 +263,7 @@ mod tests {
             form_version: Some(1),
             language: Some("en".into()),
             request_id: None,
+            confirmation: None,
         }
     }
 

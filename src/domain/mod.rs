@@ -5,6 +5,7 @@
 pub mod decision;
 pub mod ledger;
 pub mod model;
+pub mod optin;
 pub mod parse;
 pub mod token;
 

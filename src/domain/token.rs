@@ -60,6 +60,39 @@ impl LinkToken {
     }
 }
 
+/// A double opt-in confirmation token: the same shape as a link token, hashed in its own domain
+/// and kept in its own table, so it can never act as an unsubscribe link, nor a link token as a
+/// confirmation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConfirmToken(LinkToken);
+
+impl std::fmt::Debug for ConfirmToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfirmToken(…)")
+    }
+}
+
+impl ConfirmToken {
+    pub fn from_random(bytes: [u8; TOKEN_BYTES]) -> ConfirmToken {
+        ConfirmToken(LinkToken::from_random(bytes))
+    }
+
+    pub fn parse(s: &str) -> Option<ConfirmToken> {
+        LinkToken::parse(s).map(ConfirmToken)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        let mut h = Sha256::new();
+        h.update(b"prefcenter-confirm-v1\0");
+        h.update(self.0.as_str().as_bytes());
+        TokenHash(h.finalize().into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +122,16 @@ mod tests {
         ] {
             assert!(LinkToken::parse(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_confirm_token_hashes_apart_from_a_link_token() {
+        let bytes = [9u8; TOKEN_BYTES];
+        let link = LinkToken::from_random(bytes);
+        let confirm = ConfirmToken::from_random(bytes);
+        assert_eq!(link.as_str(), confirm.as_str());
+        assert_ne!(link.hash(), confirm.hash());
+        assert!(!format!("{confirm:?}").contains(confirm.as_str()));
     }
 
     #[test]

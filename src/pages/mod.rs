@@ -3,9 +3,11 @@
 //! JavaScript disabled and stay a few kilobytes on a phone.
 
 mod layout;
+mod optin;
 mod preferences;
 
 pub use layout::{Layout, MessagePage};
+pub use optin::{ConfirmPage, SignupPage};
 pub use preferences::{CenterPage, DonePage, HomePage, NotFoundPage, UnsubscribePage};
 
 use crate::views::{ChangeView, Loaded, PreferencesView};

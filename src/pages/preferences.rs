@@ -35,8 +35,7 @@ fn failed(status: &Status) -> AnyView {
 /// Hidden fields that record what the contact saw.
 fn shown_fields(v: &PreferencesView) -> impl IntoView {
     view! {
-        <input type="hidden" name="form_version" value=v.form_version.to_string()/>
-        <input type="hidden" name="lang" value=v.lang.code()/>
+        <input type="hidden" name="stamp" value=v.stamp.clone()/>
     }
 }
 

@@ -61,10 +61,31 @@ impl std::fmt::Debug for Secret {
 impl std::str::FromStr for Secret {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+/// The deployment secret: at least 32 characters.
+#[derive(Clone)]
+pub struct DeploymentSecret(pub String);
+
+impl std::fmt::Debug for DeploymentSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeploymentSecret(…)")
+    }
+}
+
+impl std::str::FromStr for DeploymentSecret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.len() < 32 {
             Err("the secret must be at least 32 characters".into())
         } else {
-            Ok(Secret(s.to_owned()))
+            Ok(DeploymentSecret(s.to_owned()))
         }
     }
 }
@@ -105,7 +126,7 @@ pub struct Settings {
     /// Key for the keyed hashes that protect the ledger's personal evidence (32+ characters).
     /// Default: generated on first run and kept in <data-dir>/secret.
     #[arg(long, env = "PREFCENTER_SECRET", hide_env_values = true, global = true)]
-    pub secret: Option<Secret>,
+    pub secret: Option<DeploymentSecret>,
 
     /// Create the demo organization (Contoso) on an empty database and print each demo
     /// contact's link.
@@ -148,6 +169,148 @@ pub struct Settings {
     )]
     pub read_connections: u32,
 
+    /// SMTP server for outgoing mail. Without one, every email is kept as an `.eml` file in
+    /// <data-dir>/mail (nothing is lost; the log says where).
+    #[arg(long, env = "PREFCENTER_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port. Default: 587 for starttls, 465 for tls, 25 for none.
+    #[arg(long, env = "PREFCENTER_SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+
+    /// How the SMTP connection is protected.
+    #[arg(
+        long,
+        env = "PREFCENTER_SMTP_SECURITY",
+        value_enum,
+        default_value = "starttls",
+        global = true
+    )]
+    pub smtp_security: crate::mail::Security,
+
+    /// SMTP user name (with --smtp-password).
+    #[arg(long, env = "PREFCENTER_SMTP_USERNAME", global = true)]
+    pub smtp_username: Option<String>,
+
+    /// SMTP password.
+    #[arg(
+        long,
+        env = "PREFCENTER_SMTP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_password: Option<Secret>,
+
+    /// Seconds to wait for the SMTP server before a send counts as failed (and is retried).
+    #[arg(
+        long,
+        env = "PREFCENTER_SMTP_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub smtp_timeout_secs: u64,
+
+    /// Sender address for profiles that have none of their own.
+    #[arg(
+        long,
+        env = "PREFCENTER_MAIL_FROM",
+        default_value = "prefcenter@localhost",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Where emails are kept when no SMTP server is configured. Default: <data-dir>/mail.
+    #[arg(long, env = "PREFCENTER_MAIL_DIR", global = true)]
+    pub mail_dir: Option<PathBuf>,
+
+    /// Tries before an email is given up as dead.
+    #[arg(
+        long,
+        env = "PREFCENTER_MAIL_MAX_ATTEMPTS",
+        default_value_t = 8,
+        global = true
+    )]
+    pub mail_max_attempts: u32,
+
+    /// Milliseconds before the first retry of a failed email; doubles each time (with jitter),
+    /// up to an hour.
+    #[arg(
+        long,
+        env = "PREFCENTER_MAIL_RETRY_BASE_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub mail_retry_base_ms: u64,
+
+    /// Milliseconds an email being sent is reserved for one worker; after a crash it is sent
+    /// again once this runs out.
+    #[arg(
+        long,
+        env = "PREFCENTER_MAIL_LEASE_MS",
+        default_value_t = 120_000,
+        global = true
+    )]
+    pub mail_lease_ms: u64,
+
+    /// Milliseconds between looks at the outbox and the double opt-in schedule when nothing
+    /// wakes the workers.
+    #[arg(
+        long,
+        env = "PREFCENTER_POLL_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub poll_ms: u64,
+
+    /// Hours a double opt-in link works; the request expires with it.
+    #[arg(
+        long,
+        env = "PREFCENTER_CONFIRM_TTL_HOURS",
+        default_value_t = 168,
+        global = true
+    )]
+    pub confirm_ttl_hours: u64,
+
+    /// Seconds within which an address gets at most one confirmation email.
+    #[arg(
+        long,
+        env = "PREFCENTER_SIGNUP_COOLDOWN_SECS",
+        default_value_t = 180,
+        global = true
+    )]
+    pub signup_cooldown_secs: u64,
+
+    /// Hours after which an unconfirmed opt-in gets its one reminder (0: none).
+    #[arg(
+        long,
+        env = "PREFCENTER_REMINDER_AFTER_HOURS",
+        default_value_t = 48,
+        global = true
+    )]
+    pub reminder_after_hours: u64,
+
+    /// Hours the undo of a page action is offered.
+    #[arg(
+        long,
+        env = "PREFCENTER_UNDO_WINDOW_HOURS",
+        default_value_t = 24,
+        global = true
+    )]
+    pub undo_window_hours: u64,
+
+    /// Sign-up form posts per client address per minute.
+    #[arg(
+        long,
+        env = "PREFCENTER_SIGNUP_RATE_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub signup_rate_per_minute: u32,
+
+    /// Benchmark only: serve POST /_bench/bulk, which writes a bulk unit through the writer.
+    #[arg(long, env = "PREFCENTER_BENCH_ENDPOINTS", hide = true, global = true)]
+    pub bench_endpoints: bool,
+
     /// Where cargo-leptos put the site (browser bundle and assets).
     #[arg(
         long,
@@ -159,6 +322,28 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The SMTP settings, if a server is configured.
+    pub fn smtp(&self) -> Option<crate::mail::SmtpSettings> {
+        use crate::mail::Security;
+        let host = self.smtp_host.clone().filter(|h| !h.trim().is_empty())?;
+        Some(crate::mail::SmtpSettings {
+            port: self.smtp_port.unwrap_or(match self.smtp_security {
+                Security::Starttls => 587,
+                Security::Tls => 465,
+                Security::None => 25,
+            }),
+            host,
+            security: self.smtp_security,
+            credentials: self.smtp_username.clone().map(|u| {
+                (
+                    u,
+                    self.smtp_password.clone().map(|p| p.0).unwrap_or_default(),
+                )
+            }),
+            timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),
+        })
+    }
+
     /// Reads the secret, or generates and keeps one in the data folder on first run.
     pub fn load_secret(&self) -> std::io::Result<Vec<u8>> {
         if let Some(s) = &self.secret {

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashSet;
 
 /// The form body, as name/value pairs (url-encoded or multipart/form-data).
-fn form_pairs(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(super) fn form_pairs(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, String)>> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -92,16 +92,12 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn shown(pairs: &[(String, String)]) -> Shown {
-    Shown {
-        form_version: field(pairs, "form_version")
-            .and_then(|v| v.parse().ok())
-            .filter(|v| *v > 0),
-        lang: field(pairs, "lang").and_then(Lang::parse),
-    }
+/// What the page showed, as far as the server's stamp proves it (never the form's word).
+fn shown(state: &AppState, token: &str, pairs: &[(String, String)]) -> Shown {
+    consent::verify_shown(&state.core, token, field(pairs, "stamp"))
 }
 
-fn error_response(e: ServiceError, headers: &HeaderMap) -> Response {
+pub(super) fn error_response(e: ServiceError, headers: &HeaderMap) -> Response {
     let lang = consent::fallback_lang(
         None,
         &RequestInfo {
@@ -132,9 +128,13 @@ fn error_response(e: ServiceError, headers: &HeaderMap) -> Response {
             )
         }
         ServiceError::Store(e) => {
-            tracing::error!(error = %e, "a contact change failed");
+            tracing::error!(error = %e, transient = e.is_transient(), "a contact change failed");
             render_message(
-                StatusCode::INTERNAL_SERVER_ERROR,
+                if e.is_transient() {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                },
                 lang,
                 t.error_title,
                 t.error_body,
@@ -200,7 +200,7 @@ pub async fn post_link(
         };
     }
 
-    let shown = shown(&pairs);
+    let shown = shown(&state, &token, &pairs);
     let result = match field(&pairs, "action") {
         Some("unsubscribe_all") => {
             consent::unsubscribe_all(
@@ -222,7 +222,7 @@ pub async fn post_link(
             // Every other field must be one of the page's boxes; the service checks which.
             let ticked: HashSet<String> = pairs
                 .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "action" | "form_version" | "lang"))
+                .filter(|(k, _)| !matches!(k.as_str(), "action" | "stamp" | "lang"))
                 .map(|(k, _)| k.clone())
                 .collect();
             consent::save(core, &token, &ticked, &info, shown).await
@@ -254,7 +254,7 @@ pub async fn post_undo(
     let Some(change) = field(&pairs, "change") else {
         return error_response(ServiceError::BadInput("missing_change"), headers);
     };
-    let shown = shown(&pairs);
+    let shown = shown(&state, &token, &pairs);
     match consent::undo(&state.core, &token, change, &info, shown).await {
         Ok(applied) => done(&token, &applied, shown.lang),
         Err(e) => error_response(e, headers),

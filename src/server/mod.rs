@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod headers;
+pub mod optin;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub core: Arc<Core>,
     pub trust_forwarded_for: bool,
+    pub signup_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    pub bench_endpoints: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -161,24 +164,64 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// `/healthz`: 200 when the database answers.
-async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.core.read)
-        .await
-    {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok"})),
-        )
-            .into_response(),
+/// `/healthz`: liveness only. The process answers; no database query, so a load balancer's
+/// frequent probes cost nothing.
+async fn healthz() -> Response {
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({"status": "ok"})),
+    )
+        .into_response()
+}
+
+/// `/readyz`: 200 while the database can be read and a write transaction can be begun and
+/// committed; 503 (with what failed) otherwise.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let core = &state.core;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&core.read),
+    )
+    .await;
+    let read_ok = matches!(read, Ok(Ok(1)));
+    let write_ok = core.writer.ping(std::time::Duration::from_secs(2)).await;
+    let body = serde_json::json!({
+        "status": if read_ok && write_ok { "ready" } else { "unavailable" },
+        "read": read_ok,
+        "write": write_ok,
+        "writer_restarts": core.writer.status().restarts(),
+    });
+    let code = if read_ok && write_ok {
+        StatusCode::OK
+    } else {
+        tracing::warn!(read_ok, write_ok, "not ready");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(body)).into_response()
+}
+
+/// `POST /_bench/bulk?n=N` (only with --bench-endpoints): writes one bulk unit of N state
+/// changes (an opt-out of every topic of the first N contact points on email) through the
+/// writer at bulk priority, as an import will; answers when it is committed.
+async fn bench_bulk(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !state.bench_endpoints {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let n: usize = q.get("n").and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let started = std::time::Instant::now();
+    match crate::services::demo::bench_bulk(&state.core, n).await {
+        Ok(records) => axum::Json(serde_json::json!({
+            "state_changes": n,
+            "records": records,
+            "millis": started.elapsed().as_millis() as u64,
+        }))
+        .into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable", "code": "database"})),
-            )
-                .into_response()
+            tracing::error!(error = %e, "bench bulk failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
@@ -195,6 +238,10 @@ pub fn router(state: AppState) -> Router {
     let opts = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/_bench/bulk", post(bench_bulk))
+        .route("/c/{token}", post(optin::post_confirm))
+        .route("/s/{profile}", post(optin::post_signup))
         .route(crate::STYLESHEET_PATH, get(stylesheet))
         .route("/u/{token}", post(contact::post_link))
         .route("/u/{token}/undo", post(contact::post_undo))
@@ -215,42 +262,98 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error("secret: {0}")]
     Secret(std::io::Error),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
-/// A server ready to serve: its router, and the demo links it printed (if any).
+/// A server ready to serve: its router, the demo links it printed (if any), and the background
+/// workers (mail, double opt-in schedule) to stop at shutdown.
 pub struct Prepared {
     pub router: Router,
     pub core: Arc<Core>,
     pub demo_links: Vec<(String, String)>,
     writer_task: tokio::task::JoinHandle<()>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
-/// Opens the database, creates the demo when asked, starts the writer.
+/// Opens the database, creates the demo when asked, starts the writer and the workers.
 pub async fn prepare(settings: &Settings, base_url: &str) -> Result<Prepared, StartError> {
+    prepare_with_clock(settings, base_url, store::Clock::system()).await
+}
+
+/// The same, on a given clock (tests move it forward instead of sleeping).
+pub async fn prepare_with_clock(
+    settings: &Settings,
+    base_url: &str,
+    clock: store::Clock,
+) -> Result<Prepared, StartError> {
     let secret: Arc<[u8]> = settings.load_secret().map_err(StartError::Secret)?.into();
     let mut db = store::open(&settings.database_url, settings.read_connections).await?;
-    let mut demo_links = Vec::new();
     let mut initial = Vec::new();
     if settings.demo {
         if let Some(seeded) = crate::services::demo::seed(&mut db.write).await? {
             initial = seeded.initial;
         }
-        demo_links =
-            crate::services::demo::demo_links(&mut db.write, base_url, settings.link_ttl_days)
-                .await?;
     }
-    let (writer, writer_task) = store::writer::Writer::spawn(db.write, secret);
+    let (writer, writer_task) =
+        store::writer::Writer::spawn(db.write, db.write_options, secret.clone(), clock);
     for set in initial {
         writer.apply(set).await?;
     }
-    let core = Arc::new(Core::new(
-        db.read,
-        writer,
-        Policy {
-            ip_evidence: settings.ip_evidence,
-            keep_user_agent: settings.keep_user_agent,
+    let ms = std::time::Duration::from_millis;
+    let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
+    let mut policy = Policy::new(base_url);
+    policy.ip_evidence = settings.ip_evidence;
+    policy.keep_user_agent = settings.keep_user_agent;
+    policy.link_ttl_days = settings.link_ttl_days;
+    policy.confirm_ttl = hours(settings.confirm_ttl_hours.max(1));
+    policy.signup_cooldown = std::time::Duration::from_secs(settings.signup_cooldown_secs);
+    policy.reminder_after =
+        (settings.reminder_after_hours > 0).then(|| hours(settings.reminder_after_hours));
+    policy.undo_window = hours(settings.undo_window_hours);
+    let core = Arc::new(Core::new(db.read, writer, policy, secret));
+    let demo_links = if settings.demo {
+        crate::services::demo::demo_links(&core).await?
+    } else {
+        Vec::new()
+    };
+
+    let transport = match settings.smtp() {
+        Some(smtp) => crate::mail::Transport::smtp(&smtp).map_err(StartError::Mail)?,
+        None => {
+            let dir = settings
+                .mail_dir
+                .clone()
+                .unwrap_or_else(|| settings.data_dir.join("mail"));
+            tracing::info!(dir = %dir.display(), "no SMTP server configured: emails are kept as .eml files");
+            crate::mail::Transport::files(dir)
+        }
+    };
+    let echo_links = settings.demo && settings.smtp().is_none();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = crate::services::delivery::Worker::new(
+        core.clone(),
+        Arc::new(transport),
+        crate::services::delivery::DeliverySettings {
+            lease: ms(settings.mail_lease_ms.max(100)),
+            retry_base: ms(settings.mail_retry_base_ms.max(10)),
+            retry_max: std::time::Duration::from_secs(3600),
+            max_attempts: settings.mail_max_attempts.max(1),
+            poll: ms(settings.poll_ms.max(10)),
+            default_from: settings.mail_from.clone(),
+            echo_links,
         },
-    ));
+    );
+    let workers = vec![
+        tokio::spawn(worker.run(stop_rx.clone())),
+        tokio::spawn(crate::services::optin::run_schedule(
+            core.clone(),
+            ms(settings.poll_ms.max(10)),
+            stop_rx,
+        )),
+    ];
+
     let leptos = LeptosOptions::builder()
         .output_name("prefcenter")
         .site_root(settings.site_root.clone())
@@ -260,17 +363,21 @@ pub async fn prepare(settings: &Settings, base_url: &str) -> Result<Prepared, St
         leptos,
         core: core.clone(),
         trust_forwarded_for: settings.trust_forwarded_for,
+        signup_limiter: Arc::new(optin::signup_limiter(settings.signup_rate_per_minute)),
+        bench_endpoints: settings.bench_endpoints,
     });
     Ok(Prepared {
         router,
         core,
         demo_links,
         writer_task,
+        workers,
+        stop,
     })
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish and the writer
-/// commit what is queued.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish, stops the workers,
+/// lets the writer commit what is queued, and closes every database connection.
 pub async fn serve(
     prepared: Prepared,
     listener: tokio::net::TcpListener,
@@ -280,6 +387,8 @@ pub async fn serve(
         router,
         core,
         writer_task,
+        workers,
+        stop,
         ..
     } = prepared;
     let result = axum::serve(
@@ -288,13 +397,25 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    let _ = stop.send(true);
+    for w in workers {
+        if tokio::time::timeout(std::time::Duration::from_secs(30), w)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a background worker did not stop within 30 s");
+        }
+    }
+    let read = core.read.clone();
     drop(core);
-    // The writer stops once the last handle is gone, after committing what is queued.
+    // The writer stops once the last handle is gone, after committing what is queued, and
+    // closes its connection.
     if tokio::time::timeout(std::time::Duration::from_secs(30), writer_task)
         .await
         .is_err()
     {
         tracing::warn!("the writer did not stop within 30 s");
     }
+    read.close().await;
     result
 }

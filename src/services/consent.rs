@@ -109,6 +109,35 @@ impl Link {
     }
 }
 
+impl Link {
+    /// What the contact saw, as the server vouches for it: the verified stamp's form version
+    /// and language, else the version the server serves now and the language it would render.
+    fn vouch(&self, shown: Shown, info: &RequestInfo) -> Shown {
+        Shown {
+            form_version: shown
+                .form_version
+                .or(Some(self.catalog.profile.form_version)),
+            lang: Some(self.lang(shown.lang, info)),
+        }
+    }
+}
+
+/// Checks the stamp a page form carried back; what it does not prove is left unknown (and
+/// filled in by the server, never taken from the form).
+pub fn verify_shown(core: &Core, token: &str, stamp: Option<&str>) -> Shown {
+    stamp
+        .and_then(|s| {
+            crate::domain::optin::verify_stamp(core.secret(), token.as_bytes(), s, |c| {
+                Lang::parse(c).map(|l| l.code())
+            })
+        })
+        .map(|s| Shown {
+            form_version: Some(s.form_version),
+            lang: Lang::parse(s.lang),
+        })
+        .unwrap_or_default()
+}
+
 /// The link's target and its profile's catalog; every wrong link is the same error.
 async fn resolve_target(core: &Core, token: &str) -> Result<(LinkTarget, Arc<Catalog>)> {
     let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
@@ -147,7 +176,7 @@ async fn resolve(core: &Core, token: &str) -> Result<Link> {
     })
 }
 
-fn brand(c: &Catalog) -> Brand {
+pub(crate) fn brand(c: &Catalog) -> Brand {
     let primary = Colour::parse(&c.profile.brand_primary)
         .unwrap_or_else(|_| Colour::parse("#0b5cad").expect("valid"));
     Brand {
@@ -159,40 +188,9 @@ fn brand(c: &Catalog) -> Brand {
     }
 }
 
-/// The form field of one cell: `t12.email` (topic 12) or `p3.sms` (purpose 3 without topics).
-pub fn field_name(subject: Subject, channel: Channel) -> String {
-    let k = match subject {
-        Subject::Purpose(_) => 'p',
-        Subject::Topic(_) => 't',
-    };
-    format!("{k}{}.{}", subject.id(), channel.as_str())
-}
+pub use crate::domain::optin::{field_name, parse_field};
 
-/// Parses a field name back; `None` for anything a page would not send.
-pub fn parse_field(field: &str) -> Option<(Subject, Channel)> {
-    let (head, channel) = field.split_once('.')?;
-    let channel = Channel::parse(channel)?;
-    let (k, id) = head.split_at_checked(1)?;
-    if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let id: i64 = id.parse().ok()?;
-    Some((
-        Subject::from_parts(
-            if k == "p" {
-                "purpose"
-            } else if k == "t" {
-                "topic"
-            } else {
-                return None;
-            },
-            id,
-        )?,
-        channel,
-    ))
-}
-
-fn build_view(link: &Link, lang: Lang) -> PreferencesView {
+fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesView {
     let cat = &link.catalog;
     let facts = link.facts();
     let mut purposes = Vec::new();
@@ -247,6 +245,14 @@ fn build_view(link: &Link, lang: Lang) -> PreferencesView {
         brand: brand(cat),
         lang,
         form_version: cat.profile.form_version,
+        stamp: crate::domain::optin::sign_stamp(
+            core.secret(),
+            token.as_bytes(),
+            crate::domain::optin::ShownForm {
+                form_version: cat.profile.form_version,
+                lang: lang.code(),
+            },
+        ),
         address,
         purposes,
     }
@@ -297,7 +303,7 @@ pub async fn preferences(
 ) -> Result<PreferencesView> {
     let link = resolve(core, token).await?;
     let lang = link.lang(lang.and_then(Lang::parse), info);
-    Ok(build_view(&link, lang))
+    Ok(build_view(core, &link, token, lang))
 }
 
 /// Language for a page whose link is invalid: the browser's, else the default.
@@ -322,7 +328,7 @@ fn truncate_ip(ip: IpAddr, policy: IpEvidence) -> Option<String> {
     }
 }
 
-fn meta(
+pub(crate) fn meta(
     core: &Core,
     actor: ActorKind,
     source: crate::domain::Source,
@@ -343,6 +349,7 @@ fn meta(
         form_version: shown.form_version,
         language: shown.lang.map(|l| l.code().to_owned()),
         request_id: info.request_id.clone(),
+        confirmation: None,
         evidence: Evidence {
             justification,
             ip: info
@@ -356,7 +363,7 @@ fn meta(
 /// A change id: 5 bytes of milliseconds then 7 random bytes, 16 base64url characters.
 /// Time-ordered, so the ledger's change index grows at its end instead of being rewritten
 /// at random places; unguessable enough for what it guards (it works only with the link).
-fn new_change_id() -> String {
+pub(crate) fn new_change_id() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -453,7 +460,7 @@ pub async fn unsubscribe_one(
 ) -> Result<Applied> {
     let link = resolve(core, token).await?;
     let (subject, channel) = parse_field(field).ok_or(ServiceError::BadInput("unknown_topic"))?;
-    let view = build_view(&link, Lang::En);
+    let view = build_view(core, &link, token, Lang::En);
     let known = view
         .purposes
         .iter()
@@ -467,6 +474,7 @@ pub async fn unsubscribe_one(
     let cp = link
         .point_for(channel)
         .ok_or(ServiceError::BadInput("unknown_topic"))?;
+    let shown = link.vouch(shown, info);
     let set = ChangeSet {
         items: vec![opt_out(cp, subject, channel)],
         meta: meta(
@@ -491,7 +499,7 @@ pub async fn save(
     shown: Shown,
 ) -> Result<Applied> {
     let link = resolve(core, token).await?;
-    let view = build_view(&link, Lang::En);
+    let view = build_view(core, &link, token, Lang::En);
     let fields: HashSet<&str> = view
         .purposes
         .iter()
@@ -502,7 +510,9 @@ pub async fn save(
     if let Some(_unknown) = ticked.iter().find(|f| !fields.contains(f.as_str())) {
         return Err(ServiceError::BadInput("unknown_topic"));
     }
+    let email_point = link.point_for(Channel::Email);
     let mut items = Vec::new();
+    let mut wanted = Vec::new();
     for p in view.purposes.iter().filter(|p| !p.mandatory) {
         for t in &p.topics {
             for c in &t.cells {
@@ -521,6 +531,11 @@ pub async fn save(
                     (false, false, ConsentValue::Pending) => ConsentValue::OptedOut,
                     (false, false, _) => continue,
                 };
+                if value == ConsentValue::Pending && Some(cp) == email_point {
+                    // Confirmed by the double opt-in email.
+                    wanted.push((subject, channel));
+                    continue;
+                }
                 items.push((
                     cp,
                     Desired {
@@ -534,18 +549,33 @@ pub async fn save(
             }
         }
     }
-    let set = ChangeSet {
-        items,
-        meta: meta(
-            core,
-            ActorKind::Contact,
-            crate::domain::Source::Page,
-            info,
-            shown,
-            None,
-        ),
-    };
-    Ok(core.writer.apply(set).await?)
+    let shown = link.vouch(shown, info);
+    let meta = meta(
+        core,
+        ActorKind::Contact,
+        crate::domain::Source::Page,
+        info,
+        shown,
+        None,
+    );
+    match email_point {
+        Some(cp) if !wanted.is_empty() => {
+            let unit = super::optin::RequestOptIn {
+                cp,
+                wanted,
+                other: items,
+                meta,
+                lang: shown.lang.unwrap_or_default(),
+                settings: super::optin::AskSettings::from(core),
+            };
+            Ok(core
+                .writer
+                .run(unit, crate::store::writer::Priority::Interactive)
+                .await?
+                .applied)
+        }
+        _ => Ok(core.writer.apply(ChangeSet { items, meta }).await?),
+    }
 }
 
 /// Change ids are 16 base64url characters; anything else is not one of ours.
@@ -618,6 +648,7 @@ pub async fn change(
         .is_some_and(|r| r.actor_id.as_deref() == Some("undo"));
     let can_undo = !records.is_empty()
         && !is_undo
+        && undoable(core, &records)
         && records.iter().all(|r| {
             link.state(r.contact_point_id, r.subject, r.channel)
                 .is_some_and(|s| s.record == r.seq)
@@ -660,21 +691,40 @@ pub async fn undo(
     if records.is_empty() {
         return Err(ServiceError::BadInput("unknown_change"));
     }
-    let items = records
-        .iter()
-        .map(|r| {
-            (
-                r.contact_point_id,
-                Desired {
-                    subject: r.subject,
-                    channel: r.channel,
-                    value: r.old_value,
-                    custodian_confirmed: false,
-                    only_if_current: Some(r.new_value),
-                },
-            )
-        })
-        .collect();
+    if !undoable(core, &records) {
+        return Err(ServiceError::BadInput("undo_not_offered"));
+    }
+    let email_point = link.point_for(Channel::Email);
+    let mut items = Vec::new();
+    let mut wanted = Vec::new();
+    for r in &records {
+        if r.old_value == ConsentValue::OptedIn && Some(r.contact_point_id) == email_point {
+            // Undo never skips double opt-in: what was opted in is asked for again.
+            let still = link
+                .state(r.contact_point_id, r.subject, r.channel)
+                .is_some_and(|s| s.record == r.seq);
+            if still {
+                wanted.push((r.subject, r.channel));
+            }
+            continue;
+        }
+        let value = if r.old_value == ConsentValue::OptedIn {
+            ConsentValue::Pending
+        } else {
+            r.old_value
+        };
+        items.push((
+            r.contact_point_id,
+            Desired {
+                subject: r.subject,
+                channel: r.channel,
+                value,
+                custodian_confirmed: false,
+                only_if_current: Some(r.new_value),
+            },
+        ));
+    }
+    let shown = link.vouch(shown, info);
     let mut meta = meta(
         core,
         ActorKind::Contact,
@@ -684,35 +734,45 @@ pub async fn undo(
         Some(format!("Undo of change {change_id}")),
     );
     meta.actor_id = Some("undo".to_owned());
-    Ok(core.writer.apply(ChangeSet { items, meta }).await?)
+    match email_point {
+        Some(cp) if !wanted.is_empty() => {
+            let unit = super::optin::RequestOptIn {
+                cp,
+                wanted,
+                other: items,
+                meta,
+                lang: shown.lang.unwrap_or_default(),
+                settings: super::optin::AskSettings::from(core),
+            };
+            Ok(core
+                .writer
+                .run(unit, crate::store::writer::Priority::Interactive)
+                .await?
+                .applied)
+        }
+        _ => Ok(core.writer.apply(ChangeSet { items, meta }).await?),
+    }
+}
+
+/// Whether an action may be undone: the contact's own page action (not a one-click, an undo,
+/// a confirmation or anyone else's change), within the undo window.
+fn undoable(core: &Core, records: &[Record]) -> bool {
+    let Some(first) = records.first() else {
+        return false;
+    };
+    let own = first.actor_kind == ActorKind::Contact
+        && first.source == crate::domain::Source::Page
+        && first.actor_id.as_deref() != Some("undo");
+    let window = time::Duration::seconds(core.policy.undo_window.as_secs() as i64);
+    let recent = store::parse_time(&first.occurred_at)
+        .map(|t| t + window > core.clock.now())
+        .unwrap_or(false);
+    own && recent
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn field_names_round_trip_and_reject_junk() {
-        let f = field_name(Subject::Topic(12), Channel::Sms);
-        assert_eq!(f, "t12.sms");
-        assert_eq!(parse_field(&f), Some((Subject::Topic(12), Channel::Sms)));
-        assert_eq!(
-            parse_field("p3.email"),
-            Some((Subject::Purpose(3), Channel::Email))
-        );
-        for bad in [
-            "",
-            "t.email",
-            "x1.email",
-            "t1.fax",
-            "t1",
-            "t-1.email",
-            "t99999999999999999999.email",
-            "té.email",
-        ] {
-            assert_eq!(parse_field(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn ip_evidence_follows_the_policy() {

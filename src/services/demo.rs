@@ -1,6 +1,6 @@
 //! The demo organization (the seeds' Contoso) and the benchmark's bulk contacts.
 
-use super::new_token;
+use super::{new_token, Core};
 use crate::domain::ledger::{Desired, Evidence};
 use crate::domain::parse::EmailAddress;
 use crate::domain::{
@@ -9,7 +9,9 @@ use crate::domain::{
 use crate::store::catalog::{self, NewProfile};
 use crate::store::contacts::{self, NewContact};
 use crate::store::writer::{ChangeMeta, ChangeSet};
+use crate::store::writer::{Priority, Tx, Unit};
 use crate::store::Result;
+use futures_util::future::BoxFuture;
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
 pub const DEMO_PROFILE: &str = "contoso";
@@ -72,6 +74,9 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
             brand_primary: "#0f5fa8",
             footer_address: "Contoso Ltd. · 4567 Main Street · Buffalo, NY 98052 · United States",
             privacy_url: Some("https://www.contoso.com/privacy"),
+            sender_name: Some("Contoso"),
+            sender_address: Some("news@contoso.com"),
+            reply_to: Some("privacy@contoso.com"),
         },
     )
     .await?;
@@ -186,6 +191,7 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
                 form_version: None,
                 language: None,
                 request_id: None,
+                confirmation: None,
                 evidence: Evidence {
                     justification: Some("Demo data: the seeds' consent table".into()),
                     ..Default::default()
@@ -196,25 +202,103 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
     Ok(Seeded { initial })
 }
 
-/// Issues a fresh link for every demo contact (tokens are stored hashed, so each start mints
-/// new ones to print). Returns (address, link).
-pub async fn demo_links(
-    conn: &mut SqliteConnection,
-    base_url: &str,
+/// Issues fresh links through the writer: (point, token hash) pairs.
+struct IssueLinks {
+    links: Vec<(String, crate::domain::token::TokenHash)>,
     ttl_days: i64,
-) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for (email, _, _) in DEMO_CONTACTS {
-        if let Some(cp) = contacts::find_point(conn, PointKind::Email, email).await? {
-            let token = new_token();
-            contacts::insert_token(conn, cp, &token.hash(), ttl_days).await?;
-            out.push((
-                email.to_string(),
-                format!("{}/u/{}", base_url.trim_end_matches('/'), token.as_str()),
-            ));
-        }
+}
+
+impl Unit for IssueLinks {
+    type Output = Vec<bool>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for (address, hash) in &self.links {
+                match contacts::point_by_address(tx, PointKind::Email, address).await? {
+                    Some(o) => {
+                        contacts::issue_link(tx, o.contact_point_id, hash, self.ttl_days).await?;
+                        out.push(true);
+                    }
+                    None => out.push(false),
+                }
+            }
+            Ok(out)
+        })
     }
-    Ok(out)
+}
+
+/// Issues a fresh link for every demo contact (tokens are stored hashed, so each start mints
+/// new ones to print), through the writer. Returns (address, link).
+pub async fn demo_links(core: &Core) -> Result<Vec<(String, String)>> {
+    let tokens: Vec<_> = DEMO_CONTACTS.iter().map(|_| new_token()).collect();
+    let unit = IssueLinks {
+        links: DEMO_CONTACTS
+            .iter()
+            .zip(&tokens)
+            .map(|((email, _, _), t)| (email.to_string(), t.hash()))
+            .collect(),
+        ttl_days: core.policy.link_ttl_days,
+    };
+    let found = core.writer.run(unit, Priority::Interactive).await?;
+    Ok(DEMO_CONTACTS
+        .iter()
+        .zip(tokens)
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(((email, _, _), t), _)| {
+            (
+                email.to_string(),
+                format!("{}/u/{}", core.policy.base_url, t.as_str()),
+            )
+        })
+        .collect())
+}
+
+/// The benchmark's bulk unit: opts the first `n` email points out of the demo's Newsletter,
+/// through the writer at bulk priority (bounded pieces), as an import of `n` rows will.
+pub async fn bench_bulk(core: &Core, n: usize) -> Result<u64> {
+    let Some(profile) = crate::store::catalog::profile_id_by_key(&core.read, DEMO_PROFILE).await?
+    else {
+        return Ok(0);
+    };
+    let catalog = core.catalog(profile).await?;
+    let Some(topic) = catalog.topics.iter().find(|t| t.key == "newsletter") else {
+        return Ok(0);
+    };
+    let points = contacts::email_points(&core.read, n as i64).await?;
+    let flip = crate::store::ledger::count(&core.read).await? % 2 == 0;
+    let items = points
+        .into_iter()
+        .map(|cp| {
+            (
+                cp,
+                Desired {
+                    subject: Subject::Topic(topic.id),
+                    channel: Channel::Email,
+                    // Alternate between runs so a second run changes every row again.
+                    value: if flip {
+                        ConsentValue::OptedOut
+                    } else {
+                        ConsentValue::OptedIn
+                    },
+                    custodian_confirmed: false,
+                    only_if_current: None,
+                },
+            )
+        })
+        .collect();
+    let meta = ChangeMeta {
+        actor_kind: ActorKind::Import,
+        actor_id: Some("bench-bulk".into()),
+        source: Source::Import,
+        change_id: super::consent::new_change_id(),
+        form_version: None,
+        language: None,
+        request_id: None,
+        confirmation: None,
+        evidence: Evidence::default(),
+    };
+    core.writer.apply_bulk(items, meta).await
 }
 
 /// Adds `n` contacts to the demo profile, each with an email point and a link token; returns

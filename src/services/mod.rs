@@ -2,7 +2,9 @@
 //! and the domain. Nothing here knows HTTP.
 
 pub mod consent;
+pub mod delivery;
 pub mod demo;
+pub mod optin;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;
@@ -27,6 +29,34 @@ pub enum IpEvidence {
 pub struct Policy {
     pub ip_evidence: IpEvidence,
     pub keep_user_agent: bool,
+    /// Public origin of the links in emails (`https://prefs.example.com`).
+    pub base_url: String,
+    /// How long a new unsubscribe / preferences link works.
+    pub link_ttl_days: i64,
+    /// How long a double opt-in link works; the request expires with it.
+    pub confirm_ttl: std::time::Duration,
+    /// At most one confirmation email per address within this time.
+    pub signup_cooldown: std::time::Duration,
+    /// When an unconfirmed request gets its one reminder (`None`: never).
+    pub reminder_after: Option<std::time::Duration>,
+    /// How long the undo of a page action is offered.
+    pub undo_window: std::time::Duration,
+}
+
+impl Policy {
+    /// Defaults for tests and tools; the server takes its policy from the settings.
+    pub fn new(base_url: &str) -> Policy {
+        Policy {
+            ip_evidence: IpEvidence::Truncated,
+            keep_user_agent: true,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            link_ttl_days: 400,
+            confirm_ttl: std::time::Duration::from_secs(7 * 86_400),
+            signup_cooldown: std::time::Duration::from_secs(180),
+            reminder_after: Some(std::time::Duration::from_secs(2 * 86_400)),
+            undo_window: std::time::Duration::from_secs(86_400),
+        }
+    }
 }
 
 /// What every use case works with.
@@ -34,17 +64,26 @@ pub struct Core {
     pub read: SqlitePool,
     pub writer: Writer,
     pub policy: Policy,
+    pub clock: crate::store::Clock,
+    /// The deployment secret: keys the stamps that prove what a page showed.
+    secret: Arc<[u8]>,
     catalogs: RwLock<HashMap<i64, Arc<Catalog>>>,
 }
 
 impl Core {
-    pub fn new(read: SqlitePool, writer: Writer, policy: Policy) -> Core {
+    pub fn new(read: SqlitePool, writer: Writer, policy: Policy, secret: Arc<[u8]>) -> Core {
         Core {
             read,
+            clock: writer.clock().clone(),
             writer,
             policy,
+            secret,
             catalogs: RwLock::new(HashMap::new()),
         }
+    }
+
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.secret
     }
 
     /// A profile's catalog, cached: every page needs it and it changes only through the admin.
@@ -55,7 +94,7 @@ impl Core {
         let c = Arc::new(
             catalog::load(&self.read, profile_id)
                 .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("profile {profile_id} missing")))?,
+                .ok_or_else(|| StoreError::Missing(format!("profile {profile_id}")))?,
         );
         self.catalogs
             .write()
@@ -76,4 +115,9 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// A new link token and its hash.
 pub fn new_token() -> crate::domain::token::LinkToken {
     crate::domain::token::LinkToken::from_random(random_bytes())
+}
+
+/// A new confirm token (its hash goes to `confirm_tokens`).
+pub fn new_confirm_token() -> crate::domain::token::ConfirmToken {
+    crate::domain::token::ConfirmToken::from_random(random_bytes())
 }

@@ -14,6 +14,10 @@ pub struct Profile {
     pub privacy_url: Option<String>,
     pub default_locale: String,
     pub form_version: i64,
+    /// Who the profile's emails come from; `None` until configured.
+    pub sender_name: Option<String>,
+    pub sender_address: Option<String>,
+    pub reply_to: Option<String>,
 }
 
 /// A profile with its purposes and topics in display order.
@@ -40,7 +44,8 @@ impl Catalog {
 
 pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>> {
     let Some(p) = sqlx::query(
-        "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version
+        "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version,
+                sender_name, sender_address, reply_to
          FROM compliance_profiles WHERE id = $1",
     )
     .bind(profile_id)
@@ -58,6 +63,9 @@ pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>>
         privacy_url: p.try_get("privacy_url")?,
         default_locale: p.try_get("default_locale")?,
         form_version: p.try_get("form_version")?,
+        sender_name: p.try_get("sender_name")?,
+        sender_address: p.try_get("sender_address")?,
+        reply_to: p.try_get("reply_to")?,
     };
     let mut purposes = Vec::new();
     for r in sqlx::query(
@@ -121,6 +129,19 @@ pub struct NewProfile<'a> {
     pub brand_primary: &'a str,
     pub footer_address: &'a str,
     pub privacy_url: Option<&'a str>,
+    pub sender_name: Option<&'a str>,
+    pub sender_address: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+}
+
+/// A profile's id by its key (the public sign-up form's URL names the key).
+pub async fn profile_id_by_key(pool: &SqlitePool, key: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 pub async fn find_profile(conn: &mut SqliteConnection, key: &str) -> Result<Option<i64>> {
@@ -134,14 +155,18 @@ pub async fn find_profile(conn: &mut SqliteConnection, key: &str) -> Result<Opti
 
 pub async fn insert_profile(conn: &mut SqliteConnection, p: &NewProfile<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO compliance_profiles (key, name, brand_primary, footer_address, privacy_url, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO compliance_profiles (key, name, brand_primary, footer_address, privacy_url,
+             sender_name, sender_address, reply_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(p.key)
     .bind(p.name)
     .bind(p.brand_primary)
     .bind(p.footer_address)
     .bind(p.privacy_url)
+    .bind(p.sender_name)
+    .bind(p.sender_address)
+    .bind(p.reply_to)
     .bind(super::now())
     .fetch_one(conn)
     .await?)

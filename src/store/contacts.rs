@@ -20,7 +20,7 @@ pub struct LinkTarget {
     pub suppressed: bool,
 }
 
-const LINK_COLUMNS: &str = "t.token_hash, lp.id AS link_point_id, lp.kind AS link_kind,
+pub(super) const LINK_COLUMNS: &str = "t.token_hash, lp.id AS link_point_id, lp.kind AS link_kind,
     lp.address AS link_address, c.id AS contact_id, c.profile_id, c.locale, c.consent_level,
     c.is_child, c.suppressed_at IS NOT NULL AS suppressed";
 
@@ -30,7 +30,10 @@ const LINK_FROM: &str = "FROM link_tokens t
 
 /// Reads the link columns of a row; `None` unless the stored hash equals `hash` (compared in
 /// constant time after the indexed lookup).
-fn link_target(r: &sqlx::sqlite::SqliteRow, hash: &TokenHash) -> Result<Option<LinkTarget>> {
+pub(super) fn link_target(
+    r: &sqlx::sqlite::SqliteRow,
+    hash: &TokenHash,
+) -> Result<Option<LinkTarget>> {
     let stored: Vec<u8> = r.try_get("token_hash")?;
     if !hash.ct_eq(&stored) {
         return Ok(None);
@@ -240,4 +243,133 @@ pub async fn insert_token(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A contact point and who it belongs to, as the writer sees it.
+#[derive(Debug, Clone)]
+pub struct PointOwner {
+    pub contact_point_id: i64,
+    pub contact_id: i64,
+    pub profile_id: i64,
+    /// `None` once erased.
+    pub address: Option<String>,
+    pub locale: Option<String>,
+    pub suppressed: bool,
+}
+
+const OWNER_SQL: &str = "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, cp.address, c.locale,
+        c.suppressed_at IS NOT NULL AS suppressed
+     FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id";
+
+fn owner(r: &sqlx::sqlite::SqliteRow) -> Result<PointOwner> {
+    Ok(PointOwner {
+        contact_point_id: r.try_get("cp_id")?,
+        contact_id: r.try_get("c_id")?,
+        profile_id: r.try_get("profile_id")?,
+        address: r.try_get("address")?,
+        locale: r.try_get("locale")?,
+        suppressed: r.try_get("suppressed")?,
+    })
+}
+
+/// The point with this normalised address, inside the writer's transaction.
+pub async fn point_by_address(
+    tx: &mut super::writer::Tx,
+    kind: PointKind,
+    address: &str,
+) -> Result<Option<PointOwner>> {
+    let sql = format!("{OWNER_SQL} WHERE cp.kind = $1 AND cp.address = $2");
+    sqlx::query(&sql)
+        .bind(kind.as_str())
+        .bind(address)
+        .fetch_optional(tx.conn())
+        .await?
+        .as_ref()
+        .map(owner)
+        .transpose()
+}
+
+/// A point by id, read from the pool (the mail worker renders from it).
+pub async fn point_owner(pool: &SqlitePool, contact_point_id: i64) -> Result<Option<PointOwner>> {
+    let sql = format!("{OWNER_SQL} WHERE cp.id = $1");
+    sqlx::query(&sql)
+        .bind(contact_point_id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(owner)
+        .transpose()
+}
+
+/// The same, inside the writer's transaction.
+pub async fn point_owner_tx(
+    tx: &mut super::writer::Tx,
+    contact_point_id: i64,
+) -> Result<Option<PointOwner>> {
+    let sql = format!("{OWNER_SQL} WHERE cp.id = $1");
+    sqlx::query(&sql)
+        .bind(contact_point_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .as_ref()
+        .map(owner)
+        .transpose()
+}
+
+/// Creates a contact and its first contact point through the writer; returns the point's id.
+pub async fn create_contact_with_point(
+    tx: &mut super::writer::Tx,
+    c: &NewContact<'_>,
+    kind: PointKind,
+    address: &str,
+) -> Result<i64> {
+    let now = tx.now_str();
+    let contact: i64 = sqlx::query_scalar(
+        "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(c.profile_id)
+    .bind(c.locale)
+    .bind(c.level.get() as i64)
+    .bind(c.is_child)
+    .bind(&now)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(contact)
+    .bind(kind.as_str())
+    .bind(address)
+    .bind(&now)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Stores the hash of a new link token through the writer.
+pub async fn issue_link(
+    tx: &mut super::writer::Tx,
+    contact_point_id: i64,
+    hash: &TokenHash,
+    ttl_days: i64,
+) -> Result<()> {
+    let now = tx.now();
+    sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(&hash.0[..])
+        .bind(contact_point_id)
+        .bind(super::format_time(now))
+        .bind(super::format_time(now + time::Duration::days(ttl_days)))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The first `n` live email points (the benchmark's bulk unit).
+pub async fn email_points(pool: &SqlitePool, n: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM contact_points WHERE kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await?)
 }

@@ -35,12 +35,13 @@ fn to_hash(v: Vec<u8>) -> Result<Hash> {
 /// Appends records, their evidence and the states they set, in three statements, inside the
 /// caller's transaction.
 pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Result<()> {
-    // SQLite allows 32766 bound parameters; 19 per row keeps a chunk of 500 well inside.
+    // SQLite allows 32766 bound parameters; 20 per row keeps a chunk of 500 well inside.
     for chunk in records.chunks(500) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
              channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
-             change_id, form_version, language, request_id, evidence_digest, prev_hash, hash) ",
+             change_id, form_version, language, request_id, evidence_digest, prev_hash, hash,
+             confirmation) ",
         );
         q.push_values(chunk, |mut b, n| {
             let r = &n.record;
@@ -62,7 +63,8 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
                 .push_bind(r.request_id.clone())
                 .push_bind(n.evidence_digest.to_vec())
                 .push_bind(n.prev_hash.to_vec())
-                .push_bind(n.hash.to_vec());
+                .push_bind(n.hash.to_vec())
+                .push_bind(r.confirmation.clone());
         });
         q.build().execute(&mut *conn).await?;
 
@@ -101,7 +103,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
         }
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
-             custodian_confirmed, ledger_seq) ",
+             custodian_confirmed, ledger_seq, set_at) ",
         );
         q.push_values(last.values(), |mut b, r| {
             b.push_bind(r.contact_point_id)
@@ -110,12 +112,13 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
                 .push_bind(r.channel.as_str())
                 .push_bind(r.new_value.as_str())
                 .push_bind(r.custodian_confirmed)
-                .push_bind(r.seq);
+                .push_bind(r.seq)
+                .push_bind(r.occurred_at.clone());
         });
         q.push(
             " ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
               value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
-              ledger_seq = excluded.ledger_seq",
+              ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -126,7 +129,7 @@ const SELECT_STORED: &str =
     "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
         l.old_value, l.new_value, l.custodian_confirmed, l.actor_kind, l.actor_id, l.source,
         l.change_id, l.form_version, l.language, l.request_id, l.evidence_digest, l.prev_hash,
-        l.hash, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
+        l.hash, l.confirmation, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
 fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
@@ -157,6 +160,7 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
         form_version: r.try_get("form_version")?,
         language: r.try_get("language")?,
         request_id: r.try_get("request_id")?,
+        confirmation: r.try_get("confirmation")?,
     };
     let ev_change: Option<String> = r.try_get("ev_change")?;
     let evidence = ev_change
@@ -196,6 +200,13 @@ pub async fn by_change(
         .iter()
         .map(|r| stored(r).map(|s| s.record))
         .collect()
+}
+
+/// How many records the ledger holds.
+pub async fn count(pool: &sqlx::SqlitePool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
+        .fetch_one(pool)
+        .await?)
 }
 
 /// What `ledger verify` found.

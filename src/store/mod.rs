@@ -3,9 +3,14 @@
 //! SQL is kept portable: `$n` placeholders, `ON CONFLICT`, no SQLite-only functions in queries.
 
 pub mod catalog;
+pub mod clock;
 pub mod contacts;
 pub mod ledger;
+pub mod optin;
+pub mod outbox;
 pub mod writer;
+
+pub use clock::Clock;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -18,16 +23,65 @@ use std::time::Duration;
 /// Errors from the store. The cause is logged by the layer above, never shown.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    /// The database could not be reached or was busy (I/O, locked, pool timeout, a closed
+    /// connection): the same request may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// The database refused the statement (a constraint, a trigger, malformed SQL): the same
+    /// request will fail again.
+    #[error("database refused: {0}")]
+    Refused(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("the writer has stopped")]
-    WriterGone,
+    /// The writer did not answer (stopped, restarting, or overloaded past its wait).
+    #[error("the writer is not available")]
+    WriterUnavailable,
+    /// A row that must exist does not (a profile a contact points at, say).
+    #[error("missing: {0}")]
+    Missing(String),
+    /// A stored value the code cannot read (an unknown enum text, a hash of the wrong size).
     #[error("stored data is not as expected: {0}")]
     Corrupt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        use sqlx::Error as E;
+        match &e {
+            E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) => {
+                StoreError::Unavailable(e)
+            }
+            E::Database(d) => {
+                // SQLite: BUSY (5), LOCKED (6), IOERR (10), FULL (13), CANTOPEN (14) and their
+                // extended codes; PostgreSQL: class 08 (connection), 40 (serialization,
+                // deadlock), 53 (insufficient resources), 57P (operator intervention).
+                let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+                let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+                let transient = matches!(sqlite_primary, Some(5 | 6 | 10 | 13 | 14))
+                    || ["08", "40", "53", "57P"]
+                        .iter()
+                        .any(|p| code.starts_with(p));
+                if transient {
+                    StoreError::Unavailable(e)
+                } else {
+                    StoreError::Refused(e)
+                }
+            }
+            _ => StoreError::Refused(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// Worth trying again later (the caller may say "try again in a moment").
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::WriterUnavailable | StoreError::Io(_)
+        )
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -35,10 +89,12 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The open database: a read pool and the one connection that writes.
+/// The open database: a read pool and the one connection that writes, and how to open that
+/// connection again (the writer reconnects after losing it).
 pub struct Db {
     pub read: SqlitePool,
     pub write: SqliteConnection,
+    pub write_options: SqliteConnectOptions,
 }
 
 fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
@@ -87,6 +143,7 @@ pub async fn open_existing(url: &str) -> Result<Db> {
 
 async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<Db> {
     let mut write = opts.connect().await?;
+    let write_options = opts.clone().create_if_missing(false);
     MIGRATOR.run_direct(&mut write).await?;
     let read = SqlitePoolOptions::new()
         .max_connections(read_connections.max(1))
@@ -95,7 +152,11 @@ async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<
         .min_connections(1)
         .connect_with(opts.read_only(true))
         .await?;
-    Ok(Db { read, write })
+    Ok(Db {
+        read,
+        write,
+        write_options,
+    })
 }
 
 /// The current time in the stored format: UTC RFC 3339 with microseconds.
@@ -115,4 +176,10 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
 /// `now() + days` in the stored format.
 pub fn days_from_now(days: i64) -> String {
     format_time(time::OffsetDateTime::now_utc() + time::Duration::days(days))
+}
+
+/// Reads a stored time back.
+pub fn parse_time(s: &str) -> Result<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| StoreError::Corrupt(format!("time {s}")))
 }

@@ -1,24 +1,47 @@
-//! The single writer. Every consent change goes through here: a request hands its change set
-//! to the writer's queue and waits. The writer takes everything queued, applies it in one
-//! `BEGIN IMMEDIATE` transaction (states, ledger records with their hash chain, evidence),
-//! commits once (one fsync for many changes: group commit), then answers every waiting
-//! request. The ledger's order is total, "database is locked" cannot happen between our own
-//! writes, and an answer is sent only after the commit is durable.
+//! The single writer. Every write at run time goes through here: a request hands a *unit of
+//! work* to the writer's queue and waits. The writer takes everything queued, applies it in one
+//! `BEGIN IMMEDIATE` transaction (consent states, ledger records with their hash chain,
+//! evidence, contacts, contact points, tokens, opt-in requests, outbox rows), commits once (one
+//! fsync for many units: group commit), then answers every waiting request. The ledger's order
+//! is total, "database is locked" cannot happen between our own writes, and an answer is sent
+//! only after the commit is durable.
+//!
+//! - A unit is code (`Unit::apply`) run against a [`Tx`], so one unit can create a contact,
+//!   change consent and queue an email together. A unit that fails makes the batch roll back;
+//!   the others are then retried one by one, so one bad unit never sinks its neighbours, and
+//!   its caller gets the unit's own error (transient or permanent, see `StoreError`).
+//! - The chain head is read inside every transaction, never trusted from memory: a failed or
+//!   uncertain COMMIT, or another process writing beside the server, cannot fork the chain.
+//! - Interactive units (a page, a one-click) go first; bulk units (imports, the benchmark's
+//!   100,000-row unit) are split into bounded pieces that take a batch only when no
+//!   interactive unit waits, one piece per batch.
+//! - A writer that dies (a panic, a lost connection) is restarted with a new connection by its
+//!   supervisor; the units in flight get a transient error.
 
 use super::contacts::states_of_points;
 use super::ledger::{append, head, NewRecord};
-use super::{Result, StoreError};
+use super::{Clock, Result, StoreError};
 use crate::domain::ledger::{
     effective_changes, evidence_digest, record_hash, Desired, Evidence, Hash, Record,
 };
 use crate::domain::{ActorKind, Channel, Source, StateEntry, Subject};
-use sqlx::{Executor, SqliteConnection};
-use std::collections::HashMap;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Executor, SqliteConnection};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Notify};
 
-/// The most change sets one transaction takes.
+/// The most units one transaction takes.
 const MAX_BATCH: usize = 512;
+/// The most state changes one piece of bulk work carries (what an interactive unit may wait
+/// behind).
+pub const BULK_PIECE: usize = 2_000;
+/// How long a caller waits for its commit before it is told to try again.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Who, how and why: shared by every record of one action.
 #[derive(Debug, Clone)]
@@ -30,10 +53,12 @@ pub struct ChangeMeta {
     pub form_version: Option<i64>,
     pub language: Option<String>,
     pub request_id: Option<String>,
+    /// The Message-ID of the confirmation email (double opt-in confirmations only).
+    pub confirmation: Option<String>,
     pub evidence: Evidence,
 }
 
-/// One action: the states it wants, per contact point.
+/// A consent-only unit: the states one action wants, per contact point.
 #[derive(Debug, Clone)]
 pub struct ChangeSet {
     pub items: Vec<(i64, Desired)>,
@@ -47,207 +72,599 @@ pub struct Applied {
     pub records: Vec<Record>,
 }
 
-struct Job {
-    set: ChangeSet,
-    reply: oneshot::Sender<Result<Applied>>,
-}
-
-/// A handle to the writer; cheap to clone.
-#[derive(Clone)]
-pub struct Writer {
-    tx: mpsc::Sender<Job>,
-}
-
-impl Writer {
-    /// Starts the writer on its own connection. It stops when every handle is dropped, after
-    /// finishing what is queued.
-    pub fn spawn(conn: SqliteConnection, key: Arc<[u8]>) -> (Writer, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(8192);
-        let task = tokio::spawn(run(conn, key, rx));
-        (Writer { tx }, task)
+/// A unit of work: everything one request writes, applied atomically. `apply` may run more than
+/// once (when its batch is retried unit by unit), each time in a fresh transaction, so it must
+/// compute everything from what it reads through `tx`.
+pub trait Unit: Send + Sync + 'static {
+    type Output: Send + 'static;
+    /// Contact points whose consent states the unit reads or changes: loaded for the whole
+    /// batch in one query. Points found later are loaded when first touched.
+    fn points(&self) -> Vec<i64> {
+        Vec::new()
     }
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Self::Output>>;
+}
 
-    /// Applies one change set; returns once it is committed.
-    pub async fn apply(&self, set: ChangeSet) -> Result<Applied> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job { set, reply })
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        rx.await.map_err(|_| StoreError::WriterGone)?
+impl Unit for ChangeSet {
+    type Output = Applied;
+    fn points(&self) -> Vec<i64> {
+        self.items.iter().map(|(cp, _)| *cp).collect()
+    }
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Applied>> {
+        Box::pin(async move {
+            let records = tx.consent(&self.items, &self.meta).await?;
+            Ok(Applied {
+                change_id: self.meta.change_id.clone(),
+                records,
+            })
+        })
     }
 }
 
-struct Chain {
+/// A unit that writes nothing: proves the writer can begin and commit a write transaction.
+struct Ping;
+
+impl Unit for Ping {
+    type Output = ();
+    fn apply<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The transaction a batch of units runs in. Consent changes are computed against the states
+/// read in this transaction and appended (with their hash chain) just before COMMIT.
+pub struct Tx {
+    conn: SqliteConnection,
+    key: Arc<[u8]>,
+    now: time::OffsetDateTime,
     seq: i64,
     head: Hash,
+    states: HashMap<(i64, Subject, Channel), StateEntry>,
+    loaded: HashSet<i64>,
+    records: Vec<NewRecord>,
+    wake_mail: bool,
 }
 
-async fn run(mut conn: SqliteConnection, key: Arc<[u8]>, mut rx: mpsc::Receiver<Job>) {
-    let mut chain = match head(&mut conn).await {
-        Ok((seq, head)) => Chain { seq, head },
-        Err(e) => {
-            tracing::error!(error = %e, "writer cannot read the ledger head; refusing writes");
-            while let Some(job) = rx.recv().await {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Corrupt("ledger head unreadable".into())));
-            }
-            return;
-        }
-    };
-    let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        jobs.push(first);
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        let sets: Vec<&ChangeSet> = jobs.iter().map(|j| &j.set).collect();
-        match commit(&mut conn, &key, &mut chain, &sets).await {
-            Ok(results) => {
-                for (job, applied) in jobs.drain(..).zip(results) {
-                    let _ = job.reply.send(Ok(applied));
-                }
-            }
-            Err(e) if jobs.len() > 1 => {
-                // One bad change set must not sink the others: retry each on its own.
-                tracing::warn!(error = %e, batch = jobs.len(), "batch failed; retrying one by one");
-                for job in jobs.drain(..) {
-                    let r = commit(&mut conn, &key, &mut chain, &[&job.set])
-                        .await
-                        .map(|mut v| v.remove(0));
-                    let _ = job.reply.send(r);
-                }
-            }
-            Err(e) => {
-                for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Corrupt(e.to_string())));
-                }
-            }
-        }
-    }
-    tracing::debug!("writer stopped");
-}
-
-/// Applies change sets in one transaction. On any error nothing is written and the in-memory
-/// chain head is left as it was.
-async fn commit(
-    conn: &mut SqliteConnection,
-    key: &[u8],
-    chain: &mut Chain,
-    sets: &[&ChangeSet],
-) -> Result<Vec<Applied>> {
-    conn.execute("BEGIN IMMEDIATE").await?;
-    match build_and_append(conn, key, chain, sets).await {
-        Ok((results, next)) => match conn.execute("COMMIT").await {
-            Ok(_) => {
-                *chain = next;
-                Ok(results)
-            }
-            Err(e) => {
-                let _ = conn.execute("ROLLBACK").await;
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
-            Err(e)
-        }
-    }
-}
-
-async fn build_and_append(
-    conn: &mut SqliteConnection,
-    key: &[u8],
-    chain: &Chain,
-    sets: &[&ChangeSet],
-) -> Result<(Vec<Applied>, Chain)> {
-    let mut points: Vec<i64> = sets
-        .iter()
-        .flat_map(|s| s.items.iter().map(|(cp, _)| *cp))
-        .collect();
-    points.sort_unstable();
-    points.dedup();
-    let mut current: HashMap<(i64, Subject, Channel), StateEntry> = HashMap::new();
-    for chunk in points.chunks(900) {
-        for row in states_of_points(conn, chunk).await? {
-            current.insert((row.contact_point_id, row.subject, row.channel), row.entry);
-        }
+impl Tx {
+    /// The connection, for the store's own functions (services never see SQL).
+    pub(super) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
     }
 
-    let mut seq = chain.seq;
-    let mut prev = chain.head;
-    let mut new_records: Vec<NewRecord> = Vec::new();
-    let mut results = Vec::with_capacity(sets.len());
-    for set in sets {
-        let now = super::now();
-        let digest = evidence_digest(key, &set.meta.evidence);
+    /// The batch's time: every record and row of one batch carries the same instant.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.now
+    }
+
+    pub fn now_str(&self) -> String {
+        super::format_time(self.now)
+    }
+
+    /// Asks the mail worker to look at the outbox once this transaction has committed.
+    pub fn wake_mail(&mut self) {
+        self.wake_mail = true;
+    }
+
+    async fn load(&mut self, points: &[i64]) -> Result<()> {
+        let mut missing: Vec<i64> = points
+            .iter()
+            .copied()
+            .filter(|p| !self.loaded.contains(p))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(900) {
+            for row in states_of_points(&mut self.conn, chunk).await? {
+                self.states
+                    .insert((row.contact_point_id, row.subject, row.channel), row.entry);
+            }
+        }
+        self.loaded.extend(missing);
+        Ok(())
+    }
+
+    /// The current state of one key, as this transaction sees it (earlier units included).
+    pub async fn state(
+        &mut self,
+        cp: i64,
+        subject: Subject,
+        channel: Channel,
+    ) -> Result<Option<StateEntry>> {
+        self.load(&[cp]).await?;
+        Ok(self.states.get(&(cp, subject, channel)).copied())
+    }
+
+    /// Applies wanted states: the ones that really change something become ledger records
+    /// (chained onto the head read in this transaction) and state rows. Returns the records.
+    pub async fn consent(
+        &mut self,
+        items: &[(i64, Desired)],
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Record>> {
+        let points: Vec<i64> = items.iter().map(|(cp, _)| *cp).collect();
+        self.load(&points).await?;
+        let occurred_at = self.now_str();
+        let digest = evidence_digest(&self.key, &meta.evidence);
         let mut applied = Vec::new();
         // Group by contact point, keeping the order the caller gave.
         let mut order: Vec<i64> = Vec::new();
-        for (cp, _) in &set.items {
+        for (cp, _) in items {
             if !order.contains(cp) {
                 order.push(*cp);
             }
         }
         for cp in order {
-            let desired: Vec<Desired> = set
-                .items
+            let desired: Vec<Desired> = items
                 .iter()
                 .filter(|(p, _)| *p == cp)
                 .map(|(_, d)| *d)
                 .collect();
-            let changes = effective_changes(|s, c| current.get(&(cp, s, c)).copied(), &desired);
+            let states = &self.states;
+            let changes = effective_changes(|s, c| states.get(&(cp, s, c)).copied(), &desired);
             for (d, old) in changes {
-                seq += 1;
-                let m = &set.meta;
+                self.seq += 1;
                 let record = Record {
-                    seq,
-                    occurred_at: now.clone(),
+                    seq: self.seq,
+                    occurred_at: occurred_at.clone(),
                     contact_point_id: cp,
                     subject: d.subject,
                     channel: d.channel,
                     old_value: old,
                     new_value: d.value,
                     custodian_confirmed: d.custodian_confirmed,
-                    actor_kind: m.actor_kind,
-                    actor_id: m.actor_id.clone(),
-                    source: m.source,
-                    change_id: m.change_id.clone(),
-                    form_version: m.form_version,
-                    language: m.language.clone(),
-                    request_id: m.request_id.clone(),
+                    actor_kind: meta.actor_kind,
+                    actor_id: meta.actor_id.clone(),
+                    source: meta.source,
+                    change_id: meta.change_id.clone(),
+                    form_version: meta.form_version,
+                    language: meta.language.clone(),
+                    request_id: meta.request_id.clone(),
+                    confirmation: meta.confirmation.clone(),
                 };
-                let hash = record_hash(&prev, &record, &digest);
-                current.insert(
+                let hash = record_hash(&self.head, &record, &digest);
+                self.states.insert(
                     (cp, d.subject, d.channel),
                     StateEntry {
                         value: d.value,
                         custodian_confirmed: d.custodian_confirmed,
-                        record: seq,
+                        record: self.seq,
                     },
                 );
                 applied.push(record.clone());
-                new_records.push(NewRecord {
+                self.records.push(NewRecord {
                     record,
-                    evidence: m.evidence.clone(),
+                    evidence: meta.evidence.clone(),
                     evidence_digest: digest,
-                    prev_hash: prev,
+                    prev_hash: self.head,
                     hash,
                 });
-                prev = hash;
+                self.head = hash;
             }
         }
-        results.push(Applied {
-            change_id: set.meta.change_id.clone(),
-            records: applied,
+        Ok(applied)
+    }
+}
+
+/// Which queue a unit waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A person or a mail client is waiting: goes first.
+    Interactive,
+    /// Imports and other large work: bounded pieces, only when no interactive unit waits.
+    Bulk,
+}
+
+/// A queued unit with its reply, type-erased so units of every kind share one queue.
+trait Job: Send {
+    fn points(&self) -> Vec<i64>;
+    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>>;
+    fn succeed(self: Box<Self>);
+    fn fail(self: Box<Self>, e: StoreError);
+}
+
+struct Queued<U: Unit> {
+    unit: U,
+    out: Option<U::Output>,
+    reply: oneshot::Sender<Result<U::Output>>,
+}
+
+impl<U: Unit> Job for Queued<U> {
+    fn points(&self) -> Vec<i64> {
+        self.unit.points()
+    }
+    fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>> {
+        let Queued { unit, out, .. } = self;
+        Box::pin(async move {
+            *out = Some(unit.apply(tx).await?);
+            Ok(())
+        })
+    }
+    fn succeed(self: Box<Self>) {
+        let r = self
+            .out
+            .ok_or_else(|| StoreError::Corrupt("a unit ran without output".into()));
+        let _ = self.reply.send(r);
+    }
+    fn fail(self: Box<Self>, e: StoreError) {
+        let _ = self.reply.send(Err(e));
+    }
+}
+
+/// What `/readyz` and the logs see of the writer.
+#[derive(Default)]
+pub struct WriterStatus {
+    /// The writer holds a working connection.
+    connected: AtomicBool,
+    /// Restarts after a panic or a lost connection.
+    restarts: AtomicU64,
+    /// Batches committed.
+    commits: AtomicU64,
+}
+
+impl WriterStatus {
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+}
+
+/// A handle to the writer; cheap to clone. The writer stops when every handle is gone, after
+/// finishing what is queued, and closes its connection.
+#[derive(Clone)]
+pub struct Writer {
+    interactive: mpsc::Sender<Box<dyn Job>>,
+    bulk: mpsc::Sender<Box<dyn Job>>,
+    status: Arc<WriterStatus>,
+    mail: Arc<Notify>,
+    clock: Clock,
+}
+
+impl Writer {
+    /// Starts the writer (and its supervisor) on `conn`; `reconnect` opens a new connection
+    /// when that one is lost.
+    pub fn spawn(
+        conn: SqliteConnection,
+        reconnect: SqliteConnectOptions,
+        key: Arc<[u8]>,
+        clock: Clock,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
+        let (itx, irx) = mpsc::channel(8192);
+        let (btx, brx) = mpsc::channel(64);
+        let status = Arc::new(WriterStatus::default());
+        let mail = Arc::new(Notify::new());
+        let sup = Supervisor {
+            reconnect,
+            key,
+            clock: clock.clone(),
+            interactive: irx,
+            bulk: brx,
+            status: status.clone(),
+            mail: mail.clone(),
+        };
+        let task = tokio::spawn(sup.run(conn));
+        (
+            Writer {
+                interactive: itx,
+                bulk: btx,
+                status,
+                mail,
+                clock,
+            },
+            task,
+        )
+    }
+
+    pub fn status(&self) -> &WriterStatus {
+        &self.status
+    }
+
+    /// Woken after every commit that queued mail.
+    pub fn mail_notify(&self) -> Arc<Notify> {
+        self.mail.clone()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Applies one unit; returns once it is committed (or with the unit's own error).
+    pub async fn run<U: Unit>(&self, unit: U, priority: Priority) -> Result<U::Output> {
+        let (reply, rx) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Queued {
+            unit,
+            out: None,
+            reply,
         });
+        let queue = match priority {
+            Priority::Interactive => &self.interactive,
+            Priority::Bulk => &self.bulk,
+        };
+        queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterUnavailable)?;
+        match tokio::time::timeout(APPLY_TIMEOUT, rx).await {
+            Ok(Ok(r)) => r,
+            // The writer died with this unit in hand, or is stuck: the caller may try again.
+            Ok(Err(_)) | Err(_) => Err(StoreError::WriterUnavailable),
+        }
     }
-    if !new_records.is_empty() {
-        append(conn, &new_records).await?;
+
+    /// Applies one consent change set at interactive priority.
+    pub async fn apply(&self, set: ChangeSet) -> Result<Applied> {
+        self.run(set, Priority::Interactive).await
     }
-    Ok((results, Chain { seq, head: prev }))
+
+    /// Applies a large change in bounded pieces at bulk priority, one piece after another;
+    /// every piece is its own commit. Returns how many records were written.
+    pub async fn apply_bulk(&self, items: Vec<(i64, Desired)>, meta: ChangeMeta) -> Result<u64> {
+        let mut written = 0;
+        for piece in items.chunks(BULK_PIECE) {
+            let set = ChangeSet {
+                items: piece.to_vec(),
+                meta: meta.clone(),
+            };
+            written += self.run(set, Priority::Bulk).await?.records.len() as u64;
+        }
+        Ok(written)
+    }
+
+    /// Whether a write transaction can be begun and committed now (for `/readyz`).
+    pub async fn ping(&self, within: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(within, self.run(Ping, Priority::Interactive)).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+struct Supervisor {
+    reconnect: SqliteConnectOptions,
+    key: Arc<[u8]>,
+    clock: Clock,
+    interactive: mpsc::Receiver<Box<dyn Job>>,
+    bulk: mpsc::Receiver<Box<dyn Job>>,
+    status: Arc<WriterStatus>,
+    mail: Arc<Notify>,
+}
+
+/// Why the writer's loop ended.
+enum Ended {
+    /// Every handle is gone and the queues are empty: the connection was closed.
+    Finished,
+    /// The connection is no longer trustworthy (a COMMIT failed or its outcome is unknown).
+    ConnectionLost,
+}
+
+impl Supervisor {
+    async fn run(mut self, first: SqliteConnection) {
+        let mut conn = Some(first);
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let c = match conn.take() {
+                Some(c) => c,
+                None => match self.reconnect.connect().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the writer cannot open the database; retrying");
+                        self.status.connected.store(false, Ordering::Relaxed);
+                        if self.interactive.is_closed() && self.bulk.is_closed() {
+                            return;
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                },
+            };
+            self.status.connected.store(true, Ordering::Relaxed);
+            let outcome = std::panic::AssertUnwindSafe(self.serve(c))
+                .catch_unwind()
+                .await;
+            match outcome {
+                Ok(Ended::Finished) => {
+                    self.status.connected.store(false, Ordering::Relaxed);
+                    tracing::debug!("writer stopped");
+                    return;
+                }
+                Ok(Ended::ConnectionLost) => {
+                    tracing::warn!("the writer lost its connection; reconnecting");
+                }
+                Err(_) => {
+                    tracing::error!("the writer panicked; restarting it on a new connection");
+                }
+            }
+            self.status.connected.store(false, Ordering::Relaxed);
+            self.status.restarts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the next batch: every waiting interactive unit (up to the limit), then at most one
+    /// bulk piece. `None` once every handle is gone and nothing is left.
+    async fn next_batch(&mut self) -> Option<Vec<Box<dyn Job>>> {
+        let mut jobs: Vec<Box<dyn Job>> = Vec::new();
+        let first = tokio::select! {
+            biased;
+            j = self.interactive.recv() => match j {
+                Some(j) => Some((j, true)),
+                None => self.bulk.recv().await.map(|j| (j, false)),
+            },
+            j = self.bulk.recv() => match j {
+                Some(j) => Some((j, false)),
+                None => self.interactive.recv().await.map(|j| (j, true)),
+            },
+        };
+        let (first, interactive) = first?;
+        jobs.push(first);
+        let mut took_bulk = !interactive;
+        while jobs.len() < MAX_BATCH {
+            match self.interactive.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if !took_bulk {
+            if let Ok(j) = self.bulk.try_recv() {
+                jobs.push(j);
+                took_bulk = true;
+            }
+        }
+        let _ = took_bulk;
+        Some(jobs)
+    }
+
+    async fn serve(&mut self, conn: SqliteConnection) -> Ended {
+        let mut conn = Some(conn);
+        while let Some(mut jobs) = self.next_batch().await {
+            let Some(c) = conn.take() else {
+                return Ended::ConnectionLost;
+            };
+            let (c, result) = commit(c, &self.key, &self.clock, &mut jobs).await;
+            match result {
+                Ok(wake) => {
+                    self.status.commits.fetch_add(1, Ordering::Relaxed);
+                    for job in jobs {
+                        job.succeed();
+                    }
+                    if wake {
+                        self.mail.notify_one();
+                    }
+                }
+                Err(Failure::Unit(e)) if jobs.len() == 1 => {
+                    jobs.pop().expect("one job").fail(e);
+                }
+                Err(Failure::Unit(e)) => {
+                    // One bad unit must not sink the others: retry each on its own.
+                    tracing::warn!(error = %e, batch = jobs.len(), "batch failed; retrying unit by unit");
+                    let mut c = Some(c);
+                    for mut job in jobs {
+                        let Some(cc) = c.take() else {
+                            job.fail(StoreError::WriterUnavailable);
+                            continue;
+                        };
+                        let (cc, r) =
+                            commit(cc, &self.key, &self.clock, std::slice::from_mut(&mut job))
+                                .await;
+                        match r {
+                            Ok(wake) => {
+                                self.status.commits.fetch_add(1, Ordering::Relaxed);
+                                job.succeed();
+                                if wake {
+                                    self.mail.notify_one();
+                                }
+                                c = Some(cc);
+                            }
+                            Err(Failure::Unit(e)) => {
+                                job.fail(e);
+                                c = Some(cc);
+                            }
+                            Err(Failure::Commit(e)) => {
+                                job.fail(e);
+                                drop(cc);
+                            }
+                        }
+                    }
+                    match c {
+                        Some(cc) => {
+                            conn = Some(cc);
+                            continue;
+                        }
+                        None => return Ended::ConnectionLost,
+                    }
+                }
+                Err(Failure::Commit(e)) => {
+                    // BEGIN or COMMIT failed: the outcome is unknown, the connection is
+                    // suspect. Tell every caller to try again and start over on a new one;
+                    // the next transaction reads the chain head from the database.
+                    tracing::error!(error = %e, "a commit failed; reconnecting");
+                    for job in jobs {
+                        job.fail(StoreError::WriterUnavailable);
+                    }
+                    drop(c);
+                    return Ended::ConnectionLost;
+                }
+            }
+            conn = Some(c);
+        }
+        if let Some(c) = conn {
+            if let Err(e) = c.close().await {
+                tracing::warn!(error = %e, "closing the writer's connection");
+            }
+        }
+        Ended::Finished
+    }
+}
+
+enum Failure {
+    /// A unit failed; the transaction was rolled back and the connection is fine.
+    Unit(StoreError),
+    /// BEGIN, the chain head, the append or COMMIT failed.
+    Commit(StoreError),
+}
+
+/// Runs jobs in one transaction. Returns the connection back, and whether mail was queued.
+async fn commit(
+    mut conn: SqliteConnection,
+    key: &Arc<[u8]>,
+    clock: &Clock,
+    jobs: &mut [Box<dyn Job>],
+) -> (SqliteConnection, std::result::Result<bool, Failure>) {
+    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
+        return (conn, Err(Failure::Commit(e.into())));
+    }
+    let (seq, head_hash) = match head(&mut conn).await {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            return (conn, Err(Failure::Commit(e)));
+        }
+    };
+    let mut tx = Tx {
+        conn,
+        key: key.clone(),
+        now: clock.now(),
+        seq,
+        head: head_hash,
+        states: HashMap::new(),
+        loaded: HashSet::new(),
+        records: Vec::new(),
+        wake_mail: false,
+    };
+    let points: Vec<i64> = jobs.iter().flat_map(|j| j.points()).collect();
+    let mut failure = tx.load(&points).await.err().map(Failure::Commit);
+    if failure.is_none() {
+        for job in jobs.iter_mut() {
+            if let Err(e) = job.run(&mut tx).await {
+                failure = Some(Failure::Unit(e));
+                break;
+            }
+        }
+    }
+    if failure.is_none() && !tx.records.is_empty() {
+        let records = std::mem::take(&mut tx.records);
+        if let Err(e) = append(&mut tx.conn, &records).await {
+            // A refused append (a constraint) is a unit's fault when alone, else retry apart.
+            failure = Some(Failure::Unit(e));
+        }
+    }
+    let wake = tx.wake_mail;
+    let mut conn = tx.conn;
+    if let Some(f) = failure {
+        if let Err(e) = conn.execute("ROLLBACK").await {
+            return (conn, Err(Failure::Commit(e.into())));
+        }
+        return (conn, Err(f));
+    }
+    match conn.execute("COMMIT").await {
+        Ok(_) => (conn, Ok(wake)),
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            (conn, Err(Failure::Commit(e.into())))
+        }
+    }
 }

@@ -10,6 +10,8 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub base: String,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: prefcenter::store::Clock,
     pub dir: tempfile::TempDir,
     pub db_url: String,
     /// (address, full link) of the demo contacts.
@@ -39,8 +41,31 @@ pub fn cli(dir: &std::path::Path) -> (Cli, String) {
 /// Starts the real app on a random port with a fresh database; `extra` bench contacts are
 /// added first (their tokens are returned in `links` after the demo ones, as "bench").
 pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
+    spawn_app_on(extra, &[]).await
+}
+
+/// The same with more flags (an SMTP server, short retries).
+pub async fn spawn_app_on(extra: usize, flags: &[&str]) -> (TestApp, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let (cli, db_url) = cli(dir.path());
+    let (mut cli, db_url) = cli(dir.path());
+    if !flags.is_empty() {
+        let mut args: Vec<String> = vec![
+            "prefcenter".into(),
+            "--demo".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--database-url".into(),
+            db_url.clone(),
+            "--data-dir".into(),
+            dir.path().to_str().unwrap().into(),
+            "--ip-evidence".into(),
+            "full".into(),
+            "--poll-ms".into(),
+            "50".into(),
+        ];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        cli = Cli::parse_from(args);
+    }
     let mut tokens = Vec::new();
     if extra > 0 {
         let mut db = prefcenter::store::open(&db_url, 1).await.unwrap();
@@ -55,7 +80,8 @@ pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let prepared = prefcenter::server::prepare(&cli.settings, &base)
+    let clock = prefcenter::store::Clock::system();
+    let prepared = prefcenter::server::prepare_with_clock(&cli.settings, &base, clock.clone())
         .await
         .unwrap();
     let links = prepared.demo_links.clone();
@@ -70,6 +96,7 @@ pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
     (
         TestApp {
             base,
+            clock,
             dir,
             db_url,
             links,

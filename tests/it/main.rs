@@ -4,3 +4,4 @@
 
 mod contact_pages;
 mod helpers;
+mod smtp;

@@ -1,0 +1,237 @@
+//! The confirmation email: multipart plain text and HTML, branded like the pages, in the
+//! contact's language, every word from the catalogue. No `List-Unsubscribe`: a confirmation
+//! request is not a subscription mail, and ignoring it is how one declines.
+
+use crate::domain::parse::Lang;
+use crate::i18n::{optin_texts, texts};
+use crate::views::{Brand, ConfirmItem};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): no vacation replies to us.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// What one confirmation email says.
+pub struct ConfirmEmail<'a> {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub to: Mailbox,
+    pub message_id: &'a str,
+    pub brand: &'a Brand,
+    pub lang: Lang,
+    pub items: &'a [ConfirmItem],
+    pub confirm_url: &'a str,
+    /// Already formatted for the reader ("30 November 2026").
+    pub expires: &'a str,
+    pub reminder: bool,
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "Newsletter (email)"
+fn item_line(lang: Lang, i: &ConfirmItem) -> String {
+    format!(
+        "{} ({})",
+        i.name,
+        texts(lang).channel(i.channel).to_lowercase()
+    )
+}
+
+pub fn text_body(e: &ConfirmEmail<'_>) -> String {
+    let t = optin_texts(e.lang);
+    let mut s = String::new();
+    s.push_str(t.mail_greeting);
+    s.push_str("\n\n");
+    s.push_str(if e.reminder {
+        t.mail_reminder_intro
+    } else {
+        t.mail_intro
+    });
+    s.push_str("\n\n");
+    for i in e.items {
+        s.push_str("  - ");
+        s.push_str(&item_line(e.lang, i));
+        s.push('\n');
+    }
+    s.push('\n');
+    s.push_str(t.mail_button);
+    s.push_str(":\n");
+    s.push_str(e.confirm_url);
+    s.push_str("\n\n");
+    s.push_str(&format!("{} {}.\n\n", t.mail_expires, e.expires));
+    s.push_str(t.mail_ignore);
+    s.push_str("\n\n-- \n");
+    s.push_str(&format!("{} {}.\n", t.mail_why, e.brand.name));
+    s.push_str(&e.brand.footer_address);
+    s.push('\n');
+    s
+}
+
+pub fn html_body(e: &ConfirmEmail<'_>) -> String {
+    let t = optin_texts(e.lang);
+    let b = e.brand;
+    let items: String = e
+        .items
+        .iter()
+        .map(|i| format!("<li>{}</li>", esc(&item_line(e.lang, i))))
+        .collect();
+    let intro = if e.reminder {
+        t.mail_reminder_intro
+    } else {
+        t.mail_intro
+    };
+    // Inline styles only: mail clients drop style sheets. Brand colours are validated #rrggbb.
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;"><tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
+<tr><td style="background:{primary};color:{on_primary};padding:16px 24px;font-size:18px;font-weight:600;">{brand}</td></tr>
+<tr><td style="padding:24px;font-size:16px;line-height:1.5;">
+<p style="margin:0 0 16px;">{greeting}</p>
+<p style="margin:0 0 16px;">{intro}</p>
+<ul style="margin:0 0 24px;padding-left:20px;">{items}</ul>
+<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{button}</a></p>
+<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
+<p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
+<p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
+<p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>
+</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why} {brand}.<br>{address}</td></tr>
+</table></td></tr></table>
+</body></html>"#,
+        lang = e.lang.code(),
+        title = esc(if e.reminder {
+            t.mail_reminder_subject
+        } else {
+            t.mail_subject
+        }),
+        primary = b.primary,
+        on_primary = b.on_primary,
+        brand = esc(&b.name),
+        greeting = esc(t.mail_greeting),
+        intro = esc(intro),
+        items = items,
+        url = esc(e.confirm_url),
+        button = esc(t.mail_button),
+        hint = esc(t.mail_link_hint),
+        expires_label = esc(t.mail_expires),
+        expires = esc(e.expires),
+        ignore = esc(t.mail_ignore),
+        why = esc(t.mail_why),
+        address = esc(&b.footer_address),
+    )
+}
+
+/// Builds the message. Fails only if an address cannot be put in a header.
+pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
+    let t = optin_texts(e.lang);
+    let mut b = Message::builder()
+        .from(e.from.clone())
+        .to(e.to.clone())
+        .subject(if e.reminder {
+            t.mail_reminder_subject
+        } else {
+            t.mail_subject
+        })
+        .message_id(Some(e.message_id.to_owned()))
+        .date_now()
+        .header(AutoSubmitted);
+    if let Some(r) = &e.reply_to {
+        b = b.reply_to(r.clone());
+    }
+    b.multipart(
+        MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text_body(e)),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html_body(e)),
+            ),
+    )
+    .map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Channel;
+
+    fn email(url: &str) -> (Brand, Vec<ConfirmItem>, String) {
+        let brand = Brand {
+            name: "Contoso <Ltd>".into(),
+            primary: "#0f5fa8".into(),
+            on_primary: "#ffffff".into(),
+            footer_address: "4567 Main Street".into(),
+            privacy_url: None,
+        };
+        let items = vec![ConfirmItem {
+            field: "t1.email".into(),
+            name: "Newsletter".into(),
+            channel: Channel::Email,
+        }];
+        (brand, items, url.to_owned())
+    }
+
+    #[test]
+    fn a_confirmation_has_both_parts_the_headers_and_no_list_unsubscribe() {
+        let (brand, items, url) = email("http://localhost:3000/c/abc");
+        let e = ConfirmEmail {
+            from: "Contoso <news@contoso.com>".parse().unwrap(),
+            reply_to: Some("privacy@contoso.com".parse().unwrap()),
+            to: "holly@contoso.com".parse().unwrap(),
+            message_id: "<abc@localhost>",
+            brand: &brand,
+            lang: Lang::En,
+            items: &items,
+            confirm_url: &url,
+            expires: "30 November 2026",
+            reminder: false,
+        };
+        let m = confirmation(&e).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <abc@localhost>"), "{raw}");
+        assert!(raw.contains("Auto-Submitted: auto-generated"));
+        assert!(raw.contains("Date: "));
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain") && raw.contains("text/html"));
+        assert!(!raw.to_ascii_lowercase().contains("list-unsubscribe"));
+        // The brand name is text, never markup.
+        assert!(html_body(&e).contains("Contoso &lt;Ltd&gt;"));
+        assert!(text_body(&e).contains("http://localhost:3000/c/abc"));
+        assert!(text_body(&e).contains("Newsletter (email)"));
+    }
+}

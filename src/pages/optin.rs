@@ -1,0 +1,297 @@
+//! The double opt-in pages: the confirm page behind the link in the email (a button confirms,
+//! never the page load), and a profile's public sign-up form. Server-rendered, plain forms.
+
+use super::{Layout, MessagePage, Status};
+use crate::domain::parse::Lang;
+use crate::i18n::{optin_texts, texts, OptInTexts};
+use crate::views::{ConfirmItem, ConfirmState, ConfirmView, Loaded, SignupView};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Loads the confirm page of a link.
+#[server(prefix = "/_page", endpoint = "confirm")]
+pub async fn load_confirm(
+    token: String,
+    lang: Option<String>,
+) -> Result<Loaded<ConfirmView>, ServerFnError> {
+    use crate::services::consent::{self, ServiceError};
+    use crate::services::optin;
+    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
+    let info = crate::server::request_info_from_context();
+    let invalid = || {
+        Ok(Loaded::InvalidLink(consent::fallback_lang(
+            lang.as_deref(),
+            &info,
+        )))
+    };
+    let Some(token) = optin::Token::parse(&token) else {
+        return invalid();
+    };
+    match optin::confirm_page(&core, &token, lang.as_deref().and_then(Lang::parse)).await {
+        Ok(v) => Ok(Loaded::Found(v)),
+        Err(ServiceError::InvalidLink) => invalid(),
+        Err(e) => {
+            tracing::error!(error = %e, "loading a confirm page failed");
+            Err(ServerFnError::new("internal"))
+        }
+    }
+}
+
+/// Loads a profile's sign-up form.
+#[server(prefix = "/_page", endpoint = "signup")]
+pub async fn load_signup(
+    profile: String,
+    lang: Option<String>,
+) -> Result<Loaded<SignupView>, ServerFnError> {
+    use crate::services::consent::{self, ServiceError};
+    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
+    let info = crate::server::request_info_from_context();
+    let l = consent::fallback_lang(lang.as_deref(), &info);
+    match crate::services::optin::signup_form(&core, &profile, l).await {
+        Ok(v) => Ok(Loaded::Found(v)),
+        Err(ServiceError::InvalidLink) => Ok(Loaded::InvalidLink(l)),
+        Err(e) => {
+            tracing::error!(error = %e, "loading a sign-up form failed");
+            Err(ServerFnError::new("internal"))
+        }
+    }
+}
+
+fn invalid(lang: Lang, status: &Status) -> AnyView {
+    status.set(404);
+    let t = texts(lang);
+    view! { <MessagePage brand=None lang=lang title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
+        .into_any()
+}
+
+fn failed(status: &Status) -> AnyView {
+    status.set(500);
+    let t = texts(Lang::En);
+    view! { <MessagePage brand=None lang=Lang::En title=t.error_title body=t.error_body/> }
+        .into_any()
+}
+
+fn item_list(items: &[ConfirmItem], lang: Lang) -> impl IntoView {
+    let t = texts(lang);
+    view! {
+        <ul class="changes" role="list">
+            {items.iter().map(|i| view! {
+                <li>{i.name.clone()} " (" {t.channel(i.channel).to_lowercase()} ")"</li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// `GET /c/{token}`: what the request asks for, and the Confirm button.
+#[component]
+pub fn ConfirmPage() -> impl IntoView {
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let query = use_query_map().read_untracked().clone();
+    let lang = query.get("lang");
+    // Set by the server's own redirect after a POST: which words to use, nothing more.
+    let after = query.get("done");
+    let status = Status::from_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let (token, lang, status, after) = (token.clone(), lang.clone(), status.clone(), after.clone());
+                Suspend::new(async move {
+                    match load_confirm(token.clone(), lang).await {
+                        Ok(Loaded::Found(v)) => confirm_view(&token, v, after.as_deref()).into_any(),
+                        Ok(Loaded::InvalidLink(l)) => invalid(l, &status),
+                        Err(_) => failed(&status),
+                    }
+                })
+            }
+        </Suspense>
+    }
+}
+
+fn confirm_view(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoView {
+    let t: &'static OptInTexts = optin_texts(v.lang);
+    let action = format!("/c/{token}");
+    let (title, body): (&'static str, AnyView) = match (v.state, after) {
+        (ConfirmState::Open, _) => (
+            t.confirm_title,
+            view! {
+                <p>{t.confirm_intro}</p>
+                <form method="post" action=action class="center">
+                    <fieldset class="purpose">
+                        <legend class="sr-only">{t.confirm_title}</legend>
+                        <ul class="topics" role="list">
+                            {v.items.iter().map(|i| {
+                                let id = format!("k-{}", i.field.replace('.', "-"));
+                                let label = format!("{} ({})", i.name, texts(v.lang).channel(i.channel).to_lowercase());
+                                view! {
+                                    <li class="topic">
+                                        <span class="check">
+                                            <input type="checkbox" id=id.clone() name=i.field.clone() value="on" checked=true/>
+                                            <label for=id>{label}</label>
+                                        </span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </fieldset>
+                    <input type="hidden" name="action" value="confirm"/>
+                    <p class="muted" id="keep-hint">{t.confirm_keep_hint}</p>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary" aria-describedby="keep-hint">{t.confirm_button}</button>
+                    </div>
+                </form>
+            }
+            .into_any(),
+        ),
+        (ConfirmState::AlreadyConfirmed, Some("confirmed")) => (
+            t.confirmed_title,
+            view! { <div role="status"><p>{t.confirmed_intro}</p>{item_list(&v.items, v.lang)}</div> }.into_any(),
+        ),
+        (ConfirmState::AlreadyConfirmed, _) if v.items.is_empty() => (
+            t.none_kept_title,
+            view! { <p>{t.none_kept_body}</p> }.into_any(),
+        ),
+        (ConfirmState::AlreadyConfirmed, _) => (
+            t.already_title,
+            view! { <p>{t.already_intro}</p>{item_list(&v.items, v.lang)} }.into_any(),
+        ),
+        (ConfirmState::Expired, Some("resent")) => (
+            t.resent_title,
+            view! { <div role="status"><p>{t.resent_body}</p></div> }.into_any(),
+        ),
+        (ConfirmState::Expired, _) => (
+            t.expired_title,
+            view! {
+                <p>{t.expired_intro}</p>
+                {item_list(&v.items, v.lang)}
+                <form method="post" action=action>
+                    <input type="hidden" name="action" value="resend"/>
+                    <button type="submit" class="btn btn-primary">{t.resend_button}</button>
+                </form>
+            }
+            .into_any(),
+        ),
+        (ConfirmState::NothingPending, _) => (
+            t.nothing_title,
+            view! { <p>{t.nothing_body}</p> }.into_any(),
+        ),
+    };
+    let pt = texts(v.lang);
+    view! {
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=title.to_owned()>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">{title}</h1>
+                <p class="for">{pt.for_address} " " <strong>{v.address.clone()}</strong></p>
+                {body}
+            </section>
+        </Layout>
+    }
+}
+
+/// `GET /s/{profile}`: the public sign-up form.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let profile = use_params_map()
+        .read_untracked()
+        .get("profile")
+        .unwrap_or_default();
+    let query = use_query_map().read_untracked().clone();
+    let lang = query.get("lang");
+    let sent = query.get("sent").is_some();
+    let error = query.get("error");
+    let status = Status::from_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let (profile, lang, status, error) = (profile.clone(), lang.clone(), status.clone(), error.clone());
+                Suspend::new(async move {
+                    match load_signup(profile, lang).await {
+                        Ok(Loaded::Found(v)) => signup_view(v, sent, error.as_deref()).into_any(),
+                        Ok(Loaded::InvalidLink(l)) => invalid(l, &status),
+                        Err(_) => failed(&status),
+                    }
+                })
+            }
+        </Suspense>
+    }
+}
+
+fn signup_view(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoView {
+    let t = optin_texts(v.lang);
+    if sent {
+        return view! {
+            <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.sent_title.to_owned()>
+                <section class="card" aria-labelledby="page-title">
+                    <h1 id="page-title" class="done">{t.sent_title}</h1>
+                    <div role="status"><p>{t.sent_body}</p></div>
+                </section>
+            </Layout>
+        }
+        .into_any();
+    }
+    let message = match error {
+        Some("email") => Some(t.error_email),
+        Some("topic") => Some(t.error_no_topic),
+        _ => None,
+    };
+    let email_invalid = error == Some("email");
+    let action = format!("/s/{}", v.profile_key);
+    view! {
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.signup_title.to_owned()>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">{t.signup_title}</h1>
+                <p>{t.signup_intro}</p>
+                {message.map(|m| view! {
+                    <div class="error" role="alert" id="form-error">
+                        <p><strong>{t.error_heading}</strong> " " {m}</p>
+                    </div>
+                })}
+                <form method="post" action=action class="center" novalidate=true>
+                    <input type="hidden" name="stamp" value=v.stamp.clone()/>
+                    <div class="field">
+                        <label for="email">{t.email_label}</label>
+                        <input type="email" id="email" name="email" autocomplete="email" required=true
+                            inputmode="email" maxlength="254" aria-describedby="email-hint"
+                            aria-invalid=if email_invalid { "true" } else { "false" }/>
+                        <span class="muted" id="email-hint">{t.email_hint}</span>
+                    </div>
+                    <fieldset class="purpose">
+                        <legend>{t.topics_legend}</legend>
+                        <ul class="topics" role="list">
+                            {v.topics.iter().map(|topic| {
+                                let id = format!("s-{}", topic.field.replace('.', "-"));
+                                let desc = format!("{id}-d");
+                                view! {
+                                    <li class="topic">
+                                        <div class="topic-text">
+                                            <span class="check">
+                                                <input type="checkbox" id=id.clone() name=topic.field.clone() value="on" aria-describedby=desc.clone()/>
+                                                <label for=id class="topic-name">{topic.name.clone()}</label>
+                                            </span>
+                                            <span class="muted" id=desc>{topic.description.clone()}</span>
+                                        </div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </fieldset>
+                    <div class="field">
+                        <label for="lang">{t.language_label}</label>
+                        <select id="lang" name="lang">
+                            {Lang::ALL.iter().map(|l| view! {
+                                <option value=l.code() selected=*l == v.lang>{crate::i18n::language_name(*l)}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">{t.signup_button}</button>
+                    </div>
+                    <p class="muted">{t.signup_privacy}</p>
+                </form>
+            </section>
+        </Layout>
+    }
+    .into_any()
+}

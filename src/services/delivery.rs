@@ -1,0 +1,348 @@
+//! The mail worker: claims due outbox rows under a lease (through the writer), checks that each
+//! message is still wanted, renders it, hands it to the transport, and records the outcome:
+//! sent, retried later with exponential backoff and jitter, dead (a permanent refusal or too
+//! many tries), or cancelled. Delivery is at least once: a row whose sending was cut short (a
+//! crash) is claimed again when its lease runs out and sent again with the same Message-ID.
+
+use super::optin::{confirm_mail, ConfirmMail};
+use super::Core;
+use crate::domain::optin::retry_delay;
+use crate::domain::ConsentValue;
+use crate::mail::compose::{self, ConfirmEmail};
+use crate::mail::{Delivered, SendError, Transport};
+use crate::store::optin::{self as requests, OptInRequest};
+use crate::store::outbox::{self, Claimed, Finish};
+use crate::store::writer::{Priority, Tx, Unit};
+use crate::store::{self, parse_time};
+use futures_util::future::BoxFuture;
+use lettre::message::Mailbox;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the worker behaves.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// How long a claimed message is reserved for this worker.
+    pub lease: Duration,
+    /// First retry delay; doubles with each failure.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Tries before a message is given up as dead.
+    pub max_attempts: u32,
+    /// How often the outbox is looked at when nothing wakes the worker.
+    pub poll: Duration,
+    /// Used when a profile has no sender address.
+    pub default_from: String,
+    /// Print each confirmation link on the terminal (the demo, with no SMTP server).
+    pub echo_links: bool,
+}
+
+/// A claimed message, still wanted, with the confirm token minted for it.
+pub struct ToSend {
+    pub claimed: Claimed,
+    pub request: OptInRequest,
+    pub token: crate::domain::token::ConfirmToken,
+}
+
+struct Claim {
+    owner: String,
+    lease: Duration,
+    limit: i64,
+}
+
+/// Why a message is no longer wanted, if it is not.
+async fn still_wanted(
+    tx: &mut Tx,
+    c: &Claimed,
+) -> store::Result<std::result::Result<OptInRequest, &'static str>> {
+    let Some(request_id) = c.request_id else {
+        return Ok(Err("no request"));
+    };
+    let Some(request) = requests::request_by_id(tx, request_id).await? else {
+        return Ok(Err("request gone"));
+    };
+    if request.closed.is_some() {
+        return Ok(Err("request closed"));
+    }
+    if parse_time(&request.expires_at)? <= tx.now() {
+        return Ok(Err("request expired"));
+    }
+    let owner = store::contacts::point_owner_tx(tx, c.contact_point_id).await?;
+    if owner
+        .as_ref()
+        .is_none_or(|o| o.address.is_none() || o.suppressed)
+    {
+        return Ok(Err("address erased or suppressed"));
+    }
+    let mut pending = false;
+    for i in &request.items.0 {
+        let s = tx.state(c.contact_point_id, i.subject, i.channel).await?;
+        if s.map(|s| s.value) == Some(ConsentValue::Pending) {
+            pending = true;
+            break;
+        }
+    }
+    if !pending {
+        // The contact withdrew (or confirmed elsewhere) in the meantime.
+        return Ok(Err("nothing pending any more"));
+    }
+    Ok(Ok(request))
+}
+
+impl Unit for Claim {
+    type Output = Vec<ToSend>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<Vec<ToSend>>> {
+        Box::pin(async move {
+            let lease_until = store::format_time(
+                tx.now() + time::Duration::milliseconds(self.lease.as_millis() as i64),
+            );
+            let claimed = outbox::claim(tx, &self.owner, &lease_until, self.limit).await?;
+            let mut out = Vec::new();
+            for c in claimed {
+                match still_wanted(tx, &c).await? {
+                    Ok(request) => {
+                        let token = super::new_confirm_token();
+                        requests::insert_confirm_token(
+                            tx,
+                            request.id,
+                            &token.hash(),
+                            &c.message_id,
+                        )
+                        .await?;
+                        out.push(ToSend {
+                            claimed: c,
+                            request,
+                            token,
+                        });
+                    }
+                    Err(why) => {
+                        outbox::finish(tx, c.id, &self.owner, &Finish::Cancelled { why }).await?;
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+struct Done {
+    id: i64,
+    owner: String,
+    how: Finish,
+}
+
+impl Unit for Done {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<bool>> {
+        Box::pin(async move { outbox::finish(tx, self.id, &self.owner, &self.how).await })
+    }
+}
+
+/// The worker: one per server process.
+pub struct Worker {
+    core: Arc<Core>,
+    transport: Arc<Transport>,
+    settings: DeliverySettings,
+    owner: String,
+}
+
+/// "30 November 2026" (English month names; other languages get their own when they come).
+fn reader_date(t: time::OffsetDateTime) -> String {
+    format!("{} {} {}", t.day(), t.month(), t.year())
+}
+
+impl Worker {
+    pub fn new(core: Arc<Core>, transport: Arc<Transport>, settings: DeliverySettings) -> Worker {
+        let owner: String = super::random_bytes::<6>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Worker {
+            core,
+            transport,
+            settings,
+            owner,
+        }
+    }
+
+    /// Claims and sends what is due now; returns how many messages it handled.
+    pub async fn run_once(&self) -> store::Result<usize> {
+        let batch = self
+            .core
+            .writer
+            .run(
+                Claim {
+                    owner: self.owner.clone(),
+                    lease: self.settings.lease,
+                    limit: 10,
+                },
+                Priority::Interactive,
+            )
+            .await?;
+        let n = batch.len();
+        for m in batch {
+            let how = self.deliver(&m).await;
+            let done = Done {
+                id: m.claimed.id,
+                owner: self.owner.clone(),
+                how,
+            };
+            if !self.core.writer.run(done, Priority::Interactive).await? {
+                tracing::warn!(
+                    outbox = m.claimed.id,
+                    "lease lost before the outcome was recorded"
+                );
+            }
+        }
+        Ok(n)
+    }
+
+    fn mailbox(name: Option<&str>, address: &str) -> Option<Mailbox> {
+        let addr = address.parse().ok()?;
+        Some(Mailbox::new(name.map(str::to_owned), addr))
+    }
+
+    async fn deliver(&self, m: &ToSend) -> Finish {
+        let c = &m.claimed;
+        let data: ConfirmMail = match confirm_mail(&self.core, c.contact_point_id, &m.request).await
+        {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                return Finish::Cancelled {
+                    why: "address erased",
+                }
+            }
+            Err(e) => return self.retry(c, format!("reading the message's data: {e}")),
+        };
+        let profile = &data.catalog.profile;
+        let from = profile
+            .sender_address
+            .as_deref()
+            .and_then(|a| Self::mailbox(profile.sender_name.as_deref(), a))
+            .or_else(|| Self::mailbox(Some(&profile.name), &self.settings.default_from));
+        let Some(from) = from else {
+            return Finish::Dead {
+                error: "no usable sender address".into(),
+            };
+        };
+        let Some(to) = Self::mailbox(None, data.to.as_str()) else {
+            return Finish::Dead {
+                error: "the recipient address cannot be put in a header".into(),
+            };
+        };
+        let url = format!("{}/c/{}", self.core.policy.base_url, m.token.as_str());
+        let brand = super::consent::brand(&data.catalog);
+        let expires = reader_date(data.expires_at);
+        let email = ConfirmEmail {
+            from,
+            reply_to: profile
+                .reply_to
+                .as_deref()
+                .and_then(|a| Self::mailbox(None, a)),
+            to,
+            message_id: &c.message_id,
+            brand: &brand,
+            lang: data.lang,
+            items: &data.items,
+            confirm_url: &url,
+            expires: &expires,
+            reminder: c.kind == outbox::MailKind::Reminder,
+        };
+        let message = match compose::confirmation(&email) {
+            Ok(m) => m,
+            Err(e) => return Finish::Dead { error: e },
+        };
+        match self.transport.send(&message, &c.message_id).await {
+            Ok(Delivered::Smtp) => {
+                tracing::info!(
+                    outbox = c.id,
+                    kind = c.kind.as_str(),
+                    attempt = c.attempts,
+                    "email sent"
+                );
+                Finish::Sent
+            }
+            Ok(Delivered::File(path)) => {
+                // Tokens stay out of logs: the log names the file, never the link.
+                tracing::info!(
+                    outbox = c.id,
+                    file = %path.display(),
+                    "no SMTP server configured: the email is kept as a file"
+                );
+                if self.settings.echo_links {
+                    println!(
+                        "\nConfirmation email for {} kept in {}\n  confirm: {url}\n",
+                        data.to.masked(),
+                        path.display()
+                    );
+                }
+                Finish::Sent
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(outbox = c.id, error = %e, "email refused for good; marked dead");
+                Finish::Dead { error: e }
+            }
+            Err(SendError::Transient(e)) => self.retry(c, e),
+        }
+    }
+
+    fn retry(&self, c: &Claimed, error: String) -> Finish {
+        if c.attempts >= self.settings.max_attempts as i64 {
+            tracing::warn!(outbox = c.id, attempts = c.attempts, error = %error, "email failed too often; marked dead");
+            return Finish::Dead { error };
+        }
+        let jitter = (super::random_bytes::<1>()[0] as f64) / 256.0;
+        let delay = retry_delay(
+            c.attempts as u32,
+            self.settings.retry_base,
+            self.settings.retry_max,
+            jitter,
+        );
+        let at = self.core.clock.now() + time::Duration::milliseconds(delay.as_millis() as i64);
+        tracing::info!(outbox = c.id, attempt = c.attempts, retry_in_ms = delay.as_millis() as u64, error = %error, "email not accepted; will retry");
+        Finish::Retry {
+            at: store::format_time(at),
+            error,
+        }
+    }
+
+    /// How long to sleep before the outbox may have something due.
+    async fn idle_for(&self) -> Duration {
+        let poll = self.settings.poll;
+        match outbox::next_due(&self.core.read).await {
+            Ok(Some(t)) => match parse_time(&t) {
+                Ok(t) => {
+                    let wait = t - self.core.clock.now();
+                    if wait <= time::Duration::ZERO {
+                        Duration::from_millis(10)
+                    } else {
+                        Duration::from_millis(wait.whole_milliseconds() as u64).min(poll)
+                    }
+                }
+                Err(_) => poll,
+            },
+            _ => poll,
+        }
+    }
+
+    /// Runs until `stop` fires; finishes the message in hand first.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let notify = self.core.writer.mail_notify();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.run_once().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the mail worker could not claim; will retry"),
+            }
+            let wait = self.idle_for().await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = notify.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The transactional outbox: emails queued in the same transaction as the change that causes
+//! them, claimed by a mail worker under a lease, finished as sent, retried, dead or cancelled.
+
+use super::writer::Tx;
+use super::{Result, StoreError};
+use sqlx::{Row, SqlitePool};
+
+/// What an outbox row sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// The double opt-in confirmation request.
+    Confirm,
+    /// The one reminder of an unconfirmed request.
+    Reminder,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Confirm => "confirm",
+            MailKind::Reminder => "reminder",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MailKind> {
+        match s {
+            "confirm" => Some(MailKind::Confirm),
+            "reminder" => Some(MailKind::Reminder),
+            _ => None,
+        }
+    }
+}
+
+/// Queues a message, due at once.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: MailKind,
+    contact_point_id: i64,
+    request_id: Option<i64>,
+    message_id: &str,
+) -> Result<i64> {
+    let now = tx.now_str();
+    let id = sqlx::query_scalar(
+        "INSERT INTO outbox (kind, contact_point_id, request_id, message_id, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(contact_point_id)
+    .bind(request_id)
+    .bind(message_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.wake_mail();
+    Ok(id)
+}
+
+/// When the last message of these kinds was queued for a contact point (the sign-up cooldown).
+pub async fn last_queued(tx: &mut Tx, contact_point_id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(created_at) FROM outbox WHERE contact_point_id = $1 AND kind IN ('confirm', 'reminder')",
+    )
+    .bind(contact_point_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// A row a worker holds the lease of.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: MailKind,
+    pub contact_point_id: i64,
+    pub request_id: Option<i64>,
+    pub message_id: String,
+    /// Including this one.
+    pub attempts: i64,
+}
+
+/// Claims due rows whose lease (if any) has run out: leases them to `owner` until
+/// `lease_until` and counts the attempt.
+pub async fn claim(
+    tx: &mut Tx,
+    owner: &str,
+    lease_until: &str,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let now = tx.now_str();
+    let rows = sqlx::query(
+        "UPDATE outbox SET lease_until = $1, lease_owner = $2, attempts = attempts + 1
+         WHERE id IN (
+             SELECT id FROM outbox
+             WHERE status = 'queued' AND next_attempt_at <= $3
+               AND (lease_until IS NULL OR lease_until <= $3)
+             ORDER BY next_attempt_at, id LIMIT $4)
+         RETURNING id, kind, contact_point_id, request_id, message_id, attempts",
+    )
+    .bind(lease_until)
+    .bind(owner)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut out: Vec<Claimed> = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                kind: MailKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("mail kind {kind}")))?,
+                contact_point_id: r.try_get("contact_point_id")?,
+                request_id: r.try_get("request_id")?,
+                message_id: r.try_get("message_id")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    out.sort_by_key(|c| c.id);
+    Ok(out)
+}
+
+/// How a claimed message ended this time.
+#[derive(Debug, Clone)]
+pub enum Finish {
+    Sent,
+    /// Try again at this time.
+    Retry {
+        at: String,
+        error: String,
+    },
+    /// Given up: a permanent refusal or too many tries.
+    Dead {
+        error: String,
+    },
+    /// No longer wanted (confirmed, withdrawn, expired or erased in the meantime).
+    Cancelled {
+        why: &'static str,
+    },
+}
+
+/// Records the outcome of a claimed message, while the worker still holds its lease.
+pub async fn finish(tx: &mut Tx, id: i64, owner: &str, how: &Finish) -> Result<bool> {
+    let now = tx.now_str();
+    let (status, next, error): (&str, Option<&str>, Option<&str>) = match how {
+        Finish::Sent => ("sent", None, None),
+        Finish::Retry { at, error } => ("queued", Some(at), Some(error)),
+        Finish::Dead { error } => ("dead", None, Some(error)),
+        Finish::Cancelled { why } => ("cancelled", None, Some(why)),
+    };
+    let done = sqlx::query(
+        "UPDATE outbox SET status = $3, next_attempt_at = COALESCE($4, next_attempt_at),
+             last_error = COALESCE($5, last_error), lease_until = NULL, lease_owner = NULL,
+             finished_at = CASE WHEN $3 = 'queued' THEN NULL ELSE $6 END
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(done == 1)
+}
+
+/// Cancels what is still queued for a request (it was confirmed, withdrawn or expired).
+pub async fn cancel_for_request(tx: &mut Tx, request_id: i64, why: &str) -> Result<()> {
+    let now = tx.now_str();
+    sqlx::query(
+        "UPDATE outbox SET status = 'cancelled', last_error = $2, finished_at = $3
+         WHERE request_id = $1 AND status = 'queued' AND lease_owner IS NULL",
+    )
+    .bind(request_id)
+    .bind(why)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The earliest time anything queued becomes due (or its lease runs out).
+pub async fn next_due(pool: &SqlitePool) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
+                         THEN lease_until ELSE next_attempt_at END)
+         FROM outbox WHERE status = 'queued'",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// One row of the outbox, for `prefcenter mail status`.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub last_error: Option<String>,
+    pub message_id: String,
+}
+
+/// Counts per status, and the messages that are dead or still waiting.
+pub async fn summary(pool: &SqlitePool) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
+    let counts = sqlx::query_as::<_, (String, i64)>(
+        "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status",
+    )
+    .fetch_all(pool)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, kind, status, attempts, created_at, last_error, message_id FROM outbox
+         WHERE status IN ('dead', 'queued') ORDER BY id DESC LIMIT 50",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(OutboxRow {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            status: r.try_get("status")?,
+            attempts: r.try_get("attempts")?,
+            created_at: r.try_get("created_at")?,
+            last_error: r.try_get("last_error")?,
+            message_id: r.try_get("message_id")?,
+        })
+    })
+    .collect::<Result<_>>()?;
+    Ok((counts, rows))
+}
