@@ -1,6 +1,6 @@
 //! Start-up and commands: `serve` (default), `ledger verify`, `bench-seed`.
 
-use super::config::{Cli, Command, LedgerCommand, Settings};
+use super::config::{Cli, Command, LedgerCommand, MailCommand, Settings};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -22,6 +22,9 @@ pub async fn main() -> ExitCode {
         Some(Command::Ledger {
             command: LedgerCommand::Verify,
         }) => verify(&cli.settings).await,
+        Some(Command::Mail {
+            command: MailCommand::Status,
+        }) => mail_status(&cli.settings).await,
         Some(Command::BenchSeed {
             contacts,
             tokens_out,
@@ -113,6 +116,32 @@ async fn verify(settings: &Settings) -> CliResult {
         );
     }
     Ok(ExitCode::from(1))
+}
+
+async fn mail_status(settings: &Settings) -> CliResult {
+    let db = crate::store::open_existing(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", settings.database_url))?;
+    let (counts, rows) = crate::store::outbox::summary(&db.read).await?;
+    if counts.is_empty() {
+        println!("outbox: empty");
+    }
+    for (status, n) in &counts {
+        println!("{status:<10} {n}");
+    }
+    for r in &rows {
+        println!(
+            "#{} {} {} attempts={} queued={} {} {}",
+            r.id,
+            r.kind,
+            r.status,
+            r.attempts,
+            r.created_at,
+            r.message_id,
+            r.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn bench_seed(settings: &Settings, n: usize, out: &std::path::Path) -> CliResult {

@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Outgoing mail tools.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Benchmark helper: adds N contacts with links to the demo profile and writes their link
     /// tokens, one per line, to a file.
     BenchSeed {
@@ -39,6 +44,13 @@ pub enum Command {
         #[arg(long)]
         tokens_out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Shows how many emails are queued, sent, dead and cancelled, and the dead and waiting
+    /// ones with their last error.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

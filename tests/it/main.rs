@@ -3,5 +3,6 @@
 #![cfg(feature = "ssr")]
 
 mod contact_pages;
+mod double_opt_in;
 mod helpers;
 mod smtp;

@@ -2,7 +2,7 @@
 //! a test scripts: accept, a temporary 451, a permanent 550, or a stall before answering DATA.
 
 use mailin_embedded::response::{INTERNAL_ERROR, NO_MAILBOX, OK};
-use mailin_embedded::{Handler, Response, Server, SslConfig};
+use mailin_embedded::{Action, Handler, Response, Server, SslConfig};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -77,10 +77,16 @@ impl Handler for Scripted {
             });
             OK
         };
+        // mailin stays in its DATA state after refusing a message, so a refusal also closes
+        // the connection (the client sees the reply, then a fresh connection next time).
+        let refuse = |mut r: Response| {
+            r.action = Action::Close;
+            r
+        };
         match reply {
             Reply::Accept => accept(self),
-            Reply::Temporary => INTERNAL_ERROR,
-            Reply::Permanent => NO_MAILBOX,
+            Reply::Temporary => refuse(INTERNAL_ERROR),
+            Reply::Permanent => refuse(NO_MAILBOX),
             Reply::Stall(d) => {
                 std::thread::sleep(d);
                 accept(self)
