@@ -24,7 +24,7 @@ pub fn redact(path: &str) -> String {
         if i > 0 {
             out.push('/');
         }
-        if matches!(prev, "u" | "p") && !seg.is_empty() {
+        if matches!(prev, "u" | "p" | "c") && !seg.is_empty() {
             out.push_str(":token");
         } else {
             out.push_str(seg);
@@ -101,6 +101,7 @@ mod tests {
         assert_eq!(redact("/u/AbCdEfGhIjKlMnOpQrStUvWxYz012345"), "/u/:token");
         assert_eq!(redact("/u/AbC/done/xyz"), "/u/:token/done/xyz");
         assert_eq!(redact("/p/secret-token"), "/p/:token");
+        assert_eq!(redact("/c/confirm-token"), "/c/:token");
         assert_eq!(redact("/healthz"), "/healthz");
     }
 }

@@ -3,6 +3,8 @@
 #![cfg(feature = "ssr")]
 
 mod contact_pages;
+mod crash;
 mod double_opt_in;
 mod helpers;
 mod smtp;
+mod writer;

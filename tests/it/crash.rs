@@ -1,0 +1,180 @@
+//! The real binary killed with SIGKILL while an email is being handed to the SMTP server, then
+//! started again: the email is sent again with the same Message-ID, and every change that was
+//! acknowledged before the kill is still there.
+
+use crate::smtp::{free_port, Reply, Smtp};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    base: String,
+    links: Vec<(String, String)>,
+}
+
+fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+        .args([
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db_url,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args([
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &smtp_port.to_string(),
+            "--smtp-security",
+            "none",
+            "--mail-lease-ms",
+            "1000",
+            "--poll-ms",
+            "100",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut links = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server starts");
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.len() == 2 && parts[1].contains("/u/") {
+            links.push((parts[0].to_owned(), parts[1].to_owned()));
+        }
+        if let Some(base) = line.strip_prefix("prefcenter listening on ") {
+            return Running {
+                child,
+                base: base.trim().to_owned(),
+                links,
+            };
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_send_sends_again_with_the_same_message_id_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}/crash.db", dir.path().display());
+    let port = free_port();
+    // The first delivery hangs in DATA long enough to kill the server under it.
+    let smtp = Smtp::start_on(port, &[Reply::Stall(Duration::from_secs(3))]);
+    let mut first = start(dir.path(), &db_url, port);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let link = |r: &Running, who: &str| {
+        r.links
+            .iter()
+            .find(|(a, _)| a.starts_with(who))
+            .unwrap()
+            .1
+            .clone()
+    };
+    // Acknowledged changes: Holly asks for the Newsletter, Frank unsubscribes by one-click.
+    let holly = link(&first, "holly");
+    let res = client
+        .post(&holly)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("action=save&t1.email=on&t2.email=on&t3.email=on&t2.sms=on")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let frank = link(&first, "frank");
+    let res = client
+        .post(&frank)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Kill it while the SMTP server holds the message.
+    for _ in 0..100 {
+        if smtp.attempts() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(smtp.attempts(), 1, "the send began");
+    first.child.kill().unwrap(); // SIGKILL
+    first.child.wait().unwrap();
+    assert!(first.base.starts_with("http://"));
+
+    // Started again, it sends the message again once the dead process's lease runs out.
+    let mut second = start(dir.path(), &db_url, port);
+    let got = smtp.wait_for(2).await;
+    assert_eq!(got.len(), 2);
+    let ids: Vec<String> = got
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(ids[0], ids[1], "a resend is the same message");
+    assert_eq!(got[0].to, vec!["holly@contoso.com".to_owned()]);
+    // Either link confirms: the receiver may keep either copy.
+    let confirm = format!("{}{}", second.base, got[1].confirm_path());
+    assert_eq!(client.get(&confirm).send().await.unwrap().status(), 200);
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(second.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(second.child.wait().unwrap().success());
+
+    use sqlx::{ConnectOptions, Connection};
+    let mut db = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&db_url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let states: Vec<(String, String)> = sqlx::query_as(
+        "SELECT cp.address, s.value FROM consent_states s
+         JOIN contact_points cp ON cp.id = s.contact_point_id
+         WHERE s.subject_kind = 'topic' AND s.subject_id = 1 AND s.channel = 'email' ORDER BY 1",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(
+        states,
+        vec![
+            ("frank@contoso.com".to_owned(), "opted_out".to_owned()),
+            ("holly@contoso.com".to_owned(), "pending".to_owned()),
+        ]
+    );
+    let sent: String = sqlx::query_scalar("SELECT status FROM outbox")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(sent, "sent");
+    db.close().await.unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+        .args(["ledger", "verify", "--database-url", &db_url, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}

@@ -1,0 +1,230 @@
+//! The single writer on a real SQLite file: units that fail alone, a writer that dies and comes
+//! back, bulk work that lets interactive units through, and random action sequences whose
+//! ledger always verifies and always replays to the stored state.
+
+use futures_util::future::BoxFuture;
+use prefcenter::domain::ledger::Desired;
+use prefcenter::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
+use prefcenter::store::writer::{ChangeMeta, ChangeSet, Priority, Tx, Unit, Writer};
+use prefcenter::store::{self, Clock, StoreError};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+async fn writer_on(
+    dir: &std::path::Path,
+    contacts: usize,
+) -> (Writer, tokio::task::JoinHandle<()>, sqlx::SqlitePool) {
+    let url = format!("sqlite://{}/w.db", dir.display());
+    let mut db = store::open(&url, 2).await.unwrap();
+    prefcenter::services::demo::seed(&mut db.write)
+        .await
+        .unwrap();
+    if contacts > 0 {
+        prefcenter::services::demo::bench_contacts(&mut db.write, contacts, 30)
+            .await
+            .unwrap();
+    }
+    let (w, task) = Writer::spawn(db.write, db.write_options, KEY.into(), Clock::system());
+    (w, task, db.read)
+}
+
+fn meta(id: &str) -> ChangeMeta {
+    ChangeMeta {
+        actor_kind: ActorKind::System,
+        actor_id: None,
+        source: Source::System,
+        change_id: id.to_owned(),
+        form_version: None,
+        language: None,
+        request_id: None,
+        confirmation: None,
+        evidence: Default::default(),
+    }
+}
+
+fn set(cp: i64, topic: i64, value: ConsentValue, id: &str) -> ChangeSet {
+    ChangeSet {
+        items: vec![(
+            cp,
+            Desired {
+                subject: Subject::Topic(topic),
+                channel: Channel::Email,
+                value,
+                custodian_confirmed: false,
+                only_if_current: None,
+            },
+        )],
+        meta: meta(id),
+    }
+}
+
+struct Panics;
+impl Unit for Panics {
+    type Output = ();
+    fn apply<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, store::Result<()>> {
+        Box::pin(async { panic!("a bug in a unit") })
+    }
+}
+
+struct Refuses;
+impl Unit for Refuses {
+    type Output = ();
+    fn apply<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, store::Result<()>> {
+        Box::pin(async { Err(StoreError::Missing("what this unit needed".into())) })
+    }
+}
+
+async fn verified(read: &sqlx::SqlitePool) {
+    let report = store::ledger::verify(read, KEY).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_writer_that_dies_is_restarted_and_its_caller_told_to_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, task, read) = writer_on(dir.path(), 0).await;
+    let err = w.run(Panics, Priority::Interactive).await.unwrap_err();
+    assert!(matches!(err, StoreError::WriterUnavailable), "{err:?}");
+    assert!(err.is_transient());
+    let applied = w
+        .apply(set(1, 1, ConsentValue::OptedOut, "after-panic"))
+        .await
+        .unwrap();
+    assert_eq!(applied.records.len(), 1);
+    assert_eq!(w.status().restarts(), 1);
+    assert!(w.ping(std::time::Duration::from_secs(2)).await);
+    verified(&read).await;
+    drop(w);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_unit_gets_its_own_error_and_does_not_sink_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, task, read) = writer_on(dir.path(), 200).await;
+    let mut handles = Vec::new();
+    for i in 0..200 {
+        let w = w.clone();
+        handles.push(tokio::spawn(async move {
+            w.apply(set(3 + i, 1, ConsentValue::OptedOut, &format!("c{i}")))
+                .await
+                .map(|a| a.records.len())
+        }));
+    }
+    let bad = w.run(Refuses, Priority::Interactive).await.unwrap_err();
+    assert!(matches!(bad, StoreError::Missing(_)), "{bad:?}");
+    assert!(!bad.is_transient());
+    for h in handles {
+        assert_eq!(h.await.unwrap().unwrap(), 1);
+    }
+    verified(&read).await;
+    drop(w);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn interactive_units_pass_a_bulk_unit_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, task, read) = writer_on(dir.path(), 20_000).await;
+    let points = prefcenter::store::contacts::email_points(&read, 20_000)
+        .await
+        .unwrap();
+    let items: Vec<(i64, Desired)> = points
+        .iter()
+        .map(|&cp| set(cp, 1, ConsentValue::OptedOut, "bulk").items[0])
+        .collect();
+    let bulk = {
+        let w = w.clone();
+        tokio::spawn(async move { w.apply_bulk(items, meta("bulk")).await })
+    };
+    // Wait until the bulk unit has committed its first piece, then ask for an interactive one.
+    while store::ledger::count(&read).await.unwrap() < 2_000 {
+        tokio::task::yield_now().await;
+    }
+    let one = w
+        .apply(set(1, 2, ConsentValue::OptedOut, "one-click"))
+        .await
+        .unwrap();
+    assert_eq!(one.records.len(), 1);
+    assert!(
+        !bulk.is_finished(),
+        "the interactive unit did not wait for the whole bulk unit"
+    );
+    assert_eq!(bulk.await.unwrap().unwrap(), 20_000);
+    verified(&read).await;
+    drop(w);
+    task.await.unwrap();
+}
+
+#[derive(Debug, Clone)]
+struct Action {
+    point: i64,
+    topic: i64,
+    value: ConsentValue,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    (
+        1i64..=2,
+        1i64..=3,
+        prop_oneof![
+            Just(ConsentValue::OptedIn),
+            Just(ConsentValue::OptedOut),
+            Just(ConsentValue::Pending),
+            Just(ConsentValue::NotSet)
+        ],
+    )
+        .prop_map(|(point, topic, value)| Action {
+            point,
+            topic,
+            value,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Through the real writer and SQL: whatever the actions and however they group into
+    /// batches, the chain verifies, each record's old value is the previous new value of its
+    /// key, and the state table equals a replay of the ledger.
+    #[test]
+    fn the_real_writer_keeps_state_equal_to_the_replayed_ledger(
+        actions in proptest::collection::vec(action(), 1..40),
+        concurrent in any::<bool>(),
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let (w, task, read) = writer_on(dir.path(), 0).await;
+            let mut handles = Vec::new();
+            for (i, a) in actions.iter().enumerate() {
+                let s = set(a.point, a.topic, a.value, &format!("p{i}"));
+                if concurrent {
+                    let w = w.clone();
+                    handles.push(tokio::spawn(async move { w.apply(s).await.unwrap() }));
+                } else {
+                    w.apply(s).await.unwrap();
+                }
+            }
+            for h in handles {
+                h.await.unwrap();
+            }
+            verified(&read).await;
+            let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+                "SELECT contact_point_id, subject_id || '', old_value, new_value FROM consent_ledger ORDER BY seq",
+            )
+            .fetch_all(&read)
+            .await
+            .unwrap();
+            let mut last = std::collections::HashMap::new();
+            for (cp, subject, old, new) in rows {
+                let prev = last.insert((cp, subject), new).unwrap_or_else(|| "not_set".to_owned());
+                assert_eq!(old, prev);
+            }
+            drop(w);
+            task.await.unwrap();
+        });
+    }
+}
