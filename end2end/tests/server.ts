@@ -39,6 +39,8 @@ export interface Demo {
   links: Record<string, string>;
   /** The server's temp dir (database and data dir). */
   dir: string;
+  /** Everything the server printed so far (keeps growing): confirmation links among it. */
+  output: string[];
 }
 
 /** /u/{token} → /p/{token} (the subscription center). */
@@ -155,7 +157,7 @@ export class Server {
     };
     let demo: Demo;
     try {
-      demo = { base: origin!, holly: find('holly'), frank: find('frank'), links, dir };
+      demo = { base: origin!, holly: find('holly'), frank: find('frank'), links, dir, output };
     } catch (e) {
       killOnExit();
       throw e;
@@ -245,3 +247,21 @@ export const test = base.extend<{ server: Demo }, { serverPool: ServerPool }>({
     }
   },
 });
+
+/** The confirmation links the demo server printed (no SMTP server: kept as .eml files). */
+export function confirmLinks(server: Demo): string[] {
+  return server.output
+    .map((l) => l.match(/^\[out\]\s+confirm: (https?:\/\/\S+\/c\/\S+)\s*$/))
+    .filter((m): m is RegExpMatchArray => m !== null)
+    .map((m) => m[1]);
+}
+
+/** Waits for the confirmation link after the first `seen` ones. */
+export async function nextConfirmLink(server: Demo, seen: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const links = confirmLinks(server);
+    if (links.length > seen) return links[seen];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no confirmation link printed:\n${server.output.join('\n')}`);
+}

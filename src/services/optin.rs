@@ -73,8 +73,9 @@ pub enum Asked {
 }
 
 /// Inside a unit: joins `items` (already set pending in this transaction) to the contact
-/// point's open request, or opens one, and queues the confirmation email unless one went out
-/// within the cooldown.
+/// point's open request, or opens one, and queues the confirmation email, unless the open
+/// request's email went out within the cooldown (at most one email per address per cooldown
+/// while a request waits).
 pub async fn ask_confirmation(
     tx: &mut Tx,
     cp: i64,
@@ -96,6 +97,13 @@ pub async fn ask_confirmation(
             let mut all = open.items.clone();
             all.merge(items);
             requests::update_request(tx, open.id, &all, &expires, remind.as_deref()).await?;
+            // The open request's email went out recently: its link confirms these too. (Only
+            // the inbox's owner can close a request, so nobody else gets past this limit.)
+            if let Some(last) = outbox::last_queued(tx, cp).await? {
+                if parse_time(&last)? + s.cooldown > now {
+                    return Ok(Asked::JoinedRecent);
+                }
+            }
             open.id
         }
         None => {
@@ -103,11 +111,6 @@ pub async fn ask_confirmation(
                 .await?
         }
     };
-    if let Some(last) = outbox::last_queued(tx, cp).await? {
-        if parse_time(&last)? + s.cooldown > now {
-            return Ok(Asked::JoinedRecent);
-        }
-    }
     outbox::enqueue(
         tx,
         MailKind::Confirm,
