@@ -72,7 +72,9 @@ pub fn request_info(p: &RequestParts, trust_forwarded_for: bool) -> RequestInfo 
             )
         })
         .flatten()
-        .and_then(|v| v.split(',').next().and_then(|ip| ip.trim().parse().ok()));
+        // The proxy appends the address it saw: the rightmost entry is the one we trust. Every
+        // entry to its left came from the client and could say anything.
+        .and_then(|v| v.rsplit(',').next().and_then(|ip| ip.trim().parse().ok()));
     RequestInfo {
         ip: forwarded.or(p.peer.map(|a| a.ip())),
         user_agent: header_str(&p.headers, header::USER_AGENT),
@@ -297,4 +299,37 @@ pub async fn serve(
         tracing::warn!("the writer did not stop within 30 s");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(xff: &str) -> RequestParts {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", xff.parse().unwrap());
+        RequestParts {
+            headers,
+            request_id: None,
+            peer: Some("10.0.0.2:40000".parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        // The client wrote "6.6.6.6"; the proxy appended the address it really saw.
+        let info = request_info(&parts("6.6.6.6, 203.0.113.9"), true);
+        assert_eq!(info.ip, Some("203.0.113.9".parse().unwrap()));
+        let info = request_info(&parts("203.0.113.9"), true);
+        assert_eq!(info.ip, Some("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_trusted_or_readable() {
+        let info = request_info(&parts("6.6.6.6, 203.0.113.9"), false);
+        assert_eq!(info.ip, Some("10.0.0.2".parse().unwrap()));
+        // A junk rightmost entry does not fall back to a client-written one.
+        let info = request_info(&parts("6.6.6.6, junk"), true);
+        assert_eq!(info.ip, Some("10.0.0.2".parse().unwrap()));
+    }
 }
