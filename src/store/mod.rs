@@ -28,6 +28,13 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A database URL this build cannot serve. Names the scheme only: the rest of a URL may
+    /// hold a password.
+    #[error(
+        "unsupported database URL scheme {0:?}: this build serves SQLite only; \
+         use sqlite://path/to/file.db (or sqlite::memory:)"
+    )]
+    UnsupportedUrl(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -41,7 +48,20 @@ pub struct Db {
     pub write: SqliteConnection,
 }
 
+/// Refuses any URL that is not `sqlite:`. sqlx's SQLite driver would take the whole text of
+/// `postgres://host/db` as a file name and quietly create a folder named `postgres:`.
+fn check_scheme(url: &str) -> Result<()> {
+    if url.starts_with("sqlite:") {
+        Ok(())
+    } else {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        let shown: String = scheme.chars().take(20).collect();
+        Err(StoreError::UnsupportedUrl(shown))
+    }
+}
+
 fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
+    check_scheme(url)?;
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
@@ -76,6 +96,7 @@ fn ensure_parent_dir(url: &str) -> Result<()> {
 
 /// Opens (creating if missing) and migrates the database.
 pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
+    check_scheme(url)?;
     ensure_parent_dir(url)?;
     open_with(options(url, true)?, read_connections).await
 }
@@ -115,4 +136,28 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
 /// `now() + days` in the stored format.
 pub fn days_from_now(days: i64) -> String {
     format_time(time::OffsetDateTime::now_utc() + time::Duration::days(days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sqlite_urls_are_accepted() {
+        for ok in ["sqlite://data/x.db", "sqlite:x.db", "sqlite::memory:"] {
+            assert!(check_scheme(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "postgres://u:pw@h/db",
+            "postgresql://h/db",
+            "mysql://h/db",
+            "data/x.db",
+            "SQLITE://x.db",
+            "",
+        ] {
+            let e = check_scheme(bad).unwrap_err().to_string();
+            assert!(e.contains("sqlite://"), "{e}");
+            assert!(!e.contains("pw"), "no password in the message: {e}");
+        }
+    }
 }

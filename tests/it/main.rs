@@ -3,4 +3,5 @@
 #![cfg(feature = "ssr")]
 
 mod contact_pages;
+mod corrections;
 mod helpers;

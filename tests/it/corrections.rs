@@ -1,0 +1,182 @@
+//! Corrections to what landed: each test here failed before its fix.
+
+use crate::helpers::*;
+use prefcenter::domain::{
+    decide, Channel, ConsentLevel, ContactFacts, Reason, StateEntry, Subject,
+};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The real binary, started as an operator would, its output captured line by line.
+struct RealServer {
+    child: Child,
+    base: String,
+    /// (address, link) of the demo contacts, as printed.
+    links: Vec<(String, String)>,
+    output: Arc<Mutex<Vec<String>>>,
+}
+
+impl RealServer {
+    fn start(dir: &std::path::Path, log: Option<&str>) -> RealServer {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prefcenter"));
+        cmd.args(["--demo", "--listen", "127.0.0.1:0", "--database-url"])
+            .arg(format!("sqlite://{}/test.db", dir.display()))
+            .arg("--data-dir")
+            .arg(dir)
+            .env_remove("PREFCENTER_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(filter) = log {
+            cmd.env("PREFCENTER_LOG", filter);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        for reader in [
+            Box::new(out) as Box<dyn std::io::Read + Send>,
+            Box::new(err) as Box<dyn std::io::Read + Send>,
+        ] {
+            let (output, tx) = (output.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(reader).lines().map_while(Result::ok) {
+                    output.lock().unwrap().push(line.clone());
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut links = Vec::new();
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no start: {:?}", output.lock().unwrap()));
+            if let Some(base) = line.strip_prefix("prefcenter listening on ") {
+                break base.trim().to_owned();
+            }
+            let mut words = line.split_whitespace();
+            if let (Some(who), Some(link)) = (words.next(), words.next()) {
+                if who.contains('@') && link.contains("/u/") {
+                    links.push((who.to_owned(), link.to_owned()));
+                }
+            }
+        };
+        RealServer {
+            child,
+            base,
+            links,
+            output,
+        }
+    }
+
+    fn token(&self, who: &str) -> String {
+        let link = &self
+            .links
+            .iter()
+            .find(|(a, _)| a.starts_with(who))
+            .unwrap()
+            .1;
+        link.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// SIGTERM, as a service manager stops it; returns the exit status.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not stop within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // Let the reader threads drain what is left.
+        std::thread::sleep(Duration::from_millis(200));
+        let output = self.output.lock().unwrap().clone();
+        (status, output)
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn page(app: &TestApp, path: &str, accept_language: Option<&str>) -> String {
+    let mut req = app.client.get(format!("{}{path}", app.base));
+    if let Some(al) = accept_language {
+        req = req.header("accept-language", al);
+    }
+    req.send().await.unwrap().text().await.unwrap()
+}
+
+async fn set_locale(app: &TestApp, address: &str, locale: Option<&str>) {
+    sqlx::query(
+        "UPDATE contacts SET locale = $1
+         WHERE id = (SELECT contact_id FROM contact_points WHERE address = $2)",
+    )
+    .bind(locale)
+    .bind(address)
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_database_url_the_server_cannot_serve_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+        .current_dir(dir.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://prefs:hunter2secret@db.internal/prefs",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env_remove("PREFCENTER_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It must stop at once; a server that started serving anyway is killed and fails here.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = out.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = out.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("postgres") && stderr.contains("sqlite://"),
+        "names what was given and what is accepted: {stderr}"
+    );
+    assert!(!stderr.contains("hunter2secret"), "no password: {stderr}");
+    assert!(!dir.path().join("postgres:").exists(), "no stray folder");
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        entries.iter().all(|n| n == "data"),
+        "nothing created but the data folder: {entries:?}"
+    );
+}
