@@ -290,8 +290,13 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    // No request is left to read. The read-only connections close first: the last connection
+    // to close checkpoints the WAL and removes it, and only the writer's can.
+    let read = core.read.clone();
     drop(core);
-    // The writer stops once the last handle is gone, after committing what is queued.
+    read.close().await;
+    // The writer stops once the last handle is gone, after committing what is queued; it
+    // closes its connection as it ends.
     if tokio::time::timeout(std::time::Duration::from_secs(30), writer_task)
         .await
         .is_err()

@@ -180,3 +180,30 @@ async fn a_database_url_the_server_cannot_serve_is_refused() {
         "nothing created but the data folder: {entries:?}"
     );
 }
+
+#[tokio::test]
+async fn sigterm_closes_every_connection_and_leaves_no_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RealServer::start(dir.path(), None);
+    let res = client()
+        .post(format!("{}/u/{}", server.base, server.token("holly")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = client()
+        .get(format!("{}/u/{}", server.base, server.token("frank")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status:?}: {output:#?}");
+    let wal = dir.path().join("test.db-wal");
+    assert!(
+        !wal.exists(),
+        "a WAL file was left behind: a connection was not closed"
+    );
+}
