@@ -19,7 +19,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <meta name="robots" content="noindex, nofollow"/>
-                <link rel="icon" href="data:,"/>
+                <link rel="icon" type="image/svg+xml" href=crate::FAVICON_PATH/>
                 <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
                 <MetaTags/>
             </head>

@@ -125,7 +125,7 @@ pub fn render_message(
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex, nofollow"/>
-                <link rel="icon" href="data:,"/>
+                <link rel="icon" type="image/svg+xml" href=crate::FAVICON_PATH/>
                 <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
                 <title>{title}</title>
             </head>
@@ -159,6 +159,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../style/main.css"),
+    )
+        .into_response()
+}
+
+/// The icon (`public/favicon.svg`), embedded like the stylesheet.
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../../public/favicon.svg").as_slice(),
     )
         .into_response()
 }
@@ -198,6 +210,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route(crate::STYLESHEET_PATH, get(stylesheet))
+        .route(crate::FAVICON_PATH, get(favicon))
         .route("/u/{token}", post(contact::post_link))
         .route("/u/{token}/undo", post(contact::post_undo))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))

@@ -207,3 +207,33 @@ async fn sigterm_closes_every_connection_and_leaves_no_wal() {
         "a WAL file was left behind: a connection was not closed"
     );
 }
+
+#[tokio::test]
+async fn the_favicon_is_served_from_the_binary_and_linked() {
+    let app = spawn_app().await;
+    let icon = app.get("/favicon.svg").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.headers().contains_key("content-security-policy"));
+    let svg = icon.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("</svg>"));
+    assert!(!svg.contains("<script"));
+    let page = app
+        .get(&format!("/u/{}", app.token("holly")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // The handler-rendered message page (a POST with a bad token) links it too.
+    let message = app
+        .post_form("/u/nope", "List-Unsubscribe=One-Click")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for html in [&page, &message] {
+        assert!(html.contains("href=\"/favicon.svg\""), "{html}");
+        assert!(!html.contains("data:,"), "{html}");
+    }
+    app.stop().await;
+}
