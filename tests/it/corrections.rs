@@ -209,6 +209,97 @@ async fn sigterm_closes_every_connection_and_leaves_no_wal() {
 }
 
 #[tokio::test]
+async fn tokens_never_reach_the_real_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RealServer::start(dir.path(), Some("trace"));
+    let c = client();
+    let t = server.token("holly");
+    let base = &server.base;
+    let form = "application/x-www-form-urlencoded";
+    for path in [
+        format!("/u/{t}"),
+        format!("/p/{t}"),
+        format!("/u/{t}/done/unchanged"),
+        format!("/u/{t}x"),
+        format!("/p/{t}?lang=fr"),
+    ] {
+        c.get(format!("{base}{path}")).send().await.unwrap();
+    }
+    let res = c
+        .post(format!("{base}/u/{t}"))
+        .header("content-type", form)
+        .body("action=unsubscribe&topic=t2.email&form_version=1&lang=en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let done = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        c.get(format!("{base}{done}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let change = done.rsplit('/').next().unwrap().split('?').next().unwrap();
+    c.post(format!("{base}/u/{t}/undo"))
+        .header("content-type", form)
+        .body(format!("change={change}"))
+        .send()
+        .await
+        .unwrap();
+    c.post(format!("{base}/_page/preferences"))
+        .header("content-type", form)
+        .body(format!("token={t}"))
+        .send()
+        .await
+        .unwrap();
+    c.post(format!("{base}/_page/preferences"))
+        .header("content-type", form)
+        .body(format!("token={t}&token={t}"))
+        .send()
+        .await
+        .unwrap();
+    c.post(format!("{base}/u/{t}"))
+        .header("content-type", form)
+        .body("action=explode")
+        .send()
+        .await
+        .unwrap();
+    let res = c
+        .post(format!("{base}/u/{t}"))
+        .header("content-type", form)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, output) = server.terminate();
+    assert!(status.success());
+    // The demo links printed at start are the operator's, on purpose; every other line is log.
+    let log: Vec<&String> = output
+        .iter()
+        .filter(|l| {
+            let demo_link = l.starts_with("  ") && l.contains('@') && l.contains("/u/");
+            let banner = l.starts_with("prefcenter listening on");
+            !demo_link && !banner
+        })
+        .collect();
+    assert!(
+        log.iter().filter(|l| l.contains("request")).count() >= 10,
+        "the requests were logged: {log:#?}"
+    );
+    for line in &log {
+        assert!(!line.contains(&t), "a token reached the log: {line}");
+        assert!(
+            !line.contains("holly@contoso.com"),
+            "an address reached the log: {line}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_favicon_is_served_from_the_binary_and_linked() {
     let app = spawn_app().await;
     let icon = app.get("/favicon.svg").await;
