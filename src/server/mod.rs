@@ -197,6 +197,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The largest request body accepted (the contact's forms are a few hundred bytes).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// Builds the router over a ready core.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -218,7 +221,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }

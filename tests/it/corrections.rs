@@ -136,6 +136,44 @@ async fn set_locale(app: &TestApp, address: &str, locale: Option<&str>) {
 }
 
 #[tokio::test]
+async fn one_click_multipart_reads_the_boundary_parameter_case_insensitively() {
+    let app = spawn_app().await;
+    let t = app.token("holly");
+    let body = "--b0undary\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b0undary--\r\n";
+    for ct in [
+        "Multipart/Form-Data; BOUNDARY=b0undary",
+        "multipart/form-data; Boundary=\"b0undary\"",
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/u/{t}", app.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{ct}");
+    }
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Product updates", "email")
+            .await
+            .as_deref(),
+        Some("opted_out")
+    );
+    // A multipart body that is not one: a clear 400, not a 500.
+    let res = app
+        .client
+        .post(format!("{}/u/{t}", app.base))
+        .header("content-type", "multipart/form-data; boundary=zz")
+        .body("--zz\r\nbroken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_database_url_the_server_cannot_serve_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
