@@ -74,7 +74,9 @@ impl Link {
         ContactFacts {
             level: self.target.level,
             is_child: self.target.is_child,
-            suppressed: self.target.suppressed,
+            // `suppressed_at` is set by erasure only (a global opt-out is opt-out records,
+            // never this flag); an erased point has no address.
+            erased: self.target.suppressed || self.target.address.is_none(),
         }
     }
 

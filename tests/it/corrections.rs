@@ -136,6 +136,96 @@ async fn set_locale(app: &TestApp, address: &str, locale: Option<&str>) {
 }
 
 #[tokio::test]
+async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
+    let app = spawn_app().await;
+    let t = app.token("holly");
+    let res = app
+        .post_form(
+            &format!("/u/{t}"),
+            "action=unsubscribe_all&form_version=1&lang=en",
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+    let (point, profile, suppressed): (i64, i64, Option<String>) = sqlx::query_as(
+        "SELECT cp.id, c.profile_id, c.suppressed_at FROM contacts c
+         JOIN contact_points cp ON cp.contact_id = c.id WHERE cp.address = 'holly@contoso.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(suppressed, None, "a global opt-out is records, not a flag");
+    let catalog = prefcenter::store::catalog::load(&pool, profile)
+        .await
+        .unwrap()
+        .unwrap();
+    let states: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT subject_kind, subject_id, channel, value, ledger_seq FROM consent_states
+         WHERE contact_point_id = $1",
+    )
+    .bind(point)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let state = |subject: Subject, channel: Channel| {
+        states
+            .iter()
+            .find(|s| s.0 == subject.kind_str() && s.1 == subject.id() && s.2 == channel.as_str())
+            .map(|s| StateEntry {
+                value: prefcenter::domain::ConsentValue::parse(&s.3).unwrap(),
+                custodian_confirmed: false,
+                record: s.4,
+            })
+    };
+    let facts = ContactFacts {
+        level: ConsentLevel::MARKETING,
+        is_child: false,
+        erased: false,
+    };
+    let transactional = catalog.purposes.iter().find(|p| p.mandatory).unwrap();
+    let commercial = catalog.purposes.iter().find(|p| !p.mandatory).unwrap();
+    let ask = |facts: ContactFacts, p: &prefcenter::domain::Purpose| {
+        decide(
+            facts,
+            p,
+            None,
+            Channel::Email,
+            state(Subject::Purpose(p.id), Channel::Email),
+            None,
+        )
+    };
+    let service = ask(facts, transactional);
+    assert!(service.allowed, "{service:?}");
+    assert_eq!(service.reason, Reason::Mandatory);
+    let marketing = ask(facts, commercial);
+    assert!(!marketing.allowed);
+    assert_eq!(marketing.reason.code(), "opted_out");
+    for topic in catalog.topics_of(commercial.id) {
+        let d = decide(
+            facts,
+            commercial,
+            Some(topic),
+            Channel::Email,
+            state(Subject::Purpose(commercial.id), Channel::Email),
+            state(Subject::Topic(topic.id), Channel::Email),
+        );
+        assert!(!d.allowed, "{}", topic.name);
+    }
+    // Erasure is another fact: nothing at all, service messages included.
+    let erased = ContactFacts {
+        erased: true,
+        ..facts
+    };
+    let service = ask(erased, transactional);
+    assert!(!service.allowed);
+    assert_eq!(service.reason, Reason::Erased);
+    assert_eq!(service.reason.code(), "erased");
+    pool.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn one_click_multipart_reads_the_boundary_parameter_case_insensitively() {
     let app = spawn_app().await;
     let t = app.token("holly");
