@@ -160,7 +160,7 @@ pub async fn post_link(
         return match consent::unsubscribe_all(
             core,
             &token,
-            Scope::Email,
+            Scope::LinkPoint,
             ActorKind::OneClick,
             Source::OneClick,
             &info,

@@ -384,8 +384,10 @@ fn opt_out(cp: i64, subject: Subject, channel: Channel) -> (i64, Desired) {
 /// Which channels "unsubscribe from everything" covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// RFC 8058 one-click from a mail client: the email channel of this address.
-    Email,
+    /// RFC 8058 one-click: every channel the link's own contact point receives on (email for
+    /// an address; text messages and calls for a phone number), and nothing of the contact's
+    /// other points.
+    LinkPoint,
     /// The page's button: every channel of every contact point of the contact.
     AllChannels,
 }
@@ -401,7 +403,7 @@ pub async fn unsubscribe_all(
     shown: Shown,
 ) -> Result<Applied> {
     // One-click (the hot path) needs no states: the writer reads them in its transaction.
-    let link = if scope == Scope::Email {
+    let link = if scope == Scope::LinkPoint {
         let (target, catalog) = resolve_target(core, token).await?;
         Link {
             target,
@@ -420,7 +422,7 @@ pub async fn unsubscribe_all(
         .filter(|p| !p.mandatory && !p.retired)
     {
         for &ch in &p.channels {
-            if scope == Scope::Email && ch != Channel::Email {
+            if scope == Scope::LinkPoint && ch.point_kind() != link.target.point_kind {
                 continue;
             }
             let Some(cp) = link.point_for(ch) else {

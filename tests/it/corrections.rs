@@ -136,6 +136,55 @@ async fn set_locale(app: &TestApp, address: &str, locale: Option<&str>) {
 }
 
 #[tokio::test]
+async fn one_click_on_a_phone_link_unsubscribes_what_the_phone_receives() {
+    let app = spawn_app().await;
+    let phone = "+14255550101";
+    let token = prefcenter::services::new_token();
+    {
+        let mut db = app.db().await;
+        let point: i64 = sqlx::query_scalar("SELECT id FROM contact_points WHERE address = $1")
+            .bind(phone)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        prefcenter::store::contacts::insert_token(&mut db, point, &token.hash(), 30)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.state_of(phone, "Product updates", "sms")
+            .await
+            .as_deref(),
+        Some("opted_in")
+    );
+    let before = app.ledger_count().await;
+    let res = app
+        .post_form(
+            &format!("/u/{}", token.as_str()),
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(app.ledger_count().await > before, "something was recorded");
+    for what in ["Product updates", "commercial"] {
+        assert_eq!(
+            app.state_of(phone, what, "sms").await.as_deref(),
+            Some("opted_out"),
+            "{what}"
+        );
+    }
+    // The contact's email address is another point: untouched.
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Product updates", "email")
+            .await
+            .as_deref(),
+        Some("opted_in")
+    );
+    app.assert_ledger_sound().await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
     let app = spawn_app().await;
     let t = app.token("holly");
