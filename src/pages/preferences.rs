@@ -9,10 +9,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn route_token() -> (String, Option<String>) {
-    let token = use_params_map()
-        .read_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = super::path_segment(2).unwrap_or_else(|| {
+        use_params_map()
+            .read_untracked()
+            .get("token")
+            .unwrap_or_default()
+    });
     let lang = use_query_map().read_untracked().get("lang");
     (token, lang)
 }
@@ -261,10 +263,12 @@ fn center_view(token: &str, v: PreferencesView) -> impl IntoView {
 #[component]
 pub fn DonePage() -> impl IntoView {
     let (token, lang) = route_token();
-    let change = use_params_map()
-        .read_untracked()
-        .get("change")
-        .unwrap_or_default();
+    let change = super::path_segment(4).unwrap_or_else(|| {
+        use_params_map()
+            .read_untracked()
+            .get("change")
+            .unwrap_or_default()
+    });
     let status = Status::from_context();
     view! {
         <Suspense fallback=|| ()>

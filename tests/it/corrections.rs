@@ -313,6 +313,35 @@ async fn one_click_multipart_reads_the_boundary_parameter_case_insensitively() {
 }
 
 #[tokio::test]
+async fn a_token_is_percent_decoded_exactly_once() {
+    let app = spawn_app().await;
+    let t = app.token("frank");
+    let (first, rest) = (t.as_bytes()[0], &t[1..]);
+    let once = format!("%{first:02X}{rest}");
+    let twice = format!("%25{first:02X}{rest}");
+    for path in [
+        format!("/u/{twice}"),
+        format!("/p/{twice}"),
+        format!("/u/{twice}/done/unchanged"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), 404, "GET {path}");
+    }
+    let post = app
+        .post_form(&format!("/u/{twice}"), "List-Unsubscribe=One-Click")
+        .await;
+    assert_eq!(post.status(), 404, "POST of a double-encoded token");
+    // Encoded once, it is the token itself, on GET and POST alike.
+    assert_eq!(app.get(&format!("/u/{once}")).await.status(), 200);
+    assert_eq!(app.get(&format!("/p/{once}")).await.status(), 200);
+    let post = app
+        .post_form(&format!("/u/{once}"), "List-Unsubscribe=One-Click")
+        .await;
+    assert_eq!(post.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_database_url_the_server_cannot_serve_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
