@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod headers;
+pub mod page_fns;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -222,6 +223,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(page_fns::guard))
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }

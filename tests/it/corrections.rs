@@ -313,6 +313,73 @@ async fn one_click_multipart_reads_the_boundary_parameter_case_insensitively() {
 }
 
 #[tokio::test]
+async fn page_loaders_answer_malformed_bodies_with_a_clear_4xx() {
+    let app = spawn_app().await;
+    let t = app.token("holly");
+    let form = "application/x-www-form-urlencoded";
+    let big = format!("token={}", "a".repeat(1024 * 1024));
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("/_page/preferences", form, Vec::new()),
+        ("/_page/preferences", form, b"token=\xff\xfe".to_vec()),
+        ("/_page/preferences", form, b"token=%ff".to_vec()),
+        (
+            "/_page/preferences",
+            form,
+            format!("token={t}&token={t}").into_bytes(),
+        ),
+        ("/_page/preferences", form, big.into_bytes()),
+        (
+            "/_page/preferences",
+            form,
+            format!("token={}", "a".repeat(10_000)).into_bytes(),
+        ),
+        (
+            "/_page/preferences",
+            "application/json",
+            format!("{{\"token\":\"{t}\"}}").into_bytes(),
+        ),
+        (
+            "/_page/preferences",
+            "application/cbor",
+            vec![0xa1, 0x65, b't', b'o', b'k', b'e', b'n', 0x61, b'x'],
+        ),
+        ("/_page/preferences", form, b"token[x]=1".to_vec()),
+        ("/_page/change", form, format!("token={t}").into_bytes()),
+        ("/_page/nothing", form, format!("token={t}").into_bytes()),
+    ];
+    for (path, ct, body) in cases {
+        let res = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("content-type", ct)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(
+            status.is_client_error(),
+            "{path} {ct} {:?}: {status} {text}",
+            String::from_utf8_lossy(&body[..body.len().min(60)])
+        );
+        assert!(text.contains("\"message\""), "{path}: {text}");
+    }
+    // The well-formed call still works.
+    let ok = app
+        .client
+        .post(format!("{}/_page/preferences", app.base))
+        .header("content-type", form)
+        .body(format!("token={t}&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("Found"));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_token_is_percent_decoded_exactly_once() {
     let app = spawn_app().await;
     let t = app.token("frank");
