@@ -13,7 +13,8 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     crate::server::provide_request_nonce();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` is set by the page (`Layout`), which knows the language it rendered.
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>

@@ -136,6 +136,75 @@ async fn set_locale(app: &TestApp, address: &str, locale: Option<&str>) {
 }
 
 #[tokio::test]
+async fn language_is_the_links_then_the_contacts_then_the_browsers_then_the_profiles() {
+    let app = spawn_app().await;
+    // Before any page loads the (cached) catalog: the profile's default is French.
+    sqlx::query("UPDATE compliance_profiles SET default_locale = 'fr'")
+        .execute(&mut app.db().await)
+        .await
+        .unwrap();
+    let holly = "holly@contoso.com";
+    let u = format!("/u/{}", app.token("holly"));
+    let is_fr = |html: &str| {
+        html.contains("<html lang=\"fr\"")
+            && html.contains("Se désinscrire de tout")
+            && !html.contains("Unsubscribe from everything")
+    };
+    let is_en = |html: &str| {
+        html.contains("<html lang=\"en\"")
+            && html.contains("Unsubscribe from everything")
+            && !html.contains("Se désinscrire")
+    };
+
+    // Nothing else known: the profile's default.
+    set_locale(&app, holly, None).await;
+    let html = page(&app, &u, None).await;
+    assert!(is_fr(&html), "profile default: {html}");
+    // The browser's language comes before the profile's default.
+    let html = page(&app, &u, Some("en-GB,en;q=0.9")).await;
+    assert!(is_en(&html), "Accept-Language before the profile: {html}");
+    // A browser language we have no texts for does not count.
+    assert!(is_fr(&page(&app, &u, Some("de-CH")).await));
+    // The contact's stored locale comes before the browser's.
+    set_locale(&app, holly, Some("en")).await;
+    assert!(
+        is_en(&page(&app, &u, Some("fr")).await),
+        "stored before browser"
+    );
+    set_locale(&app, holly, Some("fr")).await;
+    assert!(
+        is_fr(&page(&app, &u, Some("en")).await),
+        "stored before browser"
+    );
+    // The link's own `lang` comes first.
+    assert!(is_en(
+        &page(&app, &format!("{u}?lang=en"), Some("fr")).await
+    ));
+    set_locale(&app, holly, Some("en")).await;
+    let center = page(
+        &app,
+        &format!("/p/{}?lang=fr", app.token("holly")),
+        Some("en"),
+    )
+    .await;
+    assert!(
+        center.contains("<html lang=\"fr\"") && center.contains("Enregistrer mes préférences"),
+        "{center}"
+    );
+    // An invalid link knows no contact: the link's lang, then the browser's.
+    let invalid = page(&app, "/u/nope", Some("fr-FR")).await;
+    assert!(
+        invalid.contains("<html lang=\"fr\"") && invalid.contains("Ce lien n’est pas valide"),
+        "{invalid}"
+    );
+    let invalid = page(&app, "/u/nope", None).await;
+    assert!(invalid.contains("<html lang=\"en\"") && invalid.contains("This link is not valid"));
+    // The shell never says a language of its own beside the page's.
+    assert_eq!(invalid.matches("lang=").count(), 1, "{invalid}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn one_click_on_a_phone_link_unsubscribes_what_the_phone_receives() {
     let app = spawn_app().await;
     let phone = "+14255550101";
@@ -599,5 +668,52 @@ async fn the_favicon_is_served_from_the_binary_and_linked() {
         assert!(html.contains("href=\"/favicon.svg\""), "{html}");
         assert!(!html.contains("data:,"), "{html}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_done_page_says_what_the_contact_will_no_longer_receive() {
+    let app = spawn_app().await;
+    let t = app.token("holly");
+    let res = app
+        .post_form(
+            &format!("/u/{t}"),
+            "action=unsubscribe_all&form_version=1&lang=en",
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let done = app
+        .get(res.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("You will no longer receive:"), "{done}");
+    // Once per topic, with its channels; what was never on is left out.
+    assert!(
+        done.contains("<li>Product updates by email and text message</li>"),
+        "{done}"
+    );
+    assert!(done.contains("<li>Events by email</li>"), "{done}");
+    assert!(!done.contains("Newsletter"), "was never on: {done}");
+    for ledger_words in ["→", "(all topics)", "Commercial", "not subscribed"] {
+        assert!(!done.contains(ledger_words), "{ledger_words}: {done}");
+    }
+    assert!(done.contains("Undo this change"));
+
+    // Asking for a topic again: waiting for the confirmation, not "receiving".
+    let res = app
+        .post_form(&format!("/u/{t}"), "action=save&lang=en&t1.email=on")
+        .await;
+    assert_eq!(res.status(), 303);
+    let done = app
+        .get(res.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("Waiting for your confirmation:"), "{done}");
+    assert!(done.contains("<li>Newsletter by email</li>"), "{done}");
+    assert!(!done.contains("You will now receive"), "{done}");
     app.stop().await;
 }
