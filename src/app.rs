@@ -15,13 +15,14 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     crate::server::provide_request_nonce();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` is set by the page (`Layout`), which knows the language it rendered.
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <meta name="robots" content="noindex, nofollow"/>
-                <link rel="icon" href="data:,"/>
+                <link rel="icon" type="image/svg+xml" href=crate::FAVICON_PATH/>
                 <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
                 <MetaTags/>
             </head>

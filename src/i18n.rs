@@ -2,7 +2,7 @@
 //! language is one more catalogue. (A published preference form will override these later.)
 
 use crate::domain::parse::Lang;
-use crate::domain::{Channel, ConsentValue};
+use crate::domain::Channel;
 
 pub struct Texts {
     pub lang: &'static str,
@@ -17,6 +17,8 @@ pub struct Texts {
     pub you_receive: &'static str,
     pub nothing_received: &'static str,
     pub unsubscribe_from: &'static str,
+    /// Label of one topic's button, before the topic's name ("Unsubscribe from").
+    pub unsubscribe_from_topic: &'static str,
     pub unsubscribe_all: &'static str,
     pub unsubscribe_all_hint: &'static str,
     pub manage_link: &'static str,
@@ -29,7 +31,10 @@ pub struct Texts {
     pub pending_note: &'static str,
     pub done_title: &'static str,
     pub done_nothing: &'static str,
-    pub done_intro: &'static str,
+    /// Headings of the "what changed" page, one per kind of effect.
+    pub no_longer_receive: &'static str,
+    pub now_receive: &'static str,
+    pub waiting_confirmation: &'static str,
     pub undo: &'static str,
     pub undo_hint: &'static str,
     pub undone_title: &'static str,
@@ -41,6 +46,14 @@ pub struct Texts {
     pub privacy_policy: &'static str,
     pub for_address: &'static str,
     pub generic_brand: &'static str,
+    /// Between a label and what it introduces (French puts a space before the colon).
+    pub colon: &'static str,
+    /// Channel names as labels: email, text message, phone call.
+    pub channel_labels: [&'static str; 3],
+    /// Channel names inside a sentence ("Events by email and text message").
+    pub channel_words: [&'static str; 3],
+    pub by: &'static str,
+    pub and: &'static str,
 }
 
 static EN: Texts = Texts {
@@ -56,6 +69,7 @@ static EN: Texts = Texts {
     you_receive: "You currently receive",
     nothing_received: "You are not subscribed to any of our optional emails.",
     unsubscribe_from: "Unsubscribe",
+    unsubscribe_from_topic: "Unsubscribe from",
     unsubscribe_all: "Unsubscribe from everything",
     unsubscribe_all_hint: "Stops every optional message from us. Service messages about things you asked for may still arrive.",
     manage_link: "Manage all your preferences",
@@ -68,7 +82,9 @@ static EN: Texts = Texts {
     pending_note: "waiting for your confirmation",
     done_title: "Your preferences are updated",
     done_nothing: "Nothing needed to change: your preferences were already as you chose.",
-    done_intro: "Here is what changed:",
+    no_longer_receive: "You will no longer receive:",
+    now_receive: "You will now receive:",
+    waiting_confirmation: "Waiting for your confirmation:",
     undo: "Undo this change",
     undo_hint: "Changed your mind? Undo restores your previous choices.",
     undone_title: "Your change was undone",
@@ -80,52 +96,131 @@ static EN: Texts = Texts {
     privacy_policy: "Privacy policy",
     for_address: "Preferences for",
     generic_brand: "Email preferences",
+    colon: ": ",
+    channel_labels: ["Email", "Text message", "Phone call"],
+    channel_words: ["email", "text message", "phone"],
+    by: "by",
+    and: "and",
+};
+
+static FR: Texts = Texts {
+    lang: "fr",
+    skip_to_content: "Aller au contenu",
+    invalid_title: "Ce lien n’est pas valide",
+    invalid_body: "Le lien que vous avez suivi n’est pas valide ou a expiré.",
+    invalid_hint: "Utilisez le lien de désinscription d’un e-mail récent de notre part, ou répondez à cet e-mail en demandant à ne plus rien recevoir.",
+    error_title: "Une erreur s’est produite",
+    error_body: "Nous n’avons pas pu terminer l’opération pour le moment. Rien n’a été modifié. Veuillez réessayer dans un instant.",
+    unsubscribe_title: "Se désinscrire",
+    unsubscribe_intro: "Choisissez ce que vous ne souhaitez plus recevoir. La modification prend effet immédiatement.",
+    you_receive: "Vous recevez actuellement",
+    nothing_received: "Vous n’êtes inscrit à aucun de nos e-mails facultatifs.",
+    unsubscribe_from: "Se désinscrire",
+    unsubscribe_from_topic: "Se désinscrire de",
+    unsubscribe_all: "Se désinscrire de tout",
+    unsubscribe_all_hint: "Met fin à tous nos messages facultatifs. Les messages de service liés à ce que vous avez demandé peuvent continuer à arriver.",
+    manage_link: "Gérer toutes vos préférences",
+    center_title: "Vos préférences de communication",
+    center_intro: "Cochez ce que vous souhaitez recevoir et décochez le reste, puis enregistrez. Décocher prend effet immédiatement ; les nouvelles inscriptions sont d’abord confirmées par e-mail.",
+    save: "Enregistrer mes préférences",
+    save_hint: "L’enregistrement conserve vos choix avec la date et l’heure.",
+    mandatory_heading: "Messages de service",
+    mandatory_note: "Envoyés uniquement à propos de ce que vous avez demandé, comme les reçus et les alertes de sécurité. Ils ne peuvent pas être désactivés ici.",
+    pending_note: "en attente de votre confirmation",
+    done_title: "Vos préférences sont à jour",
+    done_nothing: "Rien n’a eu besoin de changer : vos préférences étaient déjà celles que vous avez choisies.",
+    no_longer_receive: "Vous ne recevrez plus :",
+    now_receive: "Vous recevrez désormais :",
+    waiting_confirmation: "En attente de votre confirmation :",
+    undo: "Annuler cette modification",
+    undo_hint: "Vous avez changé d’avis ? L’annulation rétablit vos choix précédents.",
+    undone_title: "Votre modification a été annulée",
+    back_to_center: "Retour à vos préférences",
+    one_click_done: "Vous êtes désinscrit.",
+    bad_request_title: "Nous n’avons pas pu lire cette demande",
+    bad_request_body: "Un élément du formulaire manquait ou n’était pas celui attendu. Rien n’a été modifié. Veuillez revenir en arrière et réessayer.",
+    footer_why: "Vous recevez ce message parce que vous êtes en relation avec",
+    privacy_policy: "Politique de confidentialité",
+    for_address: "Préférences de",
+    generic_brand: "Préférences e-mail",
+    colon: "\u{a0}: ",
+    channel_labels: ["E-mail", "SMS", "Appel téléphonique"],
+    channel_words: ["e-mail", "SMS", "téléphone"],
+    by: "par",
+    and: "et",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {
     match lang {
         Lang::En => &EN,
+        Lang::Fr => &FR,
+    }
+}
+
+fn index(c: Channel) -> usize {
+    match c {
+        Channel::Email => 0,
+        Channel::Sms => 1,
+        Channel::Phone => 2,
     }
 }
 
 impl Texts {
+    /// A channel's name as a label ("Text message").
     pub fn channel(&self, c: Channel) -> &'static str {
-        match (self.lang, c) {
-            (_, Channel::Email) => "Email",
-            (_, Channel::Sms) => "Text message",
-            (_, Channel::Phone) => "Phone call",
-        }
+        self.channel_labels[index(c)]
     }
 
-    /// What a recorded value meant for the contact; `NotSet` means the purpose's default.
-    pub fn value(&self, v: ConsentValue, default_on: bool) -> &'static str {
-        match v {
-            ConsentValue::OptedIn => "subscribed",
-            ConsentValue::OptedOut => "unsubscribed",
-            ConsentValue::Pending => "waiting for confirmation",
-            ConsentValue::NotSet if default_on => "subscribed",
-            ConsentValue::NotSet => "not subscribed",
-        }
-    }
-
+    /// The accessible name of one topic's unsubscribe button.
     pub fn unsubscribe_from_topic(&self, topic: &str) -> String {
-        format!("{} from {topic}", self.unsubscribe_from)
+        format!("{} {topic}", self.unsubscribe_from_topic)
     }
 
-    pub fn change_line(
-        &self,
-        what: &str,
-        channel: Channel,
-        old: ConsentValue,
-        new: ConsentValue,
-        default_on: bool,
-    ) -> String {
-        format!(
-            "{what} ({}): {} → {}",
-            self.channel(channel).to_lowercase(),
-            self.value(old, default_on),
-            self.value(new, default_on)
-        )
+    /// One line of the "what changed" page: "Events by email and text message".
+    pub fn topic_by_channels(&self, what: &str, channels: &[Channel]) -> String {
+        let words: Vec<&str> = channels
+            .iter()
+            .map(|c| self.channel_words[index(*c)])
+            .collect();
+        let list = match words.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} {} {last}", rest.join(", "), self.and),
+        };
+        format!("{what} {} {list}", self.by)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_lines_name_the_topic_once_with_its_channels() {
+        let en = texts(Lang::En);
+        assert_eq!(
+            en.topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
+            "Events by email and text message"
+        );
+        assert_eq!(
+            en.topic_by_channels("Newsletter", &[Channel::Email]),
+            "Newsletter by email"
+        );
+        assert_eq!(
+            en.topic_by_channels("Offers", &Channel::ALL),
+            "Offers by email, text message and phone"
+        );
+        assert_eq!(
+            texts(Lang::Fr).topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
+            "Events par e-mail et SMS"
+        );
+    }
+
+    #[test]
+    fn every_language_has_its_own_catalogue() {
+        for l in Lang::ALL {
+            assert_eq!(texts(l).lang, l.code());
+        }
     }
 }
 
@@ -220,15 +315,100 @@ static OPT_IN_EN: OptInTexts = OptInTexts {
     mail_why: "You receive this email because this address was entered on the subscription form of",
 };
 
+static OPT_IN_FR: OptInTexts = OptInTexts {
+    confirm_title: "Confirmez votre abonnement",
+    confirm_intro: "Vous avez demandé à recevoir ce qui suit. Appuyez sur Confirmer pour commencer à le recevoir.",
+    confirm_keep_hint: "Décochez ce que vous ne souhaitez plus recevoir avant de confirmer.",
+    confirm_button: "Confirmer",
+    confirmed_title: "Merci, votre abonnement est confirmé",
+    confirmed_intro: "Vous recevrez désormais :",
+    already_title: "Cet abonnement est déjà confirmé",
+    already_intro: "Ce lien a déjà servi. Vous recevez :",
+    expired_title: "Ce lien de confirmation a expiré",
+    expired_intro: "Les liens de confirmation d'un abonnement ne sont valables qu'un temps limité. Vous aviez demandé :",
+    resend_button: "M'envoyer un nouveau lien",
+    resent_title: "Un nouveau lien est en route",
+    resent_body: "Si cette adresse peut le recevoir, un e-mail contenant un nouveau lien de confirmation arrivera dans quelques minutes.",
+    nothing_title: "Rien n'attend de confirmation",
+    nothing_body: "Ce que ce lien demandait a été modifié ou retiré depuis. Rien n'a été changé maintenant.",
+    none_kept_title: "Rien n'a été confirmé",
+    none_kept_body: "Vous avez tout décoché : vous ne recevrez donc pas ces envois. Rien d'autre n'a changé.",
+    signup_title: "S'abonner",
+    signup_intro: "Choisissez ce que vous souhaitez recevoir. Nous vous enverrons d'abord un e-mail pour confirmer votre adresse.",
+    email_label: "Adresse e-mail",
+    email_hint: "Par exemple nom@exemple.fr",
+    topics_legend: "Que souhaitez-vous recevoir ?",
+    language_label: "Langue",
+    signup_button: "S'abonner",
+    signup_privacy: "Nous n'utilisons votre adresse que pour vous envoyer ce que vous choisissez. Chaque e-mail contient un lien pour changer d'avis.",
+    sent_title: "Consultez votre boîte de réception",
+    sent_body: "Si l'adresse peut recevoir des e-mails, un message contenant un lien pour confirmer votre abonnement est en route. Rien ne vous est envoyé avant votre confirmation.",
+    error_email: "Saisissez une adresse e-mail de la forme nom@exemple.fr.",
+    error_no_topic: "Choisissez au moins un envoi à recevoir.",
+    error_heading: "Veuillez corriger ceci :",
+    too_many_title: "Trop de demandes",
+    too_many_body: "Nous avons reçu de nombreuses demandes depuis votre connexion. Veuillez patienter une minute puis réessayer.",
+    mail_subject: "Merci de confirmer votre abonnement",
+    mail_reminder_subject: "Rappel : merci de confirmer votre abonnement",
+    mail_greeting: "Bonjour,",
+    mail_intro: "Vous avez demandé à recevoir ce qui suit de notre part. Pour commencer à le recevoir, confirmez votre abonnement :",
+    mail_reminder_intro: "Il y a quelques jours, vous avez demandé à recevoir ce qui suit de notre part, et nous n'avons pas eu de réponse. Pour commencer à le recevoir, confirmez votre abonnement :",
+    mail_button: "Confirmer mon abonnement",
+    mail_link_hint: "Ou copiez ce lien dans votre navigateur :",
+    mail_expires: "Ce lien est valable jusqu'au",
+    mail_ignore: "Si vous n'avez rien demandé, ignorez cet e-mail : vous ne serez pas abonné et nous ne vous en reparlerons pas.",
+    mail_why: "Vous recevez cet e-mail parce que cette adresse a été saisie dans le formulaire d'abonnement de",
+};
+
 pub fn optin_texts(lang: Lang) -> &'static OptInTexts {
     match lang {
         Lang::En => &OPT_IN_EN,
+        Lang::Fr => &OPT_IN_FR,
     }
+}
+
+/// A date as a reader of the language writes it ("30 November 2026", "30 novembre 2026").
+pub fn long_date(lang: Lang, day: u8, month: u8, year: i32) -> String {
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let names = match lang {
+        Lang::En => &EN,
+        Lang::Fr => &FR,
+    };
+    let m = names[(month.clamp(1, 12) - 1) as usize];
+    format!("{day} {m} {year}")
 }
 
 /// A language's name in itself, for the language choice on forms.
 pub fn language_name(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "English",
+        Lang::Fr => "Français",
     }
 }

@@ -24,6 +24,9 @@ pub mod store;
 /// Where the stylesheet is served (embedded in the binary; cargo-leptos also writes it there).
 pub const STYLESHEET_PATH: &str = "/pkg/prefcenter.css";
 
+/// Where the icon is served (embedded in the binary from `public/`; cargo-leptos also copies it).
+pub const FAVICON_PATH: &str = "/favicon.svg";
+
 /// The browser entry point. Contact pages do not load it; it is here for console pages that
 /// will opt in to hydration.
 #[cfg(feature = "hydrate")]

@@ -76,15 +76,25 @@ impl PreferencesView {
     }
 }
 
-/// One line of the "what changed" page.
+/// What an action means for the contact, said the way a person would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Received before, not any more.
+    Stopped,
+    /// Not received before, received now.
+    Started,
+    /// Asked for, waiting for the confirmation email.
+    Pending,
+}
+
+/// One line of the "what changed" page: a topic (or a purpose without topics) and the
+/// channels on which the action had this effect. Nothing is listed for what the contact did
+/// not receive before and still does not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeLine {
+    pub effect: Effect,
     pub what: String,
-    pub channel: Channel,
-    pub old: ConsentValue,
-    pub new: ConsentValue,
-    /// What "not set" meant here: receiving by default (non-restrictive email) or not.
-    pub default_on: bool,
+    pub channels: Vec<Channel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -87,25 +87,27 @@ test("one contact's link cannot show or undo another contact's change", async ({
   await page.goto(new URL(location, server.base).toString());
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your preferences are updated');
 
-  // Frank's token with holly's change: nothing of holly's change shows, and no undo button.
-  // (The server answers 200 "Nothing needed to change" for a change id that is not the
-  // contact's; a 404 would do as well.)
+  // Frank's token with holly's change: the invalid-link page (404), nothing of holly's
+  // change, no undo button.
   const frankDone = `${server.frank}/done/${change}`;
   const res = await page.goto(frankDone);
-  expect([200, 404], `GET ${frankDone}`).toContain(res!.status());
-  await expect(page.getByText('Product updates (email)')).toHaveCount(0);
+  expect(res!.status(), `GET ${frankDone}`).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
+  await expect(page.getByText('Product updates')).toHaveCount(0);
   await expect(page.locator('ul.changes > li')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Undo this change' })).toHaveCount(0);
 
   // Frank's token cannot undo holly's change.
   const undo = await request.post(`${server.frank}/undo`, { form: { change: change!, lang: 'en' }, maxRedirects: 0 });
-  expect(undo.status(), 'undo with the wrong contact').toBeGreaterThanOrEqual(400);
+  expect(undo.status(), 'undo with the wrong contact').toBe(400);
+  expect(await undo.text()).toContain('We could not read that request');
   await page.goto(server.holly);
   await expect(page.getByRole('button', { name: 'Unsubscribe from Product updates' })).toHaveCount(0);
 
-  // An unknown change id for the right contact: no changes listed, nothing to undo.
+  // An unknown change id for the right contact: the invalid-link page, nothing to undo.
   const bogus = await page.goto(`${server.holly}/done/AAAAAAAAAAAAAAAA`);
-  expect([200, 404]).toContain(bogus!.status());
+  expect(bogus!.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
   await expect(page.locator('ul.changes > li')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Undo this change' })).toHaveCount(0);
 });

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "code")]
 pub enum Reason {
-    /// The contact was erased or globally suppressed.
-    Suppressed,
+    /// The contact was erased: nothing is sent, not even service messages.
+    Erased,
     /// The purpose is switched off (enforcement model "disabled") or retired.
     PurposeDisabled,
     /// The topic is retired.
@@ -30,7 +30,8 @@ pub enum Reason {
     NoOptIn,
     /// Non-restrictive purpose and no opt-out on record.
     NotOptedOut,
-    /// A mandatory (transactional) purpose: service messages go to everyone not suppressed.
+    /// A mandatory (transactional) purpose: service messages go to everyone not erased, opted
+    /// out of everything optional or not.
     Mandatory,
 }
 
@@ -38,7 +39,7 @@ impl Reason {
     /// A stable machine code for APIs and logs.
     pub fn code(self) -> &'static str {
         match self {
-            Reason::Suppressed => "suppressed",
+            Reason::Erased => "erased",
             Reason::PurposeDisabled => "purpose_disabled",
             Reason::TopicRetired => "topic_retired",
             Reason::ChannelNotCovered => "channel_not_covered",
@@ -95,8 +96,8 @@ pub fn decide(
     purpose_state: Option<StateEntry>,
     topic_state: Option<StateEntry>,
 ) -> Decision {
-    if contact.suppressed {
-        return Decision::deny(Reason::Suppressed);
+    if contact.erased {
+        return Decision::deny(Reason::Erased);
     }
     if purpose.enforcement == Enforcement::Disabled || purpose.retired {
         return Decision::deny(Reason::PurposeDisabled);
@@ -181,12 +182,12 @@ mod tests {
     const ADULT: ContactFacts = ContactFacts {
         level: ConsentLevel::MARKETING,
         is_child: false,
-        suppressed: false,
+        erased: false,
     };
     const CHILD: ContactFacts = ContactFacts {
         level: ConsentLevel::MARKETING,
         is_child: true,
-        suppressed: false,
+        erased: false,
     };
 
     use ConsentValue::*;
@@ -203,8 +204,8 @@ mod tests {
         gated.min_level = ConsentLevel::MARKETING;
         let mut retired_purpose = purpose(NonRestrictive);
         retired_purpose.retired = true;
-        let suppressed = ContactFacts {
-            suppressed: true,
+        let erased = ContactFacts {
+            erased: true,
             ..ADULT
         };
         let low = ContactFacts {
@@ -229,14 +230,24 @@ mod tests {
             Decision,
         )> = vec![
             (
-                "suppressed beats opt-in",
-                suppressed,
+                "erased beats opt-in",
+                erased,
                 purpose(NonRestrictive),
                 Some(&t),
                 Channel::Email,
                 None,
                 st(OptedIn, 1),
-                Decision::deny(Reason::Suppressed),
+                Decision::deny(Reason::Erased),
+            ),
+            (
+                "erased gets no service messages either",
+                erased,
+                mandatory.clone(),
+                None,
+                Channel::Email,
+                None,
+                None,
+                Decision::deny(Reason::Erased),
             ),
             (
                 "disabled purpose",
@@ -440,7 +451,7 @@ mod tests {
     #[test]
     fn reason_codes_are_distinct() {
         let all = [
-            Reason::Suppressed,
+            Reason::Erased,
             Reason::PurposeDisabled,
             Reason::TopicRetired,
             Reason::ChannelNotCovered,

@@ -309,8 +309,10 @@ pub struct Topic {
 pub struct ContactFacts {
     pub level: ConsentLevel,
     pub is_child: bool,
-    /// Erased or globally suppressed: nothing but nothing.
-    pub suppressed: bool,
+    /// Erased (right to erasure): nothing at all, not even service messages. A global opt-out
+    /// ("unsubscribe from everything") is not this: it is opt-out records, and leaves the
+    /// mandatory (transactional) purposes allowed.
+    pub erased: bool,
 }
 
 /// One current consent state, with the ledger record it rests on.

@@ -138,19 +138,21 @@ impl Colour {
     }
 }
 
-/// A language tag we have texts for, chosen from the link, the contact, then the browser.
+/// A language tag we have texts for (`i18n.rs`), chosen by [`Lang::negotiate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Lang {
     #[default]
     En,
+    Fr,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 1] = [Lang::En];
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
 
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
+            Lang::Fr => "fr",
         }
     }
 
@@ -179,11 +181,19 @@ impl Lang {
         best.map(|(_, l)| l)
     }
 
-    /// The link's `lang`, then the contact's stored locale, then the browser's, then English.
-    pub fn negotiate(link: Option<&str>, stored: Option<&str>, accept: Option<&str>) -> Lang {
+    /// The link's `lang`, then the contact's stored locale, then the browser's
+    /// `Accept-Language`, then the profile's default, then English. Each step counts only
+    /// when it names a language we have texts for.
+    pub fn negotiate(
+        link: Option<&str>,
+        stored: Option<&str>,
+        accept: Option<&str>,
+        profile_default: Option<&str>,
+    ) -> Lang {
         link.and_then(Lang::parse)
             .or_else(|| stored.and_then(Lang::parse))
             .or_else(|| accept.and_then(Lang::from_accept_language))
+            .or_else(|| profile_default.and_then(Lang::parse))
             .unwrap_or_default()
     }
 }
@@ -249,12 +259,36 @@ mod tests {
 
     #[test]
     fn language_negotiation_order() {
-        assert_eq!(Lang::negotiate(Some("en-GB"), Some("fr"), None), Lang::En);
-        assert_eq!(
-            Lang::from_accept_language("fr-CH, fr;q=0.9, en;q=0.8"),
-            Some(Lang::En)
+        use Lang::*;
+        // (link, stored, Accept-Language, profile default) → language.
+        type Case = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
         );
-        assert_eq!(Lang::from_accept_language("fr, de"), None);
-        assert_eq!(Lang::negotiate(None, None, Some("zz")), Lang::En);
+        let table: [(Option<&str>, Case, Lang); 9] = [
+            (Some("fr"), (Some("en"), Some("en"), Some("en")), Fr),
+            (Some("en-GB"), (Some("fr"), Some("fr"), Some("fr")), En),
+            (Some("zz"), (Some("fr"), Some("en"), Some("en")), Fr),
+            (None, (Some("fr_CA"), Some("en"), Some("en")), Fr),
+            (None, (Some("zz"), Some("fr-CH, en;q=0.5"), Some("en")), Fr),
+            (None, (None, Some("fr"), Some("en")), Fr),
+            (None, (None, Some("de, it"), Some("fr")), Fr),
+            (None, (None, None, Some("fr")), Fr),
+            (None, (None, Some("zz"), Some("zz")), En),
+        ];
+        for (link, (stored, accept, default), want) in table {
+            assert_eq!(
+                Lang::negotiate(link, stored, accept, default),
+                want,
+                "{link:?} {stored:?} {accept:?} {default:?}"
+            );
+        }
+        assert_eq!(
+            Lang::from_accept_language("de-CH, fr;q=0.9, en;q=0.8"),
+            Some(Fr)
+        );
+        assert_eq!(Lang::from_accept_language("fr;q=0, en;q=0.1"), Some(En));
+        assert_eq!(Lang::from_accept_language("de, it"), None);
     }
 }

@@ -4,7 +4,7 @@ use crate::domain::parse::Lang;
 use crate::i18n::texts;
 use crate::views::Brand;
 use leptos::prelude::*;
-use leptos_meta::{Style, Title};
+use leptos_meta::{Html, Style, Title};
 
 /// Header with the brand, the main region, and the legal footer with the postal address.
 #[component]
@@ -25,6 +25,8 @@ pub fn Layout(
         None => title,
     };
     view! {
+        // The language this page is rendered in, on <html> (the shell leaves it to the page).
+        <Html {..} lang=lang.code()/>
         <Title text=full_title/>
         {css.map(|c| view! { <Style>{c}</Style> })}
         <a class="skip" href="#content">{t.skip_to_content}</a>

@@ -58,6 +58,30 @@ pub async fn load_change(
     }
 }
 
+/// Segment `index` of the request's path (`/u/{token}` → 2), percent-decoded exactly once,
+/// as axum's `Path` does for the POST to the same URL. The router's params are decoded twice
+/// (`%2541` → `%41` → `A`), which would let a double-encoded token open a page its POST
+/// refuses. A segment that is not UTF-8 once decoded is empty (an invalid link).
+/// `None` outside a server render.
+pub fn path_segment(index: usize) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        let raw = parts.uri.path().split('/').nth(index)?;
+        Some(
+            percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .unwrap_or_default(),
+        )
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = index;
+        None
+    }
+}
+
 /// Sets the HTTP status of the page being rendered (a no-op in the browser).
 #[derive(Clone)]
 pub struct Status {

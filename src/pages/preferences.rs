@@ -4,15 +4,17 @@ use super::{load_change, load_preferences, Layout, MessagePage, Status};
 use crate::domain::parse::Lang;
 use crate::domain::ConsentValue;
 use crate::i18n::{texts, Texts};
-use crate::views::{ChangeView, Loaded, PreferencesView, PurposeBlock};
+use crate::views::{ChangeView, Effect, Loaded, PreferencesView, PurposeBlock};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn route_token() -> (String, Option<String>) {
-    let token = use_params_map()
-        .read_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = super::path_segment(2).unwrap_or_else(|| {
+        use_params_map()
+            .read_untracked()
+            .get("token")
+            .unwrap_or_default()
+    });
     let lang = use_query_map().read_untracked().get("lang");
     (token, lang)
 }
@@ -61,7 +63,7 @@ fn mandatory_note(v: &PreferencesView, t: &'static Texts) -> impl IntoView {
         view! {
             <section class="note" aria-labelledby="svc-title">
                 <h2 id="svc-title">{t.mandatory_heading}</h2>
-                <p class="muted">{names.join(", ")} ": " {t.mandatory_note}</p>
+                <p class="muted">{names.join(", ")} {t.colon} {t.mandatory_note}</p>
             </section>
         }
     })
@@ -193,7 +195,7 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
                                 <span class="topic-name">{row.name.clone()}</span>
                                 <span class="muted" id=desc_id.clone()>{row.description.clone()}</span>
                                 {(!pending.is_empty()).then(|| view! {
-                                    <span class="pending">{pending.join(", ")} ": " {t.pending_note}</span>
+                                    <span class="pending">{pending.join(", ")} {t.colon} {t.pending_note}</span>
                                 })}
                             </div>
                             <div class="channels">
@@ -260,10 +262,12 @@ fn center_view(token: &str, v: PreferencesView) -> impl IntoView {
 #[component]
 pub fn DonePage() -> impl IntoView {
     let (token, lang) = route_token();
-    let change = use_params_map()
-        .read_untracked()
-        .get("change")
-        .unwrap_or_default();
+    let change = super::path_segment(4).unwrap_or_else(|| {
+        use_params_map()
+            .read_untracked()
+            .get("change")
+            .unwrap_or_default()
+    });
     let status = Status::from_context();
     view! {
         <Suspense fallback=|| ()>
@@ -291,14 +295,29 @@ fn done_view(token: &str, v: ChangeView) -> impl IntoView {
     let body = if v.lines.is_empty() {
         view! { <p>{t.done_nothing}</p> }.into_any()
     } else {
-        view! {
-            <p>{t.done_intro}</p>
-            <ul class="changes" role="list">
-                {v.lines.iter().map(|l| view! {
-                    <li>{t.change_line(&l.what, l.channel, l.old, l.new, l.default_on)}</li>
-                }).collect_view()}
-            </ul>
-        }
+        [
+            (Effect::Stopped, t.no_longer_receive),
+            (Effect::Started, t.now_receive),
+            (Effect::Pending, t.waiting_confirmation),
+        ]
+        .into_iter()
+        .filter_map(|(effect, heading)| {
+            let items: Vec<String> = v
+                .lines
+                .iter()
+                .filter(|l| l.effect == effect)
+                .map(|l| t.topic_by_channels(&l.what, &l.channels))
+                .collect();
+            (!items.is_empty()).then(|| {
+                view! {
+                    <h2 class="changes-heading">{heading}</h2>
+                    <ul class="changes" role="list">
+                        {items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}
+                    </ul>
+                }
+            })
+        })
+        .collect_view()
         .into_any()
     };
     let undo_action = format!("/u/{token}/undo");

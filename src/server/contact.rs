@@ -3,7 +3,7 @@
 //! token is needed: the unguessable token in the URL is the capability, and one-click must
 //! work without any of them.
 
-use super::{render_message, request_info, AppState};
+use super::{render_message, request_info, AppState, BODY_LIMIT};
 use crate::domain::parse::Lang;
 use crate::domain::{ActorKind, Source};
 use crate::i18n::texts;
@@ -16,65 +16,43 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashSet;
 
 /// The form body, as name/value pairs (url-encoded or multipart/form-data).
-pub(super) fn form_pairs(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(super) async fn form_pairs(headers: &HeaderMap, body: Bytes) -> Option<Vec<(String, String)>> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime == "multipart/form-data" {
-        let boundary = ct
-            .split(';')
-            .filter_map(|p| p.trim().strip_prefix("boundary="))
-            .next()?
-            .trim_matches('"');
-        multipart_pairs(body, boundary)
-    } else {
+    // Media type and parameter names are case-insensitive (RFC 9110 §8.3.1); multer reads
+    // them with the `mime` crate.
+    match multer::parse_boundary(ct) {
+        Ok(boundary) => multipart_pairs(body, boundary).await,
+        // multipart/form-data without a usable boundary cannot be read.
+        Err(multer::Error::NoBoundary) => None,
         // RFC 8058 senders use application/x-www-form-urlencoded; be lenient on a missing type.
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).ok()
+        Err(_) => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).ok(),
     }
 }
 
-/// A small multipart/form-data reader for text fields (all the one-click POST and our forms
-/// send). Files are not accepted here.
-pub fn multipart_pairs(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
-    if boundary.is_empty() || boundary.len() > 200 {
-        return None;
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let delim = format!("--{boundary}");
+/// The text fields of a multipart/form-data body (all the one-click POST and our forms send).
+/// A file part, a field that is not UTF-8, or a malformed body is refused.
+pub async fn multipart_pairs(body: Bytes, boundary: String) -> Option<Vec<(String, String)>> {
+    const MAX_FIELDS: usize = 200;
+    let limit = multer::SizeLimit::new()
+        .whole_stream(BODY_LIMIT as u64)
+        .per_field(BODY_LIMIT as u64);
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::with_constraints(
+        stream,
+        boundary,
+        multer::Constraints::new().size_limit(limit),
+    );
     let mut out = Vec::new();
-    for part in text.split(delim.as_str()).skip(1) {
-        if part.starts_with("--") {
-            break;
+    while let Some(field) = parts.next_field().await.ok()? {
+        if field.file_name().is_some() || out.len() >= MAX_FIELDS {
+            return None;
         }
-        let part = part
-            .strip_prefix("\r\n")
-            .or_else(|| part.strip_prefix('\n'))?;
-        let (head, value) = part
-            .split_once("\r\n\r\n")
-            .or_else(|| part.split_once("\n\n"))?;
-        let name = head.lines().find_map(|l| {
-            let l = l.trim();
-            if !l.to_ascii_lowercase().starts_with("content-disposition:") {
-                return None;
-            }
-            l.split(';').find_map(|p| {
-                p.trim()
-                    .strip_prefix("name=")
-                    .map(|n| n.trim_matches('"').to_owned())
-            })
-        })?;
-        let value = value
-            .strip_suffix("\r\n")
-            .or_else(|| value.strip_suffix('\n'))
-            .unwrap_or(value);
-        out.push((name, value.to_owned()));
+        let name = field.name()?.to_owned();
+        let value = field.bytes().await.ok()?;
+        out.push((name, String::from_utf8(value.to_vec()).ok()?));
     }
     Some(out)
 }
@@ -172,7 +150,7 @@ pub async fn post_link(
         return error_response(ServiceError::InvalidLink, headers);
     };
     let info = request_info(&req_parts, state.trust_forwarded_for);
-    let Some(pairs) = form_pairs(headers, &body) else {
+    let Some(pairs) = form_pairs(headers, body).await else {
         return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let core = &state.core;
@@ -182,7 +160,7 @@ pub async fn post_link(
         return match consent::unsubscribe_all(
             core,
             &token,
-            Scope::Email,
+            Scope::LinkPoint,
             ActorKind::OneClick,
             Source::OneClick,
             &info,
@@ -248,7 +226,7 @@ pub async fn post_undo(
         return error_response(ServiceError::InvalidLink, headers);
     };
     let info = request_info(&req_parts, state.trust_forwarded_for);
-    let Some(pairs) = form_pairs(headers, &body) else {
+    let Some(pairs) = form_pairs(headers, body).await else {
         return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let Some(change) = field(&pairs, "change") else {
@@ -265,10 +243,22 @@ pub async fn post_undo(
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_multipart_one_click() {
-        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
-        let pairs = multipart_pairs(body.as_bytes(), "XyZ").unwrap();
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+        h
+    }
+
+    const ONE_CLICK: &str = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
+
+    #[tokio::test]
+    async fn reads_multipart_one_click() {
+        let pairs = form_pairs(
+            &headers("multipart/form-data; boundary=XyZ"),
+            Bytes::from(ONE_CLICK),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             pairs,
             vec![("List-Unsubscribe".to_owned(), "One-Click".to_owned())]
@@ -276,26 +266,45 @@ mod tests {
         assert!(is_one_click(&pairs));
     }
 
-    #[test]
-    fn junk_multipart_is_refused_not_a_panic() {
-        assert!(multipart_pairs(b"\xff\xfe", "a").is_none());
-        assert!(multipart_pairs(b"--a\r\nno blank line", "a").is_none());
-        assert_eq!(multipart_pairs(b"nothing here", "a"), Some(vec![]));
-        assert!(multipart_pairs(b"x", "").is_none());
+    #[tokio::test]
+    async fn multipart_type_and_boundary_parameter_are_case_insensitive() {
+        for ct in [
+            "multipart/form-data; BOUNDARY=XyZ",
+            "Multipart/Form-Data; Boundary=\"XyZ\"",
+            "multipart/form-data;charset=utf-8;boundary=XyZ",
+        ] {
+            let pairs = form_pairs(&headers(ct), Bytes::from(ONE_CLICK)).await;
+            assert!(pairs.as_deref().is_some_and(is_one_click), "{ct}");
+        }
     }
 
-    #[test]
-    fn url_encoded_one_click() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded".parse().unwrap(),
-        );
+    #[tokio::test]
+    async fn junk_multipart_is_refused_not_a_panic() {
+        let mp = headers("multipart/form-data; boundary=a");
+        for body in [
+            &b"\xff\xfe"[..],
+            b"--a\r\nno blank line",
+            b"nothing here",
+            b"--a\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\xff\r\n--a--\r\n",
+            b"--a\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n\r\nhi\r\n--a--\r\n",
+        ] {
+            assert!(form_pairs(&mp, Bytes::from_static(body)).await.is_none(), "{body:?}");
+        }
+        let no_boundary = headers("multipart/form-data");
+        assert!(form_pairs(&no_boundary, Bytes::from(ONE_CLICK))
+            .await
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn url_encoded_one_click() {
+        let h = headers("application/x-www-form-urlencoded");
+        let read = |b: &'static str| form_pairs(&h, Bytes::from_static(b.as_bytes()));
         assert!(is_one_click(
-            &form_pairs(&h, b"List-Unsubscribe=One-Click").unwrap()
+            &read("List-Unsubscribe=One-Click").await.unwrap()
         ));
         assert!(!is_one_click(
-            &form_pairs(&h, b"List-Unsubscribe=Other").unwrap()
+            &read("List-Unsubscribe=Other").await.unwrap()
         ));
     }
 }

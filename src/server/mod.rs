@@ -5,6 +5,7 @@ pub mod config;
 pub mod contact;
 pub mod headers;
 pub mod optin;
+pub mod page_fns;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -75,7 +76,9 @@ pub fn request_info(p: &RequestParts, trust_forwarded_for: bool) -> RequestInfo 
             )
         })
         .flatten()
-        .and_then(|v| v.split(',').next().and_then(|ip| ip.trim().parse().ok()));
+        // The proxy appends the address it saw: the rightmost entry is the one we trust. Every
+        // entry to its left came from the client and could say anything.
+        .and_then(|v| v.rsplit(',').next().and_then(|ip| ip.trim().parse().ok()));
     RequestInfo {
         ip: forwarded.or(p.peer.map(|a| a.ip())),
         user_agent: header_str(&p.headers, header::USER_AGENT),
@@ -126,7 +129,7 @@ pub fn render_message(
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="robots" content="noindex, nofollow"/>
-                <link rel="icon" href="data:,"/>
+                <link rel="icon" type="image/svg+xml" href=crate::FAVICON_PATH/>
                 <link rel="stylesheet" href=crate::STYLESHEET_PATH/>
                 <title>{title}</title>
             </head>
@@ -160,6 +163,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../style/main.css"),
+    )
+        .into_response()
+}
+
+/// The icon (`public/favicon.svg`), embedded like the stylesheet.
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../../public/favicon.svg").as_slice(),
     )
         .into_response()
 }
@@ -226,6 +241,9 @@ async fn bench_bulk(
     }
 }
 
+/// The largest request body accepted (the contact's forms are a few hundred bytes).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// Builds the router over a ready core.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -243,6 +261,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{token}", post(optin::post_confirm))
         .route("/s/{profile}", post(optin::post_signup))
         .route(crate::STYLESHEET_PATH, get(stylesheet))
+        .route(crate::FAVICON_PATH, get(favicon))
         .route("/u/{token}", post(contact::post_link))
         .route("/u/{token}/undo", post(contact::post_undo))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
@@ -250,7 +269,8 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(page_fns::guard))
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }
@@ -275,6 +295,7 @@ pub struct Prepared {
     writer_task: tokio::task::JoinHandle<()>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
+    write_options: sqlx::sqlite::SqliteConnectOptions,
 }
 
 /// Opens the database, creates the demo when asked, starts the writer and the workers.
@@ -296,6 +317,7 @@ pub async fn prepare_with_clock(
             initial = seeded.initial;
         }
     }
+    let write_options = db.write_options.clone();
     let (writer, writer_task) =
         store::writer::Writer::spawn(db.write, db.write_options, secret.clone(), clock);
     for set in initial {
@@ -373,6 +395,7 @@ pub async fn prepare_with_clock(
         writer_task,
         workers,
         stop,
+        write_options,
     })
 }
 
@@ -389,6 +412,7 @@ pub async fn serve(
         writer_task,
         workers,
         stop,
+        write_options,
         ..
     } = prepared;
     let result = axum::serve(
@@ -406,16 +430,63 @@ pub async fn serve(
             tracing::warn!("a background worker did not stop within 30 s");
         }
     }
+    // No request is left to read. The read-only connections close first: the last connection
+    // to close checkpoints the WAL and removes it, and only the writer's can.
     let read = core.read.clone();
     drop(core);
-    // The writer stops once the last handle is gone, after committing what is queued, and
-    // closes its connection.
+    read.close().await;
+    // The writer stops once the last handle is gone, after committing what is queued; it
+    // closes its connection as it ends.
     if tokio::time::timeout(std::time::Duration::from_secs(30), writer_task)
         .await
         .is_err()
     {
         tracing::warn!("the writer did not stop within 30 s");
     }
-    read.close().await;
+    // The read pool hands its idle connections to their threads to close; the last connection
+    // to close checkpoints the WAL into the database and removes it. Close one more writable
+    // connection after them, so that last one is never a read-only one.
+    use sqlx::{ConnectOptions as _, Connection as _};
+    match write_options.connect().await {
+        Ok(c) => {
+            if let Err(e) = c.close().await {
+                tracing::warn!(error = %e, "closing the database at shutdown");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "opening the database to close it at shutdown"),
+    }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(xff: &str) -> RequestParts {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", xff.parse().unwrap());
+        RequestParts {
+            headers,
+            request_id: None,
+            peer: Some("10.0.0.2:40000".parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        // The client wrote "6.6.6.6"; the proxy appended the address it really saw.
+        let info = request_info(&parts("6.6.6.6, 203.0.113.9"), true);
+        assert_eq!(info.ip, Some("203.0.113.9".parse().unwrap()));
+        let info = request_info(&parts("203.0.113.9"), true);
+        assert_eq!(info.ip, Some("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_trusted_or_readable() {
+        let info = request_info(&parts("6.6.6.6, 203.0.113.9"), false);
+        assert_eq!(info.ip, Some("10.0.0.2".parse().unwrap()));
+        // A junk rightmost entry does not fall back to a client-written one.
+        let info = request_info(&parts("6.6.6.6, junk"), true);
+        assert_eq!(info.ip, Some("10.0.0.2".parse().unwrap()));
+    }
 }

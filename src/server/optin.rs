@@ -43,7 +43,7 @@ pub async fn post_confirm(
         return error_response(ServiceError::InvalidLink, headers);
     };
     let info = request_info(&req_parts, state.trust_forwarded_for);
-    let Some(pairs) = form_pairs(headers, &body) else {
+    let Some(pairs) = form_pairs(headers, body).await else {
         return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let page = format!("/c/{}", token.as_str());
@@ -107,7 +107,7 @@ pub async fn post_signup(
             return r;
         }
     }
-    let Some(pairs) = form_pairs(headers, &body) else {
+    let Some(pairs) = form_pairs(headers, body).await else {
         return error_response(ServiceError::BadInput("unreadable_form"), headers);
     };
     let form_lang = field(&pairs, "lang").and_then(Lang::parse).unwrap_or(lang);

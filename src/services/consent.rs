@@ -6,7 +6,7 @@ use crate::domain::ledger::{Desired, Evidence, Record};
 use crate::domain::parse::{Colour, EmailAddress, Lang, PhoneNumber};
 use crate::domain::token::LinkToken;
 use crate::domain::{
-    decide, ActorKind, Channel, ConsentValue, ContactFacts, PointKind, StateEntry, Subject,
+    decide, ActorKind, Channel, ConsentValue, ContactFacts, PointKind, Reason, StateEntry, Subject,
 };
 use crate::store::catalog::Catalog;
 use crate::store::contacts::{self, LinkTarget, StateRow};
@@ -74,7 +74,9 @@ impl Link {
         ContactFacts {
             level: self.target.level,
             is_child: self.target.is_child,
-            suppressed: self.target.suppressed,
+            // `suppressed_at` is set by erasure only (a global opt-out is opt-out records,
+            // never this flag); an erased point has no address.
+            erased: self.target.suppressed || self.target.address.is_none(),
         }
     }
 
@@ -95,15 +97,15 @@ impl Link {
         self.states.get(&(cp, subject, channel)).copied()
     }
 
-    fn lang(&self, shown: Option<Lang>, info: &RequestInfo) -> Lang {
-        shown.unwrap_or_else(|| {
+    /// The link's `lang` (already parsed), then the contact's stored locale, then the
+    /// browser's `Accept-Language`, then the profile's default.
+    fn lang(&self, link: Option<Lang>, info: &RequestInfo) -> Lang {
+        link.unwrap_or_else(|| {
             Lang::negotiate(
                 None,
-                self.target
-                    .locale
-                    .as_deref()
-                    .or(Some(&self.catalog.profile.default_locale)),
+                self.target.locale.as_deref(),
                 info.accept_language.as_deref(),
+                Some(&self.catalog.profile.default_locale),
             )
         })
     }
@@ -306,9 +308,10 @@ pub async fn preferences(
     Ok(build_view(core, &link, token, lang))
 }
 
-/// Language for a page whose link is invalid: the browser's, else the default.
+/// Language for a page whose link is invalid (no contact, no profile): the link's `lang`,
+/// else the browser's, else English.
 pub fn fallback_lang(lang: Option<&str>, info: &RequestInfo) -> Lang {
-    Lang::negotiate(lang, None, info.accept_language.as_deref())
+    Lang::negotiate(lang, None, info.accept_language.as_deref(), None)
 }
 
 fn truncate_ip(ip: IpAddr, policy: IpEvidence) -> Option<String> {
@@ -389,8 +392,10 @@ fn opt_out(cp: i64, subject: Subject, channel: Channel) -> (i64, Desired) {
 /// Which channels "unsubscribe from everything" covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// RFC 8058 one-click from a mail client: the email channel of this address.
-    Email,
+    /// RFC 8058 one-click: every channel the link's own contact point receives on (email for
+    /// an address; text messages and calls for a phone number), and nothing of the contact's
+    /// other points.
+    LinkPoint,
     /// The page's button: every channel of every contact point of the contact.
     AllChannels,
 }
@@ -406,7 +411,7 @@ pub async fn unsubscribe_all(
     shown: Shown,
 ) -> Result<Applied> {
     // One-click (the hot path) needs no states: the writer reads them in its transaction.
-    let link = if scope == Scope::Email {
+    let link = if scope == Scope::LinkPoint {
         let (target, catalog) = resolve_target(core, token).await?;
         Link {
             target,
@@ -425,7 +430,7 @@ pub async fn unsubscribe_all(
         .filter(|p| !p.mandatory && !p.retired)
     {
         for &ch in &p.channels {
-            if scope == Scope::Email && ch != Channel::Email {
+            if scope == Scope::LinkPoint && ch.point_kind() != link.target.point_kind {
                 continue;
             }
             let Some(cp) = link.point_for(ch) else {
@@ -586,36 +591,99 @@ fn valid_change_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn describe(cat: &Catalog, r: &Record) -> String {
-    match r.subject {
-        Subject::Topic(id) => cat.topic(id).map(|t| t.name.clone()),
-        Subject::Purpose(id) => cat.purpose(id).map(|p| {
-            if cat.topics_of(id).next().is_some() {
-                format!("{} (all topics)", p.name)
-            } else {
-                p.name.clone()
-            }
-        }),
+/// What one action means for the contact: for every topic (or purpose without topics) and
+/// channel it touched, whether they received it before and after, by the same decision the
+/// senders get. A purpose-level catch-all record is folded into its topics. States the action
+/// did not touch are taken as they are now.
+fn effects(link: &Link, records: &[Record]) -> Vec<ChangeLine> {
+    let cat = &link.catalog;
+    let facts = link.facts();
+    // (point, subject, channel) → (old, new) of this action.
+    let mut touched: HashMap<(i64, Subject, Channel), (StateEntry, StateEntry)> = HashMap::new();
+    // (point, channel, purpose) the action reached.
+    let mut reached: Vec<(i64, Channel, i64)> = Vec::new();
+    for r in records {
+        let purpose = match r.subject {
+            Subject::Purpose(id) => Some(id),
+            Subject::Topic(id) => cat.topic(id).map(|t| t.purpose_id),
+        };
+        let Some(purpose) = purpose else { continue };
+        let entry = |value| StateEntry {
+            value,
+            custodian_confirmed: r.custodian_confirmed,
+            record: r.seq,
+        };
+        touched
+            .entry((r.contact_point_id, r.subject, r.channel))
+            .and_modify(|e| e.1 = entry(r.new_value))
+            .or_insert((entry(r.old_value), entry(r.new_value)));
+        if !reached.contains(&(r.contact_point_id, r.channel, purpose)) {
+            reached.push((r.contact_point_id, r.channel, purpose));
+        }
     }
-    .unwrap_or_else(|| "—".to_owned())
-}
-
-/// Whether "never set" meant receiving, for this record's purpose and channel.
-fn default_on(cat: &Catalog, r: &Record) -> bool {
-    let purpose = match r.subject {
-        Subject::Purpose(id) => cat.purpose(id),
-        Subject::Topic(id) => cat.topic(id).and_then(|t| cat.purpose(t.purpose_id)),
+    let state = |cp: i64, subject: Subject, ch: Channel, after: bool| match touched
+        .get(&(cp, subject, ch))
+    {
+        Some((old, new)) => Some(if after { *new } else { *old }),
+        None => link.state(cp, subject, ch),
     };
-    let topic = match r.subject {
-        Subject::Topic(id) => cat.topic(id),
-        Subject::Purpose(_) => None,
-    };
-    // The purpose's default for an adult with no record: its enforcement on this channel.
-    let adult = ContactFacts {
-        level: crate::domain::ConsentLevel::PROFILING,
-        ..ContactFacts::default()
-    };
-    purpose.is_some_and(|p| decide(adult, p, topic, r.channel, None, None).allowed)
+    let mut lines: Vec<ChangeLine> = Vec::new();
+    for p in cat.purposes.iter().filter(|p| !p.mandatory) {
+        let topics: Vec<Option<&crate::domain::Topic>> = {
+            let t: Vec<_> = cat.topics_of(p.id).map(Some).collect();
+            if t.is_empty() {
+                vec![None]
+            } else {
+                t
+            }
+        };
+        for t in topics {
+            for &ch in &p.channels {
+                for &(cp, _, _) in reached
+                    .iter()
+                    .filter(|(_, c, pid)| *c == ch && *pid == p.id)
+                {
+                    let decide_at = |after: bool| {
+                        decide(
+                            facts,
+                            p,
+                            t,
+                            ch,
+                            state(cp, Subject::Purpose(p.id), ch, after),
+                            t.and_then(|t| state(cp, Subject::Topic(t.id), ch, after)),
+                        )
+                    };
+                    let (before, after) = (decide_at(false), decide_at(true));
+                    let pending = |d: crate::domain::Decision| {
+                        matches!(d.reason, Reason::PendingConfirmation { .. })
+                    };
+                    let effect = if before.allowed && !after.allowed {
+                        Effect::Stopped
+                    } else if !before.allowed && after.allowed {
+                        Effect::Started
+                    } else if pending(after) && !pending(before) {
+                        Effect::Pending
+                    } else {
+                        continue;
+                    };
+                    let what = t.map(|t| t.name.clone()).unwrap_or_else(|| p.name.clone());
+                    match lines
+                        .iter_mut()
+                        .find(|l| l.effect == effect && l.what == what)
+                    {
+                        Some(l) if !l.channels.contains(&ch) => l.channels.push(ch),
+                        Some(_) => {}
+                        None => lines.push(ChangeLine {
+                            effect,
+                            what,
+                            channels: vec![ch],
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    lines
 }
 
 /// The change id of an action that changed nothing (a repeat): never a real one (16 chars).
@@ -646,25 +714,15 @@ pub async fn change(
     let is_undo = records
         .first()
         .is_some_and(|r| r.actor_id.as_deref() == Some("undo"));
-    let can_undo = !records.is_empty()
+    let lines = effects(&link, &records);
+    // Nothing to put back that the contact could see: no undo offered.
+    let can_undo = !lines.is_empty()
         && !is_undo
         && undoable(core, &records)
         && records.iter().all(|r| {
             link.state(r.contact_point_id, r.subject, r.channel)
                 .is_some_and(|s| s.record == r.seq)
         });
-    // Show topics before their purpose's catch-all line.
-    let mut lines: Vec<ChangeLine> = records
-        .iter()
-        .map(|r| ChangeLine {
-            what: describe(&link.catalog, r),
-            channel: r.channel,
-            old: r.old_value,
-            new: r.new_value,
-            default_on: default_on(&link.catalog, r),
-        })
-        .collect();
-    lines.sort_by_key(|l| l.what.contains("(all topics)"));
     Ok(ChangeView {
         brand: brand(&link.catalog),
         lang,

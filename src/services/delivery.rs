@@ -146,11 +146,6 @@ pub struct Worker {
     owner: String,
 }
 
-/// "30 November 2026" (English month names; other languages get their own when they come).
-fn reader_date(t: time::OffsetDateTime) -> String {
-    format!("{} {} {}", t.day(), t.month(), t.year())
-}
-
 impl Worker {
     pub fn new(core: Arc<Core>, transport: Arc<Transport>, settings: DeliverySettings) -> Worker {
         let owner: String = super::random_bytes::<6>()
@@ -232,7 +227,8 @@ impl Worker {
         };
         let url = format!("{}/c/{}", self.core.policy.base_url, m.token.as_str());
         let brand = super::consent::brand(&data.catalog);
-        let expires = reader_date(data.expires_at);
+        let t = data.expires_at;
+        let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
         let email = ConfirmEmail {
             from,
             reply_to: profile

@@ -44,6 +44,13 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A database URL this build cannot serve. Names the scheme only: the rest of a URL may
+    /// hold a password.
+    #[error(
+        "unsupported database URL scheme {0:?}: this build serves SQLite only; \
+         use sqlite://path/to/file.db (or sqlite::memory:)"
+    )]
+    UnsupportedUrl(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -97,7 +104,20 @@ pub struct Db {
     pub write_options: SqliteConnectOptions,
 }
 
+/// Refuses any URL that is not `sqlite:`. sqlx's SQLite driver would take the whole text of
+/// `postgres://host/db` as a file name and quietly create a folder named `postgres:`.
+fn check_scheme(url: &str) -> Result<()> {
+    if url.starts_with("sqlite:") {
+        Ok(())
+    } else {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        let shown: String = scheme.chars().take(20).collect();
+        Err(StoreError::UnsupportedUrl(shown))
+    }
+}
+
 fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
+    check_scheme(url)?;
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
@@ -132,6 +152,7 @@ fn ensure_parent_dir(url: &str) -> Result<()> {
 
 /// Opens (creating if missing) and migrates the database.
 pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
+    check_scheme(url)?;
     ensure_parent_dir(url)?;
     open_with(options(url, true)?, read_connections).await
 }
@@ -182,4 +203,28 @@ pub fn days_from_now(days: i64) -> String {
 pub fn parse_time(s: &str) -> Result<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map_err(|_| StoreError::Corrupt(format!("time {s}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sqlite_urls_are_accepted() {
+        for ok in ["sqlite://data/x.db", "sqlite:x.db", "sqlite::memory:"] {
+            assert!(check_scheme(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "postgres://u:pw@h/db",
+            "postgresql://h/db",
+            "mysql://h/db",
+            "data/x.db",
+            "SQLITE://x.db",
+            "",
+        ] {
+            let e = check_scheme(bad).unwrap_err().to_string();
+            assert!(e.contains("sqlite://"), "{e}");
+            assert!(!e.contains("pw"), "no password in the message: {e}");
+        }
+    }
 }

@@ -235,7 +235,8 @@ async fn every_change_writes_exactly_one_ledger_record_in_the_same_transaction()
     // The done page says what changed and offers an undo, which restores the state.
     let done = app.get(&to).await.text().await.unwrap();
     assert!(
-        done.contains("Product updates (email): subscribed → unsubscribed"),
+        done.contains("You will no longer receive:")
+            && done.contains("<li>Product updates by email</li>"),
         "{done}"
     );
     assert!(done.contains("Undo this change"));
@@ -268,7 +269,8 @@ async fn every_change_writes_exactly_one_ledger_record_in_the_same_transaction()
         "an undo is not undone again"
     );
     assert!(
-        undone.contains("Product updates (email): unsubscribed → waiting for confirmation"),
+        undone.contains("Waiting for your confirmation")
+            && undone.contains("<li>Product updates by email</li>"),
         "{undone}"
     );
     // Another contact's link cannot see this change.

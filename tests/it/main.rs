@@ -3,6 +3,7 @@
 #![cfg(feature = "ssr")]
 
 mod contact_pages;
+mod corrections;
 mod crash;
 mod double_opt_in;
 mod helpers;

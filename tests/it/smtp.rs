@@ -99,7 +99,6 @@ impl Handler for Scripted {
 pub struct Smtp {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
     attempts: Arc<Mutex<u32>>,
 }
 
@@ -124,7 +123,7 @@ impl Smtp {
         let attempts = Arc::new(Mutex::new(0));
         let handler = Scripted {
             inbox: inbox.clone(),
-            script: Arc::clone(&script),
+            script,
             attempts: attempts.clone(),
             to: Vec::new(),
             buf: Vec::new(),
@@ -143,13 +142,8 @@ impl Smtp {
         Smtp {
             port,
             inbox,
-            script,
             attempts,
         }
-    }
-
-    pub fn script(&self, replies: &[Reply]) {
-        self.script.lock().unwrap().extend(replies.iter().copied());
     }
 
     pub fn received(&self) -> Vec<Received> {

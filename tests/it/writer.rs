@@ -8,7 +8,6 @@ use prefcenter::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
 use prefcenter::store::writer::{ChangeMeta, ChangeSet, Priority, Tx, Unit, Writer};
 use prefcenter::store::{self, Clock, StoreError};
 use proptest::prelude::*;
-use std::sync::Arc;
 
 const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 
