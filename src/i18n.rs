@@ -191,39 +191,6 @@ impl Texts {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn change_lines_name_the_topic_once_with_its_channels() {
-        let en = texts(Lang::En);
-        assert_eq!(
-            en.topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
-            "Events by email and text message"
-        );
-        assert_eq!(
-            en.topic_by_channels("Newsletter", &[Channel::Email]),
-            "Newsletter by email"
-        );
-        assert_eq!(
-            en.topic_by_channels("Offers", &Channel::ALL),
-            "Offers by email, text message and phone"
-        );
-        assert_eq!(
-            texts(Lang::Fr).topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
-            "Events par e-mail et SMS"
-        );
-    }
-
-    #[test]
-    fn every_language_has_its_own_catalogue() {
-        for l in Lang::ALL {
-            assert_eq!(texts(l).lang, l.code());
-        }
-    }
-}
-
 /// Texts of double opt-in: the confirm page, the sign-up form and the emails.
 pub struct OptInTexts {
     pub confirm_title: &'static str,
@@ -410,5 +377,38 @@ pub fn language_name(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "English",
         Lang::Fr => "Français",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_lines_name_the_topic_once_with_its_channels() {
+        let en = texts(Lang::En);
+        assert_eq!(
+            en.topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
+            "Events by email and text message"
+        );
+        assert_eq!(
+            en.topic_by_channels("Newsletter", &[Channel::Email]),
+            "Newsletter by email"
+        );
+        assert_eq!(
+            en.topic_by_channels("Offers", &Channel::ALL),
+            "Offers by email, text message and phone"
+        );
+        assert_eq!(
+            texts(Lang::Fr).topic_by_channels("Events", &[Channel::Email, Channel::Sms]),
+            "Events par e-mail et SMS"
+        );
+    }
+
+    #[test]
+    fn every_language_has_its_own_catalogue() {
+        for l in Lang::ALL {
+            assert_eq!(texts(l).lang, l.code());
+        }
     }
 }

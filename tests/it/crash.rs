@@ -14,6 +14,8 @@ struct Running {
     links: Vec<(String, String)>,
 }
 
+// The caller waits for (or kills, then waits for) the child it gets back.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
         .args([
