@@ -32,7 +32,7 @@ ensure_build_tools() {
   want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
     log "installing wasm-bindgen-cli $want"
-    cargo install --debug --locked wasm-bindgen-cli --version "$want"
+    cargo install --debug wasm-bindgen-cli --version "$want"
   fi
   # wasm-opt, used by release builds; from Debian's binaryen.
   if ! command -v wasm-opt >/dev/null 2>&1; then
