@@ -1,8 +1,9 @@
 -- wrk script: RFC 8058 one-click unsubscribe, each request with the NEXT unused link token,
 -- so every POST is a real unsubscribe that writes ledger records (not a no-op repeat).
---   wrk ... -s benches/one_click.lua http://127.0.0.1:PORT -- TOKENS_FILE THREADS
--- Thread k (0-based) of n takes tokens k+1, k+1+n, k+1+2n, ... so threads never share a
--- token. A thread that has used all of its tokens stops (wrk.thread:stop()) rather than send
+--   wrk ... -s benches/one_click.lua http://127.0.0.1:PORT -- TOKENS_FILE THREADS [FIRST [LAST]]
+-- Only tokens FIRST..LAST (1-based, inclusive; default all) are used, so two scenarios can
+-- take disjoint slices of one file. Thread k (0-based) of n takes tokens FIRST+k,
+-- FIRST+k+n, ... so threads never share a token. A thread that has used all of its tokens stops (wrk.thread:stop()) rather than send
 -- no-op repeats. wrk still divides by the full -d duration, so a run that ran out of tokens
 -- undercounts the rate: run.sh reports such a run as invalid (seed more contacts). Only when
 -- stopping is impossible does it wrap around; `reused` then counts the repeats it sent.
@@ -26,8 +27,10 @@ local body = "List-Unsubscribe=One-Click"
 function init(args)
    local all = common.load_tokens(args[1])
    local nthreads = tonumber(args[2]) or 1
+   local first = tonumber(args[3]) or 1
+   local last = math.min(tonumber(args[4]) or #all, #all)
    local k = tid or 0
-   for j = k + 1, #all, nthreads do
+   for j = first + k, last, nthreads do
       mine[#mine + 1] = all[j]
    end
    if #mine == 0 then

@@ -13,6 +13,9 @@
 #   POST 1-click POST /u/{token}           List-Unsubscribe=One-Click, each request with a NEW
 #                                          token: a real unsubscribe, 4 ledger records, durably
 #                                          committed (synchronous=FULL) before the 200
+#   bulk        the same one-click POSTs (other tokens) while the server writes bulk units of
+#               BENCH_BULK state changes back to back through its writer (POST /_bench/bulk,
+#               served only with --bench-endpoints): the one-click latency during an import
 #
 # then stops the server (SIGTERM), checks the ledger (record count against the unsubscribes,
 # `prefcenter ledger verify`), prints a Markdown table and writes it to
@@ -27,7 +30,9 @@
 # set the targets were first stated with.
 #
 # Environment (all optional):
-#   BENCH_CONTACTS=200000    contacts (and link tokens) to seed
+#   BENCH_CONTACTS=300000    contacts (and link tokens) to seed; the POST scenario takes the
+#                            first two thirds of the tokens, the bulk scenario the rest
+#   BENCH_BULK=100000        state changes per bulk unit (the bulk scenario)
 #   BENCH_DURATION=20        seconds per scenario ("20" or "20s")
 #   BENCH_CONNECTIONS=64     wrk connections
 #   BENCH_THREADS=2          wrk threads
@@ -47,12 +52,13 @@ set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 
-CONTACTS="${BENCH_CONTACTS:-200000}"
+CONTACTS="${BENCH_CONTACTS:-300000}"
+BULK="${BENCH_BULK:-100000}"
 DURATION="${BENCH_DURATION:-20}"
 DURATION="${DURATION%s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
-SCENARIOS="${BENCH_SCENARIOS:-healthz u p post}"
+SCENARIOS="${BENCH_SCENARIOS:-healthz u p post bulk}"
 TARGET_RPS=5000
 TARGET_P99_MS=50
 RECORDS_PER_UNSUBSCRIBE=4 # bench contacts: purpose "commercial" + its 3 topics, email only
@@ -145,7 +151,10 @@ log "seeded in ${SEED_SECS}s ($TOKEN_COUNT tokens, database ${DB_MIB} MiB)"
 
 # --- 4. server -----------------------------------------------------------------------------
 
-PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo >"$WORK/server.out" 2>"$WORK/server.err" &
+BENCH_FLAG=()
+# Older builds (for side-by-side runs) know no bench endpoints; the bulk scenario needs them.
+if "$BIN" --bench-endpoints --help >/dev/null 2>&1; then BENCH_FLAG=(--bench-endpoints); fi
+PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo "${BENCH_FLAG[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 600); do
@@ -229,7 +238,19 @@ declare -A LABEL=(
     [u]="GET /u/{token} (unsubscribe page)"
     [p]="GET /p/{token} (subscription center)"
     [post]="POST /u/{token} one-click (new token each)"
+    [bulk]="POST one-click during bulk units of ${BULK} changes"
 )
+
+POST_LAST=$((CONTACTS * 2 / 3))
+post_checks() {
+    LEDGER_NEW=$(($(ledger_count) - LEDGER_BEFORE))
+    OK_POSTS=$((${R[post.requests]} - ${R[post.non2xx]}))
+    # Points unsubscribed by one-click, and any that did not get exactly 4 records.
+    read -r UNSUB_POINTS ODD_POINTS < <(sqlite3 -cmd '.timeout 10000' -separator ' ' "$DB" \
+        "SELECT count(*), coalesce(sum(n <> $RECORDS_PER_UNSUBSCRIBE), 0) FROM
+           (SELECT contact_point_id, count(*) AS n FROM consent_ledger
+            WHERE source = 'one_click' GROUP BY contact_point_id);")
+}
 
 LEDGER_BEFORE=""
 for s in $SCENARIOS; do
@@ -239,9 +260,31 @@ for s in $SCENARIOS; do
     p) run_wrk p "" page.lua "$TOKENS" "$THREADS" /p/ ;;
     post)
         LEDGER_BEFORE="$(ledger_count)"
-        run_wrk post "" one_click.lua "$TOKENS" "$THREADS"
+        run_wrk post "" one_click.lua "$TOKENS" "$THREADS" 1 "$POST_LAST"
+        post_checks
         ;;
-    *) die "unknown scenario '$s' (healthz, u, p, post)" ;;
+    bulk)
+        [[ ${#BENCH_FLAG[@]} -gt 0 ]] || die "this build has no bench endpoints: the bulk scenario needs them"
+        BULK_BEFORE="$(ledger_count)"
+        BULK_ONE_CLICK_BEFORE="$(sqlite3 -cmd '.timeout 10000' "$DB" "SELECT count(*) FROM consent_ledger WHERE source = 'one_click';")"
+        : >"$WORK/bulk.jsonl"
+        (
+            end=$((SECONDS + DURATION))
+            while [[ $SECONDS -lt $end ]]; do
+                curl -sS -X POST "$URL/_bench/bulk?n=$BULK" >>"$WORK/bulk.jsonl" && echo >>"$WORK/bulk.jsonl"
+            done
+        ) &
+        BULK_PID=$!
+        sleep 0.5
+        run_wrk bulk "" one_click.lua "$TOKENS" "$THREADS" $((POST_LAST + 1)) "$CONTACTS"
+        wait "$BULK_PID" || true
+        BULK_UNITS="$(grep -c '"records"' "$WORK/bulk.jsonl" || true)"
+        BULK_RECORDS="$(sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$WORK/bulk.jsonl" | awk '{ s += $1 } END { print s + 0 }')"
+        BULK_MS="$(sed -n 's/.*"millis":\([0-9]*\).*/\1/p' "$WORK/bulk.jsonl" | awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print 0 }')"
+        BULK_NEW=$(($(ledger_count) - BULK_BEFORE))
+        BULK_ONE_CLICK=$(($(sqlite3 -cmd '.timeout 10000' "$DB" "SELECT count(*) FROM consent_ledger WHERE source = 'one_click';") - BULK_ONE_CLICK_BEFORE))
+        ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post, bulk)" ;;
     esac
 done
 
@@ -284,17 +327,16 @@ for s in "${ROWS[@]}"; do
     [[ "${R[$s.sock_err]}" == 0 ]] || problem "$s: ${R[$s.sock_err]} socket errors (connect ${R[$s.connect_err]}, read ${R[$s.read_err]}, write ${R[$s.write_err]}, timeout ${R[$s.timeout_err]})"
 done
 [[ "$SERVER_RC" == 0 ]] || problem "the server exited with status $SERVER_RC after SIGTERM"
+if [[ -n "${BULK_UNITS:-}" ]]; then
+    [[ "$BULK_UNITS" -ge 1 ]] || problem "bulk: no bulk unit finished during the run"
+    # A unit still running when the window closed adds records after BULK_NEW was read.
+    [[ "$BULK_NEW" -ge $((BULK_RECORDS + BULK_ONE_CLICK)) ]] ||
+        problem "bulk: the ledger grew by $BULK_NEW, less than $BULK_RECORDS bulk + $BULK_ONE_CLICK one-click records"
+fi
 
 LEDGER_TOTAL="$(ledger_count)"
 LEDGER_NOTE="no POST run"
 if [[ -n "$LEDGER_BEFORE" ]]; then
-    LEDGER_NEW=$((LEDGER_TOTAL - LEDGER_BEFORE))
-    OK_POSTS=$((${R[post.requests]} - ${R[post.non2xx]}))
-    # Points unsubscribed by one-click, and any that did not get exactly 4 records.
-    read -r UNSUB_POINTS ODD_POINTS < <(sqlite3 -separator ' ' "$DB" \
-        "SELECT count(*), coalesce(sum(n <> $RECORDS_PER_UNSUBSCRIBE), 0) FROM
-           (SELECT contact_point_id, count(*) AS n FROM consent_ledger
-            WHERE source = 'one_click' GROUP BY contact_point_id);")
     # wrk counts answered requests; up to one request per connection was still in flight when
     # it stopped, and the server commits those too (the writer already had them).
     [[ "$UNSUB_POINTS" -ge "$OK_POSTS" && "$UNSUB_POINTS" -le $((OK_POSTS + CONNECTIONS)) ]] ||
@@ -365,6 +407,9 @@ REPORT="$WORK/report.md"
         echo "| one-click run | ${R[post.distinct]} distinct tokens sent, ${R[post.requests]} answered in ${post_secs} s$([[ "${R[post.exhausted]}" == 0 ]] || echo " — **tokens ran out**, threads stopped early: rate undercounted"); ${R[post.reused]} repeats |"
     fi
     echo "| ledger records | $LEDGER_TOTAL total; $LEDGER_NOTE |"
+    if [[ -n "${BULK_UNITS:-}" ]]; then
+        echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 2,000 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
+    fi
     echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
     echo "| server stop | SIGTERM → exit $SERVER_RC |"
     echo "| valid | $VALID$( ((${#PROBLEMS[@]})) && printf ' — %s' "${PROBLEMS[@]}") |"

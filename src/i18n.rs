@@ -279,7 +279,7 @@ static OPT_IN_EN: OptInTexts = OptInTexts {
     mail_link_hint: "Or copy this link into your browser:",
     mail_expires: "This link works until",
     mail_ignore: "If you did not ask for this, ignore this email: you will not be subscribed and will hear nothing more about it.",
-    mail_why: "You receive this email because this address was entered on the subscription form of",
+    mail_why: "You receive this email because messages from this sender were requested for this address.",
 };
 
 static OPT_IN_FR: OptInTexts = OptInTexts {
@@ -324,7 +324,7 @@ static OPT_IN_FR: OptInTexts = OptInTexts {
     mail_link_hint: "Ou copiez ce lien dans votre navigateur :",
     mail_expires: "Ce lien est valable jusqu'au",
     mail_ignore: "Si vous n'avez rien demandé, ignorez cet e-mail : vous ne serez pas abonné et nous ne vous en reparlerons pas.",
-    mail_why: "Vous recevez cet e-mail parce que cette adresse a été saisie dans le formulaire d'abonnement de",
+    mail_why: "Vous recevez cet e-mail parce que des messages de cet expéditeur ont été demandés pour cette adresse.",
 };
 
 pub fn optin_texts(lang: Lang) -> &'static OptInTexts {

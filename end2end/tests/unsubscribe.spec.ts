@@ -9,6 +9,8 @@ async function unsubscribeOneTopicAndUndo(
   link: string,
   topic: string,
   before: { listed: string[]; notListed: string[] },
+  /** An explicit opt-in: its undo asks for a double opt-in confirmation again. */
+  optedIn: boolean,
 ) {
   // The unsubscribe page lists what the contact receives by email.
   await page.goto(link);
@@ -48,7 +50,8 @@ async function unsubscribeOneTopicAndUndo(
   await expectDonePage(page);
   await page.getByRole('button', { name: 'Undo this change' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your change was undone');
-  await expect.soft(page.getByRole('heading', { level: 2, name: 'You will now receive:' })).toBeVisible();
+  const undoneHeading = optedIn ? 'Waiting for your confirmation:' : 'You will now receive:';
+  await expect.soft(page.getByRole('heading', { level: 2, name: undoneHeading })).toBeVisible();
   expect.soft(await changeLines(page), 'the undone page names the change back').toEqual([`${topic} by email`]);
   await expect(page.getByRole('button', { name: 'Undo this change' })).toHaveCount(0);
 
@@ -59,16 +62,24 @@ async function unsubscribeOneTopicAndUndo(
   expect(again.headers()['location'], 'second undo').toMatch(/\/done\/unchanged(\?|$)/);
 
   await page.goto(link);
-  expect(await listedTopics(page)).toEqual(initial);
-  await page.goto(centerUrl(link));
-  await expect(channelBox(page, topic, 'Email')).toBeChecked();
+  if (optedIn) {
+    // Not received again until the contact confirms from the email.
+    expect(await listedTopics(page)).toEqual(initial.filter((t) => t !== topic));
+    await page.goto(centerUrl(link));
+    await expect(channelBox(page, topic, 'Email')).toBeChecked();
+    await expect(page.locator('li.topic').filter({ hasText: topic }).locator('.pending')).toHaveCount(1);
+  } else {
+    expect(await listedTopics(page)).toEqual(initial);
+    await page.goto(centerUrl(link));
+    await expect(channelBox(page, topic, 'Email')).toBeChecked();
+  }
 }
 
 test('unsubscribe holly from Product updates on the unsubscribe page, then undo', async ({ page, server }) => {
   await unsubscribeOneTopicAndUndo(page, server.holly, 'Product updates', {
     listed: ['Product updates', 'Events'],
     notListed: ['Newsletter'],
-  });
+  }, true);
   // Unsubscribing from email does not touch the text-message channel (holly has a phone).
   await page.goto(centerUrl(server.holly));
   await expect(channelBox(page, 'Product updates', 'Text message')).toBeChecked();
@@ -81,6 +92,6 @@ test.describe('without JavaScript', () => {
     await unsubscribeOneTopicAndUndo(page, server.frank, 'Events', {
       listed: ['Newsletter', 'Events'],
       notListed: ['Product updates'],
-    });
+    }, false);
   });
 });

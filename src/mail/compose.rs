@@ -88,7 +88,8 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
     s.push_str(&format!("{} {}.\n\n", t.mail_expires, e.expires));
     s.push_str(t.mail_ignore);
     s.push_str("\n\n-- \n");
-    s.push_str(&format!("{} {}.\n", t.mail_why, e.brand.name));
+    s.push_str(t.mail_why);
+    s.push('\n');
     s.push_str(&e.brand.footer_address);
     s.push('\n');
     s
@@ -126,7 +127,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
 <p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
 <p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>
 </td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why} {brand}.<br>{address}</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}</td></tr>
 </table></td></tr></table>
 </body></html>"#,
         lang = e.lang.code(),

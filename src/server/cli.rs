@@ -78,7 +78,24 @@ async fn serve(settings: &Settings) -> CliResult {
         for (who, link) in &prepared.demo_links {
             println!("  {who:<20} {link}");
         }
-        println!("(New links are issued at every start; earlier ones keep working.)\n");
+        println!("(New links are issued at every start; earlier ones keep working.)");
+        println!(
+            "Public sign-up form: {}/s/{}",
+            base_url.trim_end_matches('/'),
+            crate::services::demo::DEMO_PROFILE
+        );
+        if settings.smtp().is_none() {
+            println!(
+                "No SMTP server configured: emails are kept in {} and each confirmation link is printed here.\n",
+                settings
+                    .mail_dir
+                    .clone()
+                    .unwrap_or_else(|| settings.data_dir.join("mail"))
+                    .display()
+            );
+        } else {
+            println!();
+        }
     }
     tracing::info!(%addr, database = %settings.database_url, "prefcenter is listening");
     println!("prefcenter listening on {base_url}");

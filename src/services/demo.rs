@@ -266,7 +266,9 @@ pub async fn bench_bulk(core: &Core, n: usize) -> Result<u64> {
         return Ok(0);
     };
     let points = contacts::email_points(&core.read, n as i64).await?;
-    let flip = crate::store::ledger::count(&core.read).await? % 2 == 0;
+    // Alternate between runs so that every run changes every row again.
+    static FLIP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+    let flip = FLIP.fetch_xor(true, std::sync::atomic::Ordering::Relaxed);
     let items = points
         .into_iter()
         .map(|cp| {
@@ -275,7 +277,6 @@ pub async fn bench_bulk(core: &Core, n: usize) -> Result<u64> {
                 Desired {
                     subject: Subject::Topic(topic.id),
                     channel: Channel::Email,
-                    // Alternate between runs so a second run changes every row again.
                     value: if flip {
                         ConsentValue::OptedOut
                     } else {

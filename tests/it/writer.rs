@@ -227,3 +227,33 @@ proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn readyz_says_unavailable_while_writes_cannot_be_made() {
+    use sqlx::Executor as _;
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // Another process holds the write lock: reads work, writes cannot be made.
+    let mut other = app.db().await;
+    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    let busy = app.get("/readyz").await;
+    assert_eq!(busy.status(), 503);
+    let body = busy.text().await.unwrap();
+    assert!(
+        body.contains("\"write\":false") && body.contains("\"read\":true"),
+        "{body}"
+    );
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    other.execute("ROLLBACK").await.unwrap();
+    let mut ready = 0;
+    for _ in 0..100 {
+        ready = app.get("/readyz").await.status().as_u16();
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, 200);
+    app.stop().await;
+}
