@@ -408,7 +408,7 @@ REPORT="$WORK/report.md"
     fi
     echo "| ledger records | $LEDGER_TOTAL total; $LEDGER_NOTE |"
     if [[ -n "${BULK_UNITS:-}" ]]; then
-        echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 2,000 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
+        echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 250 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
     fi
     echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
     echo "| server stop | SIGTERM → exit $SERVER_RC |"

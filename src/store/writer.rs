@@ -39,7 +39,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 const MAX_BATCH: usize = 512;
 /// The most state changes one piece of bulk work carries (what an interactive unit may wait
 /// behind).
-pub const BULK_PIECE: usize = 2_000;
+pub const BULK_PIECE: usize = 250;
 /// How long a caller waits for its commit before it is told to try again.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(30);
 

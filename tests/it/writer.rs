@@ -139,7 +139,7 @@ async fn interactive_units_pass_a_bulk_unit_in_progress() {
         tokio::spawn(async move { w.apply_bulk(items, meta("bulk")).await })
     };
     // Wait until the bulk unit has committed its first piece, then ask for an interactive one.
-    while store::ledger::count(&read).await.unwrap() < 2_000 {
+    while store::ledger::count(&read).await.unwrap() < 250 {
         tokio::task::yield_now().await;
     }
     let one = w
