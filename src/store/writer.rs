@@ -501,20 +501,18 @@ impl Supervisor {
         };
         let (first, interactive) = first?;
         jobs.push(first);
-        let mut took_bulk = !interactive;
         while jobs.len() < MAX_BATCH {
             match self.interactive.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
             }
         }
-        if !took_bulk {
+        // At most one bulk piece per batch, so an interactive unit waits behind one piece.
+        if interactive {
             if let Ok(j) = self.bulk.try_recv() {
                 jobs.push(j);
-                took_bulk = true;
             }
         }
-        let _ = took_bulk;
         Some(jobs)
     }
 
