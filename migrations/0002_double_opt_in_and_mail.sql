@@ -7,12 +7,13 @@ ALTER TABLE compliance_profiles ADD COLUMN reply_to TEXT;
 
 -- When each state was set, so expiry (pending opt-ins now, CASL's implied consent later) is
 -- found through an index instead of a scan of the ledger. Rows written before this migration
--- take the time of the ledger record they rest on.
+-- take the time of the ledger record they rest on. The index is partial: only the states that
+-- can expire are in it, so the one-click path (opt-outs) maintains no extra index entry.
 ALTER TABLE consent_states ADD COLUMN set_at TEXT;
 UPDATE consent_states SET set_at = (
     SELECT occurred_at FROM consent_ledger l WHERE l.seq = consent_states.ledger_seq
 );
-CREATE INDEX consent_states_value_set_at ON consent_states (value, set_at);
+CREATE INDEX consent_states_pending_since ON consent_states (set_at) WHERE value = 'pending';
 
 -- One open request to confirm opt-ins per contact point: the (topic, channel) pairs waiting
 -- for confirmation, each with the value it had before it became pending (what expiry or a
