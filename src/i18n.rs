@@ -193,6 +193,8 @@ impl Texts {
 
 /// Texts of double opt-in: the confirm page, the sign-up form and the emails.
 pub struct OptInTexts {
+    /// Under "waiting for your confirmation" on the done page.
+    pub check_inbox_hint: &'static str,
     pub confirm_title: &'static str,
     pub confirm_intro: &'static str,
     pub confirm_keep_hint: &'static str,
@@ -238,6 +240,7 @@ pub struct OptInTexts {
 }
 
 static OPT_IN_EN: OptInTexts = OptInTexts {
+    check_inbox_hint: "We sent you an email to confirm: nothing starts until you press the button in it.",
     confirm_title: "Confirm your subscription",
     confirm_intro: "You asked to receive the following. Press Confirm to start receiving them.",
     confirm_keep_hint: "Untick anything you no longer want before confirming.",
@@ -283,6 +286,7 @@ static OPT_IN_EN: OptInTexts = OptInTexts {
 };
 
 static OPT_IN_FR: OptInTexts = OptInTexts {
+    check_inbox_hint: "Nous vous avons envoyé un e-mail de confirmation : rien ne commence tant que vous n'avez pas appuyé sur le bouton qu'il contient.",
     confirm_title: "Confirmez votre abonnement",
     confirm_intro: "Vous avez demandé à recevoir ce qui suit. Appuyez sur Confirmer pour commencer à le recevoir.",
     confirm_keep_hint: "Décochez ce que vous ne souhaitez plus recevoir avant de confirmer.",

@@ -309,11 +309,19 @@ fn done_view(token: &str, v: ChangeView) -> impl IntoView {
                 .map(|l| t.topic_by_channels(&l.what, &l.channels))
                 .collect();
             (!items.is_empty()).then(|| {
+                // Only email items are confirmed by email.
+                let by_email = v.lines.iter().any(|l| {
+                    l.effect == Effect::Pending && l.channels.contains(&crate::domain::Channel::Email)
+                });
+                let hint = (effect == Effect::Pending && by_email).then(|| {
+                    view! { <p class="muted">{crate::i18n::optin_texts(v.lang).check_inbox_hint}</p> }
+                });
                 view! {
                     <h2 class="changes-heading">{heading}</h2>
                     <ul class="changes" role="list">
                         {items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}
                     </ul>
+                    {hint}
                 }
             })
         })
