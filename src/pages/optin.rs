@@ -145,13 +145,14 @@ fn confirm_view(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoVi
             }
             .into_any(),
         ),
+        // Everything unticked before pressing Confirm: nothing was opted in.
+        (ConfirmState::AlreadyConfirmed, _) if v.items.is_empty() => (
+            t.none_kept_title,
+            view! { <div role="status"><p>{t.none_kept_body}</p></div> }.into_any(),
+        ),
         (ConfirmState::AlreadyConfirmed, Some("confirmed")) => (
             t.confirmed_title,
             view! { <div role="status"><p>{t.confirmed_intro}</p>{item_list(&v.items, v.lang)}</div> }.into_any(),
-        ),
-        (ConfirmState::AlreadyConfirmed, _) if v.items.is_empty() => (
-            t.none_kept_title,
-            view! { <p>{t.none_kept_body}</p> }.into_any(),
         ),
         (ConfirmState::AlreadyConfirmed, _) => (
             t.already_title,

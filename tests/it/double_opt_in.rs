@@ -194,6 +194,36 @@ async fn opting_in_is_confirmed_by_the_email_link_and_its_button_only() {
 }
 
 #[tokio::test]
+async fn unticking_everything_before_confirm_opts_in_to_nothing() {
+    let smtp = Smtp::start();
+    let app = app_with_smtp(smtp.port).await;
+    ask_for_newsletter(&app).await;
+    let link = smtp.wait_for(1).await.remove(0).confirm_path();
+    let res = app.post_form(&link, "action=confirm").await;
+    assert_eq!(res.status(), 303);
+    let page = app
+        .get(res.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Nothing was confirmed"), "{page}");
+    assert!(!page.contains("Thank you"));
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Newsletter", "email")
+            .await
+            .as_deref(),
+        Some("opted_out"),
+        "back to what it was before the request"
+    );
+    // An item the request did not ask for is refused.
+    let other = app.post_form(&link, "action=confirm&t3.email=on").await;
+    assert_eq!(other.status(), 400);
+    app.assert_ledger_sound().await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_forged_stamp_or_hidden_field_does_not_change_what_the_ledger_says() {
     let app = spawn_app().await;
     let t = app.token("holly");
