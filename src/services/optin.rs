@@ -73,9 +73,9 @@ pub enum Asked {
 }
 
 /// Inside a unit: joins `items` (already set pending in this transaction) to the contact
-/// point's open request, or opens one, and queues the confirmation email, unless the open
-/// request's email went out within the cooldown (at most one email per address per cooldown
-/// while a request waits).
+/// point's open request, or opens one, and queues the confirmation email. At most one email
+/// goes to an address per cooldown: items joining a request whose email is recent need none,
+/// and a new request's email is held until the cooldown has passed.
 pub async fn ask_confirmation(
     tx: &mut Tx,
     cp: i64,
@@ -92,17 +92,20 @@ pub async fn ask_confirmation(
         .reminder_after
         .filter(|r| *r < s.confirm_ttl)
         .map(|r| store::format_time(now + r));
+    // At most one email per address per cooldown: a new one waits for the cooldown to pass.
+    let held_until = match outbox::last_due(tx, cp).await? {
+        Some(last) => Some(parse_time(&last)? + s.cooldown).filter(|t| *t > now),
+        None => None,
+    };
     let request = match requests::open_request(tx, cp).await? {
         Some(open) => {
             let mut all = open.items.clone();
             all.merge(items);
             requests::update_request(tx, open.id, &all, &expires, remind.as_deref()).await?;
-            // The open request's email went out recently: its link confirms these too. (Only
-            // the inbox's owner can close a request, so nobody else gets past this limit.)
-            if let Some(last) = outbox::last_queued(tx, cp).await? {
-                if parse_time(&last)? + s.cooldown > now {
-                    return Ok(Asked::JoinedRecent);
-                }
+            // The open request's email went out (or will) within the cooldown: its link
+            // confirms these too. (Only the inbox's owner can close a request.)
+            if held_until.is_some() {
+                return Ok(Asked::JoinedRecent);
             }
             open.id
         }
@@ -111,12 +114,14 @@ pub async fn ask_confirmation(
                 .await?
         }
     };
+    let due = held_until.map(store::format_time);
     outbox::enqueue(
         tx,
         MailKind::Confirm,
         cp,
         Some(request),
         &new_message_id(&s.base_url),
+        due.as_deref(),
     )
     .await?;
     Ok(Asked::EmailQueued)
@@ -683,6 +688,7 @@ impl Unit for Remind {
                 request.contact_point_id,
                 Some(request.id),
                 &new_message_id(&self.base_url),
+                None,
             )
             .await?;
             Ok(true)

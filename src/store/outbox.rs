@@ -30,34 +30,40 @@ impl MailKind {
     }
 }
 
-/// Queues a message, due at once.
+/// Queues a message, due at `due_at` (at once when `None`).
 pub async fn enqueue(
     tx: &mut Tx,
     kind: MailKind,
     contact_point_id: i64,
     request_id: Option<i64>,
     message_id: &str,
+    due_at: Option<&str>,
 ) -> Result<i64> {
     let now = tx.now_str();
     let id = sqlx::query_scalar(
         "INSERT INTO outbox (kind, contact_point_id, request_id, message_id, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(contact_point_id)
     .bind(request_id)
     .bind(message_id)
-    .bind(now)
+    .bind(&now)
+    .bind(due_at.unwrap_or(&now))
     .fetch_one(tx.conn())
     .await?;
-    tx.wake_mail();
+    if due_at.is_none() {
+        tx.wake_mail();
+    }
     Ok(id)
 }
 
-/// When the last message of these kinds was queued for a contact point (the sign-up cooldown).
-pub async fn last_queued(tx: &mut Tx, contact_point_id: i64) -> Result<Option<String>> {
+/// When the last confirmation or reminder to a contact point was (or will be) sent: the
+/// cooldown between two of them counts from there.
+pub async fn last_due(tx: &mut Tx, contact_point_id: i64) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT MAX(created_at) FROM outbox WHERE contact_point_id = $1 AND kind IN ('confirm', 'reminder')",
+        "SELECT MAX(next_attempt_at) FROM outbox
+         WHERE contact_point_id = $1 AND kind IN ('confirm', 'reminder') AND status <> 'cancelled'",
     )
     .bind(contact_point_id)
     .fetch_one(tx.conn())

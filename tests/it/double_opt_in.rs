@@ -194,6 +194,42 @@ async fn opting_in_is_confirmed_by_the_email_link_and_its_button_only() {
 }
 
 #[tokio::test]
+async fn a_second_request_within_the_cooldown_gets_its_email_once_the_cooldown_has_passed() {
+    let smtp = Smtp::start();
+    let app = app_with_smtp(smtp.port).await;
+    ask_for_newsletter(&app).await;
+    let first = smtp.wait_for(1).await.remove(0);
+    let res = app
+        .post_form(&first.confirm_path(), "action=confirm&t1.email=on")
+        .await;
+    assert_eq!(res.status(), 303);
+    // Right after confirming, Holly asks for Events too (she had opted out of it).
+    let t = app.token("holly");
+    app.post_form(&format!("/u/{t}"), "action=unsubscribe&topic=t3.email")
+        .await;
+    let res = app
+        .post_form(
+            &format!("/u/{t}"),
+            "action=save&t1.email=on&t2.email=on&t3.email=on&t2.sms=on",
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Events", "email")
+            .await
+            .as_deref(),
+        Some("pending")
+    );
+    // No second email within the cooldown: it is held, not dropped.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 1);
+    app.clock.advance(Duration::from_secs(181));
+    let second = smtp.wait_for(2).await.remove(1);
+    assert!(second.raw.contains("Events (email)"), "{}", second.raw);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn unticking_everything_before_confirm_opts_in_to_nothing() {
     let smtp = Smtp::start();
     let app = app_with_smtp(smtp.port).await;
