@@ -1,7 +1,8 @@
 //! The double opt-in pages: the confirm page behind the link in the email (a button confirms,
 //! never the page load), and a profile's public sign-up form. Server-rendered, plain forms.
 
-use super::{Layout, MessagePage, Status};
+use super::preferences::{failed, invalid_link};
+use super::{Layout, Status};
 use crate::domain::parse::Lang;
 use crate::i18n::{optin_texts, texts, OptInTexts};
 use crate::views::{ConfirmItem, ConfirmState, ConfirmView, Loaded, SignupView};
@@ -57,20 +58,6 @@ pub async fn load_signup(
     }
 }
 
-fn invalid(lang: Lang, status: &Status) -> AnyView {
-    status.set(404);
-    let t = texts(lang);
-    view! { <MessagePage brand=None lang=lang title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
-        .into_any()
-}
-
-fn failed(status: &Status) -> AnyView {
-    status.set(500);
-    let t = texts(Lang::En);
-    view! { <MessagePage brand=None lang=Lang::En title=t.error_title body=t.error_body/> }
-        .into_any()
-}
-
 fn item_list(items: &[ConfirmItem], lang: Lang) -> impl IntoView {
     let t = texts(lang);
     view! {
@@ -101,7 +88,7 @@ pub fn ConfirmPage() -> impl IntoView {
                 Suspend::new(async move {
                     match load_confirm(token.clone(), lang).await {
                         Ok(Loaded::Found(v)) => confirm_view(&token, v, after.as_deref()).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid(l, &status),
+                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
                         Err(_) => failed(&status),
                     }
                 })
@@ -210,7 +197,7 @@ pub fn SignupPage() -> impl IntoView {
                 Suspend::new(async move {
                     match load_signup(profile, lang).await {
                         Ok(Loaded::Found(v)) => signup_view(v, sent, error.as_deref()).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid(l, &status),
+                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
                         Err(_) => failed(&status),
                     }
                 })

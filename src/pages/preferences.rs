@@ -20,14 +20,14 @@ fn route_token() -> (String, Option<String>) {
 }
 
 /// One page for every bad link, whatever the database holds: same words, same 404.
-fn invalid_link(lang: Lang, status: &Status) -> AnyView {
+pub(super) fn invalid_link(lang: Lang, status: &Status) -> AnyView {
     status.set(404);
     let t = texts(lang);
     view! { <MessagePage brand=None lang=lang title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
         .into_any()
 }
 
-fn failed(status: &Status) -> AnyView {
+pub(super) fn failed(status: &Status) -> AnyView {
     status.set(500);
     let t = texts(Lang::En);
     view! { <MessagePage brand=None lang=Lang::En title=t.error_title body=t.error_body/> }

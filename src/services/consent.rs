@@ -127,9 +127,14 @@ impl Link {
 /// Checks the stamp a page form carried back; what it does not prove is left unknown (and
 /// filled in by the server, never taken from the form).
 pub fn verify_shown(core: &Core, token: &str, stamp: Option<&str>) -> Shown {
+    verified_stamp(core, token.as_bytes(), stamp).unwrap_or_default()
+}
+
+/// What a stamp bound to `binding` (a link's token, a profile's key) proves, if it verifies.
+pub(crate) fn verified_stamp(core: &Core, binding: &[u8], stamp: Option<&str>) -> Option<Shown> {
     stamp
         .and_then(|s| {
-            crate::domain::optin::verify_stamp(core.secret(), token.as_bytes(), s, |c| {
+            crate::domain::optin::verify_stamp(core.secret(), binding, s, |c| {
                 Lang::parse(c).map(|l| l.code())
             })
         })
@@ -137,7 +142,6 @@ pub fn verify_shown(core: &Core, token: &str, stamp: Option<&str>) -> Shown {
             form_version: Some(s.form_version),
             lang: Lang::parse(s.lang),
         })
-        .unwrap_or_default()
 }
 
 /// The link's target and its profile's catalog; every wrong link is the same error.
@@ -563,24 +567,7 @@ pub async fn save(
         shown,
         None,
     );
-    match email_point {
-        Some(cp) if !wanted.is_empty() => {
-            let unit = super::optin::RequestOptIn {
-                cp,
-                wanted,
-                other: items,
-                meta,
-                lang: shown.lang.unwrap_or_default(),
-                settings: super::optin::AskSettings::from(core),
-            };
-            Ok(core
-                .writer
-                .run(unit, crate::store::writer::Priority::Interactive)
-                .await?
-                .applied)
-        }
-        _ => Ok(core.writer.apply(ChangeSet { items, meta }).await?),
-    }
+    apply_asking(core, email_point, wanted, items, meta, shown).await
 }
 
 /// Change ids are 16 base64url characters; anything else is not one of ours.
@@ -792,6 +779,19 @@ pub async fn undo(
         Some(format!("Undo of change {change_id}")),
     );
     meta.actor_id = Some("undo".to_owned());
+    apply_asking(core, email_point, wanted, items, meta, shown).await
+}
+
+/// Applies an action's changes; when it asks for opt-ins on the email point, in the same unit
+/// as the request for their confirmation (and its email).
+async fn apply_asking(
+    core: &Core,
+    email_point: Option<i64>,
+    wanted: Vec<(Subject, Channel)>,
+    items: Vec<(i64, Desired)>,
+    meta: ChangeMeta,
+    shown: Shown,
+) -> Result<Applied> {
     match email_point {
         Some(cp) if !wanted.is_empty() => {
             let unit = super::optin::RequestOptIn {

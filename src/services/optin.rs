@@ -334,17 +334,7 @@ pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> 
         return Err(ServiceError::BadInput("no_topic"));
     }
     // What the form showed: the stamp the server signed, else what it serves now.
-    let shown = req
-        .stamp
-        .and_then(|s| {
-            crate::domain::optin::verify_stamp(core.secret(), req.profile_key.as_bytes(), s, |c| {
-                Lang::parse(c).map(|l| l.code())
-            })
-        })
-        .map(|s| Shown {
-            form_version: Some(s.form_version),
-            lang: Lang::parse(s.lang),
-        })
+    let shown = super::consent::verified_stamp(core, req.profile_key.as_bytes(), req.stamp)
         .unwrap_or(Shown {
             form_version: Some(catalog.profile.form_version),
             lang: Some(req.lang),
