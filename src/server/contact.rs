@@ -63,7 +63,7 @@ fn is_one_click(pairs: &[(String, String)]) -> bool {
         .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click")
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)

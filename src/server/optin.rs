@@ -2,7 +2,7 @@
 //! link, and a profile's public sign-up form. Each answers with a redirect to a page that says
 //! what happened (post/redirect/get), so a reload never posts twice.
 
-use super::contact::{error_response, form_pairs};
+use super::contact::{error_response, field, form_pairs};
 use super::{request_info, AppState};
 use crate::domain::parse::{EmailAddress, Lang};
 use crate::i18n::optin_texts;
@@ -22,13 +22,6 @@ use std::num::NonZeroU32;
 pub fn signup_limiter(per_minute: u32) -> DefaultKeyedRateLimiter<IpAddr> {
     let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::keyed(Quota::per_minute(n))
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// `POST /c/{token}`: Confirm (keeping the ticked items) or, for an expired link, resend.

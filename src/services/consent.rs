@@ -147,7 +147,7 @@ pub(crate) fn verified_stamp(core: &Core, binding: &[u8], stamp: Option<&str>) -
 /// The link's target and its profile's catalog; every wrong link is the same error.
 async fn resolve_target(core: &Core, token: &str) -> Result<(LinkTarget, Arc<Catalog>)> {
     let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
-    let target = contacts::find_link(&core.read, &token.hash(), &store::now())
+    let target = contacts::find_link(&core.read, &token.hash(), &core.clock.now_str())
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let catalog = live_catalog(core, &target).await?;
@@ -165,7 +165,7 @@ async fn live_catalog(core: &Core, target: &LinkTarget) -> Result<Arc<Catalog>> 
 /// The link with everything a page needs: the contact's points and current states.
 async fn resolve(core: &Core, token: &str) -> Result<Link> {
     let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
-    let snap = contacts::link_snapshot(&core.read, &token.hash(), &store::now())
+    let snap = contacts::link_snapshot(&core.read, &token.hash(), &core.clock.now_str())
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let (target, points, rows) = (snap.target, snap.points, snap.states);

@@ -131,6 +131,7 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
 
     let mut initial = Vec::new();
     for (email, phone, prefs) in DEMO_CONTACTS {
+        let now = crate::store::now();
         let contact = contacts::insert_contact(
             conn,
             &NewContact {
@@ -139,13 +140,15 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
                 level: ConsentLevel::MARKETING,
                 is_child: false,
             },
+            &now,
         )
         .await?;
         let email = EmailAddress::parse(email).expect("demo address is valid");
-        let cp = contacts::insert_point(conn, contact, PointKind::Email, email.as_str()).await?;
+        let cp =
+            contacts::insert_point(conn, contact, PointKind::Email, email.as_str(), &now).await?;
         let mut items: Vec<(i64, Desired)> = Vec::new();
         if let Some(phone) = phone {
-            let pp = contacts::insert_point(conn, contact, PointKind::Phone, phone).await?;
+            let pp = contacts::insert_point(conn, contact, PointKind::Phone, phone, &now).await?;
             // Holly agreed to product updates by text message (TCPA: texts need an opt-in).
             if let Some((_, id)) = topics.iter().find(|(k, _)| *k == "product-updates") {
                 items.push((

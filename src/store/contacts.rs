@@ -183,7 +183,12 @@ pub struct NewContact<'a> {
     pub is_child: bool,
 }
 
-pub async fn insert_contact(conn: &mut SqliteConnection, c: &NewContact<'_>) -> Result<i64> {
+/// A new contact, created at `now` (stored format).
+pub async fn insert_contact(
+    conn: &mut SqliteConnection,
+    c: &NewContact<'_>,
+    now: &str,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -192,16 +197,18 @@ pub async fn insert_contact(conn: &mut SqliteConnection, c: &NewContact<'_>) -> 
     .bind(c.locale)
     .bind(c.level.get() as i64)
     .bind(c.is_child)
-    .bind(super::now())
+    .bind(now)
     .fetch_one(conn)
     .await?)
 }
 
+/// A new contact point of a contact, created at `now` (stored format).
 pub async fn insert_point(
     conn: &mut SqliteConnection,
     contact_id: i64,
     kind: PointKind,
     address: &str,
+    now: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -209,37 +216,40 @@ pub async fn insert_point(
     .bind(contact_id)
     .bind(kind.as_str())
     .bind(address)
-    .bind(super::now())
+    .bind(now)
     .fetch_one(conn)
     .await?)
 }
 
-pub async fn find_point(
-    conn: &mut SqliteConnection,
-    kind: PointKind,
-    address: &str,
-) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM contact_points WHERE kind = $1 AND address = $2")
-            .bind(kind.as_str())
-            .bind(address)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
-/// Stores the hash of a freshly issued link token.
+/// Stores the hash of a freshly issued link token, issued now, working `ttl_days`.
 pub async fn insert_token(
     conn: &mut SqliteConnection,
     contact_point_id: i64,
     hash: &TokenHash,
     ttl_days: i64,
 ) -> Result<()> {
+    insert_token_at(
+        conn,
+        contact_point_id,
+        hash,
+        time::OffsetDateTime::now_utc(),
+        ttl_days,
+    )
+    .await
+}
+
+async fn insert_token_at(
+    conn: &mut SqliteConnection,
+    contact_point_id: i64,
+    hash: &TokenHash,
+    issued: time::OffsetDateTime,
+    ttl_days: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&hash.0[..])
         .bind(contact_point_id)
-        .bind(super::now())
-        .bind(super::days_from_now(ttl_days))
+        .bind(super::format_time(issued))
+        .bind(super::format_time(issued + time::Duration::days(ttl_days)))
         .execute(conn)
         .await?;
     Ok(())
@@ -291,14 +301,7 @@ pub async fn point_by_address(
 
 /// A point by id, read from the pool (the mail worker renders from it).
 pub async fn point_owner(pool: &SqlitePool, contact_point_id: i64) -> Result<Option<PointOwner>> {
-    let sql = format!("{OWNER_SQL} WHERE cp.id = $1");
-    sqlx::query(&sql)
-        .bind(contact_point_id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(owner)
-        .transpose()
+    owner_by_id(pool, contact_point_id).await
 }
 
 /// The same, inside the writer's transaction.
@@ -306,10 +309,17 @@ pub async fn point_owner_tx(
     tx: &mut super::writer::Tx,
     contact_point_id: i64,
 ) -> Result<Option<PointOwner>> {
+    owner_by_id(tx.conn(), contact_point_id).await
+}
+
+async fn owner_by_id<'e, E>(executor: E, contact_point_id: i64) -> Result<Option<PointOwner>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     let sql = format!("{OWNER_SQL} WHERE cp.id = $1");
     sqlx::query(&sql)
         .bind(contact_point_id)
-        .fetch_optional(tx.conn())
+        .fetch_optional(executor)
         .await?
         .as_ref()
         .map(owner)
@@ -324,29 +334,11 @@ pub async fn create_contact_with_point(
     address: &str,
 ) -> Result<i64> {
     let now = tx.now_str();
-    let contact: i64 = sqlx::query_scalar(
-        "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(c.profile_id)
-    .bind(c.locale)
-    .bind(c.level.get() as i64)
-    .bind(c.is_child)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(sqlx::query_scalar(
-        "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(contact)
-    .bind(kind.as_str())
-    .bind(address)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?)
+    let contact = insert_contact(tx.conn(), c, &now).await?;
+    insert_point(tx.conn(), contact, kind, address, &now).await
 }
 
-/// Stores the hash of a new link token through the writer.
+/// Stores the hash of a new link token through the writer, issued at the batch's time.
 pub async fn issue_link(
     tx: &mut super::writer::Tx,
     contact_point_id: i64,
@@ -354,14 +346,7 @@ pub async fn issue_link(
     ttl_days: i64,
 ) -> Result<()> {
     let now = tx.now();
-    sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(&hash.0[..])
-        .bind(contact_point_id)
-        .bind(super::format_time(now))
-        .bind(super::format_time(now + time::Duration::days(ttl_days)))
-        .execute(tx.conn())
-        .await?;
-    Ok(())
+    insert_token_at(tx.conn(), contact_point_id, hash, now, ttl_days).await
 }
 
 /// The first `n` live email points (the benchmark's bulk unit).
