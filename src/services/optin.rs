@@ -567,7 +567,7 @@ pub async fn resend(
         return Ok((brand(&catalog), lang, Asked::Nothing));
     }
     // Close the old request first (expiry may not have run yet), then ask afresh.
-    expire_request(core, request.id).await?;
+    expire_request(core, request.id, Priority::Interactive).await?;
     let shown = Shown {
         form_version: Some(catalog.profile.form_version),
         lang: Some(lang),
@@ -642,12 +642,13 @@ fn system_meta(justification: &str) -> ChangeMeta {
 
 /// Closes an expired request: what is still pending goes back to what it was before, recorded
 /// by the system actor. Returns whether it expired it (false if already closed or not due).
-pub async fn expire_request(core: &Core, request_id: i64) -> Result<bool> {
+/// The schedule runs it at bulk priority; a person asking for a new link waits at interactive.
+pub async fn expire_request(core: &Core, request_id: i64, priority: Priority) -> Result<bool> {
     let unit = Expire {
         request_id,
         meta: system_meta("Double opt-in not confirmed before the link expired"),
     };
-    Ok(core.writer.run(unit, Priority::Bulk).await?)
+    Ok(core.writer.run(unit, priority).await?)
 }
 
 struct Remind {
@@ -702,7 +703,7 @@ pub async fn run_schedule_once(core: &Core) -> Result<(u32, u32)> {
     }
     let mut expired = 0;
     for id in requests::due_expiries(&core.read, &now, 500).await? {
-        if expire_request(core, id).await? {
+        if expire_request(core, id, Priority::Bulk).await? {
             expired += 1;
         }
     }

@@ -30,7 +30,7 @@ use futures_util::FutureExt as _;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, SqliteConnection};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -293,23 +293,13 @@ impl<U: Unit> Job for Queued<U> {
 /// What `/readyz` and the logs see of the writer.
 #[derive(Default)]
 pub struct WriterStatus {
-    /// The writer holds a working connection.
-    connected: AtomicBool,
     /// Restarts after a panic or a lost connection.
     restarts: AtomicU64,
-    /// Batches committed.
-    commits: AtomicU64,
 }
 
 impl WriterStatus {
-    pub fn connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
-    }
     pub fn restarts(&self) -> u64 {
         self.restarts.load(Ordering::Relaxed)
-    }
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
     }
 }
 
@@ -452,7 +442,6 @@ impl Supervisor {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::error!(error = %e, "the writer cannot open the database; retrying");
-                        self.status.connected.store(false, Ordering::Relaxed);
                         if self.interactive.is_closed() && self.bulk.is_closed() {
                             return;
                         }
@@ -462,13 +451,12 @@ impl Supervisor {
                     }
                 },
             };
-            self.status.connected.store(true, Ordering::Relaxed);
+            backoff = Duration::from_millis(50);
             let outcome = std::panic::AssertUnwindSafe(self.serve(c))
                 .catch_unwind()
                 .await;
             match outcome {
                 Ok(Ended::Finished) => {
-                    self.status.connected.store(false, Ordering::Relaxed);
                     tracing::debug!("writer stopped");
                     return;
                 }
@@ -479,7 +467,6 @@ impl Supervisor {
                     tracing::error!("the writer panicked; restarting it on a new connection");
                 }
             }
-            self.status.connected.store(false, Ordering::Relaxed);
             self.status.restarts.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -525,7 +512,6 @@ impl Supervisor {
             let (c, result) = commit(c, &self.key, &self.clock, &mut jobs).await;
             match result {
                 Ok(wake) => {
-                    self.status.commits.fetch_add(1, Ordering::Relaxed);
                     for job in jobs {
                         job.succeed();
                     }
@@ -550,7 +536,6 @@ impl Supervisor {
                                 .await;
                         match r {
                             Ok(wake) => {
-                                self.status.commits.fetch_add(1, Ordering::Relaxed);
                                 job.succeed();
                                 if wake {
                                     self.mail.notify_one();
