@@ -116,7 +116,9 @@ fn check_scheme(url: &str) -> Result<()> {
     }
 }
 
-fn options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
+/// The SQLite settings every connection uses (the benchmark's ceiling opens its database with
+/// them too).
+pub fn connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     check_scheme(url)?;
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(create)
@@ -154,12 +156,12 @@ fn ensure_parent_dir(url: &str) -> Result<()> {
 pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
     check_scheme(url)?;
     ensure_parent_dir(url)?;
-    open_with(options(url, true)?, read_connections).await
+    open_with(connect_options(url, true)?, read_connections).await
 }
 
 /// Opens a database that must already exist (for inspection commands such as `ledger verify`).
 pub async fn open_existing(url: &str) -> Result<Db> {
-    open_with(options(url, false)?, 1).await
+    open_with(connect_options(url, false)?, 1).await
 }
 
 async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<Db> {

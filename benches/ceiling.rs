@@ -1,0 +1,260 @@
+//! The ceilings `benches/run.sh` measures prefcenter against, in the same run on the same
+//! machine: a bare axum server (same runtime, same allocator, same HTTP stack, no application)
+//! answering
+//!
+//! - `GET /page`: a static HTML page of `--page-bytes` bytes (the size of the contact's page),
+//! - `GET /noop`: the small JSON `/healthz` answers, from a constant,
+//! - `POST /noop`: nothing, after reading the body (the one-click's form),
+//! - `POST /write`: a durable write of the rows one one-click writes (four ledger records with
+//!   their hash chain, one evidence row, four state upserts, for a contact point not written
+//!   before), group-committed: a single task owns the write connection, takes everything
+//!   queued, writes it in one `BEGIN IMMEDIATE` transaction, commits once, then answers each
+//!   request. The database is a copy of the benchmark's seeded file, opened with prefcenter's
+//!   own SQLite settings (`store::connect_options`): WAL, synchronous=FULL, foreign keys.
+//!
+//! It prints `ceiling listening on http://ADDR` once it accepts connections.
+//!
+//!   cargo bench --features ssr --bench ceiling -- --db FILE --page-bytes N [--listen ADDR]
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Shared {
+    page: Bytes,
+    writes: mpsc::UnboundedSender<oneshot::Sender<bool>>,
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let db = arg(&args, "--db").expect("--db FILE (a copy of the seeded benchmark database)");
+    let page_bytes: usize = arg(&args, "--page-bytes")
+        .and_then(|n| n.parse().ok())
+        .expect("--page-bytes N");
+    let listen = arg(&args, "--listen").unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(serve(db, page_bytes, listen));
+}
+
+async fn serve(db: String, page_bytes: usize, listen: String) {
+    let opts = prefcenter::store::connect_options(&format!("sqlite://{db}"), false)
+        .expect("database URL");
+    let mut conn = SqliteConnection::connect_with(&opts)
+        .await
+        .expect("open the database copy");
+    let subjects = one_click_subjects(&mut conn).await;
+    // Contact points nothing has written yet, from the top down.
+    let next_point: i64 = sqlx::query_scalar("SELECT MAX(id) FROM contact_points")
+        .fetch_one(&mut conn)
+        .await
+        .expect("contact points");
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(writer(conn, rx, subjects, AtomicI64::new(next_point)));
+
+    let mut page = String::from("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ceiling</title></head><body><p>");
+    while page.len() + 22 < page_bytes {
+        page.push_str("lorem ipsum dolor sit ");
+    }
+    page.push_str("</p></body></html>");
+    let shared = Arc::new(Shared {
+        page: Bytes::from(page),
+        writes: tx,
+    });
+    let app = Router::new()
+        .route("/page", get(static_page))
+        .route("/noop", get(noop_get).post(noop_post))
+        .route("/write", axum::routing::post(write))
+        .with_state(shared);
+    let listener = tokio::net::TcpListener::bind(&listen).await.expect("bind");
+    println!(
+        "ceiling listening on http://{}",
+        listener.local_addr().expect("address")
+    );
+    axum::serve(listener, app).await.expect("serve");
+}
+
+async fn static_page(State(s): State<Arc<Shared>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        s.page.clone(),
+    )
+        .into_response()
+}
+
+async fn noop_get() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
+}
+
+async fn noop_post(_body: Bytes) -> StatusCode {
+    StatusCode::OK
+}
+
+async fn write(State(s): State<Arc<Shared>>, _body: Bytes) -> StatusCode {
+    let (tx, rx) = oneshot::channel();
+    if s.writes.send(tx).is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match rx.await {
+        Ok(true) => StatusCode::OK,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The subjects a bench contact's one-click writes: the demo's first purpose and its topics.
+async fn one_click_subjects(conn: &mut SqliteConnection) -> Vec<(&'static str, i64)> {
+    let purpose: i64 = sqlx::query_scalar("SELECT id FROM purposes ORDER BY id LIMIT 1")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("a purpose (seed the database first)");
+    let mut subjects = vec![("purpose", purpose)];
+    for r in sqlx::query("SELECT id FROM topics WHERE purpose_id = $1 ORDER BY id")
+        .bind(purpose)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("topics")
+    {
+        subjects.push(("topic", r.get::<i64, _>(0)));
+    }
+    subjects
+}
+
+async fn writer(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::UnboundedReceiver<oneshot::Sender<bool>>,
+    subjects: Vec<(&'static str, i64)>,
+    next_point: AtomicI64,
+) {
+    let (mut seq, mut prev): (i64, Vec<u8>) =
+        match sqlx::query("SELECT seq, hash FROM consent_ledger ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut conn)
+            .await
+            .expect("ledger head")
+        {
+            Some(r) => (r.get(0), r.get(1)),
+            None => (0, vec![0; 32]),
+        };
+    let mut batch = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let now = prefcenter::store::now();
+        // Three multi-row statements per batch, as prefcenter's writer does: a statement is a
+        // round trip to sqlx's connection thread, so one per row would measure that instead.
+        let mut records = Vec::with_capacity(batch.len() * subjects.len());
+        let mut changes = Vec::with_capacity(batch.len());
+        for _ in &batch {
+            let point = next_point.fetch_sub(1, Ordering::Relaxed);
+            let change = format!("{seq:016x}");
+            for (kind, id) in &subjects {
+                seq += 1;
+                let hash = Sha256::new()
+                    .chain_update(&prev)
+                    .chain_update(seq.to_be_bytes())
+                    .finalize()
+                    .to_vec();
+                records.push((seq, point, *kind, *id, change.clone(), prev, hash.clone()));
+                prev = hash;
+            }
+            changes.push(change);
+        }
+        let t0 = std::time::Instant::now();
+        let ok = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            for chunk in records.chunks(500) {
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
+                     subject_id, channel, old_value, new_value, actor_kind, source, change_id,
+                     evidence_digest, prev_hash, hash) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.0)
+                        .push_bind(&now)
+                        .push_bind(r.1)
+                        .push_bind(r.2)
+                        .push_bind(r.3)
+                        .push_bind("email")
+                        .push_bind("not_set")
+                        .push_bind("opted_out")
+                        .push_bind("contact")
+                        .push_bind("one_click")
+                        .push_bind(&r.4)
+                        .push_bind(&r.6)
+                        .push_bind(&r.5)
+                        .push_bind(&r.6);
+                });
+                q.build().execute(&mut *tx).await?;
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id,
+                     channel, value, custodian_confirmed, ledger_seq, set_at) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.1)
+                        .push_bind(r.2)
+                        .push_bind(r.3)
+                        .push_bind("email")
+                        .push_bind("opted_out")
+                        .push_bind(0)
+                        .push_bind(r.0)
+                        .push_bind(&now);
+                });
+                q.push(
+                    " ON CONFLICT (contact_point_id, subject_kind, subject_id, channel)
+                     DO UPDATE SET value = excluded.value, ledger_seq = excluded.ledger_seq,
+                     set_at = excluded.set_at",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in changes.chunks(500) {
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c)
+                        .push_bind(None::<String>)
+                        .push_bind("127.0.0.0")
+                        .push_bind("wrk");
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let t1 = std::time::Instant::now();
+            tx.commit().await?;
+            if std::env::var_os("CEILING_TRACE").is_some() {
+                eprintln!("batch {} work {:?} commit {:?}", batch.len(), t1 - t0, t1.elapsed());
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = &ok {
+            eprintln!("ceiling write failed: {e}");
+        }
+        for reply in batch.drain(..) {
+            let _ = reply.send(ok.is_ok());
+        }
+    }
+}
