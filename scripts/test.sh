@@ -16,9 +16,13 @@ phase_done() {
   PHASE_STARTED=$SECONDS
 }
 
-ensure_build_tools
-ensure_test_tools
-phase_done "tools"
+start_build_tools
+start_test_tools
+if [ "${#TOOL_PIDS[@]}" -gt 0 ]; then
+  prebuild
+fi
+wait_tools
+phase_done "tools (and compiling meanwhile)"
 
 log "cargo leptos build (server + browser bundle)"
 cargo leptos build

@@ -1,55 +1,137 @@
 # Installs what building and testing need, each only when missing, so a second run is fast.
 # Sourced by scripts/run.sh and scripts/test.sh. Everything comes from the package registries
 # (crates.io, Debian, npm); nothing downloads a prebuilt binary.
+#
+# The slow installs (cargo-leptos and wasm-bindgen-cli compile from source; Chromium and npm
+# come from Debian) run in the background while the project itself compiles: start them with
+# `start_build_tools` / `start_test_tools`, compile, then `wait_tools`.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-APT_UPDATED=""
-apt_install() {
-  if [ -z "$APT_UPDATED" ]; then
-    log "apt-get update"
-    apt-get update -qq
-    APT_UPDATED=1
+# --- background jobs ------------------------------------------------------------------------
+
+TOOL_LOGS=""
+TOOL_PIDS=()
+TOOL_NAMES=()
+TOOL_STARTED=()
+
+# bg NAME COMMAND...: runs COMMAND in the background, its output in a log shown only if it fails.
+bg() {
+  local name="$1"
+  shift
+  if [ -z "$TOOL_LOGS" ]; then
+    TOOL_LOGS="$(mktemp -d)"
+    # If the script stops before wait_tools, the installs stop with it.
+    trap 'kill "${TOOL_PIDS[@]}" 2>/dev/null; rm -rf "$TOOL_LOGS"' EXIT
   fi
-  log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  log "$name (in the background)"
+  ("$@") >"$TOOL_LOGS/$name.log" 2>&1 &
+  TOOL_PIDS+=("$!")
+  TOOL_NAMES+=("$name")
+  TOOL_STARTED+=("$SECONDS")
 }
 
-ensure_build_tools() {
+# Waits for every background job; stops the script with the job's log if one failed.
+wait_tools() {
+  local i failed=0
+  for i in "${!TOOL_PIDS[@]}"; do
+    if wait "${TOOL_PIDS[$i]}"; then
+      log "${TOOL_NAMES[$i]}: done in $((SECONDS - TOOL_STARTED[$i])) s"
+    else
+      printf '\n--- %s failed; its output: ---\n' "${TOOL_NAMES[$i]}" >&2
+      cat "$TOOL_LOGS/${TOOL_NAMES[$i]}.log" >&2
+      failed=1
+    fi
+  done
+  TOOL_PIDS=()
+  TOOL_NAMES=()
+  TOOL_STARTED=()
+  trap - EXIT
+  [ -z "$TOOL_LOGS" ] || rm -rf "$TOOL_LOGS"
+  TOOL_LOGS=""
+  [ "$failed" = 0 ] || exit 1
+}
+
+# --- what each script needs -----------------------------------------------------------------
+
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >/dev/null
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+# Adds the wasm32 target (quick, in the foreground: the project's browser bundle needs it) and
+# starts the installs of cargo-leptos 0.3.4 and the Cargo.lock's wasm-bindgen-cli, debug
+# builds (half the build time of release builds, and as fast for what they do here).
+start_build_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
   if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.4'; then
-    log "installing cargo-leptos 0.3.4 (a debug build: about 6 minutes on 2 cores, once)"
-    cargo install --debug --locked cargo-leptos@0.3.4
+    bg "installing cargo-leptos 0.3.4" cargo install --debug --locked cargo-leptos@0.3.4
   fi
   # cargo-leptos would download wasm-bindgen unless the exact version is on PATH.
   local want
-  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+  want="$(wasm_bindgen_version)"
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
-    log "installing wasm-bindgen-cli $want"
-    cargo install --debug wasm-bindgen-cli --version "$want"
+    bg "installing wasm-bindgen-cli $want" cargo install --debug --locked wasm-bindgen-cli --version "$want"
   fi
-  # wasm-opt, used by release builds; from Debian's binaryen.
+}
+
+# wasm-opt, which `cargo leptos build --release` runs on the browser bundle: Debian's binaryen.
+ensure_release_tools() {
   if ! command -v wasm-opt >/dev/null 2>&1; then
+    log "installing binaryen (apt-get)"
     apt_install binaryen
   fi
 }
 
-ensure_test_tools() {
-  if [ ! -x /usr/bin/chromium ]; then
-    apt_install chromium
+test_tools_missing() {
+  [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1 ||
+    [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] ||
+    [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ] ||
+    [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]
+}
+
+install_test_tools() {
+  local pkgs=()
+  [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  [ "${#pkgs[@]}" = 0 ] || apt_install "${pkgs[@]}"
+  (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+}
+
+# Debian's Chromium (and Node.js) and the end2end npm packages, in the background.
+start_test_tools() {
+  if test_tools_missing; then
+    bg "installing Chromium and the end2end npm packages" install_test_tools
   fi
-  if ! command -v npm >/dev/null 2>&1; then
-    apt_install nodejs npm
-  fi
-  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ] \
-     || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
-    log "installing the end2end npm packages"
-    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
-  fi
+}
+
+# --- building ---------------------------------------------------------------------------------
+
+# The environment cargo-leptos gives cargo (leptos reads LEPTOS_OUTPUT_NAME when it compiles):
+# `prebuild` compiles with the same, so `cargo leptos build` finds its work already done.
+leptos_env() {
+  env LEPTOS_OUTPUT_NAME=prefcenter LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=. \
+    LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false "$@"
+}
+
+# Compiles the server and the browser bundle's crates (debug), as `cargo leptos build` will,
+# while the tools install.
+prebuild() {
+  log "compiling the project while the tools install"
+  leptos_env cargo build --package=prefcenter --bin=prefcenter --no-default-features --features=ssr
+  leptos_env cargo build --package=prefcenter --lib --target=wasm32-unknown-unknown \
+    --target-dir="${CARGO_TARGET_DIR:-$ROOT/target}/front" --no-default-features --features=hydrate
 }
