@@ -57,8 +57,8 @@ fn main() {
 }
 
 async fn serve(db: String, page_bytes: usize, listen: String) {
-    let opts = prefcenter::store::connect_options(&format!("sqlite://{db}"), false)
-        .expect("database URL");
+    let opts =
+        prefcenter::store::connect_options(&format!("sqlite://{db}"), false).expect("database URL");
     let mut conn = SqliteConnection::connect_with(&opts)
         .await
         .expect("open the database copy");
@@ -245,7 +245,12 @@ async fn writer(
             let t1 = std::time::Instant::now();
             tx.commit().await?;
             if std::env::var_os("CEILING_TRACE").is_some() {
-                eprintln!("batch {} work {:?} commit {:?}", batch.len(), t1 - t0, t1.elapsed());
+                eprintln!(
+                    "batch {} work {:?} commit {:?}",
+                    batch.len(),
+                    t1 - t0,
+                    t1.elapsed()
+                );
             }
             Ok::<_, sqlx::Error>(())
         }

@@ -16,7 +16,6 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 TOOL_LOGS=""
 TOOL_PIDS=()
 TOOL_NAMES=()
-TOOL_STARTED=()
 
 # bg NAME COMMAND...: runs COMMAND in the background, its output in a log shown only if it fails.
 bg() {
@@ -28,10 +27,16 @@ bg() {
     trap 'kill "${TOOL_PIDS[@]}" 2>/dev/null; rm -rf "$TOOL_LOGS"' EXIT
   fi
   log "$name (in the background)"
-  ("$@") >"$TOOL_LOGS/$name.log" 2>&1 &
+  local log="$TOOL_LOGS/$name.log" started
+  started="$(date +%s)"
+  (
+    "$@" >"$log" 2>&1
+    rc=$?
+    echo "$(($(date +%s) - started))" >"$log.took"
+    exit "$rc"
+  ) &
   TOOL_PIDS+=("$!")
   TOOL_NAMES+=("$name")
-  TOOL_STARTED+=("$SECONDS")
 }
 
 # Waits for every background job; stops the script with the job's log if one failed.
@@ -39,7 +44,7 @@ wait_tools() {
   local i failed=0
   for i in "${!TOOL_PIDS[@]}"; do
     if wait "${TOOL_PIDS[$i]}"; then
-      log "${TOOL_NAMES[$i]}: done in $((SECONDS - TOOL_STARTED[$i])) s"
+      log "${TOOL_NAMES[$i]}: done in $(cat "$TOOL_LOGS/${TOOL_NAMES[$i]}.log.took") s"
     else
       printf '\n--- %s failed; its output: ---\n' "${TOOL_NAMES[$i]}" >&2
       cat "$TOOL_LOGS/${TOOL_NAMES[$i]}.log" >&2
@@ -48,7 +53,6 @@ wait_tools() {
   done
   TOOL_PIDS=()
   TOOL_NAMES=()
-  TOOL_STARTED=()
   trap - EXIT
   [ -z "$TOOL_LOGS" ] || rm -rf "$TOOL_LOGS"
   TOOL_LOGS=""

@@ -1,18 +1,21 @@
 //! The Leptos shell and route table.
 
-use crate::pages::{
-    CenterPage, ConfirmPage, DonePage, HomePage, NotFoundPage, SignupPage, UnsubscribePage,
-};
+use crate::pages::{HomePage, NotFoundPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::StaticSegment;
 
-/// The HTML document. Contact pages carry no script at all (no hydration): they are plain
-/// server-rendered HTML and forms, a few kilobytes, working with JavaScript off.
+/// The HTML document of the router's pages.
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::provide_request_nonce();
+    document(view! { <App/> })
+}
+
+/// The HTML document around a page. Contact pages carry no script at all (no hydration): they
+/// are plain server-rendered HTML and forms, a few kilobytes, working with JavaScript off.
+pub fn document(body: impl IntoView) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         // `lang` is set by the page (`Layout`), which knows the language it rendered.
@@ -27,7 +30,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {body}
             </body>
         </html>
     }
@@ -38,17 +41,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Router>
+            // The contact's pages (/u, /p, /c, /s) are rendered by `server::pages` directly.
             <Routes fallback=NotFoundPage>
                 <Route path=StaticSegment("") view=HomePage/>
-                <Route path=(StaticSegment("u"), ParamSegment("token")) view=UnsubscribePage ssr=SsrMode::Async/>
-                <Route path=(StaticSegment("p"), ParamSegment("token")) view=CenterPage ssr=SsrMode::Async/>
-                <Route path=(StaticSegment("c"), ParamSegment("token")) view=ConfirmPage ssr=SsrMode::Async/>
-                <Route path=(StaticSegment("s"), ParamSegment("profile")) view=SignupPage ssr=SsrMode::Async/>
-                <Route
-                    path=(StaticSegment("u"), ParamSegment("token"), StaticSegment("done"), ParamSegment("change"))
-                    view=DonePage
-                    ssr=SsrMode::Async
-                />
             </Routes>
         </Router>
     }

@@ -109,14 +109,6 @@ pub struct ChangeView {
     pub can_undo: bool,
 }
 
-/// What a page load found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Loaded<T> {
-    Found(T),
-    /// Wrong, malformed, expired or unknown link: one answer for all.
-    InvalidLink(Lang),
-}
-
 /// One (topic, channel) of a confirmation request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfirmItem {

@@ -1,85 +1,49 @@
 //! The contact's pages. Server-rendered, no WebAssembly needed: every action is a plain HTML
 //! form that POSTs to the link's stable URL (handled in `server::contact`), so they work with
 //! JavaScript disabled and stay a few kilobytes on a phone.
+//!
+//! The page functions here take what the service loaded and return the view; `server::pages`
+//! calls the service, then `render` turns the view into the whole document in one synchronous
+//! pass (no router, no suspense, no streaming: the data is already there).
 
 mod layout;
 mod optin;
 mod preferences;
 
 pub use layout::{Layout, MessagePage};
-pub use optin::{ConfirmPage, SignupPage};
-pub use preferences::{CenterPage, DonePage, HomePage, NotFoundPage, UnsubscribePage};
+pub use optin::{confirm_page, signup_page};
+pub use preferences::{
+    center_page, done_page, failed_page, invalid_link_page, unsubscribe_page, HomePage,
+    NotFoundPage,
+};
 
-use crate::views::{ChangeView, Loaded, PreferencesView};
 use leptos::prelude::*;
 
-/// Loads the unsubscribe page / subscription center for a link.
-#[server(prefix = "/_page", endpoint = "preferences")]
-pub async fn load_preferences(
-    token: String,
-    lang: Option<String>,
-) -> Result<Loaded<PreferencesView>, ServerFnError> {
-    use crate::services::consent::{self, ServiceError};
-    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
-    let info = crate::server::request_info_from_context();
-    match consent::preferences(&core, &token, lang.as_deref(), &info).await {
-        Ok(v) => Ok(Loaded::Found(v)),
-        Err(ServiceError::InvalidLink) => Ok(Loaded::InvalidLink(consent::fallback_lang(
-            lang.as_deref(),
-            &info,
-        ))),
-        Err(e) => {
-            tracing::error!(error = %e, "loading preferences failed");
-            Err(ServerFnError::new("internal"))
+/// Renders a page into the complete HTML document (the same shell as the router's pages),
+/// with this response's CSP nonce on its style element.
+#[cfg(feature = "ssr")]
+pub async fn render<V: IntoView + 'static>(
+    nonce: Option<String>,
+    page: impl FnOnce() -> V,
+) -> String {
+    use futures_util::StreamExt as _;
+    let owner = Owner::new();
+    let (meta, output) = leptos_meta::ServerMetaContext::new();
+    let html = owner.with(|| {
+        provide_context(meta);
+        leptos_meta::provide_meta_context();
+        if let Some(n) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(n));
         }
-    }
-}
-
-/// Loads the "what changed" page of one action.
-#[server(prefix = "/_page", endpoint = "change")]
-pub async fn load_change(
-    token: String,
-    change: String,
-    lang: Option<String>,
-) -> Result<Loaded<ChangeView>, ServerFnError> {
-    use crate::services::consent::{self, ServiceError};
-    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
-    let info = crate::server::request_info_from_context();
-    match consent::change(&core, &token, &change, lang.as_deref(), &info).await {
-        Ok(v) => Ok(Loaded::Found(v)),
-        Err(ServiceError::InvalidLink) => Ok(Loaded::InvalidLink(consent::fallback_lang(
-            lang.as_deref(),
-            &info,
-        ))),
-        Err(e) => {
-            tracing::error!(error = %e, "loading a change failed");
-            Err(ServerFnError::new("internal"))
-        }
-    }
-}
-
-/// Segment `index` of the request's path (`/u/{token}` → 2), percent-decoded exactly once,
-/// as axum's `Path` does for the POST to the same URL. The router's params are decoded twice
-/// (`%2541` → `%41` → `A`), which would let a double-encoded token open a page its POST
-/// refuses. A segment that is not UTF-8 once decoded is empty (an invalid link).
-/// `None` outside a server render.
-pub fn path_segment(index: usize) -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        let parts = use_context::<axum::http::request::Parts>()?;
-        let raw = parts.uri.path().split('/').nth(index)?;
-        Some(
-            percent_encoding::percent_decode_str(raw)
-                .decode_utf8()
-                .map(|s| s.into_owned())
-                .unwrap_or_default(),
-        )
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = index;
-        None
-    }
+        crate::app::document(page()).to_html()
+    });
+    // `Layout` registered the title, the brand's style and `<html lang>`; they go into the head.
+    let stream = output
+        .inject_meta_context(futures_util::stream::once(async move { html }).boxed())
+        .await;
+    let parts: Vec<String> = stream.collect().await;
+    drop(owner);
+    parts.concat()
 }
 
 /// Sets the HTTP status of the page being rendered (a no-op in the browser).

@@ -1,62 +1,11 @@
 //! The double opt-in pages: the confirm page behind the link in the email (a button confirms,
 //! never the page load), and a profile's public sign-up form. Server-rendered, plain forms.
 
-use super::preferences::{failed, invalid_link};
-use super::{Layout, Status};
+use super::Layout;
 use crate::domain::parse::Lang;
 use crate::i18n::{optin_texts, texts, OptInTexts};
-use crate::views::{ConfirmItem, ConfirmState, ConfirmView, Loaded, SignupView};
+use crate::views::{ConfirmItem, ConfirmState, ConfirmView, SignupView};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// Loads the confirm page of a link.
-#[server(prefix = "/_page", endpoint = "confirm")]
-pub async fn load_confirm(
-    token: String,
-    lang: Option<String>,
-) -> Result<Loaded<ConfirmView>, ServerFnError> {
-    use crate::services::consent::{self, ServiceError};
-    use crate::services::optin;
-    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
-    let info = crate::server::request_info_from_context();
-    let invalid = || {
-        Ok(Loaded::InvalidLink(consent::fallback_lang(
-            lang.as_deref(),
-            &info,
-        )))
-    };
-    let Some(token) = optin::Token::parse(&token) else {
-        return invalid();
-    };
-    match optin::confirm_page(&core, &token, lang.as_deref().and_then(Lang::parse)).await {
-        Ok(v) => Ok(Loaded::Found(v)),
-        Err(ServiceError::InvalidLink) => invalid(),
-        Err(e) => {
-            tracing::error!(error = %e, "loading a confirm page failed");
-            Err(ServerFnError::new("internal"))
-        }
-    }
-}
-
-/// Loads a profile's sign-up form.
-#[server(prefix = "/_page", endpoint = "signup")]
-pub async fn load_signup(
-    profile: String,
-    lang: Option<String>,
-) -> Result<Loaded<SignupView>, ServerFnError> {
-    use crate::services::consent::{self, ServiceError};
-    let core = expect_context::<std::sync::Arc<crate::services::Core>>();
-    let info = crate::server::request_info_from_context();
-    let l = consent::fallback_lang(lang.as_deref(), &info);
-    match crate::services::optin::signup_form(&core, &profile, l).await {
-        Ok(v) => Ok(Loaded::Found(v)),
-        Err(ServiceError::InvalidLink) => Ok(Loaded::InvalidLink(l)),
-        Err(e) => {
-            tracing::error!(error = %e, "loading a sign-up form failed");
-            Err(ServerFnError::new("internal"))
-        }
-    }
-}
 
 fn item_list(items: &[ConfirmItem], lang: Lang) -> impl IntoView {
     let t = texts(lang);
@@ -69,35 +18,10 @@ fn item_list(items: &[ConfirmItem], lang: Lang) -> impl IntoView {
     }
 }
 
-/// `GET /c/{token}`: what the request asks for, and the Confirm button.
-#[component]
-pub fn ConfirmPage() -> impl IntoView {
-    let token = use_params_map()
-        .read_untracked()
-        .get("token")
-        .unwrap_or_default();
-    let query = use_query_map().read_untracked().clone();
-    let lang = query.get("lang");
-    // Set by the server's own redirect after a POST: which words to use, nothing more.
-    let after = query.get("done");
-    let status = Status::from_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let (token, lang, status, after) = (token.clone(), lang.clone(), status.clone(), after.clone());
-                Suspend::new(async move {
-                    match load_confirm(token.clone(), lang).await {
-                        Ok(Loaded::Found(v)) => confirm_view(&token, v, after.as_deref()).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
-                        Err(_) => failed(&status),
-                    }
-                })
-            }
-        </Suspense>
-    }
-}
-
-fn confirm_view(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoView {
+/// `GET /c/{token}`: what the request asks for, and the Confirm button. `after` is set by the
+/// server's own redirect after a POST (`?done=confirmed|resent`): which words to use, nothing
+/// more.
+pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoView {
     let t: &'static OptInTexts = optin_texts(v.lang);
     let action = format!("/c/{token}");
     let (title, body): (&'static str, AnyView) = match (v.state, after) {
@@ -178,35 +102,9 @@ fn confirm_view(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoVi
     }
 }
 
-/// `GET /s/{profile}`: the public sign-up form.
-#[component]
-pub fn SignupPage() -> impl IntoView {
-    let profile = use_params_map()
-        .read_untracked()
-        .get("profile")
-        .unwrap_or_default();
-    let query = use_query_map().read_untracked().clone();
-    let lang = query.get("lang");
-    let sent = query.get("sent").is_some();
-    let error = query.get("error");
-    let status = Status::from_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let (profile, lang, status, error) = (profile.clone(), lang.clone(), status.clone(), error.clone());
-                Suspend::new(async move {
-                    match load_signup(profile, lang).await {
-                        Ok(Loaded::Found(v)) => signup_view(v, sent, error.as_deref()).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
-                        Err(_) => failed(&status),
-                    }
-                })
-            }
-        </Suspense>
-    }
-}
-
-fn signup_view(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoView {
+/// `GET /s/{profile}`: the public sign-up form (`?sent=1` after a sign-up, `?error=email|topic`
+/// after a refused one: both set by the server's own redirect).
+pub fn signup_page(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoView {
     let t = optin_texts(v.lang);
     if sent {
         return view! {

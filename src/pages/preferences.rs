@@ -1,37 +1,22 @@
 //! The unsubscribe page, the subscription center and the "what changed" page.
 
-use super::{load_change, load_preferences, Layout, MessagePage, Status};
+use super::{Layout, MessagePage, Status};
 use crate::domain::parse::Lang;
 use crate::domain::ConsentValue;
 use crate::i18n::{texts, Texts};
-use crate::views::{ChangeView, Effect, Loaded, PreferencesView, PurposeBlock};
+use crate::views::{ChangeView, Effect, PreferencesView, PurposeBlock};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn route_token() -> (String, Option<String>) {
-    let token = super::path_segment(2).unwrap_or_else(|| {
-        use_params_map()
-            .read_untracked()
-            .get("token")
-            .unwrap_or_default()
-    });
-    let lang = use_query_map().read_untracked().get("lang");
-    (token, lang)
-}
-
-/// One page for every bad link, whatever the database holds: same words, same 404.
-pub(super) fn invalid_link(lang: Lang, status: &Status) -> AnyView {
-    status.set(404);
+/// One page for every bad link, whatever the database holds: same words (served with a 404).
+pub fn invalid_link_page(lang: Lang) -> impl IntoView {
     let t = texts(lang);
     view! { <MessagePage brand=None lang=lang title=t.invalid_title body=t.invalid_body hint=t.invalid_hint/> }
-        .into_any()
 }
 
-pub(super) fn failed(status: &Status) -> AnyView {
-    status.set(500);
+/// Something failed on our side (served with a 500 or 503).
+pub fn failed_page() -> impl IntoView {
     let t = texts(Lang::En);
     view! { <MessagePage brand=None lang=Lang::En title=t.error_title body=t.error_body/> }
-        .into_any()
 }
 
 /// Hidden fields that record what the contact saw.
@@ -70,27 +55,7 @@ fn mandatory_note(v: &PreferencesView, t: &'static Texts) -> impl IntoView {
 }
 
 /// `GET /u/{token}`: what the contact receives, one button per topic, and "everything".
-#[component]
-pub fn UnsubscribePage() -> impl IntoView {
-    let (token, lang) = route_token();
-    let status = Status::from_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let (token, lang, status) = (token.clone(), lang.clone(), status.clone());
-                Suspend::new(async move {
-                    match load_preferences(token.clone(), lang).await {
-                        Ok(Loaded::Found(v)) => unsubscribe_view(&token, v).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
-                        Err(_) => failed(&status),
-                    }
-                })
-            }
-        </Suspense>
-    }
-}
-
-fn unsubscribe_view(token: &str, v: PreferencesView) -> impl IntoView {
+pub fn unsubscribe_page(token: &str, v: PreferencesView) -> impl IntoView {
     let t = texts(v.lang);
     let receiving: Vec<(String, String, String)> = v
         .receiving_email()
@@ -153,27 +118,6 @@ fn unsubscribe_view(token: &str, v: PreferencesView) -> impl IntoView {
     }
 }
 
-/// `GET /p/{token}`: the subscription center, every topic on every channel.
-#[component]
-pub fn CenterPage() -> impl IntoView {
-    let (token, lang) = route_token();
-    let status = Status::from_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let (token, lang, status) = (token.clone(), lang.clone(), status.clone());
-                Suspend::new(async move {
-                    match load_preferences(token.clone(), lang).await {
-                        Ok(Loaded::Found(v)) => center_view(&token, v).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
-                        Err(_) => failed(&status),
-                    }
-                })
-            }
-        </Suspense>
-    }
-}
-
 fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
     let legend_id = format!("p-{}", p.key);
     view! {
@@ -220,7 +164,8 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
     }
 }
 
-fn center_view(token: &str, v: PreferencesView) -> impl IntoView {
+/// `GET /p/{token}`: the subscription center, every topic on every channel.
+pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
     let t = texts(v.lang);
     let optional: Vec<PurposeBlock> = v
         .purposes
@@ -259,33 +204,7 @@ fn center_view(token: &str, v: PreferencesView) -> impl IntoView {
 }
 
 /// `GET /u/{token}/done/{change}`: what changed, with an undo.
-#[component]
-pub fn DonePage() -> impl IntoView {
-    let (token, lang) = route_token();
-    let change = super::path_segment(4).unwrap_or_else(|| {
-        use_params_map()
-            .read_untracked()
-            .get("change")
-            .unwrap_or_default()
-    });
-    let status = Status::from_context();
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let (token, lang, status, change) = (token.clone(), lang.clone(), status.clone(), change.clone());
-                Suspend::new(async move {
-                    match load_change(token.clone(), change, lang).await {
-                        Ok(Loaded::Found(v)) => done_view(&token, v).into_any(),
-                        Ok(Loaded::InvalidLink(l)) => invalid_link(l, &status),
-                        Err(_) => failed(&status),
-                    }
-                })
-            }
-        </Suspense>
-    }
-}
-
-fn done_view(token: &str, v: ChangeView) -> impl IntoView {
+pub fn done_page(token: &str, v: ChangeView) -> impl IntoView {
     let t = texts(v.lang);
     let title = if v.is_undo {
         t.undone_title

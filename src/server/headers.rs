@@ -6,15 +6,48 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// The CSP nonce of this response.
-#[derive(Clone, Debug)]
-pub struct CspNonce(pub String);
+/// The CSP nonce of this response, drawn the first time a page asks for it: a response that
+/// renders no HTML (`/healthz`, a redirect, JSON) pays for none and gets a CSP without one.
+#[derive(Clone, Debug, Default)]
+pub struct CspNonce(Arc<OnceLock<String>>);
 
-/// A short id tying a log line to the ledger records of the same request.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+impl CspNonce {
+    pub fn get(&self) -> &str {
+        self.0
+            .get_or_init(|| URL_SAFE_NO_PAD.encode(crate::services::random_bytes::<16>()))
+    }
+
+    fn used(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// A short id tying a log line to the ledger records of the same request (16 hex digits),
+/// drawn the first time something records or logs it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestId(Arc<OnceLock<String>>);
+
+impl RequestId {
+    pub fn get(&self) -> &str {
+        self.0.get_or_init(|| {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut id = String::with_capacity(16);
+            for b in crate::services::random_bytes::<8>() {
+                id.push(HEX[usize::from(b >> 4)] as char);
+                id.push(HEX[usize::from(b & 15)] as char);
+            }
+            id
+        })
+    }
+}
+
+/// The policy of a response that used no nonce: no script and no inline style at all.
+const CSP_WITHOUT_NONCE: &str = "default-src 'none'; style-src 'self'; script-src 'none'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
 
 /// The path with link tokens replaced, for logs.
 pub fn redact(path: &str) -> String {
@@ -35,32 +68,33 @@ pub fn redact(path: &str) -> String {
 }
 
 pub async fn security(mut req: Request, next: Next) -> Response {
-    let nonce = URL_SAFE_NO_PAD.encode(crate::services::random_bytes::<16>());
-    let rid: String = crate::services::random_bytes::<8>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    req.extensions_mut().insert(CspNonce(nonce.clone()));
-    req.extensions_mut().insert(RequestId(rid.clone()));
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| redact(req.uri().path()));
-    let started = Instant::now();
+    let nonce = CspNonce::default();
+    let rid = RequestId::default();
+    req.extensions_mut().insert(nonce.clone());
+    req.extensions_mut().insert(rid.clone());
+    // What the request log needs, only when it is on.
+    let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_else(|| redact(req.uri().path()));
+        (req.method().clone(), route, Instant::now())
+    });
 
     let mut res = next.run(req).await;
 
     let h = res.headers_mut();
-    let csp = format!(
-        "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-         img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
-         base-uri 'none'; frame-ancestors 'none'"
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    let csp = match nonce.used() {
+        Some(nonce) => HeaderValue::from_str(&format!(
+            "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+             img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP_WITHOUT_NONCE)),
+        None => HeaderValue::from_static(CSP_WITHOUT_NONCE),
+    };
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -81,14 +115,16 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    tracing::debug!(
-        request_id = %rid,
-        %method,
-        route = %route,
-        status = res.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    if let Some((method, route, started)) = logged {
+        tracing::debug!(
+            request_id = %rid.get(),
+            %method,
+            route = %route,
+            status = res.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     res
 }
 

@@ -5,7 +5,7 @@ pub mod config;
 pub mod contact;
 pub mod headers;
 pub mod optin;
-pub mod page_fns;
+pub mod pages;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -53,7 +53,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(RequestParts {
             headers: parts.headers.clone(),
-            request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+            request_id: parts
+                .extensions
+                .get::<RequestId>()
+                .map(|r| r.get().to_owned()),
             peer: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
@@ -87,30 +90,10 @@ pub fn request_info(p: &RequestParts, trust_forwarded_for: bool) -> RequestInfo 
     }
 }
 
-/// The same, inside a Leptos render or server function.
-pub fn request_info_from_context() -> RequestInfo {
-    let Some(parts) = use_context::<Parts>() else {
-        return RequestInfo::default();
-    };
-    let trust = use_context::<TrustForwarded>().is_some_and(|t| t.0);
-    let p = RequestParts {
-        headers: parts.headers.clone(),
-        request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
-        peer: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0),
-    };
-    request_info(&p, trust)
-}
-
-#[derive(Clone, Copy)]
-struct TrustForwarded(bool);
-
 /// Hands this response's CSP nonce to Leptos, which puts it on the elements it renders.
 pub fn provide_request_nonce() {
     if let Some(n) = use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
-        provide_context(leptos::nonce::Nonce::from_value(n.0));
+        provide_context(leptos::nonce::Nonce::from_value(n.get()));
     }
 }
 
@@ -184,7 +167,8 @@ async fn favicon() -> Response {
 async fn healthz() -> Response {
     (
         StatusCode::OK,
-        axum::Json(serde_json::json!({"status": "ok"})),
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
     )
         .into_response()
 }
@@ -247,30 +231,25 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Builds the router over a ready core.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let core = state.core.clone();
-    let trust = TrustForwarded(state.trust_forwarded_for);
-    let context = move || {
-        provide_context(core.clone());
-        provide_context(trust);
-    };
     let opts = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/_bench/bulk", post(bench_bulk))
-        .route("/c/{token}", post(optin::post_confirm))
-        .route("/s/{profile}", post(optin::post_signup))
+        .route("/c/{token}", get(pages::confirm).post(optin::post_confirm))
+        .route("/s/{profile}", get(pages::signup).post(optin::post_signup))
         .route(crate::STYLESHEET_PATH, get(stylesheet))
         .route(crate::FAVICON_PATH, get(favicon))
-        .route("/u/{token}", post(contact::post_link))
+        .route(
+            "/u/{token}",
+            get(pages::unsubscribe).post(contact::post_link),
+        )
+        .route("/p/{token}", get(pages::center))
+        .route("/u/{token}/done/{change}", get(pages::done))
         .route("/u/{token}/undo", post(contact::post_undo))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .leptos_routes(&state, routes, move || shell(opts.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(page_fns::guard))
         .layer(axum::middleware::from_fn(headers::security))
         .with_state(state)
 }

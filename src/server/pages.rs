@@ -1,0 +1,217 @@
+//! `GET` of the contact's pages: parse the link at the edge, load through the service, render
+//! the Leptos view into the document in one pass. GET and HEAD never change anything.
+
+use super::headers::CspNonce;
+use super::{request_info, AppState, RequestParts};
+use crate::domain::parse::Lang;
+use crate::pages;
+use crate::services::consent::{self, RequestInfo, ServiceError};
+use crate::services::optin;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use leptos::prelude::IntoView;
+
+/// Segment `index` of the path (`/u/{token}` → 2), percent-decoded exactly once, as the POST
+/// to the same URL reads it. A segment that is not UTF-8 once decoded is empty (an invalid
+/// link, not an error).
+fn segment(uri: &Uri, index: usize) -> String {
+    uri.path()
+        .split('/')
+        .nth(index)
+        .and_then(|raw| {
+            percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .ok()
+                .map(|s| s.into_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// The query's parameters; an unreadable query is an empty one (the page still renders).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn new(raw: Option<String>) -> Query {
+        Query(
+            raw.and_then(|q| serde_urlencoded::from_str(&q).ok())
+                .unwrap_or_default(),
+        )
+    }
+    /// The first value of `name`.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What every page handler reads from the request.
+struct Page {
+    nonce: Option<String>,
+    info: RequestInfo,
+    query: Query,
+}
+
+impl Page {
+    fn new(
+        state: &AppState,
+        parts: &RequestParts,
+        nonce: Option<CspNonce>,
+        raw: Option<String>,
+    ) -> Page {
+        Page {
+            nonce: nonce.map(|n| n.get().to_owned()),
+            info: request_info(parts, state.trust_forwarded_for),
+            query: Query::new(raw),
+        }
+    }
+
+    fn lang(&self) -> Option<&str> {
+        self.query.get("lang")
+    }
+
+    async fn send<V: IntoView + 'static>(
+        self,
+        status: StatusCode,
+        view: impl FnOnce() -> V,
+    ) -> Response {
+        let html = pages::render(self.nonce, view).await;
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response()
+    }
+
+    /// The page of an error: one invalid-link page for every bad link, else "try again".
+    async fn error(self, e: ServiceError, what: &'static str) -> Response {
+        match e {
+            ServiceError::InvalidLink => {
+                let lang = consent::fallback_lang(self.lang(), &self.info);
+                self.send(StatusCode::NOT_FOUND, move || {
+                    pages::invalid_link_page(lang)
+                })
+                .await
+            }
+            e => {
+                let status = match &e {
+                    ServiceError::Store(s) if s.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                tracing::error!(error = %e, what, "loading a page failed");
+                self.send(status, pages::failed_page).await
+            }
+        }
+    }
+}
+
+/// `GET /u/{token}`: the unsubscribe page.
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    parts: RequestParts,
+    nonce: Option<Extension<CspNonce>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
+    let token = segment(&uri, 2);
+    match consent::preferences(&state.core, &token, page.lang(), &page.info).await {
+        Ok(v) => {
+            page.send(StatusCode::OK, move || pages::unsubscribe_page(&token, v))
+                .await
+        }
+        Err(e) => page.error(e, "unsubscribe page").await,
+    }
+}
+
+/// `GET /p/{token}`: the subscription center.
+pub async fn center(
+    State(state): State<AppState>,
+    parts: RequestParts,
+    nonce: Option<Extension<CspNonce>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
+    let token = segment(&uri, 2);
+    match consent::preferences(&state.core, &token, page.lang(), &page.info).await {
+        Ok(v) => {
+            page.send(StatusCode::OK, move || pages::center_page(&token, v))
+                .await
+        }
+        Err(e) => page.error(e, "subscription center").await,
+    }
+}
+
+/// `GET /u/{token}/done/{change}`: what one action changed, with its undo.
+pub async fn done(
+    State(state): State<AppState>,
+    parts: RequestParts,
+    nonce: Option<Extension<CspNonce>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
+    let (token, change) = (segment(&uri, 2), segment(&uri, 4));
+    match consent::change(&state.core, &token, &change, page.lang(), &page.info).await {
+        Ok(v) => {
+            page.send(StatusCode::OK, move || pages::done_page(&token, v))
+                .await
+        }
+        Err(e) => page.error(e, "done page").await,
+    }
+}
+
+/// `GET /c/{token}`: the double opt-in confirm page (opening it confirms nothing).
+pub async fn confirm(
+    State(state): State<AppState>,
+    parts: RequestParts,
+    nonce: Option<Extension<CspNonce>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
+    let raw_token = segment(&uri, 2);
+    let Some(token) = optin::Token::parse(&raw_token) else {
+        return page.error(ServiceError::InvalidLink, "confirm page").await;
+    };
+    let lang = page.lang().and_then(Lang::parse);
+    match optin::confirm_page(&state.core, &token, lang).await {
+        Ok(v) => {
+            let after = page.query.get("done").map(str::to_owned);
+            page.send(StatusCode::OK, move || {
+                pages::confirm_page(&raw_token, v, after.as_deref())
+            })
+            .await
+        }
+        Err(e) => page.error(e, "confirm page").await,
+    }
+}
+
+/// `GET /s/{profile}`: a profile's public sign-up form.
+pub async fn signup(
+    State(state): State<AppState>,
+    parts: RequestParts,
+    nonce: Option<Extension<CspNonce>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
+    let profile = segment(&uri, 2);
+    let lang = consent::fallback_lang(page.lang(), &page.info);
+    match optin::signup_form(&state.core, &profile, lang).await {
+        Ok(v) => {
+            let sent = page.query.get("sent").is_some();
+            let error = page.query.get("error").map(str::to_owned);
+            page.send(StatusCode::OK, move || {
+                pages::signup_page(v, sent, error.as_deref())
+            })
+            .await
+        }
+        Err(e) => page.error(e, "sign-up form").await,
+    }
+}
