@@ -177,12 +177,9 @@ async fn healthz() -> Response {
 /// committed; 503 (with what failed) otherwise.
 async fn readyz(State(state): State<AppState>) -> Response {
     let core = &state.core;
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&core.read),
-    )
-    .await;
-    let read_ok = matches!(read, Ok(Ok(1)));
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(2), store::ping(&core.read)).await;
+    let read_ok = matches!(read, Ok(Ok(())));
     let write_ok = core.writer.ping(std::time::Duration::from_secs(2)).await;
     let body = serde_json::json!({
         "status": if read_ok && write_ok { "ready" } else { "unavailable" },

@@ -8,8 +8,8 @@ pub mod optin;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;
+use crate::store::Reader;
 use crate::store::StoreError;
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -61,7 +61,7 @@ impl Policy {
 
 /// What every use case works with.
 pub struct Core {
-    pub read: SqlitePool,
+    pub read: Arc<Reader>,
     pub writer: Writer,
     pub policy: Policy,
     pub clock: crate::store::Clock,
@@ -71,9 +71,9 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(read: SqlitePool, writer: Writer, policy: Policy, secret: Arc<[u8]>) -> Core {
+    pub fn new(read: Reader, writer: Writer, policy: Policy, secret: Arc<[u8]>) -> Core {
         Core {
-            read,
+            read: Arc::new(read),
             clock: writer.clock().clone(),
             writer,
             policy,

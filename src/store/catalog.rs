@@ -1,8 +1,9 @@
 //! Compliance profiles, purposes and topics: what pages and decisions are built from.
 
+use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::{Channel, ConsentLevel, Enforcement, Purpose, Topic};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection};
 
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -42,15 +43,17 @@ impl Catalog {
     }
 }
 
-pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>> {
+pub async fn load(pool: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
+    let mut c = pool.acquire().await?;
     let Some(p) = sqlx::query(
         "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version,
                 sender_name, sender_address, reply_to
          FROM compliance_profiles WHERE id = $1",
     )
     .bind(profile_id)
-    .fetch_optional(pool)
-    .await?
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?
     else {
         return Ok(None);
     };
@@ -74,8 +77,9 @@ pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>>
          FROM purposes WHERE profile_id = $1 ORDER BY position, id",
     )
     .bind(profile_id)
-    .fetch_all(pool)
-    .await?
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?
     {
         let enforcement: String = r.try_get("enforcement")?;
         let channels: String = r.try_get("channels")?;
@@ -101,8 +105,9 @@ pub async fn load(pool: &SqlitePool, profile_id: i64) -> Result<Option<Catalog>>
          WHERE p.profile_id = $1 ORDER BY p.position, p.id, t.position, t.id",
     )
     .bind(profile_id)
-    .fetch_all(pool)
-    .await?
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?
     .into_iter()
     .map(|r| {
         Ok(Topic {
@@ -135,12 +140,14 @@ pub struct NewProfile<'a> {
 }
 
 /// A profile's id by its key (the public sign-up form's URL names the key).
-pub async fn profile_id_by_key(pool: &SqlitePool, key: &str) -> Result<Option<i64>> {
+pub async fn profile_id_by_key(pool: &Reader, key: &str) -> Result<Option<i64>> {
+    let mut c = pool.acquire().await?;
     Ok(
         sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
             .bind(key)
-            .fetch_optional(pool)
-            .await?,
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(|e| c.failed(e))?,
     )
 }
 

@@ -1,9 +1,10 @@
 //! Contacts, contact points, link tokens and current consent states.
 
+use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::token::TokenHash;
 use crate::domain::{Channel, ConsentLevel, ConsentValue, PointKind, StateEntry, Subject};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection};
 
 /// What a link token leads to.
 #[derive(Debug, Clone)]
@@ -55,18 +56,16 @@ pub(super) fn link_target(
 }
 
 /// Looks a token up by its hash (indexed). Expired tokens are not found.
-pub async fn find_link(
-    pool: &SqlitePool,
-    hash: &TokenHash,
-    now: &str,
-) -> Result<Option<LinkTarget>> {
+pub async fn find_link(pool: &Reader, hash: &TokenHash, now: &str) -> Result<Option<LinkTarget>> {
+    let mut c = pool.acquire().await?;
     let sql =
         format!("SELECT {LINK_COLUMNS} {LINK_FROM} WHERE t.token_hash = $1 AND t.expires_at > $2");
     let row = sqlx::query(&sql)
         .bind(&hash.0[..])
         .bind(now)
-        .fetch_optional(pool)
-        .await?;
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?;
     match row {
         Some(r) => link_target(&r, hash),
         None => Ok(None),
@@ -83,10 +82,11 @@ pub struct LinkSnapshot {
 
 /// Everything a page needs about a link, in one query (one round trip to SQLite).
 pub async fn link_snapshot(
-    pool: &SqlitePool,
+    pool: &Reader,
     hash: &TokenHash,
     now: &str,
 ) -> Result<Option<LinkSnapshot>> {
+    let mut c = pool.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
                 s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq
@@ -99,8 +99,9 @@ pub async fn link_snapshot(
     let rows = sqlx::query(&sql)
         .bind(&hash.0[..])
         .bind(now)
-        .fetch_all(pool)
-        .await?;
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -300,8 +301,9 @@ pub async fn point_by_address(
 }
 
 /// A point by id, read from the pool (the mail worker renders from it).
-pub async fn point_owner(pool: &SqlitePool, contact_point_id: i64) -> Result<Option<PointOwner>> {
-    owner_by_id(pool, contact_point_id).await
+pub async fn point_owner(pool: &Reader, contact_point_id: i64) -> Result<Option<PointOwner>> {
+    let mut c = pool.acquire().await?;
+    owner_by_id(&mut *c, contact_point_id).await
 }
 
 /// The same, inside the writer's transaction.
@@ -350,11 +352,13 @@ pub async fn issue_link(
 }
 
 /// The first `n` live email points (the benchmark's bulk unit).
-pub async fn email_points(pool: &SqlitePool, n: i64) -> Result<Vec<i64>> {
+pub async fn email_points(pool: &Reader, n: i64) -> Result<Vec<i64>> {
+    let mut c = pool.acquire().await?;
     Ok(sqlx::query_scalar(
         "SELECT id FROM contact_points WHERE kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT $1",
     )
     .bind(n)
-    .fetch_all(pool)
-    .await?)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?)
 }

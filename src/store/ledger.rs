@@ -1,6 +1,7 @@
 //! The consent ledger: append (for the writer), read back, verify the chain, and check that
 //! the current state equals a replay of the ledger.
 
+use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::ledger::{self, Evidence, Hash, Record, Stored, Verifier};
 use crate::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
@@ -183,11 +184,8 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
 }
 
 /// The records one action produced for one contact's points, in order.
-pub async fn by_change(
-    pool: &sqlx::SqlitePool,
-    change_id: &str,
-    contact_id: i64,
-) -> Result<Vec<Record>> {
+pub async fn by_change(pool: &Reader, change_id: &str, contact_id: i64) -> Result<Vec<Record>> {
+    let mut c = pool.acquire().await?;
     let sql = format!(
         "{SELECT_STORED} JOIN contact_points cp ON cp.id = l.contact_point_id
          WHERE l.change_id = $1 AND cp.contact_id = $2 ORDER BY l.seq"
@@ -195,18 +193,21 @@ pub async fn by_change(
     sqlx::query(&sql)
         .bind(change_id)
         .bind(contact_id)
-        .fetch_all(pool)
-        .await?
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?
         .iter()
         .map(|r| stored(r).map(|s| s.record))
         .collect()
 }
 
 /// How many records the ledger holds.
-pub async fn count(pool: &sqlx::SqlitePool) -> Result<i64> {
+pub async fn count(pool: &Reader) -> Result<i64> {
+    let mut c = pool.acquire().await?;
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
-        .fetch_one(pool)
-        .await?)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?)
 }
 
 /// What `ledger verify` found.
@@ -227,14 +228,15 @@ impl VerifyReport {
 }
 
 /// Verifies the whole chain and compares the state table with a replay.
-pub async fn verify(pool: &sqlx::SqlitePool, key: &[u8]) -> Result<VerifyReport> {
+pub async fn verify(pool: &Reader, key: &[u8]) -> Result<VerifyReport> {
+    let mut c = pool.acquire().await?;
     use futures_util::StreamExt as _;
     let mut verifier = Verifier::new(key);
     let mut chain_error = None;
     let mut replayed: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> =
         BTreeMap::new();
     let sql = format!("{SELECT_STORED} ORDER BY l.seq");
-    let mut rows = sqlx::query(&sql).fetch(pool);
+    let mut rows = sqlx::query(&sql).fetch(&mut *c);
     while let Some(row) = rows.next().await {
         let s = stored(&row?)?;
         if chain_error.is_none() {
@@ -255,8 +257,9 @@ pub async fn verify(pool: &sqlx::SqlitePool, key: &[u8]) -> Result<VerifyReport>
         "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed, ledger_seq
          FROM consent_states",
     )
-    .fetch_all(pool)
-    .await?
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?
     {
         let sk: String = r.try_get("subject_kind")?;
         let ch: String = r.try_get("channel")?;

@@ -1,4 +1,4 @@
-//! All SQL lives here. Reads go through a pool of read-only connections; every write goes
+//! All SQL lives here. Reads go through a set of read-only connections (`read.rs`); every write goes
 //! through the single writer (`writer.rs`), except start-up work done before it starts.
 //! SQL is kept portable: `$n` placeholders, `ON CONFLICT`, no SQLite-only functions in queries.
 
@@ -8,14 +8,13 @@ pub mod contacts;
 pub mod ledger;
 pub mod optin;
 pub mod outbox;
+pub mod read;
 pub mod writer;
 
 pub use clock::Clock;
+pub use read::{ReadConn, Reader};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
 use std::str::FromStr;
 use std::time::Duration;
@@ -96,10 +95,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The open database: a read pool and the one connection that writes, and how to open that
+/// The open database: the read connections and the one connection that writes, and how to open that
 /// connection again (the writer reconnects after losing it).
 pub struct Db {
-    pub read: SqlitePool,
+    pub read: Reader,
     pub write: SqliteConnection,
     pub write_options: SqliteConnectOptions,
 }
@@ -168,18 +167,26 @@ async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<
     let mut write = opts.connect().await?;
     let write_options = opts.clone().create_if_missing(false);
     MIGRATOR.run_direct(&mut write).await?;
-    let read = SqlitePoolOptions::new()
-        .max_connections(read_connections.max(1))
-        // An embedded file does not drop connections: no ping before every query.
-        .test_before_acquire(false)
-        .min_connections(1)
-        .connect_with(opts.read_only(true))
-        .await?;
+    let read = Reader::open(opts, read_connections).await?;
     Ok(Db {
         read,
         write,
         write_options,
     })
+}
+
+/// Whether the database can be read (`/readyz`).
+pub async fn ping(read: &Reader) -> Result<()> {
+    let mut c = read.acquire().await?;
+    let one: i64 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?;
+    if one == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt("SELECT 1".into()))
+    }
 }
 
 /// The current time in the stored format: UTC RFC 3339 with microseconds.

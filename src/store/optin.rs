@@ -2,10 +2,11 @@
 
 use super::contacts::{link_target, LinkTarget, LINK_COLUMNS};
 use super::writer::Tx;
+use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::optin::PendingItems;
 use crate::domain::token::TokenHash;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,9 +198,10 @@ pub async fn insert_confirm_token(
 /// A confirm token's request and the contact point it is for. Expired requests are found too
 /// (the page offers a new link); unknown tokens are not.
 pub async fn find_by_token(
-    pool: &SqlitePool,
+    pool: &Reader,
     hash: &TokenHash,
 ) -> Result<Option<(LinkTarget, OptInRequest)>> {
+    let mut c = pool.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, {COLUMNS}
          FROM confirm_tokens t
@@ -210,8 +212,9 @@ pub async fn find_by_token(
     );
     let Some(row) = sqlx::query(&sql)
         .bind(&hash.0[..])
-        .fetch_optional(pool)
-        .await?
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))?
     else {
         return Ok(None);
     };
@@ -242,25 +245,29 @@ pub async fn request_of_token(
 }
 
 /// Open requests whose link has expired (oldest first).
-pub async fn due_expiries(pool: &SqlitePool, now: &str, limit: i64) -> Result<Vec<i64>> {
+pub async fn due_expiries(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
+    let mut c = pool.acquire().await?;
     Ok(sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND expires_at <= $1
          ORDER BY expires_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?)
 }
 
 /// Open requests whose reminder is due.
-pub async fn due_reminders(pool: &SqlitePool, now: &str, limit: i64) -> Result<Vec<i64>> {
+pub async fn due_reminders(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
+    let mut c = pool.acquire().await?;
     Ok(sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND remind_at <= $1
          ORDER BY remind_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?)
 }

@@ -2,8 +2,9 @@
 //! them, claimed by a mail worker under a lease, finished as sent, retried, dead or cancelled.
 
 use super::writer::Tx;
+use super::Reader;
 use super::{Result, StoreError};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 /// What an outbox row sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,14 +188,16 @@ pub async fn cancel_for_request(tx: &mut Tx, request_id: i64, why: &str) -> Resu
 }
 
 /// The earliest time anything queued becomes due (or its lease runs out).
-pub async fn next_due(pool: &SqlitePool) -> Result<Option<String>> {
+pub async fn next_due(pool: &Reader) -> Result<Option<String>> {
+    let mut c = pool.acquire().await?;
     Ok(sqlx::query_scalar(
         "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
                          THEN lease_until ELSE next_attempt_at END)
          FROM outbox WHERE status = 'queued'",
     )
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?)
 }
 
 /// One row of the outbox, for `prefcenter mail status`.
@@ -210,18 +213,21 @@ pub struct OutboxRow {
 }
 
 /// Counts per status, and the messages that are dead or still waiting.
-pub async fn summary(pool: &SqlitePool) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
+pub async fn summary(pool: &Reader) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
+    let mut c = pool.acquire().await?;
     let counts = sqlx::query_as::<_, (String, i64)>(
         "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status",
     )
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?;
     let rows = sqlx::query(
         "SELECT id, kind, status, attempts, created_at, last_error, message_id FROM outbox
          WHERE status IN ('dead', 'queued') ORDER BY id DESC LIMIT 50",
     )
-    .fetch_all(pool)
-    .await?
+    .fetch_all(&mut *c)
+    .await
+    .map_err(|e| c.failed(e))?
     .iter()
     .map(|r| {
         Ok(OutboxRow {

@@ -274,7 +274,7 @@ async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
     .await
     .unwrap();
     assert_eq!(suppressed, None, "a global opt-out is records, not a flag");
-    let catalog = prefcenter::store::catalog::load(&pool, profile)
+    let catalog = prefcenter::store::catalog::load(&app.reader().await, profile)
         .await
         .unwrap()
         .unwrap();

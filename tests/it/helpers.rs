@@ -174,11 +174,16 @@ impl TestApp {
             .await
             .unwrap()
     }
+    /// A read-only connection to the server's database, as the store reads it.
+    pub async fn reader(&self) -> prefcenter::store::Reader {
+        let options = prefcenter::store::connect_options(&self.db_url, false).unwrap();
+        prefcenter::store::Reader::open(options, 1).await.unwrap()
+    }
     /// The ledger verifies and the state equals its replay.
     pub async fn assert_ledger_sound(&self) {
         let key = std::fs::read_to_string(self.dir.path().join("secret")).unwrap();
-        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
-        let report = prefcenter::store::ledger::verify(&pool, key.trim().as_bytes())
+        let read = self.reader().await;
+        let report = prefcenter::store::ledger::verify(&read, key.trim().as_bytes())
             .await
             .unwrap();
         assert!(report.ok(), "{report:?}");

@@ -14,7 +14,7 @@ const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 async fn writer_on(
     dir: &std::path::Path,
     contacts: usize,
-) -> (Writer, tokio::task::JoinHandle<()>, sqlx::SqlitePool) {
+) -> (Writer, tokio::task::JoinHandle<()>, store::Reader) {
     let url = format!("sqlite://{}/w.db", dir.display());
     let mut db = store::open(&url, 2).await.unwrap();
     prefcenter::services::demo::seed(&mut db.write)
@@ -75,7 +75,7 @@ impl Unit for Refuses {
     }
 }
 
-async fn verified(read: &sqlx::SqlitePool) {
+async fn verified(read: &store::Reader) {
     let report = store::ledger::verify(read, KEY).await.unwrap();
     assert!(report.ok(), "{report:?}");
 }
