@@ -214,7 +214,7 @@ proptest! {
             let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
                 "SELECT contact_point_id, subject_id || '', old_value, new_value FROM consent_ledger ORDER BY seq",
             )
-            .fetch_all(&read)
+            .fetch_all(&mut *read.acquire().await.unwrap())
             .await
             .unwrap();
             let mut last = std::collections::HashMap::new();
