@@ -9,30 +9,32 @@ use base64::Engine as _;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// The CSP nonce of this response, drawn the first time a page asks for it: a response that
-/// renders no HTML (`/healthz`, a redirect, JSON) pays for none and gets a CSP without one.
+/// What a request draws at most once, the first time something asks: the CSP nonce of its
+/// response (only a page asks: a response that renders no HTML, such as `/healthz`, a
+/// redirect or JSON, pays for none and gets a policy without one) and its request id, a short
+/// id tying a log line to the ledger records of the same request (16 hex digits).
 #[derive(Clone, Debug, Default)]
-pub struct CspNonce(Arc<OnceLock<String>>);
+pub struct RequestScope(Arc<Drawn>);
 
-impl CspNonce {
-    pub fn get(&self) -> &str {
+#[derive(Debug, Default)]
+struct Drawn {
+    nonce: OnceLock<String>,
+    request_id: OnceLock<String>,
+}
+
+impl RequestScope {
+    pub fn nonce(&self) -> &str {
         self.0
+            .nonce
             .get_or_init(|| URL_SAFE_NO_PAD.encode(crate::services::random_bytes::<16>()))
     }
 
-    fn used(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+    fn nonce_used(&self) -> Option<&str> {
+        self.0.nonce.get().map(String::as_str)
     }
-}
 
-/// A short id tying a log line to the ledger records of the same request (16 hex digits),
-/// drawn the first time something records or logs it.
-#[derive(Clone, Debug, Default)]
-pub struct RequestId(Arc<OnceLock<String>>);
-
-impl RequestId {
-    pub fn get(&self) -> &str {
-        self.0.get_or_init(|| {
+    pub fn request_id(&self) -> &str {
+        self.0.request_id.get_or_init(|| {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             let mut id = String::with_capacity(16);
             for b in crate::services::random_bytes::<8>() {
@@ -68,10 +70,8 @@ pub fn redact(path: &str) -> String {
 }
 
 pub async fn security(mut req: Request, next: Next) -> Response {
-    let nonce = CspNonce::default();
-    let rid = RequestId::default();
-    req.extensions_mut().insert(nonce.clone());
-    req.extensions_mut().insert(rid.clone());
+    let scope = RequestScope::default();
+    req.extensions_mut().insert(scope.clone());
     // What the request log needs, only when it is on.
     let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| {
         let route = req
@@ -85,7 +85,8 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
 
     let h = res.headers_mut();
-    let csp = match nonce.used() {
+    h.reserve(8);
+    let csp = match scope.nonce_used() {
         Some(nonce) => HeaderValue::from_str(&format!(
             "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
              img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
@@ -117,7 +118,7 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     }
     if let Some((method, route, started)) = logged {
         tracing::debug!(
-            request_id = %rid.get(),
+            request_id = %scope.request_id(),
             %method,
             route = %route,
             status = res.status().as_u16(),

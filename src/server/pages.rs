@@ -1,7 +1,7 @@
 //! `GET` of the contact's pages: parse the link at the edge, load through the service, render
 //! the Leptos view into the document in one pass. GET and HEAD never change anything.
 
-use super::headers::CspNonce;
+use super::headers::RequestScope;
 use super::{request_info, AppState, RequestParts};
 use crate::domain::parse::Lang;
 use crate::pages;
@@ -59,11 +59,11 @@ impl Page {
     fn new(
         state: &AppState,
         parts: &RequestParts,
-        nonce: Option<CspNonce>,
+        nonce: Option<RequestScope>,
         raw: Option<String>,
     ) -> Page {
         Page {
-            nonce: nonce.map(|n| n.get().to_owned()),
+            nonce: nonce.map(|n| n.nonce().to_owned()),
             info: request_info(parts, state.trust_forwarded_for),
             query: Query::new(raw),
         }
@@ -113,7 +113,7 @@ impl Page {
 pub async fn unsubscribe(
     State(state): State<AppState>,
     parts: RequestParts,
-    nonce: Option<Extension<CspNonce>>,
+    nonce: Option<Extension<RequestScope>>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -132,7 +132,7 @@ pub async fn unsubscribe(
 pub async fn center(
     State(state): State<AppState>,
     parts: RequestParts,
-    nonce: Option<Extension<CspNonce>>,
+    nonce: Option<Extension<RequestScope>>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -151,7 +151,7 @@ pub async fn center(
 pub async fn done(
     State(state): State<AppState>,
     parts: RequestParts,
-    nonce: Option<Extension<CspNonce>>,
+    nonce: Option<Extension<RequestScope>>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -170,7 +170,7 @@ pub async fn done(
 pub async fn confirm(
     State(state): State<AppState>,
     parts: RequestParts,
-    nonce: Option<Extension<CspNonce>>,
+    nonce: Option<Extension<RequestScope>>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -196,7 +196,7 @@ pub async fn confirm(
 pub async fn signup(
     State(state): State<AppState>,
     parts: RequestParts,
-    nonce: Option<Extension<CspNonce>>,
+    nonce: Option<Extension<RequestScope>>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {

@@ -391,8 +391,12 @@ async fn pages_carry_the_security_headers() {
         .to_str()
         .unwrap()
         .starts_with("text/css"));
+    // The liveness probe is outside the page middleware: JSON, never cached, never sniffed.
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(health.headers()["cache-control"], "no-store");
+    assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
     assert_eq!(app.get("/no/such/page").await.status(), 404);
     app.stop().await;
 }
