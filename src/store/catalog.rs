@@ -142,13 +142,11 @@ pub struct NewProfile<'a> {
 /// A profile's id by its key (the public sign-up form's URL names the key).
 pub async fn profile_id_by_key(pool: &Reader, key: &str) -> Result<Option<i64>> {
     let mut c = pool.acquire().await?;
-    Ok(
-        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await
-            .map_err(|e| c.failed(e))?,
-    )
+    sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(|e| c.failed(e))
 }
 
 pub async fn find_profile(conn: &mut SqliteConnection, key: &str) -> Result<Option<i64>> {

@@ -354,11 +354,11 @@ pub async fn issue_link(
 /// The first `n` live email points (the benchmark's bulk unit).
 pub async fn email_points(pool: &Reader, n: i64) -> Result<Vec<i64>> {
     let mut c = pool.acquire().await?;
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT id FROM contact_points WHERE kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT $1",
     )
     .bind(n)
     .fetch_all(&mut *c)
     .await
-    .map_err(|e| c.failed(e))?)
+    .map_err(|e| c.failed(e))
 }

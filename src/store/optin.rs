@@ -247,7 +247,7 @@ pub async fn request_of_token(
 /// Open requests whose link has expired (oldest first).
 pub async fn due_expiries(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
     let mut c = pool.acquire().await?;
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND expires_at <= $1
          ORDER BY expires_at LIMIT $2",
     )
@@ -255,13 +255,13 @@ pub async fn due_expiries(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i6
     .bind(limit)
     .fetch_all(&mut *c)
     .await
-    .map_err(|e| c.failed(e))?)
+    .map_err(|e| c.failed(e))
 }
 
 /// Open requests whose reminder is due.
 pub async fn due_reminders(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
     let mut c = pool.acquire().await?;
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND remind_at <= $1
          ORDER BY remind_at LIMIT $2",
     )
@@ -269,5 +269,5 @@ pub async fn due_reminders(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i
     .bind(limit)
     .fetch_all(&mut *c)
     .await
-    .map_err(|e| c.failed(e))?)
+    .map_err(|e| c.failed(e))
 }

@@ -190,14 +190,14 @@ pub async fn cancel_for_request(tx: &mut Tx, request_id: i64, why: &str) -> Resu
 /// The earliest time anything queued becomes due (or its lease runs out).
 pub async fn next_due(pool: &Reader) -> Result<Option<String>> {
     let mut c = pool.acquire().await?;
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
                          THEN lease_until ELSE next_attempt_at END)
          FROM outbox WHERE status = 'queued'",
     )
     .fetch_one(&mut *c)
     .await
-    .map_err(|e| c.failed(e))?)
+    .map_err(|e| c.failed(e))
 }
 
 /// One row of the outbox, for `prefcenter mail status`.
