@@ -17,6 +17,7 @@ pub use preferences::{
     NotFoundPage,
 };
 
+#[cfg(feature = "ssr")]
 use leptos::prelude::*;
 
 /// Renders a page into the complete HTML document (the same shell as the router's pages),
