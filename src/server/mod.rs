@@ -71,22 +71,32 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
 
 /// Evidence and language hints of a request.
 pub fn request_info(p: &RequestParts, trust_forwarded_for: bool) -> RequestInfo {
+    info_from(
+        &p.headers,
+        p.peer,
+        p.request_id.clone(),
+        trust_forwarded_for,
+    )
+}
+
+/// The same, from the parts of a request's head.
+fn info_from(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    request_id: Option<String>,
+    trust_forwarded_for: bool,
+) -> RequestInfo {
     let forwarded = trust_forwarded_for
-        .then(|| {
-            header_str(
-                &p.headers,
-                header::HeaderName::from_static("x-forwarded-for"),
-            )
-        })
+        .then(|| header_str(headers, header::HeaderName::from_static("x-forwarded-for")))
         .flatten()
         // The proxy appends the address it saw: the rightmost entry is the one we trust. Every
         // entry to its left came from the client and could say anything.
         .and_then(|v| v.rsplit(',').next().and_then(|ip| ip.trim().parse().ok()));
     RequestInfo {
-        ip: forwarded.or(p.peer.map(|a| a.ip())),
-        user_agent: header_str(&p.headers, header::USER_AGENT),
-        request_id: p.request_id.clone(),
-        accept_language: header_str(&p.headers, header::ACCEPT_LANGUAGE),
+        ip: forwarded.or(peer.map(|a| a.ip())),
+        user_agent: header_str(headers, header::USER_AGENT),
+        request_id,
+        accept_language: header_str(headers, header::ACCEPT_LANGUAGE),
     }
 }
 

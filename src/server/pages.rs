@@ -2,40 +2,26 @@
 //! the Leptos view into the document in one pass. GET and HEAD never change anything.
 
 use super::headers::RequestScope;
-use super::{request_info, AppState, RequestParts};
+use super::{info_from, AppState};
 use crate::domain::parse::Lang;
 use crate::pages;
 use crate::services::consent::{self, RequestInfo, ServiceError};
 use crate::services::optin;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode, Uri};
+use crate::views::PreferencesView;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use leptos::prelude::IntoView;
-
-/// Segment `index` of the path (`/u/{token}` → 2), percent-decoded exactly once, as the POST
-/// to the same URL reads it. A segment that is not UTF-8 once decoded is empty (an invalid
-/// link, not an error).
-fn segment(uri: &Uri, index: usize) -> String {
-    uri.path()
-        .split('/')
-        .nth(index)
-        .and_then(|raw| {
-            percent_encoding::percent_decode_str(raw)
-                .decode_utf8()
-                .ok()
-                .map(|s| s.into_owned())
-        })
-        .unwrap_or_default()
-}
+use std::net::SocketAddr;
 
 /// The query's parameters; an unreadable query is an empty one (the page still renders).
 struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn new(raw: Option<String>) -> Query {
+    fn new(raw: Option<&str>) -> Query {
         Query(
-            raw.and_then(|q| serde_urlencoded::from_str(&q).ok())
+            raw.and_then(|q| serde_urlencoded::from_str(q).ok())
                 .unwrap_or_default(),
         )
     }
@@ -48,25 +34,54 @@ impl Query {
     }
 }
 
-/// What every page handler reads from the request.
-struct Page {
+/// What every page handler reads from the request's head (an extractor that never fails).
+pub struct Page {
+    path: String,
     nonce: Option<String>,
     info: RequestInfo,
     query: Query,
 }
 
-impl Page {
-    fn new(
+impl FromRequestParts<AppState> for Page {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
         state: &AppState,
-        parts: &RequestParts,
-        nonce: Option<RequestScope>,
-        raw: Option<String>,
-    ) -> Page {
-        Page {
-            nonce: nonce.map(|n| n.nonce().to_owned()),
-            info: request_info(parts, state.trust_forwarded_for),
-            query: Query::new(raw),
-        }
+    ) -> Result<Page, Self::Rejection> {
+        let scope = parts.extensions.get::<RequestScope>();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Page {
+            path: parts.uri.path().to_owned(),
+            nonce: scope.map(|s| s.nonce().to_owned()),
+            info: info_from(
+                &parts.headers,
+                peer,
+                scope.map(|s| s.request_id().to_owned()),
+                state.trust_forwarded_for,
+            ),
+            query: Query::new(parts.uri.query()),
+        })
+    }
+}
+
+impl Page {
+    /// Segment `index` of the path (`/u/{token}` → 2), percent-decoded exactly once, as the
+    /// POST to the same URL reads it. A segment that is not UTF-8 once decoded is empty (an
+    /// invalid link, not an error).
+    fn segment(&self, index: usize) -> String {
+        self.path
+            .split('/')
+            .nth(index)
+            .and_then(|raw| {
+                percent_encoding::percent_decode_str(raw)
+                    .decode_utf8()
+                    .ok()
+                    .map(|s| s.into_owned())
+            })
+            .unwrap_or_default()
     }
 
     fn lang(&self) -> Option<&str> {
@@ -110,53 +125,32 @@ impl Page {
 }
 
 /// `GET /u/{token}`: the unsubscribe page.
-pub async fn unsubscribe(
-    State(state): State<AppState>,
-    parts: RequestParts,
-    nonce: Option<Extension<RequestScope>>,
-    uri: Uri,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
-    let token = segment(&uri, 2);
-    match consent::preferences(&state.core, &token, page.lang(), &page.info).await {
-        Ok(v) => {
-            page.send(StatusCode::OK, move || pages::unsubscribe_page(&token, v))
-                .await
-        }
-        Err(e) => page.error(e, "unsubscribe page").await,
-    }
+pub async fn unsubscribe(State(state): State<AppState>, page: Page) -> Response {
+    preferences(state, page, pages::unsubscribe_page, "unsubscribe page").await
 }
 
 /// `GET /p/{token}`: the subscription center.
-pub async fn center(
-    State(state): State<AppState>,
-    parts: RequestParts,
-    nonce: Option<Extension<RequestScope>>,
-    uri: Uri,
-    RawQuery(raw): RawQuery,
+pub async fn center(State(state): State<AppState>, page: Page) -> Response {
+    preferences(state, page, pages::center_page, "subscription center").await
+}
+
+/// A page of the link's preferences, drawn by `view`.
+async fn preferences<V: IntoView + 'static>(
+    state: AppState,
+    page: Page,
+    view: fn(&str, PreferencesView) -> V,
+    what: &'static str,
 ) -> Response {
-    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
-    let token = segment(&uri, 2);
+    let token = page.segment(2);
     match consent::preferences(&state.core, &token, page.lang(), &page.info).await {
-        Ok(v) => {
-            page.send(StatusCode::OK, move || pages::center_page(&token, v))
-                .await
-        }
-        Err(e) => page.error(e, "subscription center").await,
+        Ok(v) => page.send(StatusCode::OK, move || view(&token, v)).await,
+        Err(e) => page.error(e, what).await,
     }
 }
 
 /// `GET /u/{token}/done/{change}`: what one action changed, with its undo.
-pub async fn done(
-    State(state): State<AppState>,
-    parts: RequestParts,
-    nonce: Option<Extension<RequestScope>>,
-    uri: Uri,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
-    let (token, change) = (segment(&uri, 2), segment(&uri, 4));
+pub async fn done(State(state): State<AppState>, page: Page) -> Response {
+    let (token, change) = (page.segment(2), page.segment(4));
     match consent::change(&state.core, &token, &change, page.lang(), &page.info).await {
         Ok(v) => {
             page.send(StatusCode::OK, move || pages::done_page(&token, v))
@@ -167,15 +161,8 @@ pub async fn done(
 }
 
 /// `GET /c/{token}`: the double opt-in confirm page (opening it confirms nothing).
-pub async fn confirm(
-    State(state): State<AppState>,
-    parts: RequestParts,
-    nonce: Option<Extension<RequestScope>>,
-    uri: Uri,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
-    let raw_token = segment(&uri, 2);
+pub async fn confirm(State(state): State<AppState>, page: Page) -> Response {
+    let raw_token = page.segment(2);
     let Some(token) = optin::Token::parse(&raw_token) else {
         return page.error(ServiceError::InvalidLink, "confirm page").await;
     };
@@ -193,15 +180,8 @@ pub async fn confirm(
 }
 
 /// `GET /s/{profile}`: a profile's public sign-up form.
-pub async fn signup(
-    State(state): State<AppState>,
-    parts: RequestParts,
-    nonce: Option<Extension<RequestScope>>,
-    uri: Uri,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let page = Page::new(&state, &parts, nonce.map(|n| n.0), raw);
-    let profile = segment(&uri, 2);
+pub async fn signup(State(state): State<AppState>, page: Page) -> Response {
+    let profile = page.segment(2);
     let lang = consent::fallback_lang(page.lang(), &page.info);
     match optin::signup_form(&state.core, &profile, lang).await {
         Ok(v) => {
