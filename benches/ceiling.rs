@@ -15,6 +15,9 @@
 //! It prints `ceiling listening on http://ADDR` once it accepts connections.
 //!
 //!   cargo bench --features ssr --bench ceiling -- --db FILE --page-bytes N [--listen ADDR]
+//!
+//! With `CEILING_TRACE` set, it prints each write batch's size, work time and commit time to
+//! stderr (what the group commit's batches look like under load).
 
 use axum::body::Bytes;
 use axum::extract::State;
