@@ -24,7 +24,7 @@ export LEPTOS_SITE_ROOT="$TARGET/site"
 
 up_to_date() {
   [ -f "$STAMP" ] && [ -x "$BIN" ] && [ -d "$LEPTOS_SITE_ROOT/pkg" ] &&
-    [ -z "$(find src style public migrations Cargo.toml Cargo.lock build.rs -newer "$STAMP" -print -quit 2>/dev/null)" ]
+    [ -z "$(find src style public migrations Cargo.toml Cargo.lock -newer "$STAMP" -print -quit 2>/dev/null)" ]
 }
 
 if up_to_date; then
@@ -40,13 +40,10 @@ else
   wait_tools
   # Stamped with the time the build started: a file edited during the build is newer.
   touch "$STAMP.new"
-  if [ "$PROFILE" = release ]; then
-    log "building (cargo leptos build --release)"
-    cargo leptos build --release
-  else
-    log "building (cargo leptos build)"
-    cargo leptos build
-  fi
+  BUILD=(cargo leptos build)
+  [ "$PROFILE" = debug ] || BUILD+=(--release)
+  log "building (${BUILD[*]})"
+  "${BUILD[@]}"
   mv "$STAMP.new" "$STAMP"
 fi
 log "starting prefcenter --demo"

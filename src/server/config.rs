@@ -172,7 +172,7 @@ pub struct Settings {
     #[arg(long, env = "PREFCENTER_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: bool,
 
-    /// Read connections in the pool.
+    /// Read-only connections (pages and lookups share them).
     #[arg(
         long,
         env = "PREFCENTER_READ_CONNECTIONS",

@@ -46,10 +46,19 @@ impl RequestScope {
     }
 }
 
+/// The part of the content security policy that is the same for every response.
+macro_rules! csp_rest {
+    () => {
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    };
+}
+
 /// The policy of a response that used no nonce: no script and no inline style at all.
-const CSP_WITHOUT_NONCE: &str = "default-src 'none'; style-src 'self'; script-src 'none'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
-     base-uri 'none'; frame-ancestors 'none'";
+const CSP_WITHOUT_NONCE: &str = concat!(
+    "default-src 'none'; style-src 'self'; script-src 'none'; ",
+    csp_rest!()
+);
 
 /// The path with link tokens replaced, for logs.
 pub fn redact(path: &str) -> String {
@@ -88,9 +97,11 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     h.reserve(8);
     let csp = match scope.nonce_used() {
         Some(nonce) => HeaderValue::from_str(&format!(
-            "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-             img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
-             base-uri 'none'; frame-ancestors 'none'"
+            concat!(
+                "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; ",
+                csp_rest!()
+            ),
+            nonce = nonce
         ))
         .unwrap_or_else(|_| HeaderValue::from_static(CSP_WITHOUT_NONCE)),
         None => HeaderValue::from_static(CSP_WITHOUT_NONCE),

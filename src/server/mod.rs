@@ -437,7 +437,7 @@ pub async fn serve(
     {
         tracing::warn!("the writer did not stop within 30 s");
     }
-    // The read pool hands its idle connections to their threads to close; the last connection
+    // The reader hands its idle connections to their threads to close; the last connection
     // to close checkpoints the WAL into the database and removes it. Close one more writable
     // connection after them, so that last one is never a read-only one.
     use sqlx::{ConnectOptions as _, Connection as _};

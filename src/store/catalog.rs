@@ -43,8 +43,8 @@ impl Catalog {
     }
 }
 
-pub async fn load(pool: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
-    let mut c = pool.acquire().await?;
+pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
+    let mut c = read.acquire().await?;
     let Some(p) = sqlx::query(
         "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version,
                 sender_name, sender_address, reply_to
@@ -140,8 +140,8 @@ pub struct NewProfile<'a> {
 }
 
 /// A profile's id by its key (the public sign-up form's URL names the key).
-pub async fn profile_id_by_key(pool: &Reader, key: &str) -> Result<Option<i64>> {
-    let mut c = pool.acquire().await?;
+pub async fn profile_id_by_key(read: &Reader, key: &str) -> Result<Option<i64>> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
         .bind(key)
         .fetch_optional(&mut *c)

@@ -56,8 +56,8 @@ pub(super) fn link_target(
 }
 
 /// Looks a token up by its hash (indexed). Expired tokens are not found.
-pub async fn find_link(pool: &Reader, hash: &TokenHash, now: &str) -> Result<Option<LinkTarget>> {
-    let mut c = pool.acquire().await?;
+pub async fn find_link(read: &Reader, hash: &TokenHash, now: &str) -> Result<Option<LinkTarget>> {
+    let mut c = read.acquire().await?;
     let sql =
         format!("SELECT {LINK_COLUMNS} {LINK_FROM} WHERE t.token_hash = $1 AND t.expires_at > $2");
     let row = sqlx::query(&sql)
@@ -82,11 +82,11 @@ pub struct LinkSnapshot {
 
 /// Everything a page needs about a link, in one query (one round trip to SQLite).
 pub async fn link_snapshot(
-    pool: &Reader,
+    read: &Reader,
     hash: &TokenHash,
     now: &str,
 ) -> Result<Option<LinkSnapshot>> {
-    let mut c = pool.acquire().await?;
+    let mut c = read.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
                 s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq
@@ -300,9 +300,9 @@ pub async fn point_by_address(
         .transpose()
 }
 
-/// A point by id, read from the pool (the mail worker renders from it).
-pub async fn point_owner(pool: &Reader, contact_point_id: i64) -> Result<Option<PointOwner>> {
-    let mut c = pool.acquire().await?;
+/// A point by id, read through the read connections (the mail worker renders from it).
+pub async fn point_owner(read: &Reader, contact_point_id: i64) -> Result<Option<PointOwner>> {
+    let mut c = read.acquire().await?;
     owner_by_id(&mut *c, contact_point_id).await
 }
 
@@ -352,8 +352,8 @@ pub async fn issue_link(
 }
 
 /// The first `n` live email points (the benchmark's bulk unit).
-pub async fn email_points(pool: &Reader, n: i64) -> Result<Vec<i64>> {
-    let mut c = pool.acquire().await?;
+pub async fn email_points(read: &Reader, n: i64) -> Result<Vec<i64>> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar(
         "SELECT id FROM contact_points WHERE kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT $1",
     )

@@ -184,8 +184,8 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
 }
 
 /// The records one action produced for one contact's points, in order.
-pub async fn by_change(pool: &Reader, change_id: &str, contact_id: i64) -> Result<Vec<Record>> {
-    let mut c = pool.acquire().await?;
+pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Result<Vec<Record>> {
+    let mut c = read.acquire().await?;
     let sql = format!(
         "{SELECT_STORED} JOIN contact_points cp ON cp.id = l.contact_point_id
          WHERE l.change_id = $1 AND cp.contact_id = $2 ORDER BY l.seq"
@@ -202,8 +202,8 @@ pub async fn by_change(pool: &Reader, change_id: &str, contact_id: i64) -> Resul
 }
 
 /// How many records the ledger holds.
-pub async fn count(pool: &Reader) -> Result<i64> {
-    let mut c = pool.acquire().await?;
+pub async fn count(read: &Reader) -> Result<i64> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
         .fetch_one(&mut *c)
         .await
@@ -228,9 +228,9 @@ impl VerifyReport {
 }
 
 /// Verifies the whole chain and compares the state table with a replay.
-pub async fn verify(pool: &Reader, key: &[u8]) -> Result<VerifyReport> {
-    let mut c = pool.acquire().await?;
+pub async fn verify(read: &Reader, key: &[u8]) -> Result<VerifyReport> {
     use futures_util::StreamExt as _;
+    let mut c = read.acquire().await?;
     let mut verifier = Verifier::new(key);
     let mut chain_error = None;
     let mut replayed: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> =

@@ -198,10 +198,10 @@ pub async fn insert_confirm_token(
 /// A confirm token's request and the contact point it is for. Expired requests are found too
 /// (the page offers a new link); unknown tokens are not.
 pub async fn find_by_token(
-    pool: &Reader,
+    read: &Reader,
     hash: &TokenHash,
 ) -> Result<Option<(LinkTarget, OptInRequest)>> {
-    let mut c = pool.acquire().await?;
+    let mut c = read.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, {COLUMNS}
          FROM confirm_tokens t
@@ -245,8 +245,8 @@ pub async fn request_of_token(
 }
 
 /// Open requests whose link has expired (oldest first).
-pub async fn due_expiries(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
-    let mut c = pool.acquire().await?;
+pub async fn due_expiries(read: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND expires_at <= $1
          ORDER BY expires_at LIMIT $2",
@@ -259,8 +259,8 @@ pub async fn due_expiries(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i6
 }
 
 /// Open requests whose reminder is due.
-pub async fn due_reminders(pool: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
-    let mut c = pool.acquire().await?;
+pub async fn due_reminders(read: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND remind_at <= $1
          ORDER BY remind_at LIMIT $2",

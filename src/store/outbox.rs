@@ -188,8 +188,8 @@ pub async fn cancel_for_request(tx: &mut Tx, request_id: i64, why: &str) -> Resu
 }
 
 /// The earliest time anything queued becomes due (or its lease runs out).
-pub async fn next_due(pool: &Reader) -> Result<Option<String>> {
-    let mut c = pool.acquire().await?;
+pub async fn next_due(read: &Reader) -> Result<Option<String>> {
+    let mut c = read.acquire().await?;
     sqlx::query_scalar(
         "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
                          THEN lease_until ELSE next_attempt_at END)
@@ -213,8 +213,8 @@ pub struct OutboxRow {
 }
 
 /// Counts per status, and the messages that are dead or still waiting.
-pub async fn summary(pool: &Reader) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
-    let mut c = pool.acquire().await?;
+pub async fn summary(read: &Reader) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
+    let mut c = read.acquire().await?;
     let counts = sqlx::query_as::<_, (String, i64)>(
         "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status",
     )
