@@ -103,8 +103,12 @@ ensure_release_tools() {
   fi
 }
 
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
 test_tools_missing() {
-  [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1 ||
+  [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1 || [ -z "$(pg_bin)" ] ||
     [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] ||
     [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ] ||
     [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]
@@ -114,15 +118,50 @@ install_test_tools() {
   local pkgs=()
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  [ -n "$(pg_bin)" ] || pkgs+=(postgresql)
   [ "${#pkgs[@]}" = 0 ] || apt_install "${pkgs[@]}"
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
 }
 
-# Debian's Chromium (and Node.js) and the end2end npm packages, in the background.
+# Debian's Chromium (and Node.js), PostgreSQL and the end2end npm packages, in the background.
 start_test_tools() {
   if test_tools_missing; then
     bg "installing Chromium and the end2end npm packages" install_test_tools
   fi
+}
+
+# A throw-away PostgreSQL cluster for this run: initdb in a temporary folder, started on a free
+# loopback port, run as the `postgres` user when this script runs as root (PostgreSQL refuses
+# root). Exports PREFCENTER_TEST_POSTGRES (the admin URL the tests create their databases
+# with); `stop_pg` removes it all. Durability is off: the tests kill prefcenter, never the
+# database server.
+start_pg() {
+  local bin port
+  bin="$(pg_bin)"
+  [ -n "$bin" ] || { log "PostgreSQL is not installed"; return 1; }
+  PG_DIR="$(mktemp -d /tmp/prefcenter-pg.XXXXXX)"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  local as=()
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  PG_AS=("${as[@]}")
+  PG_BIN="$bin"
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 ||
+    { cat "$PG_DIR/initdb.log"; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
+    "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
+  export PREFCENTER_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+  log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throw-away cluster in $PG_DIR)"
+}
+
+stop_pg() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
 }
 
 # --- building ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-//! Start-up and commands: `serve` (default), `ledger verify`, `bench-seed`.
+//! Start-up and commands: `serve` (default), `migrate`, `ledger verify`, `mail status`,
+//! `bench-seed`.
 
 use super::config::{Cli, Command, LedgerCommand, MailCommand, Settings};
 use clap::Parser;
@@ -19,6 +20,7 @@ pub async fn main() -> ExitCode {
     init_logs();
     let result = match cli.command {
         None | Some(Command::Serve) => serve(&cli.settings).await,
+        Some(Command::Migrate) => migrate(&cli.settings).await,
         Some(Command::Ledger {
             command: LedgerCommand::Verify,
         }) => verify(&cli.settings).await,
@@ -97,9 +99,27 @@ async fn serve(settings: &Settings) -> CliResult {
             println!();
         }
     }
-    tracing::info!(%addr, database = %settings.database_url, "prefcenter is listening");
+    tracing::info!(
+        %addr,
+        database = %crate::store::backend::shown_url(&settings.database_url),
+        "prefcenter is listening"
+    );
     println!("prefcenter listening on {base_url}");
     super::serve(prepared, listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: &Settings) -> CliResult {
+    let url = crate::store::backend::shown_url(&settings.database_url);
+    let applied = crate::store::migrate(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot migrate {url}: {e}"))?;
+    if applied.is_empty() {
+        println!("{url}: up to date");
+    } else {
+        let list: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
+        println!("{url}: applied migrations {}", list.join(", "));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,7 +127,12 @@ async fn verify(settings: &Settings) -> CliResult {
     let secret = settings.load_secret()?;
     let db = crate::store::open_existing(&settings.database_url)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", settings.database_url))?;
+        .map_err(|e| {
+            format!(
+                "cannot open {}: {e}",
+                crate::store::backend::shown_url(&settings.database_url)
+            )
+        })?;
     let report = crate::store::ledger::verify(&db.read, &secret).await?;
     let head: String = report.head.iter().map(|b| format!("{b:02x}")).collect();
     if report.ok() {
@@ -138,7 +163,12 @@ async fn verify(settings: &Settings) -> CliResult {
 async fn mail_status(settings: &Settings) -> CliResult {
     let db = crate::store::open_existing(&settings.database_url)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", settings.database_url))?;
+        .map_err(|e| {
+            format!(
+                "cannot open {}: {e}",
+                crate::store::backend::shown_url(&settings.database_url)
+            )
+        })?;
     let (counts, rows) = crate::store::outbox::summary(&db.read).await?;
     if counts.is_empty() {
         println!("outbox: empty");

@@ -24,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the pages and endpoints (the default when no command is given).
     Serve,
+    /// Apply the database migrations this build has and exit (for deployments that migrate
+    /// before rolling out new instances; `serve` migrates too).
+    Migrate,
     /// Consent ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -113,7 +116,8 @@ pub struct Settings {
     )]
     pub listen: SocketAddr,
 
-    /// Database URL; the SQLite file is created if missing.
+    /// Database URL: sqlite://path/to/file.db (the embedded default; the file is created if
+    /// missing) or postgres://user:password@host:port/database (several instances share it).
     #[arg(
         long,
         env = "PREFCENTER_DATABASE_URL",
@@ -172,7 +176,8 @@ pub struct Settings {
     #[arg(long, env = "PREFCENTER_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: bool,
 
-    /// Read-only connections (pages and lookups share them).
+    /// Read connections: SQLite's read-only connections, or the size of the PostgreSQL pool
+    /// (pages and lookups share them; each instance also holds one writing connection).
     #[arg(
         long,
         env = "PREFCENTER_READ_CONNECTIONS",

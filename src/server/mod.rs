@@ -289,7 +289,7 @@ pub struct Prepared {
     writer_task: tokio::task::JoinHandle<()>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
-    write_options: sqlx::sqlite::SqliteConnectOptions,
+    write_options: store::WriteOptions,
 }
 
 /// Opens the database, creates the demo when asked, starts the writer and the workers.
@@ -440,7 +440,6 @@ pub async fn serve(
     // The reader hands its idle connections to their threads to close; the last connection
     // to close checkpoints the WAL into the database and removes it. Close one more writable
     // connection after them, so that last one is never a read-only one.
-    use sqlx::{ConnectOptions as _, Connection as _};
     match write_options.connect().await {
         Ok(c) => {
             if let Err(e) = c.close().await {

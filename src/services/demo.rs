@@ -10,9 +10,8 @@ use crate::store::catalog::{self, NewProfile};
 use crate::store::contacts::{self, NewContact};
 use crate::store::writer::{ChangeMeta, ChangeSet};
 use crate::store::writer::{Priority, Tx, Unit};
-use crate::store::Result;
+use crate::store::{backend, Conn, Result};
 use futures_util::future::BoxFuture;
-use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
 pub const DEMO_PROFILE: &str = "contoso";
 
@@ -44,30 +43,30 @@ pub struct Seeded {
 
 /// Creates Contoso with its purposes, topics and contacts on an empty database. Returns
 /// `None` when the database already holds a profile (the demo is created once).
-pub async fn seed(conn: &mut SqliteConnection) -> Result<Option<Seeded>> {
-    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM compliance_profiles LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    if any.is_some() {
-        return Ok(None);
-    }
-    conn.execute("BEGIN IMMEDIATE").await?;
-    let r = seed_in_tx(conn).await;
+pub async fn seed(conn: &mut Conn) -> Result<Option<Seeded>> {
+    // Several instances may start together on one PostgreSQL database: the check is made
+    // under the writers' lock, so one of them creates the demo.
+    backend::begin_write(conn).await?;
+    let r = match catalog::any_profile(conn.as_mut()).await {
+        Ok(Some(_)) => Ok(None),
+        Ok(None) => seed_in_tx(conn).await.map(Some),
+        Err(e) => Err(e),
+    };
     match r {
         Ok(s) => {
-            conn.execute("COMMIT").await?;
-            Ok(Some(s))
+            backend::execute(conn, "COMMIT").await?;
+            Ok(s)
         }
         Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
+            let _ = backend::execute(conn, "ROLLBACK").await;
             Err(e)
         }
     }
 }
 
-async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
+async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {
     let profile = catalog::insert_profile(
-        conn,
+        conn.as_mut(),
         &NewProfile {
             key: DEMO_PROFILE,
             name: "Contoso",
@@ -81,7 +80,7 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
     )
     .await?;
     let commercial = catalog::insert_purpose(
-        conn,
+        conn.as_mut(),
         profile,
         "commercial",
         "Commercial",
@@ -113,11 +112,12 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
     .into_iter()
     .enumerate()
     {
-        let id = catalog::insert_topic(conn, commercial, key, name, desc, pos as i64).await?;
+        let id =
+            catalog::insert_topic(conn.as_mut(), commercial, key, name, desc, pos as i64).await?;
         topics.push((key, id));
     }
     catalog::insert_purpose(
-        conn,
+        conn.as_mut(),
         profile,
         "transactional",
         "Transactional",
@@ -133,7 +133,7 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
     for (email, phone, prefs) in DEMO_CONTACTS {
         let now = crate::store::now();
         let contact = contacts::insert_contact(
-            conn,
+            conn.as_mut(),
             &NewContact {
                 profile_id: profile,
                 locale: Some("en"),
@@ -144,11 +144,18 @@ async fn seed_in_tx(conn: &mut SqliteConnection) -> Result<Seeded> {
         )
         .await?;
         let email = EmailAddress::parse(email).expect("demo address is valid");
-        let cp =
-            contacts::insert_point(conn, contact, PointKind::Email, email.as_str(), &now).await?;
+        let cp = contacts::insert_point(
+            conn.as_mut(),
+            contact,
+            PointKind::Email,
+            email.as_str(),
+            &now,
+        )
+        .await?;
         let mut items: Vec<(i64, Desired)> = Vec::new();
         if let Some(phone) = phone {
-            let pp = contacts::insert_point(conn, contact, PointKind::Phone, phone, &now).await?;
+            let pp = contacts::insert_point(conn.as_mut(), contact, PointKind::Phone, phone, &now)
+                .await?;
             // Holly agreed to product updates by text message (TCPA: texts need an opt-in).
             if let Some((_, id)) = topics.iter().find(|(k, _)| *k == "product-updates") {
                 items.push((
@@ -307,63 +314,13 @@ pub async fn bench_bulk(core: &Core, n: usize) -> Result<u64> {
 
 /// Adds `n` contacts to the demo profile, each with an email point and a link token; returns
 /// the tokens (for the benchmark). Bulk inserts in one transaction.
-pub async fn bench_contacts(
-    conn: &mut SqliteConnection,
-    n: usize,
-    ttl_days: i64,
-) -> Result<Vec<String>> {
-    let profile = catalog::find_profile(conn, DEMO_PROFILE)
+pub async fn bench_contacts(conn: &mut Conn, n: usize, ttl_days: i64) -> Result<Vec<String>> {
+    let profile = catalog::find_profile(conn.as_mut(), DEMO_PROFILE)
         .await?
         .ok_or_else(|| crate::store::StoreError::Corrupt("run with --demo once first".into()))?;
-    let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contacts")
-        .fetch_one(&mut *conn)
-        .await?;
-    let point_start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contact_points")
-        .fetch_one(&mut *conn)
-        .await?;
-    let now = crate::store::now();
-    let expires = crate::store::days_from_now(ttl_days);
-    let mut tokens = Vec::with_capacity(n);
-    conn.execute("BEGIN IMMEDIATE").await?;
-    for chunk_start in (0..n).step_by(2000) {
-        let ids: Vec<i64> = (chunk_start..n.min(chunk_start + 2000))
-            .map(|i| start + 1 + i as i64)
-            .collect();
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO contacts (id, profile_id, locale, consent_level, created_at) ",
-        );
-        q.push_values(&ids, |mut b, id| {
-            b.push_bind(id)
-                .push_bind(profile)
-                .push_bind("en")
-                .push_bind(4)
-                .push_bind(now.clone());
-        });
-        q.build().execute(&mut *conn).await?;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO contact_points (id, contact_id, kind, address, created_at) ",
-        );
-        q.push_values(&ids, |mut b, id| {
-            b.push_bind(point_start - start + id)
-                .push_bind(id)
-                .push_bind("email")
-                .push_bind(format!("bench{id}@example.com"))
-                .push_bind(now.clone());
-        });
-        q.build().execute(&mut *conn).await?;
-        let chunk_tokens: Vec<_> = ids.iter().map(|_| new_token()).collect();
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) ",
-        );
-        q.push_values(ids.iter().zip(&chunk_tokens), |mut b, (id, t)| {
-            b.push_bind(t.hash().0.to_vec())
-                .push_bind(point_start - start + *id)
-                .push_bind(now.clone())
-                .push_bind(expires.clone());
-        });
-        q.build().execute(&mut *conn).await?;
-        tokens.extend(chunk_tokens.into_iter().map(|t| t.as_str().to_owned()));
-    }
-    conn.execute("COMMIT").await?;
+    let tokens: Vec<_> = (0..n).map(|_| new_token()).collect();
+    let hashes: Vec<_> = tokens.iter().map(|t| t.hash()).collect();
+    contacts::insert_bench(conn, profile, &hashes, ttl_days).await?;
+    let tokens = tokens.iter().map(|t| t.as_str().to_owned()).collect();
     Ok(tokens)
 }

@@ -1,9 +1,9 @@
 //! Compliance profiles, purposes and topics: what pages and decisions are built from.
 
+use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::{Channel, ConsentLevel, Enforcement, Purpose, Topic};
-use sqlx::{Row, SqliteConnection};
 
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -44,87 +44,88 @@ impl Catalog {
 }
 
 pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
-    let mut c = read.acquire().await?;
-    let Some(p) = sqlx::query(
-        "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale, form_version,
-                sender_name, sender_address, reply_to
-         FROM compliance_profiles WHERE id = $1",
-    )
-    .bind(profile_id)
-    .fetch_optional(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?
-    else {
-        return Ok(None);
-    };
-    let profile = Profile {
-        id: p.try_get("id")?,
-        key: p.try_get("key")?,
-        name: p.try_get("name")?,
-        brand_primary: p.try_get("brand_primary")?,
-        footer_address: p.try_get("footer_address")?,
-        privacy_url: p.try_get("privacy_url")?,
-        default_locale: p.try_get("default_locale")?,
-        form_version: p.try_get("form_version")?,
-        sender_name: p.try_get("sender_name")?,
-        sender_address: p.try_get("sender_address")?,
-        reply_to: p.try_get("reply_to")?,
-    };
-    let mut purposes = Vec::new();
-    for r in sqlx::query(
-        "SELECT id, key, name, description, enforcement, channels, mandatory, min_consent_level,
-                retired_at IS NOT NULL AS retired
-         FROM purposes WHERE profile_id = $1 ORDER BY position, id",
-    )
-    .bind(profile_id)
-    .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?
-    {
-        let enforcement: String = r.try_get("enforcement")?;
-        let channels: String = r.try_get("channels")?;
-        let level: i64 = r.try_get("min_consent_level")?;
-        purposes.push(Purpose {
-            id: r.try_get("id")?,
-            key: r.try_get("key")?,
-            name: r.try_get("name")?,
-            description: r.try_get("description")?,
-            enforcement: Enforcement::parse(&enforcement)
-                .ok_or_else(|| StoreError::Corrupt(format!("enforcement {enforcement}")))?,
-            channels: Channel::parse_list(&channels)
-                .ok_or_else(|| StoreError::Corrupt(format!("channels {channels}")))?,
-            mandatory: r.try_get("mandatory")?,
-            min_level: ConsentLevel::new(level)
-                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
-            retired: r.try_get("retired")?,
-        });
-    }
-    let topics = sqlx::query(
-        "SELECT t.id, t.purpose_id, t.key, t.name, t.description, t.retired_at IS NOT NULL AS retired
-         FROM topics t JOIN purposes p ON p.id = t.purpose_id
-         WHERE p.profile_id = $1 ORDER BY p.position, p.id, t.position, t.id",
-    )
-    .bind(profile_id)
-    .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?
-    .into_iter()
-    .map(|r| {
-        Ok(Topic {
-            id: r.try_get("id")?,
-            purpose_id: r.try_get("purpose_id")?,
-            key: r.try_get("key")?,
-            name: r.try_get("name")?,
-            description: r.try_get("description")?,
-            retired: r.try_get("retired")?,
-        })
+    read!(read, c => {
+        let Some(p) = sqlx::query(
+            "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale,
+                    form_version, sender_name, sender_address, reply_to
+             FROM compliance_profiles WHERE id = $1",
+        )
+        .bind(profile_id)
+        .fetch_optional(&mut *c)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let purposes = sqlx::query(
+            "SELECT id, key, name, description, enforcement, channels, mandatory, min_consent_level,
+                    retired_at IS NOT NULL AS retired
+             FROM purposes WHERE profile_id = $1 ORDER BY position, id",
+        )
+        .bind(profile_id)
+        .fetch_all(&mut *c)
+        .await?;
+        let topics = sqlx::query(
+            "SELECT t.id, t.purpose_id, t.key, t.name, t.description,
+                    t.retired_at IS NOT NULL AS retired
+             FROM topics t JOIN purposes p ON p.id = t.purpose_id
+             WHERE p.profile_id = $1 ORDER BY p.position, p.id, t.position, t.id",
+        )
+        .bind(profile_id)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(Some(Catalog {
+            profile: profile(&p)?,
+            purposes: purposes.iter().map(purpose).collect::<Result<_>>()?,
+            topics: topics.iter().map(topic).collect::<Result<_>>()?,
+        }))
     })
-    .collect::<Result<Vec<_>>>()?;
-    Ok(Some(Catalog {
-        profile,
-        purposes,
-        topics,
-    }))
+}
+
+fn profile(p: &impl DbRow) -> Result<Profile> {
+    Ok(Profile {
+        id: p.col("id")?,
+        key: p.col("key")?,
+        name: p.col("name")?,
+        brand_primary: p.col("brand_primary")?,
+        footer_address: p.col("footer_address")?,
+        privacy_url: p.col("privacy_url")?,
+        default_locale: p.col("default_locale")?,
+        form_version: p.col("form_version")?,
+        sender_name: p.col("sender_name")?,
+        sender_address: p.col("sender_address")?,
+        reply_to: p.col("reply_to")?,
+    })
+}
+
+fn purpose(r: &impl DbRow) -> Result<Purpose> {
+    let enforcement: String = r.col("enforcement")?;
+    let channels: String = r.col("channels")?;
+    let level: i64 = r.col("min_consent_level")?;
+    Ok(Purpose {
+        id: r.col("id")?,
+        key: r.col("key")?,
+        name: r.col("name")?,
+        description: r.col("description")?,
+        enforcement: Enforcement::parse(&enforcement)
+            .ok_or_else(|| StoreError::Corrupt(format!("enforcement {enforcement}")))?,
+        channels: Channel::parse_list(&channels)
+            .ok_or_else(|| StoreError::Corrupt(format!("channels {channels}")))?,
+        mandatory: r.col("mandatory")?,
+        min_level: ConsentLevel::new(level)
+            .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+        retired: r.col("retired")?,
+    })
+}
+
+fn topic(r: &impl DbRow) -> Result<Topic> {
+    Ok(Topic {
+        id: r.col("id")?,
+        purpose_id: r.col("purpose_id")?,
+        key: r.col("key")?,
+        name: r.col("name")?,
+        description: r.col("description")?,
+        retired: r.col("retired")?,
+    })
 }
 
 /// A new profile (start-up and demo work, on the write connection).
@@ -141,25 +142,25 @@ pub struct NewProfile<'a> {
 
 /// A profile's id by its key (the public sign-up form's URL names the key).
 pub async fn profile_id_by_key(read: &Reader, key: &str) -> Result<Option<i64>> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
+    read!(read, c => find_profile(super::ConnMut::from(&mut *c), key).await)
+}
+
+/// Any profile's id (`None` on an empty database).
+pub async fn any_profile(conn: ConnMut<'_>) -> Result<Option<i64>> {
+    on!(conn, c => Ok(sqlx::query_scalar("SELECT id FROM compliance_profiles ORDER BY id LIMIT 1")
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn find_profile(conn: ConnMut<'_>, key: &str) -> Result<Option<i64>> {
+    on!(conn, c => Ok(sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
         .bind(key)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))
+        .fetch_optional(c)
+        .await?))
 }
 
-pub async fn find_profile(conn: &mut SqliteConnection, key: &str) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = $1")
-            .bind(key)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
-pub async fn insert_profile(conn: &mut SqliteConnection, p: &NewProfile<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn insert_profile(conn: ConnMut<'_>, p: &NewProfile<'_>) -> Result<i64> {
+    on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO compliance_profiles (key, name, brand_primary, footer_address, privacy_url,
              sender_name, sender_address, reply_to, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -172,14 +173,14 @@ pub async fn insert_profile(conn: &mut SqliteConnection, p: &NewProfile<'_>) -> 
     .bind(p.sender_name)
     .bind(p.sender_address)
     .bind(p.reply_to)
-    .bind(super::now())
-    .fetch_one(conn)
-    .await?)
+    .bind(Ts(super::now()))
+    .fetch_one(c)
+    .await?))
 }
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_purpose(
-    conn: &mut SqliteConnection,
+    conn: ConnMut<'_>,
     profile_id: i64,
     key: &str,
     name: &str,
@@ -189,7 +190,7 @@ pub async fn insert_purpose(
     mandatory: bool,
     position: i64,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO purposes (profile_id, key, name, description, enforcement, channels, mandatory, position)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -201,19 +202,19 @@ pub async fn insert_purpose(
     .bind(Channel::join(channels))
     .bind(mandatory)
     .bind(position)
-    .fetch_one(conn)
-    .await?)
+    .fetch_one(c)
+    .await?))
 }
 
 pub async fn insert_topic(
-    conn: &mut SqliteConnection,
+    conn: ConnMut<'_>,
     purpose_id: i64,
     key: &str,
     name: &str,
     description: &str,
     position: i64,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO topics (purpose_id, key, name, description, position)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -222,6 +223,6 @@ pub async fn insert_topic(
     .bind(name)
     .bind(description)
     .bind(position)
-    .fetch_one(conn)
-    .await?)
+    .fetch_one(c)
+    .await?))
 }

@@ -1,10 +1,10 @@
 //! Contacts, contact points, link tokens and current consent states.
 
+use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::token::TokenHash;
 use crate::domain::{Channel, ConsentLevel, ConsentValue, PointKind, StateEntry, Subject};
-use sqlx::{Row, SqliteConnection};
 
 /// What a link token leads to.
 #[derive(Debug, Clone)]
@@ -31,45 +31,42 @@ const LINK_FROM: &str = "FROM link_tokens t
 
 /// Reads the link columns of a row; `None` unless the stored hash equals `hash` (compared in
 /// constant time after the indexed lookup).
-pub(super) fn link_target(
-    r: &sqlx::sqlite::SqliteRow,
-    hash: &TokenHash,
-) -> Result<Option<LinkTarget>> {
-    let stored: Vec<u8> = r.try_get("token_hash")?;
+pub(super) fn link_target(r: &impl DbRow, hash: &TokenHash) -> Result<Option<LinkTarget>> {
+    let stored: Vec<u8> = r.col("token_hash")?;
     if !hash.ct_eq(&stored) {
         return Ok(None);
     }
-    let kind: String = r.try_get("link_kind")?;
-    let level: i64 = r.try_get("consent_level")?;
+    let kind: String = r.col("link_kind")?;
+    let level: i64 = r.col("consent_level")?;
     Ok(Some(LinkTarget {
-        contact_point_id: r.try_get("link_point_id")?,
+        contact_point_id: r.col("link_point_id")?,
         point_kind: PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
-        address: r.try_get("link_address")?,
-        contact_id: r.try_get("contact_id")?,
-        profile_id: r.try_get("profile_id")?,
-        locale: r.try_get("locale")?,
+        address: r.col("link_address")?,
+        contact_id: r.col("contact_id")?,
+        profile_id: r.col("profile_id")?,
+        locale: r.col("locale")?,
         level: ConsentLevel::new(level)
             .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
-        is_child: r.try_get("is_child")?,
-        suppressed: r.try_get("suppressed")?,
+        is_child: r.col("is_child")?,
+        suppressed: r.col("suppressed")?,
     }))
 }
 
 /// Looks a token up by its hash (indexed). Expired tokens are not found.
 pub async fn find_link(read: &Reader, hash: &TokenHash, now: &str) -> Result<Option<LinkTarget>> {
-    let mut c = read.acquire().await?;
     let sql =
         format!("SELECT {LINK_COLUMNS} {LINK_FROM} WHERE t.token_hash = $1 AND t.expires_at > $2");
-    let row = sqlx::query(&sql)
-        .bind(&hash.0[..])
-        .bind(now)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))?;
-    match row {
-        Some(r) => link_target(&r, hash),
-        None => Ok(None),
-    }
+    read!(read, c => {
+        let row = sqlx::query(&sql)
+            .bind(&hash.0[..])
+            .bind(Ts::new(now))
+            .fetch_optional(&mut *c)
+            .await?;
+        match row {
+            Some(r) => link_target(&r, hash),
+            None => Ok(None),
+        }
+    })
 }
 
 /// A link with its contact's points and all their current states.
@@ -86,7 +83,6 @@ pub async fn link_snapshot(
     hash: &TokenHash,
     now: &str,
 ) -> Result<Option<LinkSnapshot>> {
-    let mut c = read.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
                 s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq
@@ -96,12 +92,17 @@ pub async fn link_snapshot(
          WHERE t.token_hash = $1 AND t.expires_at > $2
          ORDER BY cp.kind, cp.id"
     );
-    let rows = sqlx::query(&sql)
-        .bind(&hash.0[..])
-        .bind(now)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))?;
+    read!(read, c => {
+        let rows = sqlx::query(&sql)
+            .bind(&hash.0[..])
+            .bind(Ts::new(now))
+            .fetch_all(&mut *c)
+            .await?;
+        snapshot(&rows, hash)
+    })
+}
+
+fn snapshot(rows: &[impl DbRow], hash: &TokenHash) -> Result<Option<LinkSnapshot>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -110,17 +111,17 @@ pub async fn link_snapshot(
     };
     let mut points: Vec<(i64, PointKind, Option<String>)> = Vec::new();
     let mut states = Vec::new();
-    for r in &rows {
-        let id: i64 = r.try_get("contact_point_id")?;
+    for r in rows {
+        let id: i64 = r.col("contact_point_id")?;
         if points.last().is_none_or(|p| p.0 != id) {
-            let kind: String = r.try_get("kind")?;
+            let kind: String = r.col("kind")?;
             points.push((
                 id,
                 PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
-                r.try_get("address")?,
+                r.col("address")?,
             ));
         }
-        if r.try_get::<Option<String>, _>("subject_kind")?.is_some() {
+        if r.col::<Option<String>>("subject_kind")?.is_some() {
             states.push(state_row(r)?);
         }
     }
@@ -140,25 +141,25 @@ pub struct StateRow {
     pub entry: StateEntry,
 }
 
-fn state_row(r: &sqlx::sqlite::SqliteRow) -> Result<StateRow> {
-    let sk: String = r.try_get("subject_kind")?;
-    let ch: String = r.try_get("channel")?;
-    let v: String = r.try_get("value")?;
+fn state_row(r: &impl DbRow) -> Result<StateRow> {
+    let sk: String = r.col("subject_kind")?;
+    let ch: String = r.col("channel")?;
+    let v: String = r.col("value")?;
     let bad = |what: &str| StoreError::Corrupt(what.to_owned());
     Ok(StateRow {
-        contact_point_id: r.try_get("contact_point_id")?,
-        subject: Subject::from_parts(&sk, r.try_get("subject_id")?).ok_or_else(|| bad(&sk))?,
+        contact_point_id: r.col("contact_point_id")?,
+        subject: Subject::from_parts(&sk, r.col("subject_id")?).ok_or_else(|| bad(&sk))?,
         channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
         entry: StateEntry {
             value: ConsentValue::parse(&v).ok_or_else(|| bad(&v))?,
-            custodian_confirmed: r.try_get("custodian_confirmed")?,
-            record: r.try_get("ledger_seq")?,
+            custodian_confirmed: r.col("custodian_confirmed")?,
+            record: r.col("ledger_seq")?,
         },
     })
 }
 
 /// Current states of the given contact points, inside the writer's transaction.
-pub async fn states_of_points(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<StateRow>> {
+pub async fn states_of_points(conn: ConnMut<'_>, ids: &[i64]) -> Result<Vec<StateRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -169,11 +170,13 @@ pub async fn states_of_points(conn: &mut SqliteConnection, ids: &[i64]) -> Resul
          FROM consent_states WHERE contact_point_id IN ({})",
         placeholders.join(",")
     );
-    let mut q = sqlx::query(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    q.fetch_all(conn).await?.iter().map(state_row).collect()
+    on!(conn, c => {
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await?.iter().map(state_row).collect()
+    })
 }
 
 /// A new contact (start-up, demo and bench work, on the write connection).
@@ -185,46 +188,42 @@ pub struct NewContact<'a> {
 }
 
 /// A new contact, created at `now` (stored format).
-pub async fn insert_contact(
-    conn: &mut SqliteConnection,
-    c: &NewContact<'_>,
-    now: &str,
-) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn insert_contact(conn: ConnMut<'_>, n: &NewContact<'_>, now: &str) -> Result<i64> {
+    on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
-    .bind(c.profile_id)
-    .bind(c.locale)
-    .bind(c.level.get() as i64)
-    .bind(c.is_child)
-    .bind(now)
-    .fetch_one(conn)
-    .await?)
+    .bind(n.profile_id)
+    .bind(n.locale)
+    .bind(n.level.get() as i64)
+    .bind(n.is_child)
+    .bind(Ts::new(now))
+    .fetch_one(c)
+    .await?))
 }
 
 /// A new contact point of a contact, created at `now` (stored format).
 pub async fn insert_point(
-    conn: &mut SqliteConnection,
+    conn: ConnMut<'_>,
     contact_id: i64,
     kind: PointKind,
     address: &str,
     now: &str,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(contact_id)
     .bind(kind.as_str())
     .bind(address)
-    .bind(now)
-    .fetch_one(conn)
-    .await?)
+    .bind(Ts::new(now))
+    .fetch_one(c)
+    .await?))
 }
 
 /// Stores the hash of a freshly issued link token, issued now, working `ttl_days`.
 pub async fn insert_token(
-    conn: &mut SqliteConnection,
+    conn: ConnMut<'_>,
     contact_point_id: i64,
     hash: &TokenHash,
     ttl_days: i64,
@@ -240,19 +239,21 @@ pub async fn insert_token(
 }
 
 async fn insert_token_at(
-    conn: &mut SqliteConnection,
+    conn: ConnMut<'_>,
     contact_point_id: i64,
     hash: &TokenHash,
     issued: time::OffsetDateTime,
     ttl_days: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
+    on!(conn, c => {
+        sqlx::query("INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&hash.0[..])
         .bind(contact_point_id)
-        .bind(super::format_time(issued))
-        .bind(super::format_time(issued + time::Duration::days(ttl_days)))
-        .execute(conn)
+        .bind(Ts(super::format_time(issued)))
+        .bind(Ts(super::format_time(issued + time::Duration::days(ttl_days))))
+        .execute(c)
         .await?;
+    });
     Ok(())
 }
 
@@ -272,14 +273,14 @@ const OWNER_SQL: &str = "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, cp.a
         c.suppressed_at IS NOT NULL AS suppressed
      FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id";
 
-fn owner(r: &sqlx::sqlite::SqliteRow) -> Result<PointOwner> {
+fn owner(r: &impl DbRow) -> Result<PointOwner> {
     Ok(PointOwner {
-        contact_point_id: r.try_get("cp_id")?,
-        contact_id: r.try_get("c_id")?,
-        profile_id: r.try_get("profile_id")?,
-        address: r.try_get("address")?,
-        locale: r.try_get("locale")?,
-        suppressed: r.try_get("suppressed")?,
+        contact_point_id: r.col("cp_id")?,
+        contact_id: r.col("c_id")?,
+        profile_id: r.col("profile_id")?,
+        address: r.col("address")?,
+        locale: r.col("locale")?,
+        suppressed: r.col("suppressed")?,
     })
 }
 
@@ -290,20 +291,21 @@ pub async fn point_by_address(
     address: &str,
 ) -> Result<Option<PointOwner>> {
     let sql = format!("{OWNER_SQL} WHERE cp.kind = $1 AND cp.address = $2");
-    sqlx::query(&sql)
+    on!(tx.conn(), c => sqlx::query(&sql)
         .bind(kind.as_str())
         .bind(address)
-        .fetch_optional(tx.conn())
+        .fetch_optional(c)
         .await?
         .as_ref()
         .map(owner)
-        .transpose()
+        .transpose())
 }
 
 /// A point by id, read through the read connections (the mail worker renders from it).
 pub async fn point_owner(read: &Reader, contact_point_id: i64) -> Result<Option<PointOwner>> {
     let mut c = read.acquire().await?;
-    owner_by_id(&mut *c, contact_point_id).await
+    let out = owner_by_id(c.conn(), contact_point_id).await;
+    c.checked(out)
 }
 
 /// The same, inside the writer's transaction.
@@ -314,18 +316,15 @@ pub async fn point_owner_tx(
     owner_by_id(tx.conn(), contact_point_id).await
 }
 
-async fn owner_by_id<'e, E>(executor: E, contact_point_id: i64) -> Result<Option<PointOwner>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
+async fn owner_by_id(conn: ConnMut<'_>, contact_point_id: i64) -> Result<Option<PointOwner>> {
     let sql = format!("{OWNER_SQL} WHERE cp.id = $1");
-    sqlx::query(&sql)
+    on!(conn, c => sqlx::query(&sql)
         .bind(contact_point_id)
-        .fetch_optional(executor)
+        .fetch_optional(c)
         .await?
         .as_ref()
         .map(owner)
-        .transpose()
+        .transpose())
 }
 
 /// Creates a contact and its first contact point through the writer; returns the point's id.
@@ -353,12 +352,90 @@ pub async fn issue_link(
 
 /// The first `n` live email points (the benchmark's bulk unit).
 pub async fn email_points(read: &Reader, n: i64) -> Result<Vec<i64>> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar(
+    read!(read, c => Ok(sqlx::query_scalar(
         "SELECT id FROM contact_points WHERE kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT $1",
     )
     .bind(n)
     .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))
+    .await?))
+}
+
+/// The benchmark's contacts: one per hash, in `profile`, each with an email point
+/// (`bench{id}@example.com`) and a link token with that hash, working `ttl_days`; in one
+/// transaction, 2,000 rows per statement.
+pub async fn insert_bench(
+    conn: &mut super::Conn,
+    profile: i64,
+    hashes: &[TokenHash],
+    ttl_days: i64,
+) -> Result<()> {
+    super::backend::begin_write(conn).await?;
+    let r = insert_bench_rows(conn.as_mut(), profile, hashes, ttl_days).await;
+    let r = match r {
+        Ok(()) => super::backend::follow_explicit_ids(conn, &["contacts", "contact_points"]).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => super::backend::execute(conn, "COMMIT").await,
+        Err(e) => {
+            let _ = super::backend::execute(conn, "ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn insert_bench_rows(
+    conn: ConnMut<'_>,
+    profile: i64,
+    hashes: &[TokenHash],
+    ttl_days: i64,
+) -> Result<()> {
+    let now = Ts(super::now());
+    let expires = Ts(super::days_from_now(ttl_days));
+    on!(conn, conn => {
+        let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contacts")
+            .fetch_one(&mut *conn)
+            .await?;
+        let point_start: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM contact_points")
+                .fetch_one(&mut *conn)
+                .await?;
+        for (chunk_no, chunk) in hashes.chunks(2000).enumerate() {
+            let first = start + 1 + (chunk_no * 2000) as i64;
+            let ids: Vec<i64> = (first..first + chunk.len() as i64).collect();
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contacts (id, profile_id, locale, consent_level, created_at) ",
+            );
+            q.push_values(&ids, |mut b, id| {
+                b.push_bind(*id)
+                    .push_bind(profile)
+                    .push_bind("en")
+                    .push_bind(ConsentLevel::MARKETING.get() as i64)
+                    .push_bind(now.clone());
+            });
+            q.build().execute(&mut *conn).await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contact_points (id, contact_id, kind, address, created_at) ",
+            );
+            q.push_values(&ids, |mut b, id| {
+                b.push_bind(point_start - start + *id)
+                    .push_bind(*id)
+                    .push_bind("email")
+                    .push_bind(format!("bench{id}@example.com"))
+                    .push_bind(now.clone());
+            });
+            q.build().execute(&mut *conn).await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO link_tokens (token_hash, contact_point_id, issued_at, expires_at) ",
+            );
+            q.push_values(ids.iter().zip(chunk), |mut b, (id, h)| {
+                b.push_bind(h.0.to_vec())
+                    .push_bind(point_start - start + *id)
+                    .push_bind(now.clone())
+                    .push_bind(expires.clone());
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+    });
+    Ok(())
 }

@@ -1,11 +1,12 @@
 //! The consent ledger: append (for the writer), read back, verify the chain, and check that
 //! the current state equals a replay of the ledger.
 
+use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::ledger::{self, Evidence, Hash, Record, Stored, Verifier};
 use crate::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
 
 /// A record ready to append, hashes computed.
@@ -18,14 +19,16 @@ pub struct NewRecord {
 }
 
 /// The last record's sequence number and hash (0 and GENESIS on an empty ledger).
-pub async fn head(conn: &mut SqliteConnection) -> Result<(i64, Hash)> {
-    let row = sqlx::query("SELECT seq, hash FROM consent_ledger ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(conn)
-        .await?;
-    match row {
-        None => Ok((0, ledger::GENESIS)),
-        Some(r) => Ok((r.try_get("seq")?, to_hash(r.try_get("hash")?)?)),
-    }
+pub async fn head(conn: ConnMut<'_>) -> Result<(i64, Hash)> {
+    on!(conn, c => {
+        let row = sqlx::query("SELECT seq, hash FROM consent_ledger ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(c)
+            .await?;
+        match row {
+            None => Ok((0, ledger::GENESIS)),
+            Some(r) => Ok((r.col("seq")?, to_hash(r.col("hash")?)?)),
+        }
+    })
 }
 
 fn to_hash(v: Vec<u8>) -> Result<Hash> {
@@ -35,10 +38,12 @@ fn to_hash(v: Vec<u8>) -> Result<Hash> {
 
 /// Appends records, their evidence and the states they set, in three statements, inside the
 /// caller's transaction.
-pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Result<()> {
-    // SQLite allows 32766 bound parameters; 20 per row keeps a chunk of 500 well inside.
+pub async fn append(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
+    on!(conn, conn => {
+    // SQLite allows 32766 bound parameters, PostgreSQL 65535; 20 per row keeps a chunk of 500
+    // well inside both.
     for chunk in records.chunks(500) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q = QueryBuilder::new(
             "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
              channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
              change_id, form_version, language, request_id, evidence_digest, prev_hash, hash,
@@ -47,7 +52,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
         q.push_values(chunk, |mut b, n| {
             let r = &n.record;
             b.push_bind(r.seq)
-                .push_bind(r.occurred_at.clone())
+                .push_bind(Ts(r.occurred_at.clone()))
                 .push_bind(r.contact_point_id)
                 .push_bind(r.subject.kind_str())
                 .push_bind(r.subject.id())
@@ -76,7 +81,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
             .collect();
         with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
         if !with_evidence.is_empty() {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            let mut q = QueryBuilder::new(
                 "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent) ",
             );
             q.push_values(with_evidence, |mut b, n| {
@@ -102,7 +107,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
                 &n.record,
             );
         }
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q = QueryBuilder::new(
             "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
              custodian_confirmed, ledger_seq, set_at) ",
         );
@@ -114,7 +119,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
                 .push_bind(r.new_value.as_str())
                 .push_bind(r.custodian_confirmed)
                 .push_bind(r.seq)
-                .push_bind(r.occurred_at.clone());
+                .push_bind(Ts(r.occurred_at.clone()));
         });
         q.push(
             " ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
@@ -123,6 +128,7 @@ pub async fn append(conn: &mut SqliteConnection, records: &[NewRecord]) -> Resul
         );
         q.build().execute(&mut *conn).await?;
     }
+    });
     Ok(())
 }
 
@@ -133,9 +139,9 @@ const SELECT_STORED: &str =
         l.hash, l.confirmation, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
-fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
+fn stored(r: &impl DbRow) -> Result<Stored> {
     let bad = |what: String| StoreError::Corrupt(what);
-    let s = |name: &str| -> Result<String> { Ok(r.try_get::<String, _>(name)?) };
+    let s = |name: &str| -> Result<String> { r.col::<String>(name) };
     let sk = s("subject_kind")?;
     let ch = s("channel")?;
     let (ov, nv, ak, src) = (
@@ -145,31 +151,30 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
         s("source")?,
     );
     let record = Record {
-        seq: r.try_get("seq")?,
-        occurred_at: s("occurred_at")?,
-        contact_point_id: r.try_get("contact_point_id")?,
-        subject: Subject::from_parts(&sk, r.try_get("subject_id")?)
-            .ok_or_else(|| bad(sk.clone()))?,
+        seq: r.col("seq")?,
+        occurred_at: r.col::<Ts>("occurred_at")?.0,
+        contact_point_id: r.col("contact_point_id")?,
+        subject: Subject::from_parts(&sk, r.col("subject_id")?).ok_or_else(|| bad(sk.clone()))?,
         channel: Channel::parse(&ch).ok_or_else(|| bad(ch.clone()))?,
         old_value: ConsentValue::parse(&ov).ok_or_else(|| bad(ov.clone()))?,
         new_value: ConsentValue::parse(&nv).ok_or_else(|| bad(nv.clone()))?,
-        custodian_confirmed: r.try_get("custodian_confirmed")?,
+        custodian_confirmed: r.col("custodian_confirmed")?,
         actor_kind: ActorKind::parse(&ak).ok_or_else(|| bad(ak.clone()))?,
-        actor_id: r.try_get("actor_id")?,
+        actor_id: r.col("actor_id")?,
         source: Source::parse(&src).ok_or_else(|| bad(src.clone()))?,
         change_id: s("change_id")?,
-        form_version: r.try_get("form_version")?,
-        language: r.try_get("language")?,
-        request_id: r.try_get("request_id")?,
-        confirmation: r.try_get("confirmation")?,
+        form_version: r.col("form_version")?,
+        language: r.col("language")?,
+        request_id: r.col("request_id")?,
+        confirmation: r.col("confirmation")?,
     };
-    let ev_change: Option<String> = r.try_get("ev_change")?;
+    let ev_change: Option<String> = r.col("ev_change")?;
     let evidence = ev_change
         .map(|_| -> Result<Evidence> {
             Ok(Evidence {
-                justification: r.try_get("justification")?,
-                ip: r.try_get("ip")?,
-                user_agent: r.try_get("user_agent")?,
+                justification: r.col("justification")?,
+                ip: r.col("ip")?,
+                user_agent: r.col("user_agent")?,
             })
         })
         .transpose()?;
@@ -177,37 +182,33 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<Stored> {
         record,
         // No row: written without personal evidence, or erased since. Nothing to compare.
         evidence,
-        evidence_digest: to_hash(r.try_get("evidence_digest")?)?,
-        prev_hash: to_hash(r.try_get("prev_hash")?)?,
-        hash: to_hash(r.try_get("hash")?)?,
+        evidence_digest: to_hash(r.col("evidence_digest")?)?,
+        prev_hash: to_hash(r.col("prev_hash")?)?,
+        hash: to_hash(r.col("hash")?)?,
     })
 }
 
 /// The records one action produced for one contact's points, in order.
 pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Result<Vec<Record>> {
-    let mut c = read.acquire().await?;
     let sql = format!(
         "{SELECT_STORED} JOIN contact_points cp ON cp.id = l.contact_point_id
          WHERE l.change_id = $1 AND cp.contact_id = $2 ORDER BY l.seq"
     );
-    sqlx::query(&sql)
+    read!(read, c => sqlx::query(&sql)
         .bind(change_id)
         .bind(contact_id)
         .fetch_all(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))?
+        .await?
         .iter()
         .map(|r| stored(r).map(|s| s.record))
-        .collect()
+        .collect())
 }
 
 /// How many records the ledger holds.
 pub async fn count(read: &Reader) -> Result<i64> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
+    read!(read, c => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
         .fetch_one(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))
+        .await?))
 }
 
 /// What `ledger verify` found.
@@ -227,55 +228,64 @@ impl VerifyReport {
     }
 }
 
+type StateKey = (i64, Subject, Channel);
+
+fn state_entry(r: &impl DbRow) -> Result<(StateKey, (ConsentValue, bool, i64))> {
+    let sk: String = r.col("subject_kind")?;
+    let ch: String = r.col("channel")?;
+    let v: String = r.col("value")?;
+    let key = (
+        r.col("contact_point_id")?,
+        Subject::from_parts(&sk, r.col("subject_id")?).ok_or(StoreError::Corrupt(sk))?,
+        Channel::parse(&ch).ok_or(StoreError::Corrupt(ch))?,
+    );
+    let val = (
+        ConsentValue::parse(&v).ok_or(StoreError::Corrupt(v))?,
+        r.col("custodian_confirmed")?,
+        r.col("ledger_seq")?,
+    );
+    Ok((key, val))
+}
+
 /// Verifies the whole chain and compares the state table with a replay.
 pub async fn verify(read: &Reader, key: &[u8]) -> Result<VerifyReport> {
     use futures_util::StreamExt as _;
-    let mut c = read.acquire().await?;
     let mut verifier = Verifier::new(key);
     let mut chain_error = None;
     let mut replayed: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> =
         BTreeMap::new();
-    let sql = format!("{SELECT_STORED} ORDER BY l.seq");
-    let mut rows = sqlx::query(&sql).fetch(&mut *c);
-    while let Some(row) = rows.next().await {
-        let s = stored(&row?)?;
-        if chain_error.is_none() {
-            if let Err(e) = verifier.feed(&s) {
-                chain_error = Some(e);
-            }
-        }
-        let r = &s.record;
-        replayed.insert(
-            (r.contact_point_id, r.subject, r.channel),
-            (r.new_value, r.custodian_confirmed, r.seq),
-        );
-    }
-    drop(rows);
-    let mut state_mismatches = Vec::new();
     let mut actual: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> = BTreeMap::new();
-    for r in sqlx::query(
-        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed, ledger_seq
-         FROM consent_states",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?
-    {
-        let sk: String = r.try_get("subject_kind")?;
-        let ch: String = r.try_get("channel")?;
-        let v: String = r.try_get("value")?;
-        let key = (
-            r.try_get("contact_point_id")?,
-            Subject::from_parts(&sk, r.try_get("subject_id")?).ok_or(StoreError::Corrupt(sk))?,
-            Channel::parse(&ch).ok_or(StoreError::Corrupt(ch))?,
-        );
-        let val = (
-            ConsentValue::parse(&v).ok_or(StoreError::Corrupt(v))?,
-            r.try_get("custodian_confirmed")?,
-            r.try_get("ledger_seq")?,
-        );
-        actual.insert(key, val);
-    }
+    let sql = format!("{SELECT_STORED} ORDER BY l.seq");
+    read!(read, c => {
+        let mut rows = sqlx::query(&sql).fetch(&mut *c);
+        while let Some(row) = rows.next().await {
+            let s = stored(&row?)?;
+            if chain_error.is_none() {
+                if let Err(e) = verifier.feed(&s) {
+                    chain_error = Some(e);
+                }
+            }
+            let r = &s.record;
+            replayed.insert(
+                (r.contact_point_id, r.subject, r.channel),
+                (r.new_value, r.custodian_confirmed, r.seq),
+            );
+        }
+        drop(rows);
+        for r in sqlx::query(
+            "SELECT contact_point_id, subject_kind, subject_id, channel, value,
+                    custodian_confirmed, ledger_seq
+             FROM consent_states",
+        )
+        .fetch_all(&mut *c)
+        .await?
+        {
+            let (key, val) = state_entry(&r)?;
+            actual.insert(key, val);
+        }
+        Ok(())
+    })?;
+    let mut state_mismatches = Vec::new();
     for (k, v) in &replayed {
         if actual.get(k) != Some(v) {
             state_mismatches.push(format!(

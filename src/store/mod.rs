@@ -1,8 +1,11 @@
-//! All SQL lives here. Reads go through a set of read-only connections (`read.rs`); every
-//! write goes through the single writer (`writer.rs`), except start-up work done before it
-//! starts.
-//! SQL is kept portable: `$n` placeholders, `ON CONFLICT`, no SQLite-only functions in queries.
+//! All SQL lives here. Reads go through the read connections (`read.rs`); every write goes
+//! through the single writer (`writer.rs`), except start-up work done before it starts.
+//! Two backends, SQLite and PostgreSQL (`backend.rs`): SQL is kept portable (`$n`
+//! placeholders, `ON CONFLICT`, `RETURNING`, no dialect-only functions in queries) and each
+//! store function is written once; what must differ lives in `backend.rs` and in the two
+//! migration folders.
 
+pub mod backend;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;
@@ -12,10 +15,13 @@ pub mod outbox;
 pub mod read;
 pub mod writer;
 
+use backend::read;
+pub use backend::{Backend, Conn, ConnMut, DbRow, Ts};
 pub use clock::Clock;
 pub use read::{ReadConn, Reader};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,8 +53,8 @@ pub enum StoreError {
     /// A database URL this build cannot serve. Names the scheme only: the rest of a URL may
     /// hold a password.
     #[error(
-        "unsupported database URL scheme {0:?}: this build serves SQLite only; \
-         use sqlite://path/to/file.db (or sqlite::memory:)"
+        "unsupported database URL scheme {0:?}: use sqlite://path/to/file.db (the embedded \
+         default) or postgres://user:password@host/database"
     )]
     UnsupportedUrl(String),
 }
@@ -93,33 +99,49 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The migrations, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations, embedded in the binary: one folder per backend, the same versions and
+/// the same schema (types and triggers in each one's dialect).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The open database: the read connections and the one connection that writes, and how to
 /// open that connection again (the writer reconnects after losing it).
 pub struct Db {
     pub read: Reader,
-    pub write: SqliteConnection,
-    pub write_options: SqliteConnectOptions,
+    pub write: Conn,
+    pub write_options: WriteOptions,
 }
 
-/// Refuses any URL that is not `sqlite:`. sqlx's SQLite driver would take the whole text of
-/// `postgres://host/db` as a file name and quietly create a folder named `postgres:`.
-fn check_scheme(url: &str) -> Result<()> {
-    if url.starts_with("sqlite:") {
-        Ok(())
-    } else {
-        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
-        let shown: String = scheme.chars().take(20).collect();
-        Err(StoreError::UnsupportedUrl(shown))
+/// How to open the writer's connection.
+#[derive(Clone)]
+pub enum WriteOptions {
+    Sqlite(SqliteConnectOptions),
+    Postgres(PgConnectOptions),
+}
+
+impl WriteOptions {
+    pub async fn connect(&self) -> Result<Conn> {
+        use sqlx::ConnectOptions as _;
+        Ok(match self {
+            WriteOptions::Sqlite(o) => Conn::Sqlite(o.connect().await?),
+            WriteOptions::Postgres(o) => Conn::Postgres(o.connect().await?),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            WriteOptions::Sqlite(_) => Backend::Sqlite,
+            WriteOptions::Postgres(_) => Backend::Postgres,
+        }
     }
 }
 
 /// The SQLite settings every connection uses (the benchmark's ceiling opens its database with
 /// them too).
 pub fn connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
-    check_scheme(url)?;
+    if Backend::of_url(url)? != Backend::Sqlite {
+        return Err(StoreError::UnsupportedUrl("postgres".into()));
+    }
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
@@ -131,6 +153,16 @@ pub fn connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> 
         .pragma("temp_store", "memory")
         .log_statements(tracing::log::LevelFilter::Trace)
         // `ledger verify` streams the whole ledger in one statement: slow by design.
+        .log_slow_statements(tracing::log::LevelFilter::Info, Duration::from_secs(1)))
+}
+
+/// The PostgreSQL settings every connection uses. Durability is the server's
+/// (`synchronous_commit` stays on: a commit survives power loss).
+pub fn pg_connect_options(url: &str) -> Result<PgConnectOptions> {
+    use sqlx::ConnectOptions as _;
+    Ok(PgConnectOptions::from_str(url)?
+        .application_name("prefcenter")
+        .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Info, Duration::from_secs(1)))
 }
 
@@ -152,38 +184,115 @@ fn ensure_parent_dir(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Opens (creating if missing) and migrates the database.
+/// Opens (creating an SQLite file if missing) and migrates the database; `read_connections`
+/// is the size of the read pool.
 pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
-    check_scheme(url)?;
-    ensure_parent_dir(url)?;
-    open_with(connect_options(url, true)?, read_connections).await
+    match Backend::of_url(url)? {
+        Backend::Sqlite => {
+            ensure_parent_dir(url)?;
+            open_sqlite(connect_options(url, true)?, read_connections, true).await
+        }
+        Backend::Postgres => open_pg(pg_connect_options(url)?, read_connections, true).await,
+    }
 }
 
-/// Opens a database that must already exist (for inspection commands such as `ledger verify`).
+/// Opens a database that must already exist and be migrated (for inspection commands such as
+/// `ledger verify`).
 pub async fn open_existing(url: &str) -> Result<Db> {
-    open_with(connect_options(url, false)?, 1).await
+    match Backend::of_url(url)? {
+        Backend::Sqlite => open_sqlite(connect_options(url, false)?, 1, true).await,
+        Backend::Postgres => open_pg(pg_connect_options(url)?, 1, true).await,
+    }
 }
 
-async fn open_with(opts: SqliteConnectOptions, read_connections: u32) -> Result<Db> {
+/// Read connections only, to an existing database (tests and tools that look, never write).
+pub async fn reader(url: &str, size: u32) -> Result<Reader> {
+    match Backend::of_url(url)? {
+        Backend::Sqlite => Reader::sqlite(connect_options(url, false)?, size).await,
+        Backend::Postgres => Reader::postgres(pg_connect_options(url)?, size).await,
+    }
+}
+
+/// Applies the migrations the database lacks (`prefcenter migrate`); returns the versions
+/// applied now.
+pub async fn migrate(url: &str) -> Result<Vec<i64>> {
+    let db = match Backend::of_url(url)? {
+        Backend::Sqlite => {
+            ensure_parent_dir(url)?;
+            open_sqlite(connect_options(url, true)?, 1, false).await?
+        }
+        Backend::Postgres => open_pg(pg_connect_options(url)?, 1, false).await?,
+    };
+    let mut write = db.write;
+    let migrator = match write.backend() {
+        Backend::Sqlite => &MIGRATOR,
+        Backend::Postgres => &PG_MIGRATOR,
+    };
+    let before = applied_versions(&mut write).await?;
+    match &mut write {
+        Conn::Sqlite(c) => migrator.run_direct(c).await?,
+        Conn::Postgres(c) => migrator.run_direct(c).await?,
+    }
+    let after = applied_versions(&mut write).await?;
+    db.read.close().await;
+    write.close().await?;
+    Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+}
+
+async fn applied_versions(conn: &mut Conn) -> Result<Vec<i64>> {
+    use sqlx::migrate::Migrate as _;
+    Ok(match conn {
+        Conn::Sqlite(c) => {
+            c.ensure_migrations_table().await?;
+            c.list_applied_migrations().await?
+        }
+        Conn::Postgres(c) => {
+            c.ensure_migrations_table().await?;
+            c.list_applied_migrations().await?
+        }
+    }
+    .into_iter()
+    .map(|m| m.version)
+    .collect())
+}
+
+async fn open_sqlite(opts: SqliteConnectOptions, read_connections: u32, run: bool) -> Result<Db> {
+    use sqlx::ConnectOptions as _;
     let mut write = opts.connect().await?;
+    if run {
+        MIGRATOR.run_direct(&mut write).await?;
+    }
     let write_options = opts.clone().create_if_missing(false);
-    MIGRATOR.run_direct(&mut write).await?;
-    let read = Reader::open(opts, read_connections).await?;
+    let read = Reader::sqlite(opts, read_connections).await?;
+    Ok(Db {
+        read,
+        write: Conn::Sqlite(write),
+        write_options: WriteOptions::Sqlite(write_options),
+    })
+}
+
+async fn open_pg(opts: PgConnectOptions, read_connections: u32, run: bool) -> Result<Db> {
+    use sqlx::ConnectOptions as _;
+    let mut write = opts.connect().await?;
+    if run {
+        // sqlx holds an advisory lock while migrating: instances starting together take turns.
+        PG_MIGRATOR.run_direct(&mut write).await?;
+    }
+    let write = Conn::Postgres(write);
+    let read = Reader::postgres(opts.clone(), read_connections).await?;
     Ok(Db {
         read,
         write,
-        write_options,
+        write_options: WriteOptions::Postgres(opts),
     })
 }
 
 /// Whether the database can be read (`/readyz`).
 pub async fn ping(read: &Reader) -> Result<()> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&mut *c)
-        .await
-        .map(|_| ())
-        .map_err(|e| c.failed(e))
+    read!(read, c => {
+        sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(&mut *c).await?;
+        Ok(())
+    })
 }
 
 /// The current time in the stored format: UTC RFC 3339 with microseconds.
@@ -216,21 +325,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_sqlite_urls_are_accepted() {
-        for ok in ["sqlite://data/x.db", "sqlite:x.db", "sqlite::memory:"] {
-            assert!(check_scheme(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "postgres://u:pw@h/db",
-            "postgresql://h/db",
-            "mysql://h/db",
-            "data/x.db",
-            "SQLITE://x.db",
-            "",
-        ] {
-            let e = check_scheme(bad).unwrap_err().to_string();
-            assert!(e.contains("sqlite://"), "{e}");
-            assert!(!e.contains("pw"), "no password in the message: {e}");
-        }
+    fn times_round_trip_in_the_stored_format() {
+        let t = parse_time("2026-11-24T07:30:00.123456Z").unwrap();
+        assert_eq!(format_time(t), "2026-11-24T07:30:00.123456Z");
     }
 }

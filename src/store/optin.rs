@@ -1,12 +1,12 @@
 //! Double opt-in requests and their confirm tokens.
 
+use super::backend::{on, read, DbRow, Ts};
 use super::contacts::{link_target, LinkTarget, LINK_COLUMNS};
 use super::writer::Tx;
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::optin::PendingItems;
 use crate::domain::token::TokenHash;
-use sqlx::Row;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,25 +52,25 @@ const COLUMNS: &str = "r.id AS request_id, r.contact_point_id AS request_point, 
     r.language, r.created_at AS request_created, r.expires_at AS request_expires, r.remind_at,
     r.outcome, r.confirm_change_id";
 
-fn request(r: &sqlx::sqlite::SqliteRow) -> Result<OptInRequest> {
-    let items: String = r.try_get("items")?;
-    let outcome: Option<String> = r.try_get("outcome")?;
+fn request(r: &impl DbRow) -> Result<OptInRequest> {
+    let items: String = r.col("items")?;
+    let outcome: Option<String> = r.col("outcome")?;
     Ok(OptInRequest {
-        id: r.try_get("request_id")?,
-        contact_point_id: r.try_get("request_point")?,
+        id: r.col("request_id")?,
+        contact_point_id: r.col("request_point")?,
         items: PendingItems::decode(&items)
             .ok_or_else(|| StoreError::Corrupt(format!("opt-in items {items}")))?,
-        language: r.try_get("language")?,
-        created_at: r.try_get("request_created")?,
-        expires_at: r.try_get("request_expires")?,
-        remind_at: r.try_get("remind_at")?,
+        language: r.col("language")?,
+        created_at: r.col::<Ts>("request_created")?.0,
+        expires_at: r.col::<Ts>("request_expires")?.0,
+        remind_at: r.col::<Option<Ts>>("remind_at")?.map(Ts::into_string),
         closed: match outcome {
             None => None,
             Some(o) => Some(
                 Outcome::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("outcome {o}")))?,
             ),
         },
-        confirm_change_id: r.try_get("confirm_change_id")?,
+        confirm_change_id: r.col("confirm_change_id")?,
     })
 }
 
@@ -79,25 +79,25 @@ pub async fn open_request(tx: &mut Tx, contact_point_id: i64) -> Result<Option<O
     let sql = format!(
         "SELECT {COLUMNS} FROM opt_in_requests r WHERE r.contact_point_id = $1 AND r.closed_at IS NULL"
     );
-    sqlx::query(&sql)
+    on!(tx.conn(), c => sqlx::query(&sql)
         .bind(contact_point_id)
-        .fetch_optional(tx.conn())
+        .fetch_optional(c)
         .await?
         .as_ref()
         .map(request)
-        .transpose()
+        .transpose())
 }
 
 /// A request by id, inside the writer's transaction.
 pub async fn request_by_id(tx: &mut Tx, id: i64) -> Result<Option<OptInRequest>> {
     let sql = format!("SELECT {COLUMNS} FROM opt_in_requests r WHERE r.id = $1");
-    sqlx::query(&sql)
+    on!(tx.conn(), c => sqlx::query(&sql)
         .bind(id)
-        .fetch_optional(tx.conn())
+        .fetch_optional(c)
         .await?
         .as_ref()
         .map(request)
-        .transpose()
+        .transpose())
 }
 
 pub async fn create_request(
@@ -109,18 +109,18 @@ pub async fn create_request(
     remind_at: Option<&str>,
 ) -> Result<i64> {
     let now = tx.now_str();
-    Ok(sqlx::query_scalar(
+    on!(tx.conn(), c => Ok(sqlx::query_scalar(
         "INSERT INTO opt_in_requests (contact_point_id, items, language, created_at, expires_at, remind_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(contact_point_id)
     .bind(items.encode())
     .bind(language)
-    .bind(now)
-    .bind(expires_at)
-    .bind(remind_at)
-    .fetch_one(tx.conn())
-    .await?)
+    .bind(Ts(now))
+    .bind(Ts::new(expires_at))
+    .bind(remind_at.map(Ts::new))
+    .fetch_one(c)
+    .await?))
 }
 
 /// Widens an open request (more items asked for later) and restarts its clock.
@@ -131,16 +131,18 @@ pub async fn update_request(
     expires_at: &str,
     remind_at: Option<&str>,
 ) -> Result<()> {
-    sqlx::query(
+    on!(tx.conn(), c => {
+        sqlx::query(
         "UPDATE opt_in_requests SET items = $2, expires_at = $3, remind_at = $4, reminded_at = NULL
          WHERE id = $1 AND closed_at IS NULL",
     )
     .bind(id)
     .bind(items.encode())
-    .bind(expires_at)
-    .bind(remind_at)
-    .execute(tx.conn())
+    .bind(Ts::new(expires_at))
+    .bind(remind_at.map(Ts::new))
+    .execute(c)
     .await?;
+    });
     Ok(())
 }
 
@@ -151,27 +153,31 @@ pub async fn close_request(
     change_id: Option<&str>,
 ) -> Result<()> {
     let now = tx.now_str();
-    sqlx::query(
+    on!(tx.conn(), c => {
+        sqlx::query(
         "UPDATE opt_in_requests SET closed_at = $2, outcome = $3, confirm_change_id = $4, remind_at = NULL
          WHERE id = $1 AND closed_at IS NULL",
     )
     .bind(id)
-    .bind(now)
+    .bind(Ts(now))
     .bind(outcome.as_str())
     .bind(change_id)
-    .execute(tx.conn())
+    .execute(c)
     .await?;
+    });
     Ok(())
 }
 
 /// The reminder of a request was queued: no second one.
 pub async fn mark_reminded(tx: &mut Tx, id: i64) -> Result<()> {
     let now = tx.now_str();
-    sqlx::query("UPDATE opt_in_requests SET reminded_at = $2, remind_at = NULL WHERE id = $1")
+    on!(tx.conn(), c => {
+        sqlx::query("UPDATE opt_in_requests SET reminded_at = $2, remind_at = NULL WHERE id = $1")
         .bind(id)
-        .bind(now)
-        .execute(tx.conn())
+        .bind(Ts(now))
+        .execute(c)
         .await?;
+    });
     Ok(())
 }
 
@@ -183,15 +189,17 @@ pub async fn insert_confirm_token(
     message_id: &str,
 ) -> Result<()> {
     let now = tx.now_str();
-    sqlx::query(
+    on!(tx.conn(), c => {
+        sqlx::query(
         "INSERT INTO confirm_tokens (token_hash, request_id, message_id, issued_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&hash.0[..])
     .bind(request_id)
     .bind(message_id)
-    .bind(now)
-    .execute(tx.conn())
+    .bind(Ts(now))
+    .execute(c)
     .await?;
+    });
     Ok(())
 }
 
@@ -201,7 +209,6 @@ pub async fn find_by_token(
     read: &Reader,
     hash: &TokenHash,
 ) -> Result<Option<(LinkTarget, OptInRequest)>> {
-    let mut c = read.acquire().await?;
     let sql = format!(
         "SELECT {LINK_COLUMNS}, {COLUMNS}
          FROM confirm_tokens t
@@ -210,18 +217,19 @@ pub async fn find_by_token(
          JOIN contacts c ON c.id = lp.contact_id
          WHERE t.token_hash = $1"
     );
-    let Some(row) = sqlx::query(&sql)
-        .bind(&hash.0[..])
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(|e| c.failed(e))?
-    else {
-        return Ok(None);
-    };
-    let Some(target) = link_target(&row, hash)? else {
-        return Ok(None);
-    };
-    Ok(Some((target, request(&row)?)))
+    read!(read, c => {
+        let Some(row) = sqlx::query(&sql)
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *c)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(target) = link_target(&row, hash)? else {
+            return Ok(None);
+        };
+        Ok(Some((target, request(&row)?)))
+    })
 }
 
 /// The request a confirm token belongs to, and the Message-ID of the email that carried the
@@ -234,40 +242,36 @@ pub async fn request_of_token(
         "SELECT {COLUMNS}, t.message_id FROM confirm_tokens t
          JOIN opt_in_requests r ON r.id = t.request_id WHERE t.token_hash = $1"
     );
-    match sqlx::query(&sql)
+    on!(tx.conn(), c => match sqlx::query(&sql)
         .bind(&hash.0[..])
-        .fetch_optional(tx.conn())
+        .fetch_optional(c)
         .await?
     {
         None => Ok(None),
-        Some(r) => Ok(Some((request(&r)?, r.try_get("message_id")?))),
-    }
+        Some(r) => Ok(Some((request(&r)?, r.col("message_id")?))),
+    })
 }
 
 /// Open requests whose link has expired (oldest first).
 pub async fn due_expiries(read: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar(
+    read!(read, c => Ok(sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND expires_at <= $1
          ORDER BY expires_at LIMIT $2",
     )
-    .bind(now)
+    .bind(Ts::new(now))
     .bind(limit)
     .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))
+    .await?))
 }
 
 /// Open requests whose reminder is due.
 pub async fn due_reminders(read: &Reader, now: &str, limit: i64) -> Result<Vec<i64>> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar(
+    read!(read, c => Ok(sqlx::query_scalar(
         "SELECT id FROM opt_in_requests WHERE closed_at IS NULL AND remind_at <= $1
          ORDER BY remind_at LIMIT $2",
     )
-    .bind(now)
+    .bind(Ts::new(now))
     .bind(limit)
     .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))
+    .await?))
 }

@@ -1,10 +1,10 @@
 //! The transactional outbox: emails queued in the same transaction as the change that causes
 //! them, claimed by a mail worker under a lease, finished as sent, retried, dead or cancelled.
 
+use super::backend::{on, read, DbRow, Ts};
 use super::writer::Tx;
 use super::Reader;
 use super::{Result, StoreError};
-use sqlx::Row;
 
 /// What an outbox row sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub async fn enqueue(
     due_at: Option<&str>,
 ) -> Result<i64> {
     let now = tx.now_str();
-    let id = sqlx::query_scalar(
+    let id = on!(tx.conn(), c => sqlx::query_scalar(
         "INSERT INTO outbox (kind, contact_point_id, request_id, message_id, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -49,10 +49,10 @@ pub async fn enqueue(
     .bind(contact_point_id)
     .bind(request_id)
     .bind(message_id)
-    .bind(&now)
-    .bind(due_at.unwrap_or(&now))
-    .fetch_one(tx.conn())
-    .await?;
+    .bind(Ts::new(&*now))
+    .bind(Ts::new(due_at.unwrap_or(&now)))
+    .fetch_one(c)
+    .await?);
     if due_at.is_none() {
         tx.wake_mail();
     }
@@ -62,13 +62,14 @@ pub async fn enqueue(
 /// When the last confirmation or reminder to a contact point was (or will be) sent: the
 /// cooldown between two of them counts from there.
 pub async fn last_due(tx: &mut Tx, contact_point_id: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
+    let last: Option<Ts> = on!(tx.conn(), c => sqlx::query_scalar(
         "SELECT MAX(next_attempt_at) FROM outbox
          WHERE contact_point_id = $1 AND kind IN ('confirm', 'reminder') AND status <> 'cancelled'",
     )
     .bind(contact_point_id)
-    .fetch_one(tx.conn())
-    .await?)
+    .fetch_one(c)
+    .await?);
+    Ok(last.map(Ts::into_string))
 }
 
 /// A row a worker holds the lease of.
@@ -92,7 +93,7 @@ pub async fn claim(
     limit: i64,
 ) -> Result<Vec<Claimed>> {
     let now = tx.now_str();
-    let rows = sqlx::query(
+    let mut out: Vec<Claimed> = on!(tx.conn(), c => sqlx::query(
         "UPDATE outbox SET lease_until = $1, lease_owner = $2, attempts = attempts + 1
          WHERE id IN (
              SELECT id FROM outbox
@@ -101,29 +102,30 @@ pub async fn claim(
              ORDER BY next_attempt_at, id LIMIT $4)
          RETURNING id, kind, contact_point_id, request_id, message_id, attempts",
     )
-    .bind(lease_until)
+    .bind(Ts::new(lease_until))
     .bind(owner)
-    .bind(now)
+    .bind(Ts(now))
     .bind(limit)
-    .fetch_all(tx.conn())
-    .await?;
-    let mut out: Vec<Claimed> = rows
-        .iter()
-        .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                kind: MailKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("mail kind {kind}")))?,
-                contact_point_id: r.try_get("contact_point_id")?,
-                request_id: r.try_get("request_id")?,
-                message_id: r.try_get("message_id")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect::<Result<_>>()?;
+    .fetch_all(c)
+    .await?
+    .iter()
+    .map(claimed)
+    .collect::<Result<_>>()?);
     out.sort_by_key(|c| c.id);
     Ok(out)
+}
+
+fn claimed(r: &impl DbRow) -> Result<Claimed> {
+    let kind: String = r.col("kind")?;
+    Ok(Claimed {
+        id: r.col("id")?,
+        kind: MailKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("mail kind {kind}")))?,
+        contact_point_id: r.col("contact_point_id")?,
+        request_id: r.col("request_id")?,
+        message_id: r.col("message_id")?,
+        attempts: r.col("attempts")?,
+    })
 }
 
 /// How a claimed message ended this time.
@@ -154,7 +156,7 @@ pub async fn finish(tx: &mut Tx, id: i64, owner: &str, how: &Finish) -> Result<b
         Finish::Dead { error } => ("dead", None, Some(error)),
         Finish::Cancelled { why } => ("cancelled", None, Some(why)),
     };
-    let done = sqlx::query(
+    let done = on!(tx.conn(), c => sqlx::query(
         "UPDATE outbox SET status = $3, next_attempt_at = COALESCE($4, next_attempt_at),
              last_error = COALESCE($5, last_error), lease_until = NULL, lease_owner = NULL,
              finished_at = CASE WHEN $3 = 'queued' THEN NULL ELSE $6 END
@@ -163,41 +165,42 @@ pub async fn finish(tx: &mut Tx, id: i64, owner: &str, how: &Finish) -> Result<b
     .bind(id)
     .bind(owner)
     .bind(status)
-    .bind(next)
+    .bind(next.map(Ts::new))
     .bind(error)
-    .bind(now)
-    .execute(tx.conn())
+    .bind(Ts(now))
+    .execute(c)
     .await?
-    .rows_affected();
+    .rows_affected());
     Ok(done == 1)
 }
 
 /// Cancels what is still queued for a request (it was confirmed, withdrawn or expired).
 pub async fn cancel_for_request(tx: &mut Tx, request_id: i64, why: &str) -> Result<()> {
     let now = tx.now_str();
-    sqlx::query(
+    on!(tx.conn(), c => {
+        sqlx::query(
         "UPDATE outbox SET status = 'cancelled', last_error = $2, finished_at = $3
          WHERE request_id = $1 AND status = 'queued' AND lease_owner IS NULL",
     )
     .bind(request_id)
     .bind(why)
-    .bind(now)
-    .execute(tx.conn())
+    .bind(Ts(now))
+    .execute(c)
     .await?;
+    });
     Ok(())
 }
 
 /// The earliest time anything queued becomes due (or its lease runs out).
 pub async fn next_due(read: &Reader) -> Result<Option<String>> {
-    let mut c = read.acquire().await?;
-    sqlx::query_scalar(
+    let due: Option<Ts> = read!(read, c => Ok(sqlx::query_scalar(
         "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at
                          THEN lease_until ELSE next_attempt_at END)
          FROM outbox WHERE status = 'queued'",
     )
     .fetch_one(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))
+    .await?))?;
+    Ok(due.map(Ts::into_string))
 }
 
 /// One row of the outbox, for `prefcenter mail status`.
@@ -214,32 +217,31 @@ pub struct OutboxRow {
 
 /// Counts per status, and the messages that are dead or still waiting.
 pub async fn summary(read: &Reader) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>)> {
-    let mut c = read.acquire().await?;
-    let counts = sqlx::query_as::<_, (String, i64)>(
-        "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?;
-    let rows = sqlx::query(
-        "SELECT id, kind, status, attempts, created_at, last_error, message_id FROM outbox
-         WHERE status IN ('dead', 'queued') ORDER BY id DESC LIMIT 50",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(|e| c.failed(e))?
-    .iter()
-    .map(|r| {
-        Ok(OutboxRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            status: r.try_get("status")?,
-            attempts: r.try_get("attempts")?,
-            created_at: r.try_get("created_at")?,
-            last_error: r.try_get("last_error")?,
-            message_id: r.try_get("message_id")?,
+    read!(read, c => {
+        let counts = sqlx::query_as::<_, (String, i64)>(
+            "SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT id, kind, status, attempts, created_at, last_error, message_id FROM outbox
+             WHERE status IN ('dead', 'queued') ORDER BY id DESC LIMIT 50",
+        )
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: r.col("id")?,
+                kind: r.col("kind")?,
+                status: r.col("status")?,
+                attempts: r.col("attempts")?,
+                created_at: r.col::<Ts>("created_at")?.0,
+                last_error: r.col("last_error")?,
+                message_id: r.col("message_id")?,
+            })
         })
+        .collect::<Result<_>>()?;
+        Ok((counts, rows))
     })
-    .collect::<Result<_>>()?;
-    Ok((counts, rows))
 }

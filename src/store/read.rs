@@ -1,21 +1,97 @@
-//! The read-only connections every read goes through.
+//! The read connections every read goes through: a fixed set of read-only SQLite
+//! connections, or a PostgreSQL pool sized from the settings.
 //!
-//! A fixed set of connections, handed out one per query and taken back as they are. sqlx's
-//! `Pool` pings each connection it takes back, to flush what a cancelled query may have left;
-//! for SQLite that is a second round trip to the connection's thread for every query (about a
-//! tenth of a page view's cost under load). An SQLite connection has nothing to flush: its
-//! thread finishes or drops a statement whose caller went away before it runs the next
-//! command. A connection whose query failed in a way that may mean it is broken (I/O, its
+//! SQLite: a fixed set of connections, handed out one per query and taken back as they are.
+//! sqlx's `Pool` pings each connection it takes back, to flush what a cancelled query may have
+//! left; for SQLite that is a second round trip to the connection's thread for every query
+//! (about a tenth of a page view's cost under load). An SQLite connection has nothing to
+//! flush: its thread finishes or drops a statement whose caller went away before it runs the
+//! next command. A connection whose query failed in a way that may mean it is broken (I/O, its
 //! thread gone) is dropped, and the next caller opens a new one in its place.
+//!
+//! PostgreSQL: sqlx's pool, whose connections are network sessions that do need the check.
 
+use super::backend::ConnMut;
 use super::{Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::Postgres;
 use sqlx::{ConnectOptions as _, Connection as _};
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-pub struct Reader {
+/// The read connections of either backend.
+pub enum Reader {
+    Sqlite(Box<SqliteReader>),
+    Postgres(PgPool),
+}
+
+/// One connection, for one or a few queries; back to the reader when dropped.
+pub enum ReadConn<'a> {
+    Sqlite(SqliteReadConn<'a>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Reader {
+    /// Opens `size` read-only SQLite connections with `options` (the first at once, so that a
+    /// bad file is reported at start-up; the others when first needed).
+    pub async fn sqlite(options: SqliteConnectOptions, size: u32) -> Result<Reader> {
+        Ok(Reader::Sqlite(Box::new(SqliteReader::open(options, size).await?)))
+    }
+
+    /// A PostgreSQL pool of at most `size` connections to `options`' database.
+    pub async fn postgres(options: sqlx::postgres::PgConnectOptions, size: u32) -> Result<Reader> {
+        let pool = PgPoolOptions::new()
+            .max_connections(size.max(1))
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Reader::Postgres(pool))
+    }
+
+    /// A connection, waiting while all are in use.
+    pub async fn acquire(&self) -> Result<ReadConn<'_>> {
+        match self {
+            Reader::Sqlite(r) => Ok(ReadConn::Sqlite(r.acquire().await?)),
+            Reader::Postgres(p) => Ok(ReadConn::Postgres(p.acquire().await?)),
+        }
+    }
+
+    /// Closes every connection, waiting for those in use to come back. Later `acquire`s fail.
+    pub async fn close(&self) {
+        match self {
+            Reader::Sqlite(r) => r.close().await,
+            Reader::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl ReadConn<'_> {
+    /// The connection, for [`super::backend::on!`].
+    pub fn conn(&mut self) -> ConnMut<'_> {
+        match self {
+            ReadConn::Sqlite(c) => ConnMut::Sqlite(c),
+            ReadConn::Postgres(c) => ConnMut::Postgres(c),
+        }
+    }
+
+    /// Passes a query's result through, and drops this connection when its error may mean the
+    /// connection is broken (I/O, its thread or session gone).
+    pub fn checked<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(StoreError::Unavailable(sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)) = &r {
+            match self {
+                ReadConn::Sqlite(c) => c.broken = true,
+                ReadConn::Postgres(c) => c.close_on_drop(),
+            }
+        }
+        r
+    }
+}
+
+/// The SQLite read connections.
+pub struct SqliteReader {
     /// Connections not in use. Holding a permit entitles a caller to one slot: an idle
     /// connection, or a new one if the slot's connection was dropped.
     idle: Mutex<Vec<SqliteConnection>>,
@@ -24,22 +100,20 @@ pub struct Reader {
     options: SqliteConnectOptions,
 }
 
-/// One connection, for one or a few queries; back to the reader when dropped.
-pub struct ReadConn<'a> {
+/// One SQLite read connection.
+pub struct SqliteReadConn<'a> {
     conn: Option<SqliteConnection>,
-    reader: &'a Reader,
+    reader: &'a SqliteReader,
     broken: bool,
     _permit: SemaphorePermit<'a>,
 }
 
-impl Reader {
-    /// Opens `size` read-only connections with `options` (the first at once, so that a bad
-    /// file is reported at start-up; the others when first needed).
-    pub async fn open(options: SqliteConnectOptions, size: u32) -> Result<Reader> {
+impl SqliteReader {
+    async fn open(options: SqliteConnectOptions, size: u32) -> Result<SqliteReader> {
         let options = options.read_only(true);
         let first = options.connect().await?;
         let size = size.max(1);
-        Ok(Reader {
+        Ok(SqliteReader {
             idle: Mutex::new(vec![first]),
             permits: Semaphore::new(size as usize),
             size,
@@ -47,8 +121,7 @@ impl Reader {
         })
     }
 
-    /// A connection, waiting while all are in use.
-    pub async fn acquire(&self) -> Result<ReadConn<'_>> {
+    async fn acquire(&self) -> Result<SqliteReadConn<'_>> {
         let permit = self
             .permits
             .acquire()
@@ -59,7 +132,7 @@ impl Reader {
             Some(c) => c,
             None => self.options.connect().await?,
         };
-        Ok(ReadConn {
+        Ok(SqliteReadConn {
             conn: Some(conn),
             reader: self,
             broken: false,
@@ -72,8 +145,7 @@ impl Reader {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Closes every connection, waiting for those in use to come back. Later `acquire`s fail.
-    pub async fn close(&self) {
+    async fn close(&self) {
         // Taking every permit waits for the connections in use.
         let _ = self.permits.acquire_many(self.size).await;
         self.permits.close();
@@ -84,31 +156,20 @@ impl Reader {
     }
 }
 
-impl ReadConn<'_> {
-    /// Converts a query's error, and drops this connection when the error may mean it is
-    /// broken. Use as `.map_err(|e| c.failed(e))`.
-    pub fn failed(&mut self, e: sqlx::Error) -> StoreError {
-        if matches!(e, sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed) {
-            self.broken = true;
-        }
-        e.into()
-    }
-}
-
-impl Deref for ReadConn<'_> {
+impl Deref for SqliteReadConn<'_> {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
         self.conn.as_ref().expect("connection present until drop")
     }
 }
 
-impl DerefMut for ReadConn<'_> {
+impl DerefMut for SqliteReadConn<'_> {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         self.conn.as_mut().expect("connection present until drop")
     }
 }
 
-impl Drop for ReadConn<'_> {
+impl Drop for SqliteReadConn<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
             if !self.broken && !std::thread::panicking() {

@@ -18,17 +18,16 @@
 //! - A writer that dies (a panic, a lost connection) is restarted with a new connection by its
 //!   supervisor; the units in flight get a transient error.
 
+use super::backend::{begin_write, execute, Conn, ConnMut};
 use super::contacts::states_of_points;
 use super::ledger::{append, head, NewRecord};
-use super::{Clock, Result, StoreError};
+use super::{Clock, Result, StoreError, WriteOptions};
 use crate::domain::ledger::{
     effective_changes, evidence_digest, record_hash, Desired, Evidence, Hash, Record,
 };
 use crate::domain::{ActorKind, Channel, Source, StateEntry, Subject};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Executor, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -114,7 +113,7 @@ impl Unit for Ping {
 /// The transaction a batch of units runs in. Consent changes are computed against the states
 /// read in this transaction and appended (with their hash chain) just before COMMIT.
 pub struct Tx {
-    conn: SqliteConnection,
+    conn: Conn,
     key: Arc<[u8]>,
     now: time::OffsetDateTime,
     seq: i64,
@@ -127,8 +126,8 @@ pub struct Tx {
 
 impl Tx {
     /// The connection, for the store's own functions (services never see SQL).
-    pub(super) fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
+    pub(super) fn conn(&mut self) -> ConnMut<'_> {
+        self.conn.as_mut()
     }
 
     /// The batch's time: every record and row of one batch carries the same instant.
@@ -154,7 +153,7 @@ impl Tx {
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(900) {
-            for row in states_of_points(&mut self.conn, chunk).await? {
+            for row in states_of_points(self.conn.as_mut(), chunk).await? {
                 self.states
                     .insert((row.contact_point_id, row.subject, row.channel), row.entry);
             }
@@ -318,8 +317,8 @@ impl Writer {
     /// Starts the writer (and its supervisor) on `conn`; `reconnect` opens a new connection
     /// when that one is lost.
     pub fn spawn(
-        conn: SqliteConnection,
-        reconnect: SqliteConnectOptions,
+        conn: Conn,
+        reconnect: WriteOptions,
         key: Arc<[u8]>,
         clock: Clock,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
@@ -414,7 +413,7 @@ impl Writer {
 }
 
 struct Supervisor {
-    reconnect: SqliteConnectOptions,
+    reconnect: WriteOptions,
     key: Arc<[u8]>,
     clock: Clock,
     interactive: mpsc::Receiver<Box<dyn Job>>,
@@ -432,7 +431,7 @@ enum Ended {
 }
 
 impl Supervisor {
-    async fn run(mut self, first: SqliteConnection) {
+    async fn run(mut self, first: Conn) {
         let mut conn = Some(first);
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -503,7 +502,7 @@ impl Supervisor {
         Some(jobs)
     }
 
-    async fn serve(&mut self, conn: SqliteConnection) -> Ended {
+    async fn serve(&mut self, conn: Conn) -> Ended {
         let mut conn = Some(conn);
         while let Some(mut jobs) = self.next_batch().await {
             let Some(c) = conn.take() else {
@@ -592,18 +591,18 @@ enum Failure {
 
 /// Runs jobs in one transaction. Returns the connection back, and whether mail was queued.
 async fn commit(
-    mut conn: SqliteConnection,
+    mut conn: Conn,
     key: &Arc<[u8]>,
     clock: &Clock,
     jobs: &mut [Box<dyn Job>],
-) -> (SqliteConnection, std::result::Result<bool, Failure>) {
-    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        return (conn, Err(Failure::Commit(e.into())));
+) -> (Conn, std::result::Result<bool, Failure>) {
+    if let Err(e) = begin_write(&mut conn).await {
+        return (conn, Err(Failure::Commit(e)));
     }
-    let (seq, head_hash) = match head(&mut conn).await {
+    let (seq, head_hash) = match head(conn.as_mut()).await {
         Ok(h) => h,
         Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
+            let _ = execute(&mut conn, "ROLLBACK").await;
             return (conn, Err(Failure::Commit(e)));
         }
     };
@@ -630,7 +629,7 @@ async fn commit(
     }
     if failure.is_none() && !tx.records.is_empty() {
         let records = std::mem::take(&mut tx.records);
-        if let Err(e) = append(&mut tx.conn, &records).await {
+        if let Err(e) = append(tx.conn.as_mut(), &records).await {
             // A refused append (a constraint) is a unit's fault when alone, else retry apart.
             failure = Some(Failure::Unit(e));
         }
@@ -638,16 +637,16 @@ async fn commit(
     let wake = tx.wake_mail;
     let mut conn = tx.conn;
     if let Some(f) = failure {
-        if let Err(e) = conn.execute("ROLLBACK").await {
-            return (conn, Err(Failure::Commit(e.into())));
+        if let Err(e) = execute(&mut conn, "ROLLBACK").await {
+            return (conn, Err(Failure::Commit(e)));
         }
         return (conn, Err(f));
     }
-    match conn.execute("COMMIT").await {
-        Ok(_) => (conn, Ok(wake)),
+    match execute(&mut conn, "COMMIT").await {
+        Ok(()) => (conn, Ok(wake)),
         Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
-            (conn, Err(Failure::Commit(e.into())))
+            let _ = execute(&mut conn, "ROLLBACK").await;
+            (conn, Err(Failure::Commit(e)))
         }
     }
 }

@@ -216,9 +216,11 @@ async fn one_click_on_a_phone_link_unsubscribes_what_the_phone_receives() {
             .fetch_one(&mut db)
             .await
             .unwrap();
-        prefcenter::store::contacts::insert_token(&mut db, point, &token.hash(), 30)
+        let mut conn = app.store_conn().await;
+        prefcenter::store::contacts::insert_token(conn.as_mut(), point, &token.hash(), 30)
             .await
             .unwrap();
+        conn.close().await.unwrap();
     }
     assert_eq!(
         app.state_of(phone, "Product updates", "sms")
@@ -466,49 +468,59 @@ async fn a_token_is_percent_decoded_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_database_url_the_server_cannot_serve_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
-        .current_dir(dir.path())
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            "postgres://prefs:hunter2secret@db.internal/prefs",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .env_remove("PREFCENTER_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // It must stop at once; a server that started serving anyway is killed and fails here.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while out.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = out.kill();
-            break;
+async fn a_database_the_server_cannot_use_is_refused_with_a_clear_message() {
+    // A scheme it does not serve; a PostgreSQL server that is not there.
+    for (url, says) in [
+        (
+            "mysql://prefs:hunter2secret@db.internal/prefs",
+            &["mysql", "sqlite://", "postgres://"][..],
+        ),
+        (
+            "postgres://prefs:hunter2secret@127.0.0.1:1/prefs",
+            &["database unavailable"][..],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+            .current_dir(dir.path())
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                url,
+                "--data-dir",
+            ])
+            .arg(dir.path().join("data"))
+            .env_remove("PREFCENTER_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // It must stop at once; a server that started serving anyway is killed and fails here.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while out.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = out.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        let out = out.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{url}: {stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{url}: says {s:?}: {stderr}");
+        }
+        assert!(!stderr.contains("hunter2secret"), "no password: {stderr}");
+        let entries: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            entries.iter().all(|n| n == "data"),
+            "nothing created but the data folder: {entries:?}"
+        );
     }
-    let out = out.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("postgres") && stderr.contains("sqlite://"),
-        "names what was given and what is accepted: {stderr}"
-    );
-    assert!(!stderr.contains("hunter2secret"), "no password: {stderr}");
-    assert!(!dir.path().join("postgres:").exists(), "no stray folder");
-    let entries: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(
-        entries.iter().all(|n| n == "data"),
-        "nothing created but the data folder: {entries:?}"
-    );
 }
 
 #[tokio::test]

@@ -1,12 +1,48 @@
-//! What every integration test starts from: the real server on port 0 with its own SQLite file,
+//! What every integration test starts from: the real server on port 0 with its own database,
 //! and a real HTTP client.
+//!
+//! The database is a fresh SQLite file, or, when `PREFCENTER_TEST_POSTGRES` names a PostgreSQL
+//! server (scripts/test.sh starts a throw-away one and runs the suite a second time with it), a
+//! fresh database on that server.
 
 use clap::Parser;
 use prefcenter::server::config::Cli;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
-use std::str::FromStr;
+use sqlx::{AnyConnection, Connection};
 use tokio::sync::oneshot;
+
+/// The PostgreSQL server the suite runs against, if any (an admin URL).
+pub fn postgres() -> Option<String> {
+    std::env::var("PREFCENTER_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A fresh, empty database for one test: a file in `dir`, or a new database on the test
+/// PostgreSQL server.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    let Some(admin) = postgres() else {
+        return format!("sqlite://{}/test.db", dir.display());
+    };
+    use sqlx::Executor as _;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "it_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        dir.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    );
+    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+    c.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
 
 pub struct TestApp {
     pub base: String,
@@ -21,8 +57,8 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-pub fn cli(dir: &std::path::Path) -> (Cli, String) {
-    let db_url = format!("sqlite://{}/test.db", dir.display());
+pub async fn cli(dir: &std::path::Path) -> (Cli, String) {
+    let db_url = fresh_database(dir).await;
     let cli = Cli::parse_from([
         "prefcenter",
         "--demo",
@@ -47,7 +83,7 @@ pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
 /// The same with more flags (an SMTP server, short retries).
 pub async fn spawn_app_on(extra: usize, flags: &[&str]) -> (TestApp, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut cli, db_url) = cli(dir.path());
+    let (mut cli, db_url) = cli(dir.path()).await;
     if !flags.is_empty() {
         let mut args: Vec<String> = vec![
             "prefcenter".into(),
@@ -124,12 +160,18 @@ impl TestApp {
     pub fn token(&self, who: &str) -> String {
         self.link(who).rsplit('/').next().unwrap().to_owned()
     }
-    pub async fn db(&self) -> SqliteConnection {
-        SqliteConnectOptions::from_str(&self.db_url)
-            .unwrap()
-            .connect()
+    /// A connection to the server's database, to look at it (or spoil it) from outside.
+    pub async fn db(&self) -> AnyConnection {
+        sqlx::any::install_default_drivers();
+        AnyConnection::connect(&self.db_url).await.unwrap()
+    }
+    /// A connection as the store's own functions take it.
+    pub async fn store_conn(&self) -> prefcenter::store::Conn {
+        let db = prefcenter::store::open_existing(&self.db_url)
             .await
-            .unwrap()
+            .unwrap();
+        db.read.close().await;
+        db.write
     }
     pub async fn ledger_count(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")
@@ -176,8 +218,7 @@ impl TestApp {
     }
     /// A read-only connection to the server's database, as the store reads it.
     pub async fn reader(&self) -> prefcenter::store::Reader {
-        let options = prefcenter::store::connect_options(&self.db_url, false).unwrap();
-        prefcenter::store::Reader::open(options, 1).await.unwrap()
+        prefcenter::store::reader(&self.db_url, 1).await.unwrap()
     }
     /// The ledger verifies and the state equals its replay.
     pub async fn assert_ledger_sound(&self) {

@@ -14,8 +14,8 @@ const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 async fn writer_on(
     dir: &std::path::Path,
     contacts: usize,
-) -> (Writer, tokio::task::JoinHandle<()>, store::Reader) {
-    let url = format!("sqlite://{}/w.db", dir.display());
+) -> (Writer, tokio::task::JoinHandle<()>, store::Reader, String) {
+    let url = crate::helpers::fresh_database(dir).await;
     let mut db = store::open(&url, 2).await.unwrap();
     prefcenter::services::demo::seed(&mut db.write)
         .await
@@ -26,7 +26,14 @@ async fn writer_on(
             .unwrap();
     }
     let (w, task) = Writer::spawn(db.write, db.write_options, KEY.into(), Clock::system());
-    (w, task, db.read)
+    (w, task, db.read, url)
+}
+
+/// A connection of sqlx's Any driver to the database at `url` (for hand-written SQL).
+async fn read_any(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url).await.unwrap()
 }
 
 fn meta(id: &str) -> ChangeMeta {
@@ -83,7 +90,7 @@ async fn verified(read: &store::Reader) {
 #[tokio::test]
 async fn a_writer_that_dies_is_restarted_and_its_caller_told_to_retry() {
     let dir = tempfile::tempdir().unwrap();
-    let (w, task, read) = writer_on(dir.path(), 0).await;
+    let (w, task, read, _) = writer_on(dir.path(), 0).await;
     let err = w.run(Panics, Priority::Interactive).await.unwrap_err();
     assert!(matches!(err, StoreError::WriterUnavailable), "{err:?}");
     assert!(err.is_transient());
@@ -102,7 +109,7 @@ async fn a_writer_that_dies_is_restarted_and_its_caller_told_to_retry() {
 #[tokio::test]
 async fn a_failing_unit_gets_its_own_error_and_does_not_sink_its_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let (w, task, read) = writer_on(dir.path(), 200).await;
+    let (w, task, read, _) = writer_on(dir.path(), 200).await;
     let mut handles = Vec::new();
     for i in 0..200 {
         let w = w.clone();
@@ -126,7 +133,7 @@ async fn a_failing_unit_gets_its_own_error_and_does_not_sink_its_batch() {
 #[tokio::test]
 async fn interactive_units_pass_a_bulk_unit_in_progress() {
     let dir = tempfile::tempdir().unwrap();
-    let (w, task, read) = writer_on(dir.path(), 20_000).await;
+    let (w, task, read, _) = writer_on(dir.path(), 20_000).await;
     let points = prefcenter::store::contacts::email_points(&read, 20_000)
         .await
         .unwrap();
@@ -196,7 +203,7 @@ proptest! {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let (w, task, read) = writer_on(dir.path(), 0).await;
+            let (w, task, read, url) = writer_on(dir.path(), 0).await;
             let mut handles = Vec::new();
             for (i, a) in actions.iter().enumerate() {
                 let s = set(a.point, a.topic, a.value, &format!("p{i}"));
@@ -214,7 +221,7 @@ proptest! {
             let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
                 "SELECT contact_point_id, subject_id || '', old_value, new_value FROM consent_ledger ORDER BY seq",
             )
-            .fetch_all(&mut *read.acquire().await.unwrap())
+            .fetch_all(&mut read_any(&url).await)
             .await
             .unwrap();
             let mut last = std::collections::HashMap::new();
@@ -235,7 +242,16 @@ async fn readyz_says_unavailable_while_writes_cannot_be_made() {
     assert_eq!(app.get("/readyz").await.status(), 200);
     // Another process holds the write lock: reads work, writes cannot be made.
     let mut other = app.db().await;
-    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    // SQLite's write lock, or the lock every PostgreSQL writer takes before it writes.
+    if crate::helpers::postgres().is_some() {
+        other.execute("BEGIN").await.unwrap();
+        other
+            .execute(prefcenter::store::backend::LEDGER_LOCK_SQL)
+            .await
+            .unwrap();
+    } else {
+        other.execute("BEGIN IMMEDIATE").await.unwrap();
+    }
     let busy = app.get("/readyz").await;
     assert_eq!(busy.status(), 503);
     let body = busy.text().await.unwrap();

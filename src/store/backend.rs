@@ -1,0 +1,340 @@
+//! The two databases the store runs on, and every difference between them that is not a
+//! migration: SQLite (one embedded file, the default) and PostgreSQL (a server, for several
+//! instances).
+//!
+//! Store functions are written once. A query's text is the same on both (`$n` placeholders,
+//! `ON CONFLICT`, `RETURNING`); its body runs inside [`on!`], which expands it once per backend
+//! with the concrete connection type, so sqlx's types stay exact (no `Any` driver, no boxed
+//! values). Rows are read through [`DbRow`], which both backends' rows implement. Where the SQL
+//! itself must differ (how a write transaction begins and takes the ledger's chain head), the
+//! difference is a function here.
+//!
+//! Timestamps are [`Ts`]: UTC RFC 3339 text with microseconds on SQLite (it sorts as it reads)
+//! and `timestamptz` on PostgreSQL; the Rust side always sees the text.
+
+use super::{Result, StoreError};
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Decode, Encode, Postgres, Row, Sqlite, Type};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL; the error names the scheme only (the rest of a URL may
+    /// hold a password).
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+            Err(StoreError::UnsupportedUrl(
+                scheme.chars().take(20).collect(),
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A database URL as it may be shown (logs, messages): the password replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// An owned connection of either backend (the writer's).
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// A borrowed connection of either backend: what [`on!`] matches on.
+pub enum ConnMut<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a mut SqliteConnection> for ConnMut<'a> {
+    fn from(c: &'a mut SqliteConnection) -> ConnMut<'a> {
+        ConnMut::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for ConnMut<'a> {
+    fn from(c: &'a mut PgConnection) -> ConnMut<'a> {
+        ConnMut::Postgres(c)
+    }
+}
+
+impl Conn {
+    pub fn as_mut(&mut self) -> ConnMut<'_> {
+        match self {
+            Conn::Sqlite(c) => ConnMut::Sqlite(c),
+            Conn::Postgres(c) => ConnMut::Postgres(c),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the connection cleanly (SQLite checkpoints its WAL when the last one closes).
+    pub async fn close(self) -> Result<()> {
+        use sqlx::Connection as _;
+        match self {
+            Conn::Sqlite(c) => c.close().await?,
+            Conn::Postgres(c) => c.close().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`) of a [`ConnMut`]. The body is compiled once per backend.
+macro_rules! on {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::backend::ConnMut::Sqlite($c) => $body,
+            $crate::store::backend::ConnMut::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on;
+
+/// Takes a read connection, runs `$body` (an expression returning `Result<T>`, `?` allowed)
+/// with `$c` bound to the concrete connection, and gives the connection back, dropping it
+/// when the error means it may be broken.
+macro_rules! read {
+    ($read:expr, $c:ident => $body:expr) => {{
+        let mut conn = $read.acquire().await?;
+        let out: $crate::store::Result<_> =
+            $crate::store::backend::on!(conn.conn(), $c => async { $body }.await);
+        conn.checked(out)
+    }};
+}
+pub(crate) use read;
+
+/// What a store function reads a column as: any type both backends decode.
+pub trait Column: Sized {
+    fn from_sqlite(row: &SqliteRow, name: &str) -> Result<Self>;
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self>;
+}
+
+impl<T> Column for T
+where
+    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>,
+{
+    fn from_sqlite(row: &SqliteRow, name: &str) -> Result<T> {
+        Ok(row.try_get(name)?)
+    }
+    fn from_pg(row: &PgRow, name: &str) -> Result<T> {
+        Ok(row.try_get(name)?)
+    }
+}
+
+/// A row of either backend, read by column name.
+pub trait DbRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T>;
+}
+
+impl DbRow for SqliteRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T> {
+        T::from_sqlite(self, name)
+    }
+}
+
+impl DbRow for PgRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T> {
+        T::from_pg(self, name)
+    }
+}
+
+/// A point in time as stored: UTC RFC 3339 text with microseconds
+/// (`2026-11-24T07:30:00.000000Z`, [`super::format_time`]). Text on SQLite, `timestamptz` on
+/// PostgreSQL. Every timestamp a query binds or reads goes through this type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ts(pub String);
+
+impl Ts {
+    pub fn new(s: impl Into<String>) -> Ts {
+        Ts(s.into())
+    }
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<Ts> for String {
+    fn from(t: Ts) -> String {
+        t.0
+    }
+}
+
+impl Type<Sqlite> for Ts {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for Ts {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as Encode<'q, Sqlite>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Ts {
+    fn decode(
+        value: sqlx::sqlite::SqliteValueRef<'r>,
+    ) -> std::result::Result<Ts, sqlx::error::BoxDynError> {
+        Ok(Ts(<String as Decode<'r, Sqlite>>::decode(value)?))
+    }
+}
+
+impl Type<Postgres> for Ts {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <time::OffsetDateTime as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Ts {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        let t = super::parse_time(&self.0).map_err(|e| Box::new(e) as sqlx::error::BoxDynError)?;
+        <time::OffsetDateTime as Encode<'_, Postgres>>::encode_by_ref(&t, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Ts {
+    fn decode(
+        value: sqlx::postgres::PgValueRef<'r>,
+    ) -> std::result::Result<Ts, sqlx::error::BoxDynError> {
+        let t = <time::OffsetDateTime as Decode<'r, Postgres>>::decode(value)?;
+        Ok(Ts(super::format_time(t)))
+    }
+}
+
+/// Begins the writer's transaction and reads the ledger's chain head under a lock that every
+/// writer of the database takes, so the chain stays one total, gap-free order.
+/// - SQLite: `BEGIN IMMEDIATE` takes the database's one write lock.
+/// - PostgreSQL: a transaction-scoped advisory lock, taken by every instance's writer before it
+///   reads the head; it is released by COMMIT or ROLLBACK. Under READ COMMITTED every later
+///   statement of the transaction sees everything committed before the lock was granted.
+pub async fn begin_write(conn: &mut Conn) -> Result<()> {
+    use sqlx::Executor as _;
+    match conn {
+        Conn::Sqlite(c) => {
+            c.execute("BEGIN IMMEDIATE").await?;
+        }
+        Conn::Postgres(c) => {
+            c.execute("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+            if let Err(e) = c.execute(LEDGER_LOCK_SQL).await {
+                let _ = c.execute("ROLLBACK").await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The transaction-scoped advisory lock every PostgreSQL writer takes before it reads the
+/// chain head (the key is "prefcntr" in ASCII).
+pub const LEDGER_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(8102650170022196338)";
+
+/// Runs a statement without parameters or results (COMMIT, ROLLBACK).
+pub async fn execute(conn: &mut Conn, sql: &str) -> Result<()> {
+    use sqlx::Executor as _;
+    on!(conn.as_mut(), c => { c.execute(sql).await?; });
+    Ok(())
+}
+
+/// After rows were inserted with explicit ids: PostgreSQL's identity sequences of `tables`
+/// move past the largest id (SQLite's integer keys follow the largest id by themselves).
+pub async fn follow_explicit_ids(conn: &mut Conn, tables: &[&str]) -> Result<()> {
+    if let Conn::Postgres(c) = conn {
+        for t in tables {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), \
+                 GREATEST((SELECT MAX(id) FROM {t}), 1))"
+            ))
+            .execute(&mut *c)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_urls_hide_the_password() {
+        assert_eq!(
+            shown_url("postgres://app:s3cr@t@db.example:5432/prefs?sslmode=require"),
+            "postgres://app:***@db.example:5432/prefs?sslmode=require"
+        );
+        assert_eq!(
+            shown_url("postgres://app@db/prefs"),
+            "postgres://app@db/prefs"
+        );
+        assert_eq!(shown_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(shown_url("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn urls_name_their_backend() {
+        for ok in ["sqlite://data/x.db", "sqlite:x.db", "sqlite::memory:"] {
+            assert_eq!(Backend::of_url(ok).unwrap(), Backend::Sqlite, "{ok}");
+        }
+        for ok in ["postgres://u:pw@h/db", "postgresql://h/db"] {
+            assert_eq!(Backend::of_url(ok).unwrap(), Backend::Postgres, "{ok}");
+        }
+        for bad in [
+            "mysql://u:pw@h/db",
+            "data/x.db",
+            "SQLITE://x.db",
+            "postgres:/x",
+            "",
+        ] {
+            let e = Backend::of_url(bad).unwrap_err().to_string();
+            assert!(e.contains("sqlite://"), "{e}");
+            assert!(e.contains("postgres://"), "{e}");
+            assert!(!e.contains("pw"), "no password in the message: {e}");
+        }
+    }
+}
