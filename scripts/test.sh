@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the cargo-leptos build (server and browser bundle), unit and property
-# tests, integration tests against the real server (with a real SMTP server), and the end2end
-# suite in Debian's Chromium (Playwright, axe-core). Prints how long each phase took.
+# tests, integration tests against the real server (with a real SMTP server) on SQLite and
+# again on a throw-away PostgreSQL cluster, and the end2end suite in Debian's Chromium
+# (Playwright, axe-core). Prints how long each phase took.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
@@ -29,11 +30,17 @@ cargo leptos build
 phase_done "build"
 
 OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+trap 'stop_pg; rm -rf "$OUT"' EXIT
 
-log "cargo test --features ssr (unit, property and integration tests)"
+log "cargo test --features ssr (unit, property and integration tests, SQLite)"
 cargo test --features ssr 2>&1 | tee "$OUT/cargo.txt"
-phase_done "cargo test"
+phase_done "cargo test (SQLite)"
+
+start_pg
+log "cargo test --features ssr --test it (integration tests, PostgreSQL)"
+cargo test --features ssr --test it 2>&1 | tee "$OUT/cargo-pg.txt"
+stop_pg
+phase_done "integration tests (PostgreSQL)"
 
 log "end2end: Playwright on /usr/bin/chromium"
 export PREFCENTER_BIN="$ROOT/target/debug/prefcenter"
@@ -42,8 +49,9 @@ phase_done "end2end"
 
 # One closing line for the whole run.
 passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$OUT/cargo.txt" | awk '{ s += $1 } END { print s + 0 }')
+passed_pg=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$OUT/cargo-pg.txt" | awk '{ s += $1 } END { print s + 0 }')
 e2e=$(sed -n 's/^ *\([0-9]*\) passed (.*/\1/p' "$OUT/e2e.txt" | tail -n 1)
 for p in "${PHASES[@]}"; do log "  $p"; done
 total=$((SECONDS - STARTED))
-log "all tests passed in $((total / 60)) min $((total % 60)) s: cargo $passed, end2end ${e2e:-0}"
-echo "$((passed + ${e2e:-0})) passed, 0 failed"
+log "all tests passed in $((total / 60)) min $((total % 60)) s: cargo $passed (SQLite), integration $passed_pg (PostgreSQL), end2end ${e2e:-0}"
+echo "$((passed + passed_pg + ${e2e:-0})) passed, 0 failed"

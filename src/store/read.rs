@@ -38,7 +38,9 @@ impl Reader {
     /// Opens `size` read-only SQLite connections with `options` (the first at once, so that a
     /// bad file is reported at start-up; the others when first needed).
     pub async fn sqlite(options: SqliteConnectOptions, size: u32) -> Result<Reader> {
-        Ok(Reader::Sqlite(Box::new(SqliteReader::open(options, size).await?)))
+        Ok(Reader::Sqlite(Box::new(
+            SqliteReader::open(options, size).await?,
+        )))
     }
 
     /// A PostgreSQL pool of at most `size` connections to `options`' database.

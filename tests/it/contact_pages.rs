@@ -1,9 +1,7 @@
 //! The contact's pages and the RFC 8058 one-click POST.
 
 use crate::helpers::*;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection};
-use std::str::FromStr;
+use sqlx::Connection;
 
 #[tokio::test]
 async fn get_and_head_change_nothing() {
@@ -413,6 +411,12 @@ async fn the_database_refuses_to_edit_or_delete_ledger_records() {
         .execute(&mut db)
         .await;
     assert!(del.unwrap_err().to_string().contains("append-only"));
+    if crate::helpers::postgres().is_some() {
+        let truncate = sqlx::query("TRUNCATE consent_ledger CASCADE")
+            .execute(&mut db)
+            .await;
+        assert!(truncate.unwrap_err().to_string().contains("append-only"));
+    }
     app.stop().await;
 }
 
@@ -447,16 +451,15 @@ async fn ledger_verify_catches_an_edited_record() {
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ledger OK"));
 
-    // Someone with the file edits a record behind the triggers' back.
-    let mut db = SqliteConnectOptions::from_str(&db_url)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER consent_ledger_no_update")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    // Someone with the database's owner rights edits a record behind the triggers' back.
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&db_url).await.unwrap();
+    let drop_trigger = if crate::helpers::postgres().is_some() {
+        "DROP TRIGGER consent_ledger_no_update ON consent_ledger"
+    } else {
+        "DROP TRIGGER consent_ledger_no_update"
+    };
+    sqlx::query(drop_trigger).execute(&mut db).await.unwrap();
     sqlx::query("UPDATE consent_ledger SET new_value = 'opted_in' WHERE seq = 5")
         .execute(&mut db)
         .await

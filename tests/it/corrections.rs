@@ -267,15 +267,16 @@ async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
         .await;
     assert_eq!(res.status(), 303);
 
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
-    let (point, profile, suppressed): (i64, i64, Option<String>) = sqlx::query_as(
-        "SELECT cp.id, c.profile_id, c.suppressed_at FROM contacts c
+    let mut pool = app.db().await;
+    let (point, profile, suppressed): (i64, i64, i64) = sqlx::query_as(
+        "SELECT cp.id, c.profile_id, CASE WHEN c.suppressed_at IS NULL THEN 0 ELSE 1 END
+         FROM contacts c
          JOIN contact_points cp ON cp.contact_id = c.id WHERE cp.address = 'holly@contoso.com'",
     )
-    .fetch_one(&pool)
+    .fetch_one(&mut pool)
     .await
     .unwrap();
-    assert_eq!(suppressed, None, "a global opt-out is records, not a flag");
+    assert_eq!(suppressed, 0, "a global opt-out is records, not a flag");
     let catalog = prefcenter::store::catalog::load(&app.reader().await, profile)
         .await
         .unwrap()
@@ -285,7 +286,7 @@ async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
          WHERE contact_point_id = $1",
     )
     .bind(point)
-    .fetch_all(&pool)
+    .fetch_all(&mut pool)
     .await
     .unwrap();
     let state = |subject: Subject, channel: Channel| {
@@ -341,7 +342,7 @@ async fn a_global_opt_out_keeps_service_messages_and_an_erasure_stops_them() {
     assert!(!service.allowed);
     assert_eq!(service.reason, Reason::Erased);
     assert_eq!(service.reason.code(), "erased");
-    pool.close().await;
+    sqlx::Connection::close(pool).await.unwrap();
     app.stop().await;
 }
 

@@ -72,7 +72,7 @@ fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
 #[tokio::test]
 async fn a_server_killed_mid_send_sends_again_with_the_same_message_id_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}/crash.db", dir.path().display());
+    let db_url = crate::helpers::fresh_database(dir.path()).await;
     let port = free_port();
     // The first delivery hangs in DATA long enough to kill the server under it.
     let smtp = Smtp::start_on(port, &[Reply::Stall(Duration::from_secs(3))]);
@@ -142,12 +142,9 @@ async fn a_server_killed_mid_send_sends_again_with_the_same_message_id_and_loses
         .unwrap();
     assert!(second.child.wait().unwrap().success());
 
-    use sqlx::{ConnectOptions, Connection};
-    let mut db = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&db_url)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&db_url).await.unwrap();
     let states: Vec<(String, String)> = sqlx::query_as(
         "SELECT cp.address, s.value FROM consent_states s
          JOIN contact_points cp ON cp.id = s.contact_point_id
