@@ -71,6 +71,19 @@ pub fn evidence_digest(key: &[u8], ev: &Evidence) -> Hash {
     mac.finalize().into_bytes().into()
 }
 
+/// A fingerprint of the evidence secret: the same secret gives the same text, and the text
+/// does not reveal the secret (an HMAC of a fixed label, 16 bytes in hex). The database keeps
+/// the fingerprint of the secret it was first written with; an instance with another secret
+/// refuses to start, so every instance signs stamps and digests evidence alike.
+pub fn key_fingerprint(key: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"prefcenter-key-fingerprint-v1");
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The hash of a record chained onto `prev`.
 pub fn record_hash(prev: &Hash, r: &Record, evidence_digest: &Hash) -> Hash {
     let mut buf = Vec::with_capacity(256);
@@ -243,6 +256,15 @@ pub fn effective_changes(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_fingerprint_names_the_key_without_revealing_it() {
+        let a = key_fingerprint(b"0123456789abcdef0123456789abcdef");
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, key_fingerprint(b"0123456789abcdef0123456789abcdef"));
+        assert_ne!(a, key_fingerprint(b"0123456789abcdef0123456789abcdeF"));
+        assert!(!a.contains("0123456789abcdef"));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -278,6 +278,12 @@ pub enum StartError {
     Secret(std::io::Error),
     #[error("mail: {0}")]
     Mail(String),
+    #[error(
+        "secret: this instance's secret (fingerprint {ours}) is not the one this database was \
+         written with (fingerprint {recorded}). Every instance on one database needs the same \
+         secret: set PREFCENTER_SECRET, or copy <data-dir>/secret from the first instance"
+    )]
+    KeyMismatch { ours: String, recorded: String },
 }
 
 /// A server ready to serve: its router, the demo links it printed (if any), and the background
@@ -305,6 +311,13 @@ pub async fn prepare_with_clock(
 ) -> Result<Prepared, StartError> {
     let secret: Arc<[u8]> = settings.load_secret().map_err(StartError::Secret)?.into();
     let mut db = store::open(&settings.database_url, settings.read_connections).await?;
+    let ours = crate::domain::ledger::key_fingerprint(&secret);
+    let recorded = store::keys::recorded_fingerprint(&mut db.write, "evidence", &ours).await?;
+    if recorded != ours {
+        db.read.close().await;
+        let _ = db.write.close().await;
+        return Err(StartError::KeyMismatch { ours, recorded });
+    }
     let mut initial = Vec::new();
     if settings.demo {
         if let Some(seeded) = crate::services::demo::seed(&mut db.write).await? {

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;
+pub mod keys;
 pub mod ledger;
 pub mod optin;
 pub mod outbox;

@@ -8,15 +8,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-struct Running {
-    child: Child,
-    base: String,
-    links: Vec<(String, String)>,
+pub(crate) struct Running {
+    pub child: Child,
+    pub base: String,
+    pub links: Vec<(String, String)>,
 }
 
+fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
+    start_with(dir, db_url, smtp_port, &[])
+}
+
+/// The real binary on `db_url`, sending mail to the test SMTP server on `smtp_port`, with
+/// short leases and polls; `extra` arguments are added. Returns once it listens.
 // The caller waits for (or kills, then waits for) the child it gets back.
 #[allow(clippy::zombie_processes)]
-fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
+pub(crate) fn start_with(
+    dir: &std::path::Path,
+    db_url: &str,
+    smtp_port: u16,
+    extra: &[&str],
+) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
         .args([
             "--demo",
@@ -39,6 +50,7 @@ fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
             "--poll-ms",
             "100",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -1,5 +1,6 @@
-//! The one integration-test binary: the real server on port 0, its own SQLite file, a real
-//! HTTP client (and, for mail, a real SMTP server).
+//! The one integration-test binary: the real server on port 0, its own database (an SQLite
+//! file, or a PostgreSQL database when `PREFCENTER_TEST_POSTGRES` is set), a real HTTP client
+//! (and, for mail, a real SMTP server).
 #![cfg(feature = "ssr")]
 
 mod contact_pages;
@@ -7,5 +8,6 @@ mod corrections;
 mod crash;
 mod double_opt_in;
 mod helpers;
+mod instances;
 mod smtp;
 mod writer;
