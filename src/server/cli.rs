@@ -21,6 +21,7 @@ pub async fn main() -> ExitCode {
     let result = match cli.command {
         None | Some(Command::Serve) => serve(&cli.settings).await,
         Some(Command::Migrate) => migrate(&cli.settings).await,
+        Some(Command::Copy { ref from, ref to }) => copy(&cli.settings, from, to).await,
         Some(Command::Ledger {
             command: LedgerCommand::Verify,
         }) => verify(&cli.settings).await,
@@ -121,6 +122,66 @@ async fn migrate(settings: &Settings) -> CliResult {
         println!("{url}: applied migrations {}", list.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn copy(settings: &Settings, from: &str, to: &str) -> CliResult {
+    use crate::store::backend::shown_url;
+    let secret = settings.load_secret()?;
+    let mut source = crate::store::open_existing(from)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", shown_url(from)))?;
+    let ours = crate::domain::ledger::key_fingerprint(&secret);
+    if let Some(recorded) = crate::store::keys::fingerprint(&mut source.write, "evidence").await? {
+        if recorded != ours {
+            return Err(format!(
+                "this is not the secret {} was written with (fingerprint {recorded}, this one \
+                 {ours}): run copy with the deployment's --data-dir or PREFCENTER_SECRET, so the \
+                 ledger can be verified after the copy",
+                shown_url(from)
+            )
+            .into());
+        }
+    }
+    let mut target = crate::store::open(to, 1)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", shown_url(to)))?;
+    let counts = crate::store::copy::copy(&mut source.write, &mut target.write)
+        .await
+        .map_err(|e| {
+            format!(
+                "copy into {} failed, nothing was written: {e}",
+                shown_url(to)
+            )
+        })?;
+    for (table, n) in &counts {
+        println!("{table:<20} {n}");
+    }
+    let report = crate::store::ledger::verify(&target.read, &secret).await?;
+    source.read.close().await;
+    target.read.close().await;
+    source.write.close().await?;
+    target.write.close().await?;
+    if report.ok() {
+        println!(
+            "copied {} to {}; ledger OK there: {} records, chain head {}",
+            shown_url(from),
+            shown_url(to),
+            report.records,
+            report
+                .head
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "copied, but the ledger does not verify there with this secret: {:?} {:?}",
+            report.chain_error,
+            report.state_mismatches.first()
+        );
+        Ok(ExitCode::from(1))
+    }
 }
 
 async fn verify(settings: &Settings) -> CliResult {

@@ -24,6 +24,16 @@ pub struct Cli {
 pub enum Command {
     /// Serve the pages and endpoints (the default when no command is given).
     Serve,
+    /// Copy a whole deployment into a new, empty database (SQLite to PostgreSQL or back),
+    /// then verify the ledger there. Stop the instances writing to the source first.
+    Copy {
+        /// The database to copy from (its URL).
+        #[arg(long)]
+        from: String,
+        /// The new, empty database to copy into; migrated first.
+        #[arg(long)]
+        to: String,
+    },
     /// Apply the database migrations this build has and exit (for deployments that migrate
     /// before rolling out new instances; `serve` migrates too).
     Migrate,

@@ -26,3 +26,13 @@ pub async fn recorded_fingerprint(
             .await?)
     })
 }
+
+/// The recorded fingerprint of secret `name`, if any.
+pub async fn fingerprint(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+    on!(conn.as_mut(), c => Ok(
+        sqlx::query_scalar("SELECT fingerprint FROM key_fingerprints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *c)
+            .await?
+    ))
+}

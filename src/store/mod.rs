@@ -9,6 +9,7 @@ pub mod backend;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;
+pub mod copy;
 pub mod keys;
 pub mod ledger;
 pub mod optin;
@@ -51,6 +52,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A database that must be empty is not (the target of `prefcenter copy`).
+    #[error("{0}")]
+    NotEmpty(String),
     /// A database URL this build cannot serve. Names the scheme only: the rest of a URL may
     /// hold a password.
     #[error(

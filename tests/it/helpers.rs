@@ -57,21 +57,25 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-pub async fn cli(dir: &std::path::Path) -> (Cli, String) {
-    let db_url = fresh_database(dir).await;
-    let cli = Cli::parse_from([
-        "prefcenter",
-        "--demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--database-url",
-        &db_url,
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--ip-evidence",
-        "full",
-    ]);
-    (cli, db_url)
+/// The settings of a test server on `db_url`, with more `flags`.
+pub fn cli(dir: &std::path::Path, db_url: &str, flags: &[&str]) -> Cli {
+    let mut args: Vec<String> = vec![
+        "prefcenter".into(),
+        "--demo".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--database-url".into(),
+        db_url.into(),
+        "--data-dir".into(),
+        dir.to_str().unwrap().into(),
+        "--ip-evidence".into(),
+        "full".into(),
+    ];
+    if !flags.is_empty() {
+        args.extend(["--poll-ms".into(), "50".into()]);
+    }
+    args.extend(flags.iter().map(|f| f.to_string()));
+    Cli::parse_from(args)
 }
 
 /// Starts the real app on a random port with a fresh database; `extra` bench contacts are
@@ -83,25 +87,22 @@ pub async fn spawn_app_with(extra: usize) -> (TestApp, Vec<String>) {
 /// The same with more flags (an SMTP server, short retries).
 pub async fn spawn_app_on(extra: usize, flags: &[&str]) -> (TestApp, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut cli, db_url) = cli(dir.path()).await;
-    if !flags.is_empty() {
-        let mut args: Vec<String> = vec![
-            "prefcenter".into(),
-            "--demo".into(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-            "--database-url".into(),
-            db_url.clone(),
-            "--data-dir".into(),
-            dir.path().to_str().unwrap().into(),
-            "--ip-evidence".into(),
-            "full".into(),
-            "--poll-ms".into(),
-            "50".into(),
-        ];
-        args.extend(flags.iter().map(|f| f.to_string()));
-        cli = Cli::parse_from(args);
-    }
+    let db_url = fresh_database(dir.path()).await;
+    launch(dir, db_url, extra, flags).await
+}
+
+/// The real app on an existing database (and the data folder holding its secret).
+pub async fn spawn_app_at(dir: tempfile::TempDir, db_url: String) -> TestApp {
+    launch(dir, db_url, 0, &[]).await.0
+}
+
+async fn launch(
+    dir: tempfile::TempDir,
+    db_url: String,
+    extra: usize,
+    flags: &[&str],
+) -> (TestApp, Vec<String>) {
+    let cli = cli(dir.path(), &db_url, flags);
     let mut tokens = Vec::new();
     if extra > 0 {
         let mut db = prefcenter::store::open(&db_url, 1).await.unwrap();

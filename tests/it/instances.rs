@@ -367,3 +367,134 @@ async fn an_instance_with_another_secret_refuses_to_start() {
         "the secret itself is never shown: {err}"
     );
 }
+
+/// A page without what differs from one rendering to the next (nonces, signed form stamps).
+fn comparable(html: &str) -> String {
+    let html = crate::helpers::normalise(html);
+    let mut out = String::new();
+    let mut rest = html.as_str();
+    while let Some(i) = rest.find("name=\"stamp\" value=\"") {
+        out.push_str(&rest[..i + 20]);
+        rest = &rest[i + 20..];
+        rest = &rest[rest.find('"').unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn a_deployment_copied_to_the_other_backend_serves_the_same_pages_and_verifies() {
+    let app = crate::helpers::spawn_app().await;
+    let (holly, frank) = (app.token("holly"), app.token("frank"));
+    app.post_form(&format!("/u/{frank}"), "List-Unsubscribe=One-Click")
+        .await;
+    // A pending opt-in and a queued confirmation email come along too.
+    let res = app
+        .post_form(
+            &format!("/u/{holly}"),
+            "action=save&t1.email=on&t2.email=on",
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mut before = Vec::new();
+    for path in [
+        format!("/u/{holly}"),
+        format!("/p/{holly}"),
+        format!("/u/{frank}"),
+        format!("/p/{frank}?lang=fr"),
+    ] {
+        before.push((path.clone(), app.get(&path).await.text().await.unwrap()));
+    }
+    let from = app.db_url.clone();
+    let dir = app.stop().await;
+
+    // On SQLite alone: to another SQLite file. With a PostgreSQL server: PostgreSQL to SQLite,
+    // then that copy back to a new PostgreSQL database.
+    let mut hops = vec![format!("sqlite://{}/copy.db", dir.path().display())];
+    if crate::helpers::postgres().is_some() {
+        hops.push(fresh_database(dir.path()).await);
+    }
+    let mut from = from;
+    for to in &hops {
+        let copy = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+            .args(["copy", "--from", &from, "--to", to, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&copy.stdout);
+        assert!(
+            copy.status.success() && out.contains("ledger OK there"),
+            "{out}{}",
+            String::from_utf8_lossy(&copy.stderr)
+        );
+        assert!(out.contains("outbox               1"), "{out}");
+        // Copying again into the same database is refused and changes nothing.
+        let again = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+            .args(["copy", "--from", &from, "--to", to, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+        from = to.clone();
+    }
+
+    let copied = crate::helpers::spawn_app_at(dir, from).await;
+    for (path, page) in &before {
+        let res = copied.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(
+            comparable(&res.text().await.unwrap()),
+            comparable(page),
+            "{path}"
+        );
+    }
+    copied.assert_ledger_sound().await;
+    // The copy takes new changes on the chain it brought.
+    let res = copied
+        .post_form(&format!("/u/{holly}"), "List-Unsubscribe=One-Click")
+        .await;
+    assert_eq!(res.status(), 200);
+    copied.assert_ledger_sound().await;
+    copied.stop().await;
+}
+
+#[tokio::test]
+async fn copy_knows_every_table_and_column_of_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let mut db = prefcenter::store::open(&url, 1).await.unwrap();
+    let tables_sql = if crate::helpers::postgres().is_some() {
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
+    };
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut any = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut tables: Vec<String> = sqlx::query_scalar(tables_sql)
+        .fetch_all(&mut any)
+        .await
+        .unwrap();
+    tables.sort();
+    let mut known: Vec<String> = prefcenter::store::copy::TABLES
+        .iter()
+        .map(|t| t.0.to_owned())
+        .collect();
+    known.sort();
+    assert_eq!(tables, known, "copy's table list is the schema's");
+    for (table, columns) in prefcenter::store::copy::TABLES {
+        let mut have = prefcenter::store::copy::columns_of(db.write.as_mut(), table)
+            .await
+            .unwrap();
+        have.sort();
+        let mut listed: Vec<String> = columns.iter().map(|c| c.0.to_owned()).collect();
+        listed.sort();
+        assert_eq!(have, listed, "{table}");
+    }
+    any.close().await.unwrap();
+    db.read.close().await;
+    db.write.close().await.unwrap();
+}
