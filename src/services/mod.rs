@@ -67,8 +67,13 @@ pub struct Core {
     pub clock: crate::store::Clock,
     /// The deployment secret: keys the stamps that prove what a page showed.
     secret: Arc<[u8]>,
-    catalogs: RwLock<HashMap<i64, Arc<Catalog>>>,
+    /// Catalogues by profile, with when their version was last checked.
+    catalogs: RwLock<HashMap<i64, (Arc<Catalog>, time::OffsetDateTime)>>,
 }
+
+/// How long a cached catalogue is used before its version is checked again: a change made
+/// through another instance shows here within this time.
+pub const CATALOG_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Core {
     pub fn new(read: Reader, writer: Writer, policy: Policy, secret: Arc<[u8]>) -> Core {
@@ -86,10 +91,29 @@ impl Core {
         &self.secret
     }
 
-    /// A profile's catalog, cached: every page needs it and it changes only through the admin.
+    /// A profile's catalogue, cached: every page needs it and it changes only through the
+    /// admin, on this instance or another. A cached one is used for [`CATALOG_CHECK`], then
+    /// its version is read again (one small query) and the catalogue reloaded if it changed.
     pub async fn catalog(&self, profile_id: i64) -> Result<Arc<Catalog>, StoreError> {
-        if let Some(c) = self.catalogs.read().expect("catalog lock").get(&profile_id) {
-            return Ok(c.clone());
+        let now = self.clock.now();
+        let cached = self
+            .catalogs
+            .read()
+            .expect("catalog lock")
+            .get(&profile_id)
+            .cloned();
+        if let Some((c, checked)) = &cached {
+            if now - *checked < CATALOG_CHECK {
+                return Ok(c.clone());
+            }
+            let version = catalog::catalog_version(&self.read, profile_id).await?;
+            if version == Some(c.profile.catalog_version) {
+                self.catalogs
+                    .write()
+                    .expect("catalog lock")
+                    .insert(profile_id, (c.clone(), now));
+                return Ok(c.clone());
+            }
         }
         let c = Arc::new(
             catalog::load(&self.read, profile_id)
@@ -99,7 +123,7 @@ impl Core {
         self.catalogs
             .write()
             .expect("catalog lock")
-            .insert(profile_id, c.clone());
+            .insert(profile_id, (c.clone(), now));
         Ok(c)
     }
 }

@@ -19,6 +19,8 @@ pub struct Profile {
     pub sender_name: Option<String>,
     pub sender_address: Option<String>,
     pub reply_to: Option<String>,
+    /// Incremented by every change to the profile, its purposes or its topics.
+    pub catalog_version: i64,
 }
 
 /// A profile with its purposes and topics in display order.
@@ -47,7 +49,7 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     read!(read, c => {
         let Some(p) = sqlx::query(
             "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale,
-                    form_version, sender_name, sender_address, reply_to
+                    form_version, sender_name, sender_address, reply_to, catalog_version
              FROM compliance_profiles WHERE id = $1",
         )
         .bind(profile_id)
@@ -94,6 +96,7 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         sender_name: p.col("sender_name")?,
         sender_address: p.col("sender_address")?,
         reply_to: p.col("reply_to")?,
+        catalog_version: p.col("catalog_version")?,
     })
 }
 
@@ -126,6 +129,16 @@ fn topic(r: &impl DbRow) -> Result<Topic> {
         description: r.col("description")?,
         retired: r.col("retired")?,
     })
+}
+
+/// A profile's catalogue version (`None`: no such profile).
+pub async fn catalog_version(read: &Reader, profile_id: i64) -> Result<Option<i64>> {
+    read!(read, c => Ok(sqlx::query_scalar(
+        "SELECT catalog_version FROM compliance_profiles WHERE id = $1",
+    )
+    .bind(profile_id)
+    .fetch_optional(&mut *c)
+    .await?))
 }
 
 /// A new profile (start-up and demo work, on the write connection).

@@ -37,6 +37,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("sender_name", Text),
                 ("sender_address", Text),
                 ("reply_to", Text),
+                ("catalog_version", Int),
             ],
         ),
         (

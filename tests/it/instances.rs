@@ -498,3 +498,42 @@ async fn copy_knows_every_table_and_column_of_the_schema() {
     db.read.close().await;
     db.write.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_catalogue_change_shows_on_every_instance_within_a_second() {
+    let a = crate::helpers::spawn_app().await;
+    let b = crate::helpers::spawn_second(&a).await;
+    let page = format!("/p/{}", a.token("holly"));
+    for app in [&a, &b] {
+        let html = app.get(&page).await.text().await.unwrap();
+        assert!(html.contains("Newsletter") && !html.contains("Monthly letter"));
+    }
+    // The admin renames a topic (the console will do this through the writer).
+    let mut db = a.db().await;
+    sqlx::query("UPDATE topics SET name = 'Monthly letter' WHERE key = 'newsletter'")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE compliance_profiles SET catalog_version = catalog_version + 1")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    // Within the second, each instance may still show what it cached.
+    for app in [&a, &b] {
+        let html = app.get(&page).await.text().await.unwrap();
+        assert!(html.contains("Newsletter"), "cached for up to a second");
+    }
+    for app in [&a, &b] {
+        app.clock
+            .advance(prefcenter::services::CATALOG_CHECK + std::time::Duration::from_millis(10));
+        let html = app.get(&page).await.text().await.unwrap();
+        assert!(
+            html.contains("Monthly letter") && !html.contains("Newsletter"),
+            "{html}"
+        );
+    }
+    use sqlx::Connection as _;
+    db.close().await.unwrap();
+    b.stop().await;
+    a.stop().await;
+}
