@@ -10,11 +10,15 @@
 //!   before), group-committed: a single task owns the write connection, takes everything
 //!   queued, writes it in one `BEGIN IMMEDIATE` transaction, commits once, then answers each
 //!   request. The database is a copy of the benchmark's seeded file, opened with prefcenter's
-//!   own SQLite settings (`store::connect_options`): WAL, synchronous=FULL, foreign keys.
+//!   own SQLite settings (`store::connect_options`): WAL, synchronous=FULL, foreign keys. On
+//!   PostgreSQL (`--database-url postgres://…`, a copy of the seeded database) the transaction
+//!   begins as prefcenter's writer begins it (`store::backend::begin_write`: the ledger's
+//!   advisory lock), with the server's own durability settings.
 //!
 //! It prints `ceiling listening on http://ADDR` once it accepts connections.
 //!
 //!   cargo bench --features ssr --bench ceiling -- --db FILE --page-bytes N [--listen ADDR]
+//!   cargo bench --features ssr --bench ceiling -- --database-url URL --page-bytes N
 //!
 //! With `CEILING_TRACE` set, it prints each write batch's size, work time and commit time to
 //! stderr (what the group commit's batches look like under load).
@@ -26,7 +30,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use prefcenter::store::{Conn, Ts};
+use sqlx::{Connection, PgConnection, QueryBuilder, SqliteConnection};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -47,7 +52,9 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let db = arg(&args, "--db").expect("--db FILE (a copy of the seeded benchmark database)");
+    let db = arg(&args, "--database-url")
+        .or_else(|| arg(&args, "--db").map(|f| format!("sqlite://{f}")))
+        .expect("--db FILE or --database-url URL (a copy of the seeded benchmark database)");
     let page_bytes: usize = arg(&args, "--page-bytes")
         .and_then(|n| n.parse().ok())
         .expect("--page-bytes N");
@@ -59,18 +66,38 @@ fn main() {
         .block_on(serve(db, page_bytes, listen));
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection of a `Conn` (once per backend).
+macro_rules! both {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
+}
+
 async fn serve(db: String, page_bytes: usize, listen: String) {
-    let opts =
-        prefcenter::store::connect_options(&format!("sqlite://{db}"), false).expect("database URL");
-    let mut conn = SqliteConnection::connect_with(&opts)
-        .await
-        .expect("open the database copy");
+    let mut conn = if db.starts_with("sqlite:") {
+        let opts = prefcenter::store::connect_options(&db, false).expect("database URL");
+        Conn::Sqlite(
+            SqliteConnection::connect_with(&opts)
+                .await
+                .expect("open the database copy"),
+        )
+    } else {
+        let opts = prefcenter::store::pg_connect_options(&db).expect("database URL");
+        Conn::Postgres(
+            PgConnection::connect_with(&opts)
+                .await
+                .expect("open the database copy"),
+        )
+    };
     let subjects = one_click_subjects(&mut conn).await;
     // Contact points nothing has written yet, from the top down.
-    let next_point: i64 = sqlx::query_scalar("SELECT MAX(id) FROM contact_points")
-        .fetch_one(&mut conn)
+    let next_point: i64 = both!(&mut conn, c => sqlx::query_scalar("SELECT MAX(id) FROM contact_points")
+        .fetch_one(&mut *c)
         .await
-        .expect("contact points");
+        .expect("contact points"));
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(writer(conn, rx, subjects, AtomicI64::new(next_point)));
 
@@ -128,45 +155,41 @@ async fn write(State(s): State<Arc<Shared>>, _body: Bytes) -> StatusCode {
 }
 
 /// The subjects a bench contact's one-click writes: the demo's first purpose and its topics.
-async fn one_click_subjects(conn: &mut SqliteConnection) -> Vec<(&'static str, i64)> {
-    let purpose: i64 = sqlx::query_scalar("SELECT id FROM purposes ORDER BY id LIMIT 1")
-        .fetch_one(&mut *conn)
-        .await
-        .expect("a purpose (seed the database first)");
-    let mut subjects = vec![("purpose", purpose)];
-    for r in sqlx::query("SELECT id FROM topics WHERE purpose_id = $1 ORDER BY id")
-        .bind(purpose)
-        .fetch_all(&mut *conn)
-        .await
-        .expect("topics")
-    {
-        subjects.push(("topic", r.get::<i64, _>(0)));
-    }
-    subjects
+async fn one_click_subjects(conn: &mut Conn) -> Vec<(&'static str, i64)> {
+    both!(conn, c => {
+        let purpose: i64 = sqlx::query_scalar("SELECT id FROM purposes ORDER BY id LIMIT 1")
+            .fetch_one(&mut *c)
+            .await
+            .expect("a purpose (seed the database first)");
+        let topics: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM topics WHERE purpose_id = $1 ORDER BY id")
+                .bind(purpose)
+                .fetch_all(&mut *c)
+                .await
+                .expect("topics");
+        let mut subjects = vec![("purpose", purpose)];
+        subjects.extend(topics.into_iter().map(|t| ("topic", t)));
+        subjects
+    })
 }
 
 async fn writer(
-    mut conn: SqliteConnection,
+    mut conn: Conn,
     mut rx: mpsc::UnboundedReceiver<oneshot::Sender<bool>>,
     subjects: Vec<(&'static str, i64)>,
     next_point: AtomicI64,
 ) {
-    let (mut seq, mut prev): (i64, Vec<u8>) =
-        match sqlx::query("SELECT seq, hash FROM consent_ledger ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut conn)
-            .await
-            .expect("ledger head")
-        {
-            Some(r) => (r.get(0), r.get(1)),
-            None => (0, vec![0; 32]),
-        };
+    let (mut seq, head) = prefcenter::store::ledger::head(conn.as_mut())
+        .await
+        .expect("ledger head");
+    let mut prev = head.to_vec();
     let mut batch = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.push(first);
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
-        let now = prefcenter::store::now();
+        let now = Ts(prefcenter::store::now());
         // Three multi-row statements per batch, as prefcenter's writer does: a statement is a
         // round trip to sqlx's connection thread, so one per row would measure that instead.
         let mut records = Vec::with_capacity(batch.len() * subjects.len());
@@ -188,9 +211,10 @@ async fn writer(
         }
         let t0 = std::time::Instant::now();
         let ok = async {
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            prefcenter::store::backend::begin_write(&mut conn).await?;
+            both!(&mut conn, tx => {
             for chunk in records.chunks(500) {
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                let mut q = QueryBuilder::new(
                     "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
                      subject_id, channel, old_value, new_value, actor_kind, source, change_id,
                      evidence_digest, prev_hash, hash) ",
@@ -212,7 +236,7 @@ async fn writer(
                         .push_bind(&r.6);
                 });
                 q.build().execute(&mut *tx).await?;
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                let mut q = QueryBuilder::new(
                     "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id,
                      channel, value, custodian_confirmed, ledger_seq, set_at) ",
                 );
@@ -222,7 +246,7 @@ async fn writer(
                         .push_bind(r.3)
                         .push_bind("email")
                         .push_bind("opted_out")
-                        .push_bind(0)
+                        .push_bind(false)
                         .push_bind(r.0)
                         .push_bind(&now);
                 });
@@ -234,7 +258,7 @@ async fn writer(
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in changes.chunks(500) {
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                let mut q = QueryBuilder::new(
                     "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent) ",
                 );
                 q.push_values(chunk, |mut b, c| {
@@ -245,8 +269,9 @@ async fn writer(
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            });
             let t1 = std::time::Instant::now();
-            tx.commit().await?;
+            prefcenter::store::backend::execute(&mut conn, "COMMIT").await?;
             if std::env::var_os("CEILING_TRACE").is_some() {
                 eprintln!(
                     "batch {} work {:?} commit {:?}",
@@ -255,11 +280,12 @@ async fn writer(
                     t1.elapsed()
                 );
             }
-            Ok::<_, sqlx::Error>(())
+            Ok::<_, prefcenter::store::StoreError>(())
         }
         .await;
         if let Err(e) = &ok {
             eprintln!("ceiling write failed: {e}");
+            let _ = prefcenter::store::backend::execute(&mut conn, "ROLLBACK").await;
         }
         for reply in batch.drain(..) {
             let _ = reply.send(ok.is_ok());

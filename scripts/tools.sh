@@ -133,13 +133,15 @@ start_test_tools() {
 # A throw-away PostgreSQL cluster for this run: initdb in a temporary folder, started on a free
 # loopback port, run as the `postgres` user when this script runs as root (PostgreSQL refuses
 # root). Exports PREFCENTER_TEST_POSTGRES (the admin URL the tests create their databases
-# with); `stop_pg` removes it all. Durability is off: the tests kill prefcenter, never the
-# database server.
+# with); `stop_pg` removes it all. Durability is off for the tests (they kill prefcenter,
+# never the database server); `start_pg durable` keeps PostgreSQL's defaults (the benchmark).
 start_pg() {
+  local settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${1:-}" != durable ] || settings=""
   local bin port
   bin="$(pg_bin)"
   [ -n "$bin" ] || { log "PostgreSQL is not installed"; return 1; }
-  PG_DIR="$(mktemp -d /tmp/prefcenter-pg.XXXXXX)"
+  PG_DIR="$(mktemp -d "${PG_TMPDIR:-/tmp}/prefcenter-pg.XXXXXX")"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   local as=()
   if [ "$(id -u)" = 0 ]; then
@@ -151,7 +153,7 @@ start_pg() {
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1 ||
     { cat "$PG_DIR/initdb.log"; return 1; }
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
-    "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 $settings" \
     start >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
   export PREFCENTER_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
   log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throw-away cluster in $PG_DIR)"

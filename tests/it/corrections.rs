@@ -18,6 +18,14 @@ struct RealServer {
     output: Arc<Mutex<Vec<String>>>,
 }
 
+/// A server a failed test left running is killed when its `RealServer` goes away.
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl RealServer {
     fn start(dir: &std::path::Path, log: Option<&str>) -> RealServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_prefcenter"));

@@ -14,6 +14,15 @@ pub(crate) struct Running {
     pub links: Vec<(String, String)>,
 }
 
+/// A server a failed test left running would go on using CPU and ports: it is killed when
+/// its `Running` goes away (after a test's own kill or stop, this does nothing).
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(dir: &std::path::Path, db_url: &str, smtp_port: u16) -> Running {
     start_with(dir, db_url, smtp_port, &[])
 }
