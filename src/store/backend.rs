@@ -229,6 +229,12 @@ impl Type<Postgres> for Ts {
     }
 }
 
+impl sqlx::postgres::PgHasArrayType for Ts {
+    fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+        <time::OffsetDateTime as sqlx::postgres::PgHasArrayType>::array_type_info()
+    }
+}
+
 impl Encode<'_, Postgres> for Ts {
     fn encode_by_ref(
         &self,
@@ -261,8 +267,13 @@ pub async fn begin_write(conn: &mut Conn) -> Result<()> {
             c.execute("BEGIN IMMEDIATE").await?;
         }
         Conn::Postgres(c) => {
-            c.execute("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
-            if let Err(e) = c.execute(LEDGER_LOCK_SQL).await {
+            // One round trip: both statements in one simple query.
+            if let Err(e) = c
+                .execute(
+                    format!("BEGIN ISOLATION LEVEL READ COMMITTED; {LEDGER_LOCK_SQL}").as_str(),
+                )
+                .await
+            {
                 let _ = c.execute("ROLLBACK").await;
                 return Err(e.into());
             }

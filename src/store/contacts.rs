@@ -163,20 +163,32 @@ pub async fn states_of_points(conn: ConnMut<'_>, ids: &[i64]) -> Result<Vec<Stat
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed,
-                ledger_seq
-         FROM consent_states WHERE contact_point_id IN ({})",
-        placeholders.join(",")
-    );
-    on!(conn, c => {
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id);
+    const COLUMNS: &str = "SELECT contact_point_id, subject_kind, subject_id, channel, value,
+        custodian_confirmed, ledger_seq FROM consent_states";
+    match conn {
+        // One array parameter: the same statement whatever the number of points.
+        ConnMut::Postgres(c) => sqlx::query(&format!(
+            "{COLUMNS} WHERE contact_point_id = ANY($1::bigint[])"
+        ))
+        .bind(ids)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(state_row)
+        .collect(),
+        ConnMut::Sqlite(c) => {
+            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "{COLUMNS} WHERE contact_point_id IN ({})",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await?.iter().map(state_row).collect()
         }
-        q.fetch_all(c).await?.iter().map(state_row).collect()
-    })
+    }
 }
 
 /// A new contact (start-up, demo and bench work, on the write connection).
