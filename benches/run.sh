@@ -51,6 +51,8 @@
 #   BENCH_KEEP=1             keep the temporary folder (database, logs, wrk output)
 #   BENCH_SCENARIOS="healthz u p post"   subset / order of the scenarios
 #   BENCH_OUT=path           where the report goes (default bench-results/latest.md)
+#   BENCH_BACKENDS="sqlite postgres"   also run on PostgreSQL (one and two instances, with
+#                            its own write ceiling): "sqlite" alone skips it
 #
 # Exit status: 0 when the run is valid (no non-2xx, no socket errors, ledger checks pass),
 # 1 otherwise. Missing the throughput targets does not fail the run; the table says so.
@@ -59,6 +61,10 @@ set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+# start_pg / stop_pg / pg_bin (the throw-away PostgreSQL cluster); this script's own log and
+# apt_install, defined below, replace the ones it brings.
+# shellcheck source=../scripts/tools.sh
+source "$ROOT/scripts/tools.sh"
 
 CONTACTS="${BENCH_CONTACTS:-300000}"
 BULK="${BENCH_BULK:-100000}"
@@ -67,10 +73,12 @@ DURATION="${DURATION%s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 SCENARIOS="${BENCH_SCENARIOS:-healthz u p post bulk}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 TARGET_RPS=5000 # bulk: one-click during bulk units
 TARGET_P99_MS=50
 # Ratio to the ceiling each prefcenter row must reach (issue 7), and the one-click's p99.
-declare -A CEILING_OF=([healthz]=c_get [u]=c_page [p]=c_page [post]=c_write [bulk]=c_write)
+declare -A CEILING_OF=([healthz]=c_get [u]=c_page [p]=c_page [post]=c_write [bulk]=c_write
+    [pg1_u]=c_page [pg1_p]=c_page [pg2_u]=c_page [pg1_post]=c_write_pg [pg2_post]=c_write_pg)
 declare -A TARGET_RATIO=([healthz]=0.8 [u]=0.3 [p]=0.3 [post]=0.6)
 POST_P99_MS=20
 RECORDS_PER_UNSUBSCRIBE=4 # bench contacts: purpose "commercial" + its 3 topics, email only
@@ -100,6 +108,7 @@ apt_install() {
 command -v wrk >/dev/null || apt_install wrk
 command -v sqlite3 >/dev/null || apt_install sqlite3
 command -v curl >/dev/null || apt_install curl
+if [[ " $BACKENDS " == *" postgres "* && -z "$(pg_bin)" ]]; then apt_install postgresql; fi
 
 # --- 2. build ------------------------------------------------------------------------------
 
@@ -141,6 +150,7 @@ cleanup() {
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    stop_pg
     if [[ "${BENCH_KEEP:-}" == 1 ]]; then
         log "kept $WORK"
     else
@@ -256,7 +266,13 @@ run_wrk() {
         'BEGIN { o = 100 * ((b - t) / hz - u - s) / w; printf "%.0f", (o < 0 ? 0 : o) }')"
     R[$name.hwm_mib]="$(awk -v k="$(proc_field "$CUR_PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')"
     R[$name.sock_err]=$((${R[$name.connect_err]} + ${R[$name.read_err]} + ${R[$name.write_err]} + ${R[$name.timeout_err]}))
-    [[ "$name" == c_* ]] && CEIL_ROWS+=("$name") || ROWS+=("$name")
+    if [[ "$name" == c_* ]]; then
+        CEIL_ROWS+=("$name")
+    elif [[ "$name" == pg* ]]; then
+        PG_ROWS+=("$name")
+    else
+        ROWS+=("$name")
+    fi
     log "  ${R[$name.rps]} req/s, p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, non-2xx ${R[$name.non2xx]}, socket errors ${R[$name.sock_err]}, server CPU ${R[$name.server_cpu]}%, wrk CPU ${R[$name.wrk_cpu]}%, other CPU ${R[$name.other_cpu]}%"
 }
 
@@ -270,7 +286,14 @@ declare -A LABEL=(
     [p]="GET /p/{token} (subscription center)"
     [post]="POST /u/{token} one-click (new token each)"
     [bulk]="POST one-click during bulk units of ${BULK} changes"
+    [c_write_pg]="ceiling: PostgreSQL, group-committed write of a one-click's rows"
+    [pg1_u]="PostgreSQL, one instance: GET /u/{token}"
+    [pg1_p]="PostgreSQL, one instance: GET /p/{token}"
+    [pg1_post]="PostgreSQL, one instance: POST one-click"
+    [pg2_u]="PostgreSQL, two instances: GET /u/{token}"
+    [pg2_post]="PostgreSQL, two instances: POST one-click"
 )
+PG_ROWS=()
 
 POST_LAST=$((CONTACTS * 2 / 3))
 post_checks() {
@@ -424,6 +447,165 @@ VERIFY_SECS="$(elapsed "$t0" "$(now)")"
 VERIFY_LINE="$(grep -m1 -E '^ledger ' "$WORK/verify.out" || head -n1 "$WORK/verify.out" "$WORK/verify.err" | tr '\n' ' ')"
 [[ "$VERIFY_RC" == 0 ]] || problem "ledger verify exited $VERIFY_RC: $VERIFY_LINE"
 
+# --- 7b. PostgreSQL: one and two instances, with its own ceiling ----------------------------
+#
+# A throw-away PostgreSQL cluster with the server's default durability (scripts/tools.sh
+# start_pg durable), seeded like the SQLite file. The ceiling server writes a one-click's rows
+# on a copy of it; then one instance, then two instances sharing the database (two wrk
+# processes of half the connections each, one per instance; rates added, the worse p99), run
+# the page GETs and the one-click. Floors (issue 8): at least half of SQLite's rate in this
+# run, p99 < 50 ms.
+
+PG_ROWS=()
+declare -A PG_FLOOR_OF=([pg1_u]=u [pg1_p]=p [pg1_post]=post [pg2_u]=u [pg2_post]=post)
+PG_FLOOR=0.5
+PG_P99_MS=50
+if [[ " $BACKENDS " == *" postgres "* ]]; then
+    PG_TMPDIR="$TMP_BASE" start_pg durable || die "could not start PostgreSQL"
+    PG_ADMIN="$PREFCENTER_TEST_POSTGRES"
+    PG_BASE="${PG_ADMIN%/*}"
+    psql_q() { psql -X -q -t -A "$1" -c "$2"; }
+    psql_q "$PG_ADMIN" "CREATE DATABASE bench"
+    PG_URL="$PG_BASE/bench"
+    log "seeding $CONTACTS contacts into PostgreSQL"
+    t0="$(now)"
+    PREFCENTER_DATABASE_URL="$PG_URL" "$BIN" bench-seed --contacts "$CONTACTS" --tokens-out "$WORK/pg-tokens.txt" >"$WORK/pg-seed.out" 2>&1 ||
+        { cat "$WORK/pg-seed.out" >&2; die "bench-seed on PostgreSQL failed"; }
+    PG_SEED_SECS="$(elapsed "$t0" "$(now)")"
+    PG_TOKENS="$WORK/pg-tokens.txt"
+    pg_ledger_count() { psql_q "$PG_URL" "SELECT count(*) FROM consent_ledger"; }
+
+    if [[ -n "$CEIL_BIN" ]]; then
+        psql_q "$PG_ADMIN" "CREATE DATABASE ceiling TEMPLATE bench"
+        "$CEIL_BIN" --database-url "$PG_BASE/ceiling" --page-bytes "$PAGE_BYTES_u" >"$WORK/pg-ceiling.out" 2>"$WORK/pg-ceiling.err" &
+        CEIL_PID=$!
+        CUR_URL=""
+        for _ in $(seq 1 300); do
+            CUR_URL="$(sed -n 's/^ceiling listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/pg-ceiling.out")"
+            [[ -n "$CUR_URL" ]] && break
+            kill -0 "$CEIL_PID" 2>/dev/null || { cat "$WORK/pg-ceiling.err" >&2; die "the PostgreSQL ceiling server exited during start-up"; }
+            sleep 0.1
+        done
+        CUR_PID="$CEIL_PID"
+        run_wrk c_write_pg /write plain.lua POST List-Unsubscribe=One-Click
+        kill -KILL "$CEIL_PID" 2>/dev/null || true
+        wait "$CEIL_PID" 2>/dev/null || true
+        CEIL_PID=""
+        psql_q "$PG_ADMIN" "DROP DATABASE ceiling"
+    fi
+
+    # start_instance NAME: a prefcenter on PostgreSQL; sets PIDS[NAME] and URLS[NAME].
+    declare -A PIDS URLS
+    start_instance() {
+        PREFCENTER_DATABASE_URL="$PG_URL" PREFCENTER_DATA_DIR="$WORK/data-$1" PREFCENTER_SECRET="bench-secret-shared-by-every-instance-0123" \
+            PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo >"$WORK/$1.out" 2>"$WORK/$1.err" &
+        PIDS[$1]=$!
+        local u=""
+        for _ in $(seq 1 600); do
+            u="$(sed -n 's/^prefcenter listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/$1.out")"
+            [[ -n "$u" ]] && break
+            kill -0 "${PIDS[$1]}" 2>/dev/null || { cat "$WORK/$1.err" >&2; die "instance $1 exited during start-up"; }
+            sleep 0.1
+        done
+        [[ -n "$u" ]] || die "instance $1 did not start"
+        URLS[$1]="$u"
+    }
+    stop_instance() {
+        kill -TERM "${PIDS[$1]}" 2>/dev/null || true
+        wait "${PIDS[$1]}" 2>/dev/null || true
+    }
+
+    # run_wrk2 NAME SCRIPT ARGS_A... -- ARGS_B...: two wrk processes at once, one per instance,
+    # half the connections each; the rates add up, the latency is the worse of the two.
+    run_wrk2() {
+        local name="$1" script="$2"
+        shift 2
+        local a=() b=() side=a
+        for x in "$@"; do
+            if [[ "$x" == "--" && "$side" == a ]]; then side=b; continue; fi
+            if [[ "$side" == a ]]; then a+=("$x"); else b+=("$x"); fi
+        done
+        local half=$((CONNECTIONS / 2)) t=$(( THREADS > 1 ? THREADS / 2 : 1 ))
+        log "wrk $name: two instances, $half connections each, ${DURATION}s"
+        wrk -t"$t" -c"$half" -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/$script" "${URLS[a]}" -- "${a[@]}" >"$WORK/wrk-$name-a.txt" 2>&1 &
+        local wa=$!
+        wrk -t"$t" -c"$half" -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/$script" "${URLS[b]}" -- "${b[@]}" >"$WORK/wrk-$name-b.txt" 2>&1 &
+        local wb=$!
+        wait "$wa" || die "wrk failed for $name (a)"
+        wait "$wb" || die "wrk failed for $name (b)"
+        local side2 line kv
+        for side2 in a b; do
+            line="$(grep '^BENCH_RESULT ' "$WORK/wrk-$name-$side2.txt" | tail -n1)" || die "no result line from wrk ($name $side2)"
+            for kv in ${line#BENCH_RESULT }; do
+                R[$name.$side2.${kv%%=*}]="${kv#*=}"
+            done
+        done
+        local k
+        for k in rps requests non2xx connect_err read_err write_err timeout_err reused exhausted; do
+            R[$name.$k]="$(awk -v x="${R[$name.a.$k]:-0}" -v y="${R[$name.b.$k]:-0}" 'BEGIN { print x + y }')"
+        done
+        for k in p50_ms p99_ms; do
+            R[$name.$k]="$(awk -v x="${R[$name.a.$k]}" -v y="${R[$name.b.$k]}" 'BEGIN { print (x > y ? x : y) }')"
+        done
+        R[$name.first_bad_status]="${R[$name.a.first_bad_status]:-}${R[$name.b.first_bad_status]:-}"
+        R[$name.sock_err]=$((${R[$name.connect_err]} + ${R[$name.read_err]} + ${R[$name.write_err]} + ${R[$name.timeout_err]}))
+        R[$name.server_cpu]="—"; R[$name.wrk_cpu]="—"; R[$name.other_cpu]=0
+        R[$name.hwm_mib]="$(awk -v k="$(proc_field "${PIDS[a]}" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')"
+        { echo "instance a:"; cat "$WORK/wrk-$name-a.txt"; echo "instance b:"; cat "$WORK/wrk-$name-b.txt"; } >"$WORK/wrk-$name.txt"
+        PG_ROWS+=("$name")
+        log "  ${R[$name.rps]} req/s, p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, non-2xx ${R[$name.non2xx]}, socket errors ${R[$name.sock_err]}"
+    }
+
+    # Token ranges: one instance's one-click takes the first third, two instances the second
+    # (a half each), so no token is used twice.
+    THIRD=$((CONTACTS / 3))
+    PG_LEDGER_BEFORE="$(pg_ledger_count)"
+    start_instance one
+    CUR_URL="${URLS[one]}"
+    CUR_PID="${PIDS[one]}"
+    for s in $SCENARIOS; do
+        case "$s" in
+        u) run_wrk pg1_u "" page.lua "$PG_TOKENS" "$THREADS" /u/ ;;
+        p) run_wrk pg1_p "" page.lua "$PG_TOKENS" "$THREADS" /p/ ;;
+        post) run_wrk pg1_post "" one_click.lua "$PG_TOKENS" "$THREADS" 1 "$THIRD" ;;
+        esac
+    done
+    PG_PEAK_KB="$(proc_field "${PIDS[one]}" VmHWM)"
+    stop_instance one
+    start_instance a
+    start_instance b
+    HALF_T=$(( THREADS > 1 ? THREADS / 2 : 1 ))
+    for s in $SCENARIOS; do
+        case "$s" in
+        u) run_wrk2 pg2_u page.lua "$PG_TOKENS" "$HALF_T" /u/ -- "$PG_TOKENS" "$HALF_T" /u/ ;;
+        post) run_wrk2 pg2_post one_click.lua "$PG_TOKENS" "$HALF_T" $((THIRD + 1)) $((THIRD + THIRD / 2)) -- \
+            "$PG_TOKENS" "$HALF_T" $((THIRD + THIRD / 2 + 1)) $((2 * THIRD)) ;;
+        esac
+    done
+    stop_instance a
+    stop_instance b
+
+    # Every one-click wrote its four records, once; the combined ledger verifies.
+    PG_LEDGER_NEW=$(($(pg_ledger_count) - PG_LEDGER_BEFORE))
+    read -r PG_UNSUB PG_ODD < <(psql_q "$PG_URL" "SELECT count(*), coalesce(sum((n <> $RECORDS_PER_UNSUBSCRIBE)::int), 0) FROM
+        (SELECT contact_point_id, count(*) AS n FROM consent_ledger WHERE source = 'one_click' GROUP BY contact_point_id) x" | tr '|' ' ')
+    [[ "$PG_ODD" == 0 ]] || problem "PostgreSQL one-click: $PG_ODD contact points do not have exactly $RECORDS_PER_UNSUBSCRIBE records"
+    [[ "$PG_LEDGER_NEW" -eq $((PG_UNSUB * RECORDS_PER_UNSUBSCRIBE)) ]] ||
+        problem "PostgreSQL: the ledger grew by $PG_LEDGER_NEW, expected $PG_UNSUB × $RECORDS_PER_UNSUBSCRIBE"
+    for s in "${PG_ROWS[@]}"; do
+        [[ "${R[$s.non2xx]}" == 0 ]] || problem "$s: ${R[$s.non2xx]} non-2xx responses"
+        [[ "${R[$s.sock_err]}" == 0 ]] || problem "$s: ${R[$s.sock_err]} socket errors"
+        [[ "${R[$s.reused]:-0}" == 0 ]] || problem "$s: ${R[$s.reused]} POSTs repeated a token"
+        [[ "${R[$s.exhausted]:-0}" == 0 ]] || problem "$s: the tokens ran out before ${DURATION} s (raise BENCH_CONTACTS)"
+    done
+    PG_VERIFY_RC=0
+    PREFCENTER_DATABASE_URL="$PG_URL" PREFCENTER_SECRET="bench-secret-shared-by-every-instance-0123" \
+        "$BIN" ledger verify >"$WORK/pg-verify.out" 2>"$WORK/pg-verify.err" || PG_VERIFY_RC=$?
+    PG_VERIFY_LINE="$(grep -m1 -E '^ledger ' "$WORK/pg-verify.out" || head -n1 "$WORK/pg-verify.err")"
+    [[ "$PG_VERIFY_RC" == 0 ]] || problem "PostgreSQL ledger verify exited $PG_VERIFY_RC: $PG_VERIFY_LINE"
+    stop_pg
+fi
+
 # --- 8. report -----------------------------------------------------------------------------
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -442,6 +624,15 @@ target() { # scenario → what it must reach, and whether it did
     r="$(ratio "$s")"
     case "$s" in
     c_*) echo "—" ;;
+    pg*)
+        local base="${PG_FLOOR_OF[$s]}"
+        awk -v r="${R[$s.rps]}" -v b="${R[$base.rps]:-0}" -v p="${R[$s.p99_ms]}" -v f="$PG_FLOOR" -v tp="$PG_P99_MS" \
+            'BEGIN {
+                if (b == 0) { printf "no SQLite row"; exit }
+                ok = (r / b >= f) && (p < tp)
+                printf "≥%.1f× SQLite (%.2f), p99 <%d ms: %s", f, r / b, tp, (ok ? "met" : "**missed**")
+            }'
+        ;;
     bulk)
         awk -v r="${R[$s.rps]}" -v p="${R[$s.p99_ms]}" -v tr="$TARGET_RPS" -v tp="$TARGET_P99_MS" \
             'BEGIN { printf "≥%d/s, p99 <%d ms: %s", tr, tp, ((r >= tr && p < tp) ? "met" : "**missed**") }'
@@ -466,7 +657,7 @@ REPORT="$WORK/report.md"
     echo
     echo "| scenario | requests/s | ÷ ceiling | target | p50 | p99 | non-2xx | socket errors | requests | server CPU | wrk CPU | other CPU |"
     echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for s in "${CEIL_ROWS[@]}" "${ROWS[@]}"; do
+    for s in "${CEIL_ROWS[@]}" "${ROWS[@]}" "${PG_ROWS[@]}"; do
         echo "| ${LABEL[$s]} | $(int "${R[$s.rps]}") | $(ratio "$s") | $(target "$s") | $(ms "${R[$s.p50_ms]}") | $(ms "${R[$s.p99_ms]}") | ${R[$s.non2xx]} | ${R[$s.sock_err]} | ${R[$s.requests]} | ${R[$s.server_cpu]}% | ${R[$s.wrk_cpu]}% | ${R[$s.other_cpu]}% |"
     done
     echo
@@ -495,12 +686,15 @@ REPORT="$WORK/report.md"
         echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 250 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
     fi
     echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
+    if [[ ${#PG_ROWS[@]} -gt 0 ]]; then
+        echo "| PostgreSQL | $(psql --version | awk '{ print $3 }'), default durability (fsync, synchronous_commit on), database on $FS_TYPE; seeded in ${PG_SEED_SECS} s; peak RSS of one instance $(mib "$PG_PEAK_KB") MiB; ledger +$PG_LEDGER_NEW = $PG_UNSUB unsubscribes × $RECORDS_PER_UNSUBSCRIBE; ledger verify (both instances' records): exit $PG_VERIFY_RC: $PG_VERIFY_LINE |"
+    fi
     echo "| server stop | SIGTERM → exit $SERVER_RC |"
     echo "| valid | $VALID$( ((${#PROBLEMS[@]})) && printf ' — %s' "${PROBLEMS[@]}") |"
     echo
     echo "<details><summary>wrk output</summary>"
     echo
-    for s in "${CEIL_ROWS[@]}" "${ROWS[@]}"; do
+    for s in "${CEIL_ROWS[@]}" "${ROWS[@]}" "${PG_ROWS[@]}"; do
         echo "#### ${LABEL[$s]}"
         echo
         echo '```'
