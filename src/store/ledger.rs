@@ -82,7 +82,11 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
          ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
     )
     .bind(rs.iter().map(|r| r.seq).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| Ts(r.occurred_at.clone())).collect::<Vec<_>>())
+    .bind(
+        rs.iter()
+            .map(|r| Ts(r.occurred_at.clone()))
+            .collect::<Vec<_>>(),
+    )
     .bind(rs.iter().map(|r| r.contact_point_id).collect::<Vec<_>>())
     .bind(rs.iter().map(|r| r.subject.kind_str()).collect::<Vec<_>>())
     .bind(rs.iter().map(|r| r.subject.id()).collect::<Vec<_>>())
@@ -97,22 +101,72 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
     .bind(rs.iter().map(|r| r.form_version).collect::<Vec<_>>())
     .bind(rs.iter().map(|r| r.language.clone()).collect::<Vec<_>>())
     .bind(rs.iter().map(|r| r.request_id.clone()).collect::<Vec<_>>())
-    .bind(records.iter().map(|n| n.evidence_digest.to_vec()).collect::<Vec<_>>())
-    .bind(records.iter().map(|n| n.prev_hash.to_vec()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|n| n.evidence_digest.to_vec())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|n| n.prev_hash.to_vec())
+            .collect::<Vec<_>>(),
+    )
     .bind(records.iter().map(|n| n.hash.to_vec()).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.confirmation.clone()).collect::<Vec<_>>())
-    .bind(with_evidence.iter().map(|n| n.record.change_id.clone()).collect::<Vec<_>>())
-    .bind(with_evidence.iter().map(|n| n.evidence.justification.clone()).collect::<Vec<_>>())
-    .bind(with_evidence.iter().map(|n| n.evidence.ip.clone()).collect::<Vec<_>>())
-    .bind(with_evidence.iter().map(|n| n.evidence.user_agent.clone()).collect::<Vec<_>>())
+    .bind(
+        rs.iter()
+            .map(|r| r.confirmation.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        with_evidence
+            .iter()
+            .map(|n| n.record.change_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        with_evidence
+            .iter()
+            .map(|n| n.evidence.justification.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        with_evidence
+            .iter()
+            .map(|n| n.evidence.ip.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        with_evidence
+            .iter()
+            .map(|n| n.evidence.user_agent.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(last.iter().map(|r| r.contact_point_id).collect::<Vec<_>>())
-    .bind(last.iter().map(|r| r.subject.kind_str()).collect::<Vec<_>>())
+    .bind(
+        last.iter()
+            .map(|r| r.subject.kind_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(last.iter().map(|r| r.subject.id()).collect::<Vec<_>>())
     .bind(last.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
-    .bind(last.iter().map(|r| r.new_value.as_str()).collect::<Vec<_>>())
-    .bind(last.iter().map(|r| r.custodian_confirmed).collect::<Vec<_>>())
+    .bind(
+        last.iter()
+            .map(|r| r.new_value.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        last.iter()
+            .map(|r| r.custodian_confirmed)
+            .collect::<Vec<_>>(),
+    )
     .bind(last.iter().map(|r| r.seq).collect::<Vec<_>>())
-    .bind(last.iter().map(|r| Ts(r.occurred_at.clone())).collect::<Vec<_>>())
+    .bind(
+        last.iter()
+            .map(|r| Ts(r.occurred_at.clone()))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(())
