@@ -279,9 +279,16 @@ async fn open_sqlite(opts: SqliteConnectOptions, read_connections: u32, run: boo
 async fn open_pg(opts: PgConnectOptions, read_connections: u32, run: bool) -> Result<Db> {
     use sqlx::ConnectOptions as _;
     let mut write = opts.connect().await?;
-    if run {
+    // An instance may run as a role that cannot change the schema (README): when every
+    // migration is applied already it runs no DDL at all.
+    if run && !pg_up_to_date(&mut write).await {
         // sqlx holds an advisory lock while migrating: instances starting together take turns.
-        PG_MIGRATOR.run_direct(&mut write).await?;
+        PG_MIGRATOR.run_direct(&mut write).await.map_err(|e| {
+            StoreError::Missing(format!(
+                "{e} (an instance whose role may not change the schema needs \
+                 `prefcenter migrate` run first, as the database's owner)"
+            ))
+        })?;
     }
     let write = Conn::Postgres(write);
     let read = Reader::postgres(opts.clone(), read_connections).await?;
@@ -290,6 +297,20 @@ async fn open_pg(opts: PgConnectOptions, read_connections: u32, run: bool) -> Re
         write,
         write_options: WriteOptions::Postgres(opts),
     })
+}
+
+/// Whether every migration this build has is applied, read without creating anything (false
+/// when the migrations table is not there yet).
+async fn pg_up_to_date(conn: &mut sqlx::PgConnection) -> bool {
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&mut *conn)
+            .await
+        {
+            Ok(v) => v,
+            Err(_) => return false,
+        };
+    PG_MIGRATOR.iter().all(|m| applied.contains(&m.version))
 }
 
 /// Whether the database can be read (`/readyz`).

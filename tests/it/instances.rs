@@ -537,3 +537,67 @@ async fn a_catalogue_change_shows_on_every_instance_within_a_second() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn instances_run_as_a_role_that_may_not_change_the_ledger() {
+    // PostgreSQL only: SQLite has no roles.
+    let Some(_) = crate::helpers::postgres() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let admin_url = fresh_database(dir.path()).await;
+    // `prefcenter migrate` as the owner, then the README's grants to a role of its own.
+    let migrate = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+        .args(["migrate", "--database-url", &admin_url])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    let role = format!("app_{}", std::process::id());
+    let database = admin_url.rsplit('/').next().unwrap().to_owned();
+    use sqlx::{Connection as _, Executor as _};
+    let mut owner = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    owner
+        .execute(
+            format!(
+                "DROP ROLE IF EXISTS {role};
+                 CREATE ROLE {role} LOGIN PASSWORD 'app-password';
+                 GRANT CONNECT ON DATABASE {database} TO {role};
+                 GRANT USAGE ON SCHEMA public TO {role};
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+                 REVOKE UPDATE, DELETE, TRUNCATE ON consent_ledger FROM {role};"
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+    let host = admin_url
+        .split_once('@')
+        .unwrap()
+        .1
+        .rsplit_once('/')
+        .unwrap()
+        .0;
+    let app_url = format!("postgres://{role}:app-password@{host}/{database}");
+    let app = crate::helpers::spawn_app_at(dir, app_url.clone()).await;
+    let res = app
+        .post_form(
+            &format!("/u/{}", app.token("frank")),
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(res.status(), 200, "the role writes consent");
+    let mut as_app = sqlx::PgConnection::connect(&app_url).await.unwrap();
+    for sql in [
+        "UPDATE consent_ledger SET new_value = 'opted_in'",
+        "DELETE FROM consent_ledger",
+        "TRUNCATE consent_ledger CASCADE",
+    ] {
+        let e = as_app.execute(sql).await.unwrap_err().to_string();
+        assert!(e.contains("permission denied"), "{sql}: {e}");
+    }
+    as_app.close().await.unwrap();
+    app.assert_ledger_sound().await;
+    app.stop().await;
+    owner.close().await.unwrap();
+}
