@@ -123,6 +123,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The key a client's hits are counted under: a keyed hash of what names the client (its
+/// address), so the count is shared by every instance and the address itself is never stored.
+pub fn client_key(secret: &[u8], scope: &str, client: &str) -> [u8; 16] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"prefcenter-rate-v1\0");
+    mac.update(scope.as_bytes());
+    mac.update(b"\0");
+    mac.update(client.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+    out
+}
+
 /// Signs what a page shows, bound to the link (or form) it was shown for, so the POST that
 /// follows can prove the version and language came from the server. The browser carries it
 /// back in a hidden field; a changed or foreign stamp does not verify.
@@ -179,6 +192,16 @@ pub fn retry_delay(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_client_key_depends_on_the_secret_scope_and_client_and_hides_the_client() {
+        let k = client_key(b"secret-one", "signup", "203.0.113.9");
+        assert_eq!(k, client_key(b"secret-one", "signup", "203.0.113.9"));
+        assert_ne!(k, client_key(b"secret-two", "signup", "203.0.113.9"));
+        assert_ne!(k, client_key(b"secret-one", "confirm", "203.0.113.9"));
+        assert_ne!(k, client_key(b"secret-one", "signup", "203.0.113.10"));
+        assert!(!k.windows(4).any(|w| w == [203, 0, 113, 9]));
+    }
+
     use super::*;
     use std::time::Duration;
 

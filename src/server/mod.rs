@@ -341,6 +341,7 @@ pub async fn prepare_with_clock(
     policy.reminder_after =
         (settings.reminder_after_hours > 0).then(|| hours(settings.reminder_after_hours));
     policy.undo_window = hours(settings.undo_window_hours);
+    policy.signup_rate_per_minute = settings.signup_rate_per_minute;
     let core = Arc::new(Core::new(db.read, writer, policy, secret));
     let demo_links = if settings.demo {
         crate::services::demo::demo_links(&core).await?

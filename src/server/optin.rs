@@ -79,13 +79,24 @@ pub async fn post_signup(
     let info = request_info(&req_parts, state.trust_forwarded_for);
     let lang = crate::services::consent::fallback_lang(None, &info);
     if let Some(ip) = info.ip {
-        if let Err(not_until) = state.signup_limiter.check_key(&ip) {
-            let wait = not_until
-                .wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ))
-                .as_secs()
-                .max(1);
+        // This instance's limiter turns a flood away without touching the database; the count
+        // in the database makes the limit hold across every instance.
+        let wait = match state.signup_limiter.check_key(&ip) {
+            Err(not_until) => Some(
+                not_until
+                    .wait_time_from(governor::clock::Clock::now(
+                        &governor::clock::DefaultClock::default(),
+                    ))
+                    .as_secs()
+                    .max(1),
+            ),
+            Ok(()) => match optin::signup_allowed(&state.core, ip).await {
+                Ok(Ok(())) => None,
+                Ok(Err(secs)) => Some(secs.max(1)),
+                Err(e) => return error_response(e, headers),
+            },
+        };
+        if let Some(wait) = wait {
             let t = optin_texts(lang);
             let mut r = super::render_message(
                 StatusCode::TOO_MANY_REQUESTS,

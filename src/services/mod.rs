@@ -41,6 +41,8 @@ pub struct Policy {
     pub reminder_after: Option<std::time::Duration>,
     /// How long the undo of a page action is offered.
     pub undo_window: std::time::Duration,
+    /// Sign-ups per client address and minute, counted across every instance.
+    pub signup_rate_per_minute: u32,
 }
 
 impl Policy {
@@ -55,6 +57,7 @@ impl Policy {
             signup_cooldown: std::time::Duration::from_secs(180),
             reminder_after: Some(std::time::Duration::from_secs(2 * 86_400)),
             undo_window: std::time::Duration::from_secs(86_400),
+            signup_rate_per_minute: 10,
         }
     }
 }

@@ -309,6 +309,47 @@ impl Unit for SignUp {
     }
 }
 
+/// One sign-up attempt of a client, counted in the database: the limit holds across instances.
+struct SignupHit {
+    key: [u8; 16],
+}
+
+impl Unit for SignupHit {
+    type Output = i64;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<i64>> {
+        Box::pin(async move {
+            let now = tx.now();
+            let start = now
+                .replace_second(0)
+                .unwrap_or(now)
+                .replace_nanosecond(0)
+                .unwrap_or(now);
+            let window = store::format_time(start);
+            let forget = store::format_time(start - time::Duration::minutes(1));
+            store::rate::hit(tx, &window, &self.key, &forget).await
+        })
+    }
+}
+
+/// Whether a client (its address) may sign up once more this minute, by the count every
+/// instance shares (fixed one-minute windows: across a window's edge a client may get up to
+/// twice the limit within a minute). `Err(seconds)` says when the window ends.
+pub async fn signup_allowed(
+    core: &Core,
+    client: std::net::IpAddr,
+) -> Result<std::result::Result<(), u64>> {
+    let key = crate::domain::optin::client_key(core.secret(), "signup", &client.to_string());
+    let hits = core
+        .writer
+        .run(SignupHit { key }, Priority::Interactive)
+        .await?;
+    if hits <= i64::from(core.policy.signup_rate_per_minute.max(1)) {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(60 - u64::from(core.clock.now().second())))
+    }
+}
+
 /// Signs an address up for topics. The caller shows the same page whatever this returns: a new
 /// address, a pending one, a confirmed one and a suppressed one all look alike from outside.
 pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> Result<Asked> {

@@ -192,6 +192,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "rate_windows",
+            &[("window_start", Time), ("key", Bytes), ("hits", Int)],
+        ),
+        (
             "key_fingerprints",
             &[("name", Text), ("fingerprint", Text), ("recorded_at", Time)],
         ),

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod ledger;
 pub mod optin;
 pub mod outbox;
+pub mod rate;
 pub mod read;
 pub mod writer;
 

@@ -99,9 +99,14 @@ pub async fn spawn_app_at(dir: tempfile::TempDir, db_url: String) -> TestApp {
 /// A second instance on the same database as `first`, sharing its secret (its own data
 /// folder, clock and port).
 pub async fn spawn_second(first: &TestApp) -> TestApp {
+    spawn_second_on(first, &[]).await
+}
+
+/// The same with more flags.
+pub async fn spawn_second_on(first: &TestApp, flags: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(first.dir.path().join("secret"), dir.path().join("secret")).unwrap();
-    launch(dir, first.db_url.clone(), 0, &[]).await.0
+    launch(dir, first.db_url.clone(), 0, flags).await.0
 }
 
 async fn launch(

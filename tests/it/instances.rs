@@ -601,3 +601,55 @@ async fn instances_run_as_a_role_that_may_not_change_the_ledger() {
     app.stop().await;
     owner.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_sign_up_limit_holds_across_instances() {
+    let flags = ["--signup-rate-per-minute", "3"];
+    let (a, _) = crate::helpers::spawn_app_on(0, &flags).await;
+    let b = crate::helpers::spawn_second_on(&a, &flags).await;
+    // Both clocks to the start of a minute, so the four tries share one window.
+    let now = a.clock.now();
+    let into = Duration::from_secs(u64::from(now.second()))
+        + Duration::from_nanos(u64::from(now.nanosecond()));
+    let to_next = Duration::from_secs(60) - into + Duration::from_millis(200);
+    a.clock.advance(to_next);
+    b.clock.advance(to_next);
+    let mut got = Vec::new();
+    for (i, app) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let res = app
+            .post_form(
+                "/s/contoso",
+                &format!("email=s{i}%40example.com&t1.email=on"),
+            )
+            .await;
+        got.push(res.status().as_u16());
+        if res.status() == 429 {
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+        }
+    }
+    // Each instance saw two: alone, neither would refuse.
+    assert_eq!(got, vec![303, 303, 303, 429]);
+    // The count keeps no address: only a keyed hash of it.
+    let mut db = a.db().await;
+    let keys: Vec<Vec<u8>> = sqlx::query_scalar("SELECT key FROM rate_windows")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(!keys[0].windows(4).any(|w| w == [127, 0, 0, 1]));
+    // The next minute is a new window.
+    a.clock.advance(Duration::from_secs(60));
+    let res = a
+        .post_form("/s/contoso", "email=s9%40example.com&t1.email=on")
+        .await;
+    assert_eq!(res.status(), 303);
+    use sqlx::Connection as _;
+    db.close().await.unwrap();
+    b.stop().await;
+    a.stop().await;
+}
