@@ -110,6 +110,13 @@ async fn serve(settings: &Settings) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An existing database, or a message naming it (without its password).
+async fn open_existing(url: &str) -> Result<crate::store::Db, String> {
+    crate::store::open_existing(url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", crate::store::backend::shown_url(url)))
+}
+
 async fn migrate(settings: &Settings) -> CliResult {
     let url = crate::store::backend::shown_url(&settings.database_url);
     let applied = crate::store::migrate(&settings.database_url)
@@ -127,9 +134,7 @@ async fn migrate(settings: &Settings) -> CliResult {
 async fn copy(settings: &Settings, from: &str, to: &str) -> CliResult {
     use crate::store::backend::shown_url;
     let secret = settings.load_secret()?;
-    let mut source = crate::store::open_existing(from)
-        .await
-        .map_err(|e| format!("cannot open {}: {e}", shown_url(from)))?;
+    let mut source = open_existing(from).await?;
     let ours = crate::domain::ledger::key_fingerprint(&secret);
     if let Some(recorded) = crate::store::keys::fingerprint(&mut source.write, "evidence").await? {
         if recorded != ours {
@@ -186,14 +191,7 @@ async fn copy(settings: &Settings, from: &str, to: &str) -> CliResult {
 
 async fn verify(settings: &Settings) -> CliResult {
     let secret = settings.load_secret()?;
-    let db = crate::store::open_existing(&settings.database_url)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot open {}: {e}",
-                crate::store::backend::shown_url(&settings.database_url)
-            )
-        })?;
+    let db = open_existing(&settings.database_url).await?;
     let report = crate::store::ledger::verify(&db.read, &secret).await?;
     let head: String = report.head.iter().map(|b| format!("{b:02x}")).collect();
     if report.ok() {
@@ -222,14 +220,7 @@ async fn verify(settings: &Settings) -> CliResult {
 }
 
 async fn mail_status(settings: &Settings) -> CliResult {
-    let db = crate::store::open_existing(&settings.database_url)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot open {}: {e}",
-                crate::store::backend::shown_url(&settings.database_url)
-            )
-        })?;
+    let db = open_existing(&settings.database_url).await?;
     let (counts, rows) = crate::store::outbox::summary(&db.read).await?;
     if counts.is_empty() {
         println!("outbox: empty");

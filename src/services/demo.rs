@@ -52,16 +52,7 @@ pub async fn seed(conn: &mut Conn) -> Result<Option<Seeded>> {
         Ok(None) => seed_in_tx(conn).await.map(Some),
         Err(e) => Err(e),
     };
-    match r {
-        Ok(s) => {
-            backend::execute(conn, "COMMIT").await?;
-            Ok(s)
-        }
-        Err(e) => {
-            let _ = backend::execute(conn, "ROLLBACK").await;
-            Err(e)
-        }
-    }
+    backend::finish(conn, r).await
 }
 
 async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {

@@ -105,24 +105,20 @@ impl Core {
             .expect("catalog lock")
             .get(&profile_id)
             .cloned();
-        if let Some((c, checked)) = &cached {
-            if now - *checked < CATALOG_CHECK {
-                return Ok(c.clone());
+        let c = match cached {
+            Some((c, checked)) if now - checked < CATALOG_CHECK => return Ok(c),
+            Some((c, _))
+                if catalog::catalog_version(&self.read, profile_id).await?
+                    == Some(c.profile.catalog_version) =>
+            {
+                c
             }
-            let version = catalog::catalog_version(&self.read, profile_id).await?;
-            if version == Some(c.profile.catalog_version) {
-                self.catalogs
-                    .write()
-                    .expect("catalog lock")
-                    .insert(profile_id, (c.clone(), now));
-                return Ok(c.clone());
-            }
-        }
-        let c = Arc::new(
-            catalog::load(&self.read, profile_id)
-                .await?
-                .ok_or_else(|| StoreError::Missing(format!("profile {profile_id}")))?,
-        );
+            _ => Arc::new(
+                catalog::load(&self.read, profile_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Missing(format!("profile {profile_id}")))?,
+            ),
+        };
         self.catalogs
             .write()
             .expect("catalog lock")

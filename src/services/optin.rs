@@ -319,11 +319,10 @@ impl Unit for SignupHit {
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<i64>> {
         Box::pin(async move {
             let now = tx.now();
+            // The minute it falls in (whole seconds and their fraction taken off).
             let start = now
-                .replace_second(0)
-                .unwrap_or(now)
-                .replace_nanosecond(0)
-                .unwrap_or(now);
+                - time::Duration::seconds(now.second().into())
+                - time::Duration::nanoseconds(now.nanosecond().into());
             let window = store::format_time(start);
             let forget = store::format_time(start - time::Duration::minutes(1));
             store::rate::hit(tx, &window, &self.key, &forget).await

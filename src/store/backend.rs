@@ -39,13 +39,6 @@ impl Backend {
             ))
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
 }
 
 /// A database URL as it may be shown (logs, messages): the password replaced by `***`.
@@ -78,30 +71,11 @@ pub enum ConnMut<'a> {
     Postgres(&'a mut PgConnection),
 }
 
-impl<'a> From<&'a mut SqliteConnection> for ConnMut<'a> {
-    fn from(c: &'a mut SqliteConnection) -> ConnMut<'a> {
-        ConnMut::Sqlite(c)
-    }
-}
-
-impl<'a> From<&'a mut PgConnection> for ConnMut<'a> {
-    fn from(c: &'a mut PgConnection) -> ConnMut<'a> {
-        ConnMut::Postgres(c)
-    }
-}
-
 impl Conn {
     pub fn as_mut(&mut self) -> ConnMut<'_> {
         match self {
             Conn::Sqlite(c) => ConnMut::Sqlite(c),
             Conn::Postgres(c) => ConnMut::Postgres(c),
-        }
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
-            Conn::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -191,12 +165,6 @@ impl Ts {
     }
 }
 
-impl From<Ts> for String {
-    fn from(t: Ts) -> String {
-        t.0
-    }
-}
-
 impl Type<Sqlite> for Ts {
     fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
         <String as Type<Sqlite>>::type_info()
@@ -254,8 +222,8 @@ impl<'r> Decode<'r, Postgres> for Ts {
     }
 }
 
-/// Begins the writer's transaction and reads the ledger's chain head under a lock that every
-/// writer of the database takes, so the chain stays one total, gap-free order.
+/// Begins a write transaction under the lock that every writer of the database takes before it
+/// reads the ledger's chain head, so the chain stays one total, gap-free order.
 /// - SQLite: `BEGIN IMMEDIATE` takes the database's one write lock.
 /// - PostgreSQL: a transaction-scoped advisory lock, taken by every instance's writer before it
 ///   reads the head; it is released by COMMIT or ROLLBACK. Under READ COMMITTED every later
@@ -285,6 +253,21 @@ pub async fn begin_write(conn: &mut Conn) -> Result<()> {
 /// The transaction-scoped advisory lock every PostgreSQL writer takes before it reads the
 /// chain head (the key is "prefcntr" in ASCII).
 pub const LEDGER_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(8102650170022196338)";
+
+/// Ends a transaction begun with [`begin_write`]: COMMIT when `work` succeeded, else ROLLBACK
+/// and `work`'s error.
+pub async fn finish<T>(conn: &mut Conn, work: Result<T>) -> Result<T> {
+    match work {
+        Ok(v) => {
+            execute(conn, "COMMIT").await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = execute(conn, "ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
 
 /// Runs a statement without parameters or results (COMMIT, ROLLBACK).
 pub async fn execute(conn: &mut Conn, sql: &str) -> Result<()> {

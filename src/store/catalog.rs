@@ -155,7 +155,9 @@ pub struct NewProfile<'a> {
 
 /// A profile's id by its key (the public sign-up form's URL names the key).
 pub async fn profile_id_by_key(read: &Reader, key: &str) -> Result<Option<i64>> {
-    read!(read, c => find_profile(super::ConnMut::from(&mut *c), key).await)
+    let mut c = read.acquire().await?;
+    let out = find_profile(c.conn(), key).await;
+    c.checked(out)
 }
 
 /// Any profile's id (`None` on an empty database).

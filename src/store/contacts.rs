@@ -391,13 +391,7 @@ pub async fn insert_bench(
         Ok(()) => super::backend::follow_explicit_ids(conn, &["contacts", "contact_points"]).await,
         Err(e) => Err(e),
     };
-    match r {
-        Ok(()) => super::backend::execute(conn, "COMMIT").await,
-        Err(e) => {
-            let _ = super::backend::execute(conn, "ROLLBACK").await;
-            Err(e)
-        }
-    }
+    super::backend::finish(conn, r).await
 }
 
 async fn insert_bench_rows(

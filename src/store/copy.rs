@@ -255,23 +255,13 @@ pub async fn copy(from: &mut Conn, to: &mut Conn) -> Result<Counts> {
         }
     }
     super::backend::begin_write(to).await?;
-    let copied = copy_tables(from, to).await;
-    let copied = match copied {
+    let copied = match copy_tables(from, to).await {
         Ok(c) => super::backend::follow_explicit_ids(to, IDENTITY_TABLES)
             .await
             .map(|_| c),
         Err(e) => Err(e),
     };
-    match copied {
-        Ok(c) => {
-            super::backend::execute(to, "COMMIT").await?;
-            Ok(c)
-        }
-        Err(e) => {
-            let _ = super::backend::execute(to, "ROLLBACK").await;
-            Err(e)
-        }
-    }
+    super::backend::finish(to, copied).await
 }
 
 async fn copy_tables(from: &mut Conn, to: &mut Conn) -> Result<Counts> {

@@ -133,13 +133,6 @@ impl WriteOptions {
             WriteOptions::Postgres(o) => Conn::Postgres(o.connect().await?),
         })
     }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            WriteOptions::Sqlite(_) => Backend::Sqlite,
-            WriteOptions::Postgres(_) => Backend::Postgres,
-        }
-    }
 }
 
 /// The SQLite settings every connection uses (the benchmark's ceiling opens its database with
@@ -202,8 +195,8 @@ pub async fn open(url: &str, read_connections: u32) -> Result<Db> {
     }
 }
 
-/// Opens a database that must already exist and be migrated (for inspection commands such as
-/// `ledger verify`).
+/// Opens a database that must already exist (for commands such as `ledger verify`); it is
+/// migrated as the server would.
 pub async fn open_existing(url: &str) -> Result<Db> {
     match Backend::of_url(url)? {
         Backend::Sqlite => open_sqlite(connect_options(url, false)?, 1, true).await,
@@ -230,14 +223,10 @@ pub async fn migrate(url: &str) -> Result<Vec<i64>> {
         Backend::Postgres => open_pg(pg_connect_options(url)?, 1, false).await?,
     };
     let mut write = db.write;
-    let migrator = match write.backend() {
-        Backend::Sqlite => &MIGRATOR,
-        Backend::Postgres => &PG_MIGRATOR,
-    };
     let before = applied_versions(&mut write).await?;
     match &mut write {
-        Conn::Sqlite(c) => migrator.run_direct(c).await?,
-        Conn::Postgres(c) => migrator.run_direct(c).await?,
+        Conn::Sqlite(c) => MIGRATOR.run_direct(c).await?,
+        Conn::Postgres(c) => PG_MIGRATOR.run_direct(c).await?,
     }
     let after = applied_versions(&mut write).await?;
     db.read.close().await;

@@ -116,13 +116,6 @@ impl RealServer {
     }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn page(app: &TestApp, path: &str, accept_language: Option<&str>) -> String {
     let mut req = app.client.get(format!("{}{path}", app.base));
     if let Some(al) = accept_language {

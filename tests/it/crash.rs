@@ -2,6 +2,7 @@
 //! started again: the email is sent again with the same Message-ID, and every change that was
 //! acknowledged before the kill is still there.
 
+use crate::helpers::post_form_to;
 use crate::smtp::{free_port, Reply, Smtp};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,18 @@ pub(crate) struct Running {
     pub child: Child,
     pub base: String,
     pub links: Vec<(String, String)>,
+}
+
+impl Running {
+    /// The printed link of the demo contact whose address starts with `who`.
+    pub fn link(&self, who: &str) -> String {
+        self.links
+            .iter()
+            .find(|(a, _)| a.starts_with(who))
+            .unwrap()
+            .1
+            .clone()
+    }
 }
 
 /// A server a failed test left running would go on using CPU and ports: it is killed when
@@ -98,45 +111,21 @@ async fn a_server_killed_mid_send_sends_again_with_the_same_message_id_and_loses
     // The first delivery hangs in DATA long enough to kill the server under it.
     let smtp = Smtp::start_on(port, &[Reply::Stall(Duration::from_secs(3))]);
     let mut first = start(dir.path(), &db_url, port);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let link = |r: &Running, who: &str| {
-        r.links
-            .iter()
-            .find(|(a, _)| a.starts_with(who))
-            .unwrap()
-            .1
-            .clone()
-    };
+    let client = crate::helpers::client();
     // Acknowledged changes: Holly asks for the Newsletter, Frank unsubscribes by one-click.
-    let holly = link(&first, "holly");
-    let res = client
-        .post(&holly)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("action=save&t1.email=on&t2.email=on&t3.email=on&t2.sms=on")
-        .send()
-        .await
-        .unwrap();
+    let holly = first.link("holly");
+    let res = post_form_to(
+        &client,
+        &holly,
+        "action=save&t1.email=on&t2.email=on&t3.email=on&t2.sms=on",
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    let frank = link(&first, "frank");
-    let res = client
-        .post(&frank)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let res = post_form_to(&client, &first.link("frank"), "List-Unsubscribe=One-Click").await;
     assert_eq!(res.status(), 200);
 
     // Kill it while the SMTP server holds the message.
-    for _ in 0..100 {
-        if smtp.attempts() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    smtp.wait_for_attempt().await;
     assert_eq!(smtp.attempts(), 1, "the send began");
     first.child.kill().unwrap(); // SIGKILL
     first.child.wait().unwrap();

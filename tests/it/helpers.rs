@@ -139,10 +139,7 @@ async fn launch(
     let task = tokio::spawn(prefcenter::server::serve(prepared, listener, async move {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = client();
     (
         TestApp {
             base,
@@ -215,13 +212,7 @@ impl TestApp {
             .map(|(_, _, v)| v)
     }
     pub async fn post_form(&self, path: &str, body: &str) -> reqwest::Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap()
+        post_form_to(&self.client, &format!("{}{path}", self.base), body).await
     }
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
@@ -249,6 +240,25 @@ impl TestApp {
         self.task.take().unwrap().await.unwrap().unwrap();
         self.dir
     }
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// POSTs a form to `url`, as a browser's form or a mail client's one-click does.
+pub async fn post_form_to(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Removes per-response values (CSP nonces) so two pages can be compared.

@@ -6,7 +6,7 @@
 //! share one file; on PostgreSQL (`PREFCENTER_TEST_POSTGRES`) one database.
 
 use crate::crash::start_with;
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, post_form_to};
 use crate::smtp::{free_port, Reply, Smtp};
 use std::collections::HashMap;
 use std::process::Command;
@@ -55,42 +55,15 @@ async fn two_instances_on_one_database_lose_nothing_when_one_is_killed() {
     let smtp = Smtp::start_on(free_port(), &[Reply::Stall(Duration::from_secs(6))]);
     let (da, db_dir) = (dir.path().join("a"), dir.path().join("b"));
     let mut a = start_with(&da, &db_url, smtp.port, &["--secret", SECRET]);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
+    let client = crate::helpers::client();
     // Holly opts out, then asks for the newsletter again: A queues the confirmation and
     // starts sending it.
-    let holly = a
-        .links
-        .iter()
-        .find(|l| l.0.starts_with("holly"))
-        .unwrap()
-        .1
-        .clone();
-    let res = client
-        .post(&holly)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let holly = a.link("holly");
+    let res = post_form_to(&client, &holly, "List-Unsubscribe=One-Click").await;
     assert_eq!(res.status(), 200);
-    let res = client
-        .post(&holly)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("action=save&t1.email=on&t2.email=on")
-        .send()
-        .await
-        .unwrap();
+    let res = post_form_to(&client, &holly, "action=save&t1.email=on&t2.email=on").await;
     assert_eq!(res.status(), 303);
-    for _ in 0..100 {
-        if smtp.attempts() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    smtp.wait_for_attempt().await;
     assert_eq!(smtp.attempts(), 1, "A is sending");
     let mut b = start_with(&db_dir, &db_url, smtp.port, &["--secret", SECRET]);
     let bases = [a.base.clone(), b.base.clone()];

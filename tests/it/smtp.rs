@@ -155,6 +155,16 @@ impl Smtp {
         *self.attempts.lock().unwrap()
     }
 
+    /// Waits (polling, at most 5 s) until a DATA command arrived.
+    pub async fn wait_for_attempt(&self) {
+        for _ in 0..100 {
+            if self.attempts() > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits (polling, bounded) until `n` messages arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..300 {
