@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod copy;
 pub mod keys;
 pub mod ledger;
+pub mod migrations;
 pub mod optin;
 pub mod outbox;
 pub mod rate;
@@ -104,11 +105,6 @@ impl StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// The migrations, embedded in the binary: one folder per backend, the same versions and
-/// the same schema (types and triggers in each one's dialect).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-pub static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The open database: the read connections and the one connection that writes, and how to
 /// open that connection again (the writer reconnects after losing it).
@@ -224,10 +220,7 @@ pub async fn migrate(url: &str) -> Result<Vec<i64>> {
     };
     let mut write = db.write;
     let before = applied_versions(&mut write).await?;
-    match &mut write {
-        Conn::Sqlite(c) => MIGRATOR.run_direct(c).await?,
-        Conn::Postgres(c) => PG_MIGRATOR.run_direct(c).await?,
-    }
+    migrations::run(&mut write).await?;
     let after = applied_versions(&mut write).await?;
     db.read.close().await;
     write.close().await?;
@@ -253,15 +246,15 @@ async fn applied_versions(conn: &mut Conn) -> Result<Vec<i64>> {
 
 async fn open_sqlite(opts: SqliteConnectOptions, read_connections: u32, run: bool) -> Result<Db> {
     use sqlx::ConnectOptions as _;
-    let mut write = opts.connect().await?;
+    let mut write = Conn::Sqlite(opts.connect().await?);
     if run {
-        MIGRATOR.run_direct(&mut write).await?;
+        migrations::run(&mut write).await?;
     }
     let write_options = opts.clone().create_if_missing(false);
     let read = Reader::sqlite(opts, read_connections).await?;
     Ok(Db {
         read,
-        write: Conn::Sqlite(write),
+        write,
         write_options: WriteOptions::Sqlite(write_options),
     })
 }
@@ -269,18 +262,19 @@ async fn open_sqlite(opts: SqliteConnectOptions, read_connections: u32, run: boo
 async fn open_pg(opts: PgConnectOptions, read_connections: u32, run: bool) -> Result<Db> {
     use sqlx::ConnectOptions as _;
     let mut write = opts.connect().await?;
+    let up_to_date = pg_up_to_date(&mut write).await;
+    let mut write = Conn::Postgres(write);
     // An instance may run as a role that cannot change the schema (README): when every
     // migration is applied already it runs no DDL at all.
-    if run && !pg_up_to_date(&mut write).await {
+    if run && !up_to_date {
         // sqlx holds an advisory lock while migrating: instances starting together take turns.
-        PG_MIGRATOR.run_direct(&mut write).await.map_err(|e| {
+        migrations::run(&mut write).await.map_err(|e| {
             StoreError::Missing(format!(
                 "{e} (an instance whose role may not change the schema needs \
                  `prefcenter migrate` run first, as the database's owner)"
             ))
         })?;
     }
-    let write = Conn::Postgres(write);
     let read = Reader::postgres(opts.clone(), read_connections).await?;
     Ok(Db {
         read,
@@ -300,7 +294,9 @@ async fn pg_up_to_date(conn: &mut sqlx::PgConnection) -> bool {
             Ok(v) => v,
             Err(_) => return false,
         };
-    PG_MIGRATOR.iter().all(|m| applied.contains(&m.version))
+    migrations::migrator(Backend::Postgres)
+        .iter()
+        .all(|m| applied.contains(&m.version))
 }
 
 /// Whether the database can be read (`/readyz`).

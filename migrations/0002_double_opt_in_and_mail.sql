@@ -9,7 +9,7 @@ ALTER TABLE compliance_profiles ADD COLUMN reply_to TEXT;
 -- found through an index instead of a scan of the ledger. Rows written before this migration
 -- take the time of the ledger record they rest on. The index is partial: only the states that
 -- can expire are in it, so the one-click path (opt-outs) maintains no extra index entry.
-ALTER TABLE consent_states ADD COLUMN set_at TEXT;
+ALTER TABLE consent_states ADD COLUMN set_at {ts};
 UPDATE consent_states SET set_at = (
     SELECT occurred_at FROM consent_ledger l WHERE l.seq = consent_states.ledger_seq
 );
@@ -19,18 +19,18 @@ CREATE INDEX consent_states_pending_since ON consent_states (set_at) WHERE value
 -- for confirmation, each with the value it had before it became pending (what expiry or a
 -- declined item goes back to). Closed once confirmed, expired or withdrawn; kept as evidence.
 CREATE TABLE opt_in_requests (
-    id                INTEGER PRIMARY KEY,
-    contact_point_id  INTEGER NOT NULL REFERENCES contact_points(id),
+    id                {id},
+    contact_point_id  {int} NOT NULL REFERENCES contact_points(id),
     -- "t12.email=not_set t14.sms=opted_out" (domain::optin::PendingItems).
     items             TEXT NOT NULL,
     -- The language the request was made in: the email and the confirm page use it.
     language          TEXT NOT NULL,
-    created_at        TEXT NOT NULL,
-    expires_at        TEXT NOT NULL,
+    created_at        {ts} NOT NULL,
+    expires_at        {ts} NOT NULL,
     -- NULL: no reminder (already sent, or none wanted).
-    remind_at         TEXT,
-    reminded_at       TEXT,
-    closed_at         TEXT,
+    remind_at         {ts},
+    reminded_at       {ts},
+    closed_at         {ts},
     outcome           TEXT CHECK (outcome IN ('confirmed', 'expired', 'withdrawn')),
     -- The ledger change that confirmed it (what "already confirmed" shows).
     confirm_change_id TEXT
@@ -43,11 +43,11 @@ CREATE INDEX opt_in_requests_remind ON opt_in_requests (remind_at) WHERE closed_
 -- act as an unsubscribe link or the reverse. Only the hash is stored; each email (and each
 -- resend of one) carries a fresh token, minted when the message is claimed for sending.
 CREATE TABLE confirm_tokens (
-    token_hash  BLOB PRIMARY KEY,
-    request_id  INTEGER NOT NULL REFERENCES opt_in_requests(id),
+    token_hash  {bytes} PRIMARY KEY,
+    request_id  {int} NOT NULL REFERENCES opt_in_requests(id),
     -- The email that carried it: the confirmation record names it as evidence.
     message_id  TEXT NOT NULL,
-    issued_at   TEXT NOT NULL
+    issued_at   {ts} NOT NULL
 );
 CREATE INDEX confirm_tokens_request ON confirm_tokens (request_id);
 
@@ -55,22 +55,22 @@ CREATE INDEX confirm_tokens_request ON confirm_tokens (request_id);
 -- that causes it. No address or text is copied here: the worker renders the message when it
 -- sends it, from the contact point (so an erased address is never sent to) and the request.
 CREATE TABLE outbox (
-    id                INTEGER PRIMARY KEY,
+    id                {id},
     kind              TEXT NOT NULL CHECK (kind IN ('confirm', 'reminder')),
-    contact_point_id  INTEGER NOT NULL REFERENCES contact_points(id),
-    request_id        INTEGER REFERENCES opt_in_requests(id),
+    contact_point_id  {int} NOT NULL REFERENCES contact_points(id),
+    request_id        {int} REFERENCES opt_in_requests(id),
     -- Stable across retries and restarts: a resend is recognisably the same message.
     message_id        TEXT NOT NULL UNIQUE,
-    created_at        TEXT NOT NULL,
+    created_at        {ts} NOT NULL,
     status            TEXT NOT NULL DEFAULT 'queued'
                       CHECK (status IN ('queued', 'sent', 'dead', 'cancelled')),
-    attempts          INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at   TEXT NOT NULL,
+    attempts          {int} NOT NULL DEFAULT 0,
+    next_attempt_at   {ts} NOT NULL,
     -- A claimed row is leased to one worker until this time; a dead worker's lease runs out.
-    lease_until       TEXT,
+    lease_until       {ts},
     lease_owner       TEXT,
     last_error        TEXT,
-    finished_at       TEXT
+    finished_at       {ts}
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'queued';
 CREATE INDEX outbox_point ON outbox (contact_point_id, created_at);

@@ -4,5 +4,5 @@
 CREATE TABLE key_fingerprints (
     name         TEXT PRIMARY KEY,
     fingerprint  TEXT NOT NULL,
-    recorded_at  TEXT NOT NULL
+    recorded_at  {ts} NOT NULL
 );
