@@ -55,7 +55,7 @@ const SOURCES: &[(i64, &str, &str)] = &[
 /// then recorded those files' checksums (SHA-384). The schema they made is the one the
 /// rendered sources make, so such a database adopts the new checksums instead of being
 /// refused as "modified". (backend, version, old checksum in hex)
-const FORMER_CHECKSUMS: &[(Backend, i64, &str)] = &[
+pub const FORMER_CHECKSUMS: &[(Backend, i64, &str)] = &[
     (Backend::Sqlite, 1, "d15a3c094bfb27ee562884a85517c875f6d4db4a00e2b4b3768e4c0f425babc61db42b0e2d89df4db6aa974a65a92c59"),
     (Backend::Sqlite, 2, "47ce3cb780929886a864d407629430a0237c41d04a11da62f4c70a0d2113e901dbc534c0cecd2be2edc48e3592eec494"),
     (Backend::Sqlite, 3, "7086fb79ef97ddf7cc6e6adf472c0c3f4c8657c8e8157d696d6c34dec72034d6da281f1c01d093bc041de49939584c8a"),

@@ -626,3 +626,52 @@ async fn the_sign_up_limit_holds_across_instances() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_database_migrated_from_the_former_per_backend_files_is_adopted() {
+    use prefcenter::store::{migrations, Backend};
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = fresh_database(dir.path()).await;
+    let backend = Backend::of_url(&db_url).unwrap();
+    assert!(!prefcenter::store::migrate(&db_url)
+        .await
+        .unwrap()
+        .is_empty());
+    // As the former files left it: their checksums recorded.
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&db_url)
+        .await
+        .unwrap();
+    let former: Vec<_> = migrations::FORMER_CHECKSUMS
+        .iter()
+        .filter(|f| f.0 == backend)
+        .collect();
+    assert_eq!(former.len(), 5);
+    for (_, version, hex) in &former {
+        let sql = match backend {
+            Backend::Sqlite => {
+                format!("UPDATE _sqlx_migrations SET checksum = X'{hex}' WHERE version = {version}")
+            }
+            Backend::Postgres => format!(
+                "UPDATE _sqlx_migrations SET checksum = '\\x{hex}'::bytea WHERE version = {version}"
+            ),
+        };
+        sqlx::query(&sql).execute(&mut db).await.unwrap();
+    }
+    // `prefcenter migrate` (and a starting server) would refuse a modified migration: it
+    // applies nothing, and the checksums are today's afterwards.
+    assert!(prefcenter::store::migrate(&db_url)
+        .await
+        .unwrap()
+        .is_empty());
+    for m in migrations::migrator(backend).iter() {
+        let recorded: Vec<u8> = sqlx::query_scalar(&format!(
+            "SELECT checksum FROM _sqlx_migrations WHERE version = {}",
+            m.version
+        ))
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        assert_eq!(recorded, m.checksum.to_vec(), "version {}", m.version);
+    }
+}
