@@ -463,11 +463,15 @@ VERIFY_LINE="$(grep -m1 -E '^ledger ' "$WORK/verify.out" || head -n1 "$WORK/veri
 
 if [[ " $BACKENDS " == *" postgres "* ]]; then
     PG_TMPDIR="$TMP_BASE" start_pg durable || die "could not start PostgreSQL"
-    PG_ADMIN="$PREFCENTER_TEST_POSTGRES"
-    PG_BASE="${PG_ADMIN%/*}"
+    # Instances reach the database through its Unix socket, as an instance on the database's
+    # own machine would (the SQLite rows pay for no network either); the README says so.
+    PG_PORT="${PREFCENTER_TEST_POSTGRES##*:}"
+    PG_PORT="${PG_PORT%%/*}"
+    pg_db_url() { echo "postgres://postgres@localhost:$PG_PORT/$1?host=$PG_DIR"; }
+    PG_ADMIN="$(pg_db_url postgres)"
     psql_q() { psql -X -q -t -A "$1" -c "$2"; }
     psql_q "$PG_ADMIN" "CREATE DATABASE bench"
-    PG_URL="$PG_BASE/bench"
+    PG_URL="$(pg_db_url bench)"
     log "seeding $CONTACTS contacts into PostgreSQL"
     t0="$(now)"
     PREFCENTER_DATABASE_URL="$PG_URL" "$BIN" bench-seed --contacts "$CONTACTS" --tokens-out "$WORK/pg-tokens.txt" >"$WORK/pg-seed.out" 2>&1 ||
@@ -478,7 +482,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
 
     if [[ -n "$CEIL_BIN" ]]; then
         psql_q "$PG_ADMIN" "CREATE DATABASE ceiling TEMPLATE bench"
-        "$CEIL_BIN" --database-url "$PG_BASE/ceiling" --page-bytes "$PAGE_BYTES_u" >"$WORK/pg-ceiling.out" 2>"$WORK/pg-ceiling.err" &
+        "$CEIL_BIN" --database-url "$(pg_db_url ceiling)" --page-bytes "$PAGE_BYTES_u" >"$WORK/pg-ceiling.out" 2>"$WORK/pg-ceiling.err" &
         CEIL_PID=$!
         CUR_URL=""
         for _ in $(seq 1 300); do
