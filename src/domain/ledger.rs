@@ -142,14 +142,41 @@ pub enum ChainError {
     Edited { seq: i64 },
     #[error("record {seq}: personal evidence does not match its digest (edited)")]
     EvidenceEdited { seq: i64 },
+    #[error(
+        "record {seq}: its old value {} is not the value the record before it on the same \
+         state set ({})",
+        found.as_str(),
+        expected.as_str()
+    )]
+    OldValue {
+        seq: i64,
+        expected: ConsentValue,
+        found: ConsentValue,
+    },
 }
 
-/// Incremental verifier: feed records in sequence order.
+impl ChainError {
+    /// The record the chain breaks at.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainError::Gap { seq, .. }
+            | ChainError::BrokenLink { seq }
+            | ChainError::Edited { seq }
+            | ChainError::EvidenceEdited { seq }
+            | ChainError::OldValue { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Incremental verifier: feed records in sequence order. Besides the chain it checks that each
+/// record's old value is the new value of the last record on the same state, and keeps the
+/// replayed states (what the state table must equal).
 pub struct Verifier<'k> {
     key: &'k [u8],
     prev: Hash,
     next_seq: i64,
     pub checked: u64,
+    states: BTreeMap<StateKey, StateEntry>,
 }
 
 impl<'k> Verifier<'k> {
@@ -159,6 +186,7 @@ impl<'k> Verifier<'k> {
             prev: GENESIS,
             next_seq: 1,
             checked: 0,
+            states: BTreeMap::new(),
         }
     }
 
@@ -181,6 +209,24 @@ impl<'k> Verifier<'k> {
                 return Err(ChainError::EvidenceEdited { seq });
             }
         }
+        let r = &s.record;
+        let key = (r.contact_point_id, r.subject, r.channel);
+        let expected = self.states.get(&key).map(|e| e.value).unwrap_or_default();
+        if r.old_value != expected {
+            return Err(ChainError::OldValue {
+                seq,
+                expected,
+                found: r.old_value,
+            });
+        }
+        self.states.insert(
+            key,
+            StateEntry {
+                value: r.new_value,
+                custodian_confirmed: r.custodian_confirmed,
+                record: seq,
+            },
+        );
         self.prev = s.hash;
         self.next_seq += 1;
         self.checked += 1;
@@ -190,6 +236,11 @@ impl<'k> Verifier<'k> {
     /// The hash of the last record fed (the chain head).
     pub fn head(&self) -> Hash {
         self.prev
+    }
+
+    /// The states the records fed so far leave (a replay).
+    pub fn states(&self) -> &BTreeMap<StateKey, StateEntry> {
+        &self.states
     }
 }
 

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod model;
 pub mod optin;
 pub mod parse;
+pub mod proof;
 pub mod token;
 
 pub use decision::{decide, Decision, Reason};

@@ -1,7 +1,7 @@
 //! Start-up and commands: `serve` (default), `migrate`, `ledger verify`, `mail status`,
 //! `bench-seed`.
 
-use super::config::{Cli, Command, LedgerCommand, MailCommand, Settings};
+use super::config::{Cli, Command, KeysCommand, LedgerCommand, MailCommand, Settings};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -23,8 +23,21 @@ pub async fn main() -> ExitCode {
         Some(Command::Migrate) => migrate(&cli.settings).await,
         Some(Command::Copy { ref from, ref to }) => copy(&cli.settings, from, to).await,
         Some(Command::Ledger {
-            command: LedgerCommand::Verify,
-        }) => verify(&cli.settings).await,
+            command:
+                LedgerCommand::Verify {
+                    ref checkpoint,
+                    json,
+                },
+        }) => verify(&cli.settings, checkpoint, json).await,
+        Some(Command::Ledger {
+            command: LedgerCommand::Checkpoint,
+        }) => checkpoint(&cli.settings).await,
+        Some(Command::Keys {
+            command: KeysCommand::Rotate,
+        }) => keys_rotate(&cli.settings).await,
+        Some(Command::Keys {
+            command: KeysCommand::List,
+        }) => keys_list(&cli.settings).await,
         Some(Command::Mail {
             command: MailCommand::Status,
         }) => mail_status(&cli.settings).await,
@@ -161,43 +174,82 @@ async fn copy(settings: &Settings, from: &str, to: &str) -> CliResult {
     for (table, n) in &counts {
         println!("{table:<20} {n}");
     }
-    let report = crate::store::ledger::verify(&target.read, &secret).await?;
+    let report = crate::store::ledger::verify(&target.read, &secret, &[]).await?;
     source.read.close().await;
     target.read.close().await;
     source.write.close().await?;
     target.write.close().await?;
     if report.ok() {
         println!(
-            "copied {} to {}; ledger OK there: {} records, chain head {}",
+            "copied {} to {}; ledger OK there: {} records, chain head {}, {} checkpoint(s) verified",
             shown_url(from),
             shown_url(to),
             report.records,
-            report
-                .head
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
+            report.head,
+            report.checkpoints_verified
         );
         Ok(ExitCode::SUCCESS)
     } else {
         println!(
-            "copied, but the ledger does not verify there with this secret: {:?} {:?}",
+            "copied, but the ledger does not verify there with this secret: {:?} {:?} {:?}",
             report.chain_error,
-            report.state_mismatches.first()
+            report.state_mismatches.first(),
+            report.checkpoint_errors.first()
         );
         Ok(ExitCode::from(1))
     }
 }
 
-async fn verify(settings: &Settings) -> CliResult {
+/// Read connections to an existing database: never creates or migrates anything.
+async fn look_at(url: &str) -> Result<crate::store::Reader, String> {
+    crate::store::reader(url, 1)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", crate::store::backend::shown_url(url)))
+}
+
+async fn verify(settings: &Settings, files: &[std::path::PathBuf], json: bool) -> CliResult {
     let secret = settings.load_secret()?;
-    let db = open_existing(&settings.database_url).await?;
-    let report = crate::store::ledger::verify(&db.read, &secret).await?;
-    let head: String = report.head.iter().map(|b| format!("{b:02x}")).collect();
+    let mut given = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read checkpoint {}: {e}", f.display()))?;
+        // A checkpoint file may hold one checkpoint or one per line (PREFCENTER_CHECKPOINT_FILE).
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let cp: crate::domain::proof::Checkpoint = serde_json::from_str(line.trim())
+                .map_err(|e| format!("{} is not a ledger checkpoint: {e}", f.display()))?;
+            given.push(cp);
+        }
+        if text.trim().is_empty() {
+            return Err(format!("{} holds no checkpoint", f.display()).into());
+        }
+    }
+    let read = look_at(&settings.database_url).await?;
+    let report = crate::store::ledger::verify(&read, &secret, &given).await;
+    read.close().await;
+    let report = report?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "ok": report.ok(), "report": report })
+        );
+        return Ok(if report.ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     if report.ok() {
         println!(
-            "ledger OK: {} records, chain head {head}; current state equals a replay of the ledger",
-            report.records
+            "ledger OK: {} records, chain head {}; current state equals a replay of the ledger; \
+             {} stored checkpoint(s) verified{}",
+            report.records,
+            report.head,
+            report.checkpoints_verified,
+            if given.is_empty() {
+                String::new()
+            } else {
+                format!(", and the {} given one(s) hold", given.len())
+            }
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -206,6 +258,12 @@ async fn verify(settings: &Settings) -> CliResult {
             "ledger BROKEN: {e} ({} records verified before it)",
             report.records
         );
+    }
+    for (which, why) in &report.checkpoint_errors {
+        println!("checkpoint FAILED: {which}: {why}");
+    }
+    for e in &report.key_errors {
+        println!("key FAILED: {e}");
     }
     for m in report.state_mismatches.iter().take(20) {
         println!("state MISMATCH: {m}");
@@ -217,6 +275,76 @@ async fn verify(settings: &Settings) -> CliResult {
         );
     }
     Ok(ExitCode::from(1))
+}
+
+/// The writer on an existing database, for commands that write (through the one write path).
+async fn writer(
+    settings: &Settings,
+) -> Result<
+    (
+        crate::store::writer::Writer,
+        tokio::task::JoinHandle<()>,
+        crate::store::Reader,
+        std::sync::Arc<[u8]>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let secret: std::sync::Arc<[u8]> = settings.load_secret()?.into();
+    let mut db = open_existing(&settings.database_url).await?;
+    super::check_keys(&mut db, &secret).await?;
+    let (w, task) = crate::store::writer::Writer::spawn(
+        db.write,
+        db.write_options,
+        secret.clone(),
+        crate::store::Clock::system(),
+    );
+    Ok((w, task, db.read, secret))
+}
+
+async fn checkpoint(settings: &Settings) -> CliResult {
+    let (w, task, read, secret) = writer(settings).await?;
+    let signed = w
+        .run(
+            crate::store::proof::SignCheckpoint {
+                secret,
+                always: false,
+            },
+            crate::store::writer::Priority::Interactive,
+        )
+        .await?;
+    let cp = match signed {
+        Some(cp) => Some(cp),
+        None => crate::store::proof::latest_checkpoint(&read).await?,
+    };
+    drop(w);
+    let _ = task.await;
+    read.close().await;
+    let cp = cp.ok_or("no checkpoint could be signed")?;
+    println!("{}", serde_json::to_string(&cp)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn keys_rotate(settings: &Settings) -> CliResult {
+    let secret = settings.load_secret()?;
+    let mut db = open_existing(&settings.database_url).await?;
+    super::check_keys(&mut db, &secret.clone().into()).await?;
+    let id =
+        crate::store::proof::rotate_signing_key(&mut db.write, &secret, rand::random()).await?;
+    db.read.close().await;
+    db.write.close().await?;
+    println!("new signing key {id}: checkpoints and receipts are signed with it from now on; earlier keys stay published");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn keys_list(settings: &Settings) -> CliResult {
+    let read = look_at(&settings.database_url).await?;
+    let keys = crate::store::proof::public_keys(&read).await;
+    read.close().await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "keys": keys? }))?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn mail_status(settings: &Settings) -> CliResult {

@@ -42,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The deployment's signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Outgoing mail tools.
     Mail {
         #[command(subcommand)]
@@ -68,9 +73,32 @@ pub enum MailCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
-    /// Checks the hash chain of every record and that the current state equals a replay of
-    /// the ledger. Exits non-zero when either fails.
-    Verify,
+    /// Checks, read-only and in one snapshot (safe beside running servers): the hash chain of
+    /// every record, each record's old value, that the current state equals a replay of the
+    /// ledger, the signing keys, and every stored checkpoint. Exits non-zero on any failure,
+    /// naming the first bad record and why.
+    Verify {
+        /// A checkpoint kept outside the database (`prefcenter ledger checkpoint` printed
+        /// it): the ledger must still hold the head it vouches for, unchanged.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// The report as JSON (for machines).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a signed checkpoint of the ledger head as JSON, to keep outside the database
+    /// (the latest stored one when the ledger has not grown since; else one signed now).
+    Checkpoint,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Starts a new signing key; signatures name their key, and earlier keys stay published,
+    /// so everything signed before keeps verifying. Running instances sign with it from their
+    /// next checkpoint on.
+    Rotate,
+    /// Prints the published public keys as JSON (what /.well-known/prefcenter/keys serves).
+    List,
 }
 
 /// A secret whose `Debug` shows nothing.
@@ -288,6 +316,21 @@ pub struct Settings {
         global = true
     )]
     pub poll_ms: u64,
+
+    /// Seconds between signed checkpoints of the ledger head (one is signed only when the
+    /// ledger has grown; another at shutdown).
+    #[arg(
+        long,
+        env = "PREFCENTER_CHECKPOINT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub checkpoint_secs: u64,
+
+    /// A file outside the data folder to which every signed checkpoint is appended, one JSON
+    /// object per line (keep it where whoever can change the database cannot).
+    #[arg(long, env = "PREFCENTER_CHECKPOINT_FILE", global = true)]
+    pub checkpoint_file: Option<PathBuf>,
 
     /// Hours a double opt-in link works; the request expires with it.
     #[arg(

@@ -212,6 +212,28 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
+/// Where the public keys are published: every key that signed a checkpoint or a receipt.
+pub const KEYS_PATH: &str = "/.well-known/prefcenter/keys";
+
+/// `GET /.well-known/prefcenter/keys`: the deployment's public signing keys, as JSON.
+async fn public_keys(State(state): State<AppState>) -> Response {
+    match crate::services::proof::public_keys(&state.core).await {
+        Ok(keys) => (
+            [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+            axum::Json(serde_json::json!({ "keys": keys })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the public keys failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "error": { "code": "unavailable", "message": "the keys cannot be read right now; try again" } })),
+            )
+                .into_response()
+        }
+    }
+}
+
 /// `POST /_bench/bulk?n=N` (only with --bench-endpoints): writes one bulk unit of N state
 /// changes (an opt-out of every topic of the first N contact points on email) through the
 /// writer at bulk priority, as an import will; answers when it is committed.
@@ -247,6 +269,7 @@ pub fn router(state: AppState) -> Router {
     let opts = state.leptos.clone();
     Router::new()
         .route("/readyz", get(readyz))
+        .route(KEYS_PATH, get(public_keys))
         .route("/_bench/bulk", post(bench_bulk))
         .route("/c/{token}", get(pages::confirm).post(optin::post_confirm))
         .route("/s/{profile}", get(pages::signup).post(optin::post_signup))
@@ -284,6 +307,26 @@ pub enum StartError {
          secret: set PREFCENTER_SECRET, or copy <data-dir>/secret from the first instance"
     )]
     KeyMismatch { ours: String, recorded: String },
+    #[error(
+        "signing key: the database names signing key {0}, whose recorded public key is not the \
+         one this secret derives for it (the signing_keys table was changed, or the database \
+         belongs to another deployment)"
+    )]
+    SigningKeyMismatch(crate::domain::proof::KeyId),
+}
+
+/// Refuses a secret the database was not written with, and makes sure a signing key is
+/// recorded (the first start records one) that this secret derives.
+pub async fn check_keys(db: &mut store::Db, secret: &Arc<[u8]>) -> Result<(), StartError> {
+    let ours = crate::domain::ledger::key_fingerprint(secret);
+    let recorded = store::keys::recorded_fingerprint(&mut db.write, "evidence", &ours).await?;
+    if recorded != ours {
+        return Err(StartError::KeyMismatch { ours, recorded });
+    }
+    match store::proof::ensure_signing_key(&mut db.write, secret, rand::random()).await? {
+        store::proof::KeyCheck::Ready(_) => Ok(()),
+        store::proof::KeyCheck::Mismatch(id) => Err(StartError::SigningKeyMismatch(id)),
+    }
 }
 
 /// A server ready to serve: its router, the demo links it printed (if any), and the background
@@ -311,12 +354,10 @@ pub async fn prepare_with_clock(
 ) -> Result<Prepared, StartError> {
     let secret: Arc<[u8]> = settings.load_secret().map_err(StartError::Secret)?.into();
     let mut db = store::open(&settings.database_url, settings.read_connections).await?;
-    let ours = crate::domain::ledger::key_fingerprint(&secret);
-    let recorded = store::keys::recorded_fingerprint(&mut db.write, "evidence", &ours).await?;
-    if recorded != ours {
+    if let Err(e) = check_keys(&mut db, &secret).await {
         db.read.close().await;
         let _ = db.write.close().await;
-        return Err(StartError::KeyMismatch { ours, recorded });
+        return Err(e);
     }
     let mut initial = Vec::new();
     if settings.demo {
@@ -380,6 +421,12 @@ pub async fn prepare_with_clock(
         tokio::spawn(crate::services::optin::run_schedule(
             core.clone(),
             ms(settings.poll_ms.max(10)),
+            stop_rx.clone(),
+        )),
+        tokio::spawn(crate::services::proof::run_checkpoints(
+            core.clone(),
+            std::time::Duration::from_secs(settings.checkpoint_secs.max(1)),
+            settings.checkpoint_file.clone(),
             stop_rx,
         )),
     ];

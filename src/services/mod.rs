@@ -5,6 +5,7 @@ pub mod consent;
 pub mod delivery;
 pub mod demo;
 pub mod optin;
+pub mod proof;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;

@@ -71,6 +71,18 @@ pub enum ConnMut<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+impl<'a> From<&'a mut SqliteConnection> for ConnMut<'a> {
+    fn from(c: &'a mut SqliteConnection) -> Self {
+        ConnMut::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for ConnMut<'a> {
+    fn from(c: &'a mut PgConnection) -> Self {
+        ConnMut::Postgres(c)
+    }
+}
+
 impl Conn {
     pub fn as_mut(&mut self) -> ConnMut<'_> {
         match self {
@@ -253,6 +265,23 @@ pub async fn begin_write(conn: &mut Conn) -> Result<()> {
 /// The transaction-scoped advisory lock every PostgreSQL writer takes before it reads the
 /// chain head (the key is "prefcntr" in ASCII).
 pub const LEDGER_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(8102650170022196338)";
+
+/// Starts a read-only transaction that sees one snapshot of the database until it ends (with
+/// ROLLBACK): SQLite's deferred transaction holds its WAL snapshot from the first read;
+/// PostgreSQL's REPEATABLE READ sees the database as it was at the first statement.
+pub async fn begin_snapshot(conn: ConnMut<'_>) -> Result<()> {
+    use sqlx::Executor as _;
+    match conn {
+        ConnMut::Sqlite(c) => {
+            c.execute("BEGIN DEFERRED").await?;
+        }
+        ConnMut::Postgres(c) => {
+            c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+        }
+    }
+    Ok(())
+}
 
 /// Ends a transaction begun with [`begin_write`]: COMMIT when `work` succeeded, else ROLLBACK
 /// and `work`'s error.

@@ -199,6 +199,26 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             "key_fingerprints",
             &[("name", Text), ("fingerprint", Text), ("recorded_at", Time)],
         ),
+        (
+            "signing_keys",
+            &[
+                ("id", Text),
+                ("public_key", Bytes),
+                ("created_at", Time),
+                ("retired_at", Time),
+            ],
+        ),
+        (
+            "ledger_checkpoints",
+            &[
+                ("id", Int),
+                ("seq", Int),
+                ("hash", Bytes),
+                ("signed_at", Time),
+                ("key_id", Text),
+                ("signature", Bytes),
+            ],
+        ),
     ]
 };
 
@@ -211,6 +231,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "contact_points",
     "opt_in_requests",
     "outbox",
+    "ledger_checkpoints",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

@@ -1,13 +1,15 @@
 //! The consent ledger: append (for the writer), read back, verify the chain, and check that
 //! the current state equals a replay of the ledger.
 
-use super::backend::{on, read, ConnMut, DbRow, Ts};
-use super::Reader;
+use super::backend::{begin_snapshot, on, read, ConnMut, DbRow, Ts};
+use super::{proof, Reader};
 use super::{Result, StoreError};
-use crate::domain::ledger::{self, Evidence, Hash, Record, Stored, Verifier};
+use crate::domain::ledger::{self, ChainError, Evidence, Hash, Record, Stored, Verifier};
+use crate::domain::proof::{hex, signing_key, Checkpoint};
 use crate::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
 use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// A record ready to append, hashes computed.
 pub struct NewRecord {
@@ -272,7 +274,7 @@ const SELECT_STORED: &str =
         l.hash, l.confirmation, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
-fn stored(r: &impl DbRow) -> Result<Stored> {
+fn stored_record(r: &impl DbRow) -> Result<Stored> {
     let bad = |what: String| StoreError::Corrupt(what);
     let s = |name: &str| -> Result<String> { r.col::<String>(name) };
     let sk = s("subject_kind")?;
@@ -333,7 +335,7 @@ pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Resul
         .fetch_all(&mut *c)
         .await?
         .iter()
-        .map(|r| stored(r).map(|s| s.record))
+        .map(|r| stored_record(r).map(|s| s.record))
         .collect())
 }
 
@@ -345,19 +347,34 @@ pub async fn count(read: &Reader) -> Result<i64> {
 }
 
 /// What `ledger verify` found.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct VerifyReport {
     pub records: u64,
-    pub head: Hash,
+    /// The hash of the last record, hex.
+    pub head: String,
     /// The first break in the chain, if any.
-    pub chain_error: Option<ledger::ChainError>,
+    pub chain_error: Option<String>,
+    /// The record the chain breaks at.
+    pub first_bad_record: Option<i64>,
     /// State rows that differ from a replay of the ledger.
     pub state_mismatches: Vec<String>,
+    /// Signing keys whose recorded public key this secret does not derive.
+    pub key_errors: Vec<String>,
+    /// Stored checkpoints whose signature and head hold.
+    pub checkpoints_verified: u64,
+    /// Checkpoints that do not hold: (which, why). A given one (`--checkpoint`) is named
+    /// "given".
+    pub checkpoint_errors: Vec<(String, String)>,
+    /// The latest stored checkpoint's record, if any.
+    pub latest_checkpoint: Option<i64>,
 }
 
 impl VerifyReport {
     pub fn ok(&self) -> bool {
-        self.chain_error.is_none() && self.state_mismatches.is_empty()
+        self.chain_error.is_none()
+            && self.state_mismatches.is_empty()
+            && self.key_errors.is_empty()
+            && self.checkpoint_errors.is_empty()
     }
 }
 
@@ -380,71 +397,141 @@ fn state_entry(r: &impl DbRow) -> Result<(StateKey, (ConsentValue, bool, i64))> 
     Ok((key, val))
 }
 
-/// Verifies the whole chain and compares the state table with a replay.
-pub async fn verify(read: &Reader, key: &[u8]) -> Result<VerifyReport> {
+/// Verifies the ledger in one read-only snapshot (so it can run beside a live server): the
+/// hash chain, each record's old value against the state before it, the state table against
+/// a replay (no missing and no extra rows), the signing keys against the ones `key` derives,
+/// and every stored checkpoint and the `given` ones (signature, and that the ledger still
+/// holds the head each vouches for).
+pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<VerifyReport> {
     use futures_util::StreamExt as _;
     let mut verifier = Verifier::new(key);
     let mut chain_error = None;
-    let mut replayed: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> =
-        BTreeMap::new();
-    let mut actual: BTreeMap<(i64, Subject, Channel), (ConsentValue, bool, i64)> = BTreeMap::new();
-    let sql = format!("{SELECT_STORED} ORDER BY l.seq");
-    read!(read, c => {
-        let mut rows = sqlx::query(&sql).fetch(&mut *c);
-        while let Some(row) = rows.next().await {
-            let s = stored(&row?)?;
-            if chain_error.is_none() {
-                if let Err(e) = verifier.feed(&s) {
-                    chain_error = Some(e);
+    let mut actual: BTreeMap<StateKey, (ConsentValue, bool, i64)> = BTreeMap::new();
+    let mut conn = read.acquire().await?;
+    let (keys, stored, wanted) = {
+        let out: Result<_> = on!(conn.conn(), c => async {
+            begin_snapshot(ConnMut::from(&mut *c)).await?;
+            let keys = proof::public_keys_in(ConnMut::from(&mut *c)).await?;
+            let stored = proof::checkpoints_in(ConnMut::from(&mut *c)).await?;
+            // The hash of every record a checkpoint vouches for, read as the chain streams by.
+            let mut wanted: HashMap<i64, Option<Hash>> = stored
+                .iter()
+                .chain(given)
+                .map(|cp| (cp.seq, None))
+                .collect();
+            let sql = format!("{SELECT_STORED} ORDER BY l.seq");
+            let mut rows = sqlx::query(&sql).fetch(&mut *c);
+            while let Some(row) = rows.next().await {
+                let s = stored_record(&row?)?;
+                if let Some(slot) = wanted.get_mut(&s.record.seq) {
+                    *slot = Some(s.hash);
+                }
+                if chain_error.is_none() {
+                    if let Err(e) = verifier.feed(&s) {
+                        chain_error = Some(e);
+                    }
                 }
             }
-            let r = &s.record;
-            replayed.insert(
-                (r.contact_point_id, r.subject, r.channel),
-                (r.new_value, r.custodian_confirmed, r.seq),
-            );
+            drop(rows);
+            for r in sqlx::query(
+                "SELECT contact_point_id, subject_kind, subject_id, channel, value,
+                        custodian_confirmed, ledger_seq
+                 FROM consent_states",
+            )
+            .fetch_all(&mut *c)
+            .await?
+            {
+                let (key, val) = state_entry(&r)?;
+                actual.insert(key, val);
+            }
+            sqlx::Executor::execute(&mut *c, "ROLLBACK").await?;
+            Ok((keys, stored, wanted))
         }
-        drop(rows);
-        for r in sqlx::query(
-            "SELECT contact_point_id, subject_kind, subject_id, channel, value,
-                    custodian_confirmed, ledger_seq
-             FROM consent_states",
-        )
-        .fetch_all(&mut *c)
-        .await?
-        {
-            let (key, val) = state_entry(&r)?;
-            actual.insert(key, val);
-        }
-        Ok(())
-    })?;
+        .await);
+        conn.checked(out)?
+    };
+    drop(conn);
+
     let mut state_mismatches = Vec::new();
-    for (k, v) in &replayed {
-        if actual.get(k) != Some(v) {
+    if chain_error.is_none() {
+        for (k, e) in verifier.states() {
+            let want = (e.value, e.custodian_confirmed, e.record);
+            if actual.get(k) != Some(&want) {
+                state_mismatches.push(format!(
+                    "contact point {} {} {} on {}: ledger says {} (record {}), state table says {}",
+                    k.0,
+                    k.1.kind_str(),
+                    k.1.id(),
+                    k.2,
+                    e.value.as_str(),
+                    e.record,
+                    actual
+                        .get(k)
+                        .map(|a| format!("{} (record {})", a.0.as_str(), a.2))
+                        .unwrap_or_else(|| "nothing".into())
+                ));
+            }
+        }
+        for k in actual.keys().filter(|k| !verifier.states().contains_key(k)) {
             state_mismatches.push(format!(
-                "contact point {} {} {} on {}: ledger says {}, state table says {}",
+                "contact point {} {} {} on {}: state without any ledger record",
                 k.0,
                 k.1.kind_str(),
                 k.1.id(),
-                k.2,
-                v.0.as_str(),
-                actual.get(k).map(|a| a.0.as_str()).unwrap_or("nothing")
+                k.2
             ));
         }
     }
-    for k in actual.keys().filter(|k| !replayed.contains_key(k)) {
-        state_mismatches.push(format!(
-            "contact point {} {} {} on {}: state without any ledger record",
-            k.0,
-            k.1.kind_str(),
-            k.1.id(),
-            k.2
-        ));
+
+    let key_errors: Vec<String> = keys
+        .iter()
+        .filter(|k| {
+            k.verifying_key().map(|v| v.to_bytes())
+                != Some(signing_key(key, &k.id).verifying_key().to_bytes())
+        })
+        .map(|k| {
+            format!(
+                "signing key {} is not this deployment's (the secret derives another)",
+                k.id
+            )
+        })
+        .collect();
+    let mut checkpoint_errors = Vec::new();
+    let mut checkpoints_verified = 0;
+    let named = stored
+        .iter()
+        .enumerate()
+        .map(|(i, cp)| {
+            (
+                format!("stored checkpoint {} (record {})", i + 1, cp.seq),
+                cp,
+            )
+        })
+        .chain(
+            given
+                .iter()
+                .map(|cp| (format!("given checkpoint (record {})", cp.seq), cp)),
+        );
+    for (i, (name, cp)) in named.enumerate() {
+        let hash = wanted.get(&cp.seq).copied().flatten();
+        match cp
+            .check_signature(&keys)
+            .and_then(|()| cp.check_against(hash.as_ref()))
+        {
+            Ok(()) if i < stored.len() => checkpoints_verified += 1,
+            Ok(()) => {}
+            Err(e) => checkpoint_errors.push((name, e.to_string())),
+        }
     }
     Ok(VerifyReport {
         records: verifier.checked,
-        head: verifier.head(),
-        chain_error,
+        head: hex(&verifier.head()),
+        first_bad_record: chain_error.as_ref().map(ChainError::seq),
+        chain_error: chain_error.map(|e| e.to_string()),
         state_mismatches,
+        key_errors,
+        checkpoints_verified,
+        checkpoint_errors,
+        latest_checkpoint: stored.last().map(|cp| cp.seq),
     })
 }

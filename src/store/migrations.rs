@@ -49,6 +49,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "rate windows",
         include_str!("../../migrations/0005_rate_windows.sql"),
     ),
+    (
+        6,
+        "signed checkpoints",
+        include_str!("../../migrations/0006_signed_checkpoints.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

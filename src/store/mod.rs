@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod migrations;
 pub mod optin;
 pub mod outbox;
+pub mod proof;
 pub mod rate;
 pub mod read;
 pub mod writer;

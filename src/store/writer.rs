@@ -130,6 +130,12 @@ impl Tx {
         self.conn.as_mut()
     }
 
+    /// The ledger head as this transaction sees it: the last record's sequence number and
+    /// hash (records of earlier units in the batch included).
+    pub(super) fn head(&self) -> (i64, Hash) {
+        (self.seq, self.head)
+    }
+
     /// The batch's time: every record and row of one batch carries the same instant.
     pub fn now(&self) -> time::OffsetDateTime {
         self.now

@@ -229,7 +229,7 @@ impl TestApp {
     pub async fn assert_ledger_sound(&self) {
         let key = std::fs::read_to_string(self.dir.path().join("secret")).unwrap();
         let read = self.reader().await;
-        let report = prefcenter::store::ledger::verify(&read, key.trim().as_bytes())
+        let report = prefcenter::store::ledger::verify(&read, key.trim().as_bytes(), &[])
             .await
             .unwrap();
         assert!(report.ok(), "{report:?}");

@@ -83,7 +83,7 @@ impl Unit for Refuses {
 }
 
 async fn verified(read: &store::Reader) {
-    let report = store::ledger::verify(read, KEY).await.unwrap();
+    let report = store::ledger::verify(read, KEY, &[]).await.unwrap();
     assert!(report.ok(), "{report:?}");
 }
 
