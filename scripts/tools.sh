@@ -138,6 +138,7 @@ start_test_tools() {
 start_pg() {
   local settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   [ "${1:-}" != durable ] || settings=""
+  settings="$settings ${PG_SETTINGS:-}"
   local bin port
   bin="$(pg_bin)"
   [ -n "$bin" ] || { log "PostgreSQL is not installed"; return 1; }

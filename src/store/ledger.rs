@@ -339,6 +339,19 @@ pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Resul
         .collect())
 }
 
+/// The stored records from `seq` on, in order, with their hashes and evidence (tools and tests
+/// that look at the chain itself).
+pub async fn records_from(read: &Reader, seq: i64) -> Result<Vec<Stored>> {
+    let sql = format!("{SELECT_STORED} WHERE l.seq >= $1 ORDER BY l.seq");
+    read!(read, c => sqlx::query(&sql)
+        .bind(seq)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(stored_record)
+        .collect())
+}
+
 /// How many records the ledger holds.
 pub async fn count(read: &Reader) -> Result<i64> {
     read!(read, c => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger")

@@ -9,5 +9,6 @@ mod crash;
 mod double_opt_in;
 mod helpers;
 mod instances;
+mod proof;
 mod smtp;
 mod writer;
