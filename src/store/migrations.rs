@@ -54,6 +54,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "signed checkpoints",
         include_str!("../../migrations/0006_signed_checkpoints.sql"),
     ),
+    (
+        7,
+        "projection without checks",
+        include_str!("../../migrations/0007_projection_without_checks.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated
