@@ -561,9 +561,9 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
         log "  ${R[$name.rps]} req/s, p50 ${R[$name.p50_ms]} ms, p99 ${R[$name.p99_ms]} ms, non-2xx ${R[$name.non2xx]}, socket errors ${R[$name.sock_err]}"
     }
 
-    # Token ranges: one instance's one-click takes the first third, two instances the second
-    # (a half each), so no token is used twice.
-    THIRD=$((CONTACTS / 3))
+    # Token ranges: one instance's one-click takes the first half, two instances the second
+    # (a quarter each), so no token is used twice.
+    HALF=$((CONTACTS / 2))
     PG_LEDGER_BEFORE="$(pg_ledger_count)"
     start_instance one
     CUR_URL="${URLS[one]}"
@@ -572,7 +572,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
         case "$s" in
         u) run_wrk pg1_u "" page.lua "$PG_TOKENS" "$THREADS" /u/ ;;
         p) run_wrk pg1_p "" page.lua "$PG_TOKENS" "$THREADS" /p/ ;;
-        post) run_wrk pg1_post "" one_click.lua "$PG_TOKENS" "$THREADS" 1 "$THIRD" ;;
+        post) run_wrk pg1_post "" one_click.lua "$PG_TOKENS" "$THREADS" 1 "$HALF" ;;
         esac
     done
     PG_PEAK_KB="$(proc_field "${PIDS[one]}" VmHWM)"
@@ -583,8 +583,8 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
     for s in $SCENARIOS; do
         case "$s" in
         u) run_wrk2 pg2_u page.lua "$PG_TOKENS" "$HALF_T" /u/ -- "$PG_TOKENS" "$HALF_T" /u/ ;;
-        post) run_wrk2 pg2_post one_click.lua "$PG_TOKENS" "$HALF_T" $((THIRD + 1)) $((THIRD + THIRD / 2)) -- \
-            "$PG_TOKENS" "$HALF_T" $((THIRD + THIRD / 2 + 1)) $((2 * THIRD)) ;;
+        post) run_wrk2 pg2_post one_click.lua "$PG_TOKENS" "$HALF_T" $((HALF + 1)) $((HALF + HALF / 2)) -- \
+            "$PG_TOKENS" "$HALF_T" $((HALF + HALF / 2 + 1)) "$CONTACTS" ;;
         esac
     done
     stop_instance a
