@@ -4,6 +4,12 @@
 //! deployment's secret) of its personal evidence (justification, IP, user agent). Erasure can
 //! therefore delete the personal evidence and the chain still verifies; editing any field, the
 //! evidence included while it exists, or removing a record breaks it.
+//!
+//! Since keys rotate, a record's evidence digest is made with the key its `evidence_key`
+//! names (derived from the secret and that id) over a random salt kept with the evidence: once
+//! the evidence and its salt are erased the digest cannot be matched against guesses. Records
+//! written before name no key (the secret itself, no salt). Evidence missing from a record
+//! that had some is tampering, unless a later erasure record of its contact point voided it.
 
 use super::model::*;
 use hmac::{Hmac, Mac};
@@ -37,6 +43,9 @@ pub struct Record {
     pub request_id: Option<String>,
     /// For a double opt-in confirmation: the Message-ID of the email whose link was used.
     pub confirmation: Option<String>,
+    /// The key the evidence digest is made with (a signing key's id); `None` on records
+    /// without personal evidence and on records written before keys had ids.
+    pub evidence_key: Option<String>,
 }
 
 /// Personal evidence, kept beside the record and removable by erasure.
@@ -45,6 +54,104 @@ pub struct Evidence {
     pub justification: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The random salt of the digest (kept and erased with the evidence); `None` before salts.
+    pub salt: Option<[u8; 16]>,
+}
+
+impl Evidence {
+    /// No personal evidence at all (the salt aside): nothing to keep, nothing to erase.
+    pub fn is_empty(&self) -> bool {
+        self.justification.is_none() && self.ip.is_none() && self.user_agent.is_none()
+    }
+}
+
+/// The key evidence digests are made with under key id `key_id`, derived from the
+/// deployment's secret (every instance that holds the secret derives the same).
+pub fn evidence_key(secret: &[u8], key_id: &str) -> Hash {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"prefcenter-evidence-key-v2");
+    mac.update(key_id.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// The suppression list's keyed hash of an address (never the address itself): the same
+/// address of the same kind always gives the same hash under one secret.
+pub fn address_hash(secret: &[u8], kind: PointKind, address: &str) -> Hash {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"prefcenter-suppression-v1");
+    mac.update(kind.as_str().as_bytes());
+    mac.update(&[0]);
+    mac.update(address.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA-256 of the salt and the personal evidence under a key from [`evidence_key`].
+pub fn salted_evidence_digest(key: &Hash, salt: &[u8; 16], ev: &Evidence) -> Hash {
+    let mut buf = Vec::with_capacity(128);
+    put(&mut buf, ev.justification.as_deref());
+    put(&mut buf, ev.ip.as_deref());
+    put(&mut buf, ev.user_agent.as_deref());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"prefcenter-evidence-v2");
+    mac.update(salt);
+    mac.update(&buf);
+    mac.finalize().into_bytes().into()
+}
+
+/// How the writer digests evidence: with the current key (its id and derived key) when the
+/// deployment has one, over a fresh salt; else (a database without keys yet) as before.
+#[derive(Clone)]
+pub struct Digester {
+    secret: std::sync::Arc<[u8]>,
+    current: Option<(String, Hash)>,
+    empty: Hash,
+}
+
+impl Digester {
+    pub fn new(secret: std::sync::Arc<[u8]>) -> Digester {
+        let empty = evidence_digest(&secret, &Evidence::default());
+        Digester {
+            secret,
+            current: None,
+            empty,
+        }
+    }
+
+    /// Digests are made with key `key_id` from now on.
+    pub fn use_key(&mut self, key_id: &str) {
+        if self.current.as_ref().map(|c| c.0.as_str()) != Some(key_id) {
+            self.current = Some((key_id.to_owned(), evidence_key(&self.secret, key_id)));
+        }
+    }
+
+    pub fn has_key(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// The evidence as it is to be stored (salted when it has a key), its digest, and the
+    /// key id the record names. No evidence: the digest of nothing, no key, no salt.
+    pub fn digest(&self, ev: &Evidence, salt: [u8; 16]) -> (Evidence, Hash, Option<String>) {
+        match &self.current {
+            _ if ev.is_empty() => (Evidence::default(), self.empty, None),
+            None => (
+                Evidence {
+                    salt: None,
+                    ..ev.clone()
+                },
+                evidence_digest(&self.secret, ev),
+                None,
+            ),
+            Some((id, key)) => {
+                let salt = ev.salt.unwrap_or(salt);
+                let ev = Evidence {
+                    salt: Some(salt),
+                    ..ev.clone()
+                };
+                let d = salted_evidence_digest(key, &salt, &ev);
+                (ev, d, Some(id.clone()))
+            }
+        }
+    }
 }
 
 fn put(buf: &mut Vec<u8>, field: Option<&str>) {
@@ -117,6 +224,10 @@ pub fn record_hash(prev: &Hash, r: &Record, evidence_digest: &Hash) -> Hash {
         buf.extend_from_slice(b"+confirmation");
         put(&mut buf, Some(c));
     }
+    if let Some(k) = &r.evidence_key {
+        buf.extend_from_slice(b"+evidence_key");
+        put(&mut buf, Some(k));
+    }
     Sha256::digest(&buf).into()
 }
 
@@ -143,6 +254,13 @@ pub enum ChainError {
     #[error("record {seq}: personal evidence does not match its digest (edited)")]
     EvidenceEdited { seq: i64 },
     #[error(
+        "record {seq}: its personal evidence is missing and no erasure record voided it \
+         (tampered)"
+    )]
+    EvidenceMissing { seq: i64 },
+    #[error("record {seq}: an erasure record that changes a value")]
+    BadErasure { seq: i64 },
+    #[error(
         "record {seq}: its old value {} is not the value the record before it on the same \
          state set ({})",
         found.as_str(),
@@ -163,31 +281,80 @@ impl ChainError {
             | ChainError::BrokenLink { seq }
             | ChainError::Edited { seq }
             | ChainError::EvidenceEdited { seq }
+            | ChainError::EvidenceMissing { seq }
+            | ChainError::BadErasure { seq }
             | ChainError::OldValue { seq, .. } => *seq,
         }
     }
 }
 
-/// Incremental verifier: feed records in sequence order. Besides the chain it checks that each
-/// record's old value is the new value of the last record on the same state, and keeps the
-/// replayed states (what the state table must equal).
+/// An erasure record and the records whose personal evidence it voided.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Erasure {
+    pub record: i64,
+    pub contact_point_id: i64,
+    /// Earlier records of the point whose evidence is gone, erased by this record.
+    pub voided: Vec<i64>,
+}
+
+/// Incremental verifier: feed records in sequence order, then [`Verifier::finish`]. Besides
+/// the chain it checks each record's evidence against its digest (with the key the record
+/// names), that each record's old value is the new value of the last record on the same
+/// state, that missing evidence was voided by a later erasure, and keeps the replayed states
+/// (what the state table must equal).
 pub struct Verifier<'k> {
-    key: &'k [u8],
+    secret: &'k [u8],
+    keys: std::collections::HashMap<String, Hash>,
+    empty: Hash,
     prev: Hash,
     next_seq: i64,
     pub checked: u64,
     states: BTreeMap<StateKey, StateEntry>,
+    /// Records whose evidence is missing, by contact point, not yet voided by an erasure.
+    missing: BTreeMap<i64, Vec<i64>>,
+    erasures: Vec<Erasure>,
+    /// The last evidence checked (records of one change share it): (change, digest, salt).
+    last_evidence: Option<(String, Hash, Option<[u8; 16]>)>,
 }
 
 impl<'k> Verifier<'k> {
-    pub fn new(key: &'k [u8]) -> Self {
+    pub fn new(secret: &'k [u8]) -> Self {
         Verifier {
-            key,
+            secret,
+            keys: std::collections::HashMap::new(),
+            empty: evidence_digest(secret, &Evidence::default()),
             prev: GENESIS,
             next_seq: 1,
             checked: 0,
             states: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            erasures: Vec::new(),
+            last_evidence: None,
         }
+    }
+
+    fn evidence_holds(&mut self, r: &Record, ev: &Evidence, digest: &Hash) -> bool {
+        if let Some((change, d, salt)) = &self.last_evidence {
+            if *change == r.change_id && d == digest && *salt == ev.salt {
+                return true;
+            }
+        }
+        let ok = match (&r.evidence_key, ev.salt) {
+            (Some(id), Some(salt)) => {
+                let secret = self.secret;
+                let key = self
+                    .keys
+                    .entry(id.clone())
+                    .or_insert_with(|| evidence_key(secret, id));
+                salted_evidence_digest(key, &salt, ev) == *digest
+            }
+            (None, None) => evidence_digest(self.secret, ev) == *digest,
+            _ => false,
+        };
+        if ok {
+            self.last_evidence = Some((r.change_id.clone(), *digest, ev.salt));
+        }
+        ok
     }
 
     pub fn feed(&mut self, s: &Stored) -> Result<(), ChainError> {
@@ -204,33 +371,75 @@ impl<'k> Verifier<'k> {
         if record_hash(&self.prev, &s.record, &s.evidence_digest) != s.hash {
             return Err(ChainError::Edited { seq });
         }
-        if let Some(ev) = &s.evidence {
-            if evidence_digest(self.key, ev) != s.evidence_digest {
-                return Err(ChainError::EvidenceEdited { seq });
-            }
-        }
         let r = &s.record;
-        let key = (r.contact_point_id, r.subject, r.channel);
-        let expected = self.states.get(&key).map(|e| e.value).unwrap_or_default();
-        if r.old_value != expected {
-            return Err(ChainError::OldValue {
-                seq,
-                expected,
-                found: r.old_value,
-            });
+        match &s.evidence {
+            Some(ev) => {
+                if !self.evidence_holds(r, ev, &s.evidence_digest) {
+                    return Err(ChainError::EvidenceEdited { seq });
+                }
+            }
+            None if s.evidence_digest == self.empty => {} // written without evidence
+            None => self
+                .missing
+                .entry(r.contact_point_id)
+                .or_default()
+                .push(seq),
         }
-        self.states.insert(
-            key,
-            StateEntry {
-                value: r.new_value,
-                custodian_confirmed: r.custodian_confirmed,
+        if r.subject == Subject::Erasure {
+            if r.old_value != ConsentValue::NotSet || r.new_value != ConsentValue::NotSet {
+                return Err(ChainError::BadErasure { seq });
+            }
+            let cp = r.contact_point_id;
+            let gone: Vec<StateKey> = self
+                .states
+                .range((cp, Subject::Purpose(i64::MIN), Channel::Email)..)
+                .take_while(|(k, _)| k.0 == cp)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in gone {
+                self.states.remove(&k);
+            }
+            self.erasures.push(Erasure {
                 record: seq,
-            },
-        );
+                contact_point_id: cp,
+                voided: self.missing.remove(&cp).unwrap_or_default(),
+            });
+        } else {
+            let key = (r.contact_point_id, r.subject, r.channel);
+            let expected = self.states.get(&key).map(|e| e.value).unwrap_or_default();
+            if r.old_value != expected {
+                return Err(ChainError::OldValue {
+                    seq,
+                    expected,
+                    found: r.old_value,
+                });
+            }
+            self.states.insert(
+                key,
+                StateEntry {
+                    value: r.new_value,
+                    custodian_confirmed: r.custodian_confirmed,
+                    record: seq,
+                },
+            );
+        }
         self.prev = s.hash;
         self.next_seq += 1;
         self.checked += 1;
         Ok(())
+    }
+
+    /// After the last record: evidence still missing was not erased but removed (tampered).
+    pub fn finish(&self) -> Result<(), ChainError> {
+        match self.missing.values().flatten().min() {
+            Some(&seq) => Err(ChainError::EvidenceMissing { seq }),
+            None => Ok(()),
+        }
+    }
+
+    /// The erasure records seen, with the evidence each voided.
+    pub fn erasures(&self) -> &[Erasure] {
+        &self.erasures
     }
 
     /// The hash of the last record fed (the chain head).
@@ -249,8 +458,12 @@ pub type StateKey = (i64, Subject, Channel);
 
 /// Replays records (in sequence order) into the states they imply.
 pub fn replay<'a>(records: impl IntoIterator<Item = &'a Record>) -> BTreeMap<StateKey, StateEntry> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<StateKey, StateEntry> = BTreeMap::new();
     for r in records {
+        if r.subject == Subject::Erasure {
+            out.retain(|k, _| k.0 != r.contact_point_id);
+            continue;
+        }
         out.insert(
             (r.contact_point_id, r.subject, r.channel),
             StateEntry {
@@ -337,6 +550,7 @@ mod tests {
             language: Some("en".into()),
             request_id: None,
             confirmation: None,
+            evidence_key: None,
         }
     }
 
@@ -365,6 +579,7 @@ mod tests {
         for s in stored {
             v.feed(s)?;
         }
+        v.finish()?;
         Ok(v.checked)
     }
 
@@ -422,9 +637,102 @@ mod tests {
         let mut s = sample(b"k");
         s[0].evidence.as_mut().unwrap().ip = Some("198.51.100.7".into());
         assert_eq!(verify(b"k", &s), Err(ChainError::EvidenceEdited { seq: 1 }));
+        // Removed without an erasure record: tampering.
         let mut s = sample(b"k");
-        s[0].evidence = None; // erasure removed the personal data
-        assert_eq!(verify(b"k", &s), Ok(3));
+        s[0].evidence = None;
+        assert_eq!(
+            verify(b"k", &s),
+            Err(ChainError::EvidenceMissing { seq: 1 })
+        );
+    }
+
+    #[test]
+    fn an_erasure_record_voids_the_evidence_before_it_and_clears_the_point() {
+        use ConsentValue::*;
+        let mut erase = rec(4, 1, 0, NotSet, NotSet);
+        erase.subject = Subject::Erasure;
+        let ev = |ip: &str| Evidence {
+            ip: Some(ip.into()),
+            ..Default::default()
+        };
+        let mut s = chain(
+            b"k",
+            vec![
+                (rec(1, 1, 10, NotSet, OptedIn), ev("192.0.2.1")),
+                (rec(2, 2, 10, NotSet, OptedIn), ev("192.0.2.2")),
+                (rec(3, 1, 11, NotSet, OptedOut), ev("192.0.2.3")),
+                (erase, Evidence::default()),
+            ],
+        );
+        s[0].evidence = None;
+        s[2].evidence = None;
+        let mut v = Verifier::new(b"k");
+        for r in &s {
+            v.feed(r).unwrap();
+        }
+        assert_eq!(v.finish(), Ok(()));
+        assert_eq!(
+            v.erasures(),
+            &[Erasure {
+                record: 4,
+                contact_point_id: 1,
+                voided: vec![1, 3]
+            }]
+        );
+        // No state of the erased point remains; the other point's does.
+        assert_eq!(v.states().keys().map(|k| k.0).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(&replay(s.iter().map(|r| &r.record)), v.states());
+        // Evidence of the other point removed too: that one is tampering.
+        s[1].evidence = None;
+        assert_eq!(
+            verify(b"k", &s),
+            Err(ChainError::EvidenceMissing { seq: 2 })
+        );
+    }
+
+    #[test]
+    fn a_salted_digest_names_its_key_and_verifies_across_keys() {
+        let secret: std::sync::Arc<[u8]> = b"secret".to_vec().into();
+        let mut d = Digester::new(secret.clone());
+        let ev = Evidence {
+            ip: Some("198.51.100.23".into()),
+            ..Default::default()
+        };
+        let mut stored = Vec::new();
+        let mut prev = GENESIS;
+        for (i, key) in ["k1", "k1", "k2"].iter().enumerate() {
+            d.use_key(key);
+            let (ev, digest, key_id) = d.digest(&ev, [i as u8; 16]);
+            assert_eq!(key_id.as_deref(), Some(*key));
+            let mut r = rec(
+                i as i64 + 1,
+                1,
+                10 + i as i64,
+                ConsentValue::NotSet,
+                ConsentValue::OptedIn,
+            );
+            r.evidence_key = key_id;
+            let hash = record_hash(&prev, &r, &digest);
+            stored.push(Stored {
+                record: r,
+                evidence: Some(ev),
+                evidence_digest: digest,
+                prev_hash: prev,
+                hash,
+            });
+            prev = hash;
+        }
+        // Same evidence, different salts: different digests (nothing to match guesses against).
+        assert_ne!(stored[0].evidence_digest, stored[1].evidence_digest);
+        assert_eq!(verify(&secret, &stored), Ok(3));
+        // Another secret derives other keys.
+        assert_eq!(
+            verify(b"other", &stored),
+            Err(ChainError::EvidenceEdited { seq: 1 })
+        );
+        // No evidence: no key, no salt, the digest of nothing.
+        let (e, _, k) = d.digest(&Evidence::default(), [9; 16]);
+        assert!(e.is_empty() && e.salt.is_none() && k.is_none());
     }
 
     #[test]

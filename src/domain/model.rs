@@ -169,12 +169,15 @@ impl ConsentLevel {
     }
 }
 
-/// What a ledger record is about: a whole purpose or one topic inside it.
+/// What a ledger record is about: a whole purpose or one topic inside it, or (an erasure
+/// record) the contact point itself: its addresses and personal evidence were erased, and no
+/// state of it remains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Subject {
     Purpose(i64),
     Topic(i64),
+    Erasure,
 }
 
 impl Subject {
@@ -182,17 +185,20 @@ impl Subject {
         match self {
             Subject::Purpose(_) => "purpose",
             Subject::Topic(_) => "topic",
+            Subject::Erasure => "erasure",
         }
     }
     pub fn id(self) -> i64 {
         match self {
             Subject::Purpose(id) | Subject::Topic(id) => id,
+            Subject::Erasure => 0,
         }
     }
     pub fn from_parts(kind: &str, id: i64) -> Option<Subject> {
         match kind {
             "purpose" => Some(Subject::Purpose(id)),
             "topic" => Some(Subject::Topic(id)),
+            "erasure" if id == 0 => Some(Subject::Erasure),
             _ => None,
         }
     }

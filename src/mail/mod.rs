@@ -57,6 +57,20 @@ pub enum Delivered {
     File(PathBuf),
 }
 
+/// Where the `.eml` mode keeps a message (and the temporary file it is written to first):
+/// named by its Message-ID, so a resend replaces it and an erasure finds it.
+pub fn kept_files(dir: &std::path::Path, message_id: &str) -> (PathBuf, PathBuf) {
+    let name: String = message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(64)
+        .collect();
+    (
+        dir.join(format!("{name}.eml")),
+        dir.join(format!(".{name}.tmp")),
+    )
+}
+
 impl Transport {
     pub fn smtp(s: &SmtpSettings) -> Result<Transport, String> {
         let builder = match s.security {
@@ -88,13 +102,7 @@ impl Transport {
                 Err(e) => Err(SendError::Transient(e.to_string())),
             },
             Transport::Files { dir } => {
-                let name: String = message_id
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .take(64)
-                    .collect();
-                let path = dir.join(format!("{name}.eml"));
-                let tmp = dir.join(format!(".{name}.tmp"));
+                let (path, tmp) = kept_files(dir, message_id);
                 let bytes = message.formatted();
                 let write = async {
                     tokio::fs::create_dir_all(dir).await?;

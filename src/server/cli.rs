@@ -1,7 +1,9 @@
 //! Start-up and commands: `serve` (default), `migrate`, `ledger verify`, `mail status`,
 //! `bench-seed`.
 
-use super::config::{Cli, Command, KeysCommand, LedgerCommand, MailCommand, Settings};
+use super::config::{
+    Cli, Command, ContactCommand, KeysCommand, LedgerCommand, MailCommand, Settings,
+};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -41,6 +43,14 @@ pub async fn main() -> ExitCode {
         Some(Command::Mail {
             command: MailCommand::Status,
         }) => mail_status(&cli.settings).await,
+        Some(Command::Contact {
+            command:
+                ContactCommand::Erase {
+                    ref email,
+                    ref reason,
+                    ref actor,
+                },
+        }) => erase(&cli.settings, email, reason, actor.as_deref()).await,
         Some(Command::BenchSeed {
             contacts,
             tokens_out,
@@ -103,11 +113,7 @@ async fn serve(settings: &Settings) -> CliResult {
         if settings.smtp().is_none() {
             println!(
                 "No SMTP server configured: emails are kept in {} and each confirmation link is printed here.\n",
-                settings
-                    .mail_dir
-                    .clone()
-                    .unwrap_or_else(|| settings.data_dir.join("mail"))
-                    .display()
+                settings.kept_mail_dir().display()
             );
         } else {
             println!();
@@ -251,6 +257,26 @@ async fn verify(settings: &Settings, files: &[std::path::PathBuf], json: bool) -
                 format!(", and the {} given one(s) hold", given.len())
             }
         );
+        for e in &report.erasures {
+            println!(
+                "erasure: record {} erased contact point {}{}",
+                e.record,
+                e.contact_point_id,
+                match e.voided.len() {
+                    0 => String::new(),
+                    n => format!(
+                        "; the evidence of {n} earlier record(s) is erased by it ({})",
+                        e.voided
+                            .iter()
+                            .take(10)
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                            + if n > 10 { ", …" } else { "" }
+                    ),
+                }
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(e) = &report.chain_error {
@@ -275,6 +301,70 @@ async fn verify(settings: &Settings, files: &[std::path::PathBuf], json: bool) -
         );
     }
     Ok(ExitCode::from(1))
+}
+
+async fn erase(settings: &Settings, email: &str, reason: &str, actor: Option<&str>) -> CliResult {
+    use crate::store::erasure::Erasure;
+    let address = crate::domain::parse::EmailAddress::parse(email)
+        .map_err(|e| format!("{email:?} is not an email address: {e}"))?;
+    let reason = crate::services::erasure::parse_reason(reason).map_err(|e| match e.code() {
+        "reason_required" => {
+            "--reason is required: say why (it is kept in the erasure record)".to_owned()
+        }
+        _ => format!(
+            "--reason is longer than {} characters",
+            crate::services::erasure::MAX_REASON
+        ),
+    })?;
+    let actor = actor
+        .map(str::to_owned)
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "operator".into());
+    let (w, task, read, secret) = writer(settings).await?;
+    let core = crate::services::Core::new(read, w, crate::services::Policy::new(""), secret);
+    let outcome = crate::services::erasure::erase_contact(
+        &core,
+        &address,
+        &reason,
+        &format!("cli:{actor}"),
+        Some(&settings.kept_mail_dir()),
+    )
+    .await;
+    let read = core.read.clone();
+    drop(core);
+    let _ = task.await;
+    read.close().await;
+    match outcome? {
+        Erasure::NotFound => {
+            println!("no contact has the address {}", address.masked());
+            Ok(ExitCode::from(1))
+        }
+        Erasure::AlreadyErased { record } => {
+            println!(
+                "{} was erased already (ledger record {record})",
+                address.masked()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Erasure::Erased {
+            contact_id,
+            records,
+            evidence_removed,
+            message_ids,
+        } => {
+            println!(
+                "erased contact {contact_id}: erasure record(s) {}; {evidence_removed} evidence row(s) and {} email(s) removed; the address is on the suppression list",
+                records
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                message_ids.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 /// The writer on an existing database, for commands that write (through the one write path).

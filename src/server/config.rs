@@ -52,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Contacts: data rights.
+    Contact {
+        #[command(subcommand)]
+        command: ContactCommand,
+    },
     /// Benchmark helper: adds N contacts with links to the demo profile and writes their link
     /// tokens, one per line, to a file.
     BenchSeed {
@@ -61,6 +66,24 @@ pub enum Command {
         /// Where to write the tokens.
         #[arg(long)]
         tokens_out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Erases a contact (GDPR Art. 17) in one unit of work: its addresses, language and
+    /// personal evidence leave every table and kept email; an erasure record (who, when, why)
+    /// joins the ledger; a keyed hash of each address goes on the suppression list, so a later
+    /// sign-up with it sends and records nothing; its links stop working.
+    Erase {
+        /// The contact's email address.
+        email: String,
+        /// Why (kept in the erasure record): e.g. "Erasure request by email, ticket 4411".
+        #[arg(long)]
+        reason: String,
+        /// Who erases (kept in the erasure record). Default: the system user running this.
+        #[arg(long)]
+        actor: Option<String>,
     },
 }
 
@@ -415,6 +438,13 @@ impl Settings {
     }
 
     /// Reads the secret, or generates and keeps one in the data folder on first run.
+    /// Where emails are kept as `.eml` files when no SMTP server is configured.
+    pub fn kept_mail_dir(&self) -> PathBuf {
+        self.mail_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail"))
+    }
+
     pub fn load_secret(&self) -> std::io::Result<Vec<u8>> {
         if let Some(s) = &self.secret {
             return Ok(s.0.as_bytes().to_vec());

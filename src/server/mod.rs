@@ -393,10 +393,7 @@ pub async fn prepare_with_clock(
     let transport = match settings.smtp() {
         Some(smtp) => crate::mail::Transport::smtp(&smtp).map_err(StartError::Mail)?,
         None => {
-            let dir = settings
-                .mail_dir
-                .clone()
-                .unwrap_or_else(|| settings.data_dir.join("mail"));
+            let dir = settings.kept_mail_dir();
             tracing::info!(dir = %dir.display(), "no SMTP server configured: emails are kept as .eml files");
             crate::mail::Transport::files(dir)
         }

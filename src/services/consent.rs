@@ -363,6 +363,7 @@ pub(crate) fn meta(
                 .ip
                 .and_then(|ip| truncate_ip(ip, core.policy.ip_evidence)),
             user_agent: ua,
+            salt: None,
         },
     }
 }
@@ -593,6 +594,7 @@ fn effects(link: &Link, records: &[Record]) -> Vec<ChangeLine> {
         let purpose = match r.subject {
             Subject::Purpose(id) => Some(id),
             Subject::Topic(id) => cat.topic(id).map(|t| t.purpose_id),
+            Subject::Erasure => None,
         };
         let Some(purpose) = purpose else { continue };
         let entry = |value| StateEntry {

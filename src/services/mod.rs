@@ -4,6 +4,7 @@
 pub mod consent;
 pub mod delivery;
 pub mod demo;
+pub mod erasure;
 pub mod optin;
 pub mod proof;
 

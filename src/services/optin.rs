@@ -265,6 +265,8 @@ struct SignUp {
     meta: ChangeMeta,
     lang: Lang,
     settings: AskSettings,
+    /// Keys the suppression list's hashes.
+    secret: std::sync::Arc<[u8]>,
 }
 
 impl Unit for SignUp {
@@ -280,6 +282,18 @@ impl Unit for SignUp {
                     return Ok(Asked::Nothing)
                 }
                 Some(o) => o.contact_point_id,
+                // An erased address: nothing is sent, nothing is recorded, the same page.
+                None if store::erasure::suppressed(
+                    tx,
+                    &self.secret,
+                    PointKind::Email,
+                    self.email.as_str(),
+                )
+                .await?
+                .is_some() =>
+                {
+                    return Ok(Asked::Nothing)
+                }
                 None => {
                     contacts::create_contact_with_point(
                         tx,
@@ -386,6 +400,7 @@ pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> 
         meta: meta(core, ActorKind::Contact, Source::Page, info, shown, None),
         lang: shown.lang.unwrap_or(req.lang),
         settings: AskSettings::from(core),
+        secret: core.secret.clone(),
     };
     Ok(core.writer.run(unit, Priority::Interactive).await?)
 }
@@ -409,6 +424,7 @@ fn describe(cat: &Catalog, subject: Subject) -> String {
     match subject {
         Subject::Topic(id) => cat.topic(id).map(|t| t.name.clone()),
         Subject::Purpose(id) => cat.purpose(id).map(|p| p.name.clone()),
+        Subject::Erasure => None,
     }
     .unwrap_or_else(|| "—".to_owned())
 }

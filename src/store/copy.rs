@@ -124,6 +124,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("prev_hash", Bytes),
                 ("hash", Bytes),
                 ("confirmation", Text),
+                ("evidence_key", Text),
             ],
         ),
         (
@@ -133,6 +134,16 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("justification", Text),
                 ("ip", Text),
                 ("user_agent", Text),
+                ("salt", Bytes),
+            ],
+        ),
+        (
+            "suppressions",
+            &[
+                ("address_hash", Bytes),
+                ("kind", Text),
+                ("ledger_seq", Int),
+                ("created_at", Time),
             ],
         ),
         (

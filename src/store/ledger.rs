@@ -53,10 +53,8 @@ pub async fn append(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
 
 async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Result<()> {
     let rs: Vec<&Record> = records.iter().map(|n| &n.record).collect();
-    let mut with_evidence: Vec<&NewRecord> = records
-        .iter()
-        .filter(|n| n.evidence != Evidence::default())
-        .collect();
+    let mut with_evidence: Vec<&NewRecord> =
+        records.iter().filter(|n| !n.evidence.is_empty()).collect();
     with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
     let last: Vec<&Record> = last_per_key(records.iter().map(|n| &n.record));
     // One statement, one round trip: the records, their evidence and the states they set.
@@ -65,14 +63,15 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
              INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
                  subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind,
                  actor_id, source, change_id, form_version, language, request_id,
-                 evidence_digest, prev_hash, hash, confirmation)
+                 evidence_digest, prev_hash, hash, confirmation, evidence_key)
              SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::bigint[], $4::text[],
                  $5::bigint[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[],
                  $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[],
-                 $17::bytea[], $18::bytea[], $19::bytea[], $20::text[])
+                 $17::bytea[], $18::bytea[], $19::bytea[], $20::text[], $33::text[])
          ), evidence AS (
-             INSERT INTO ledger_evidence (change_id, justification, ip, user_agent)
-             SELECT * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[])
+             INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt)
+             SELECT * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[],
+                 $34::bytea[])
              ON CONFLICT (change_id) DO NOTHING
          )
          INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
@@ -169,15 +168,31 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
             .map(|r| Ts(r.occurred_at.clone()))
             .collect::<Vec<_>>(),
     )
+    .bind(
+        rs.iter()
+            .map(|r| r.evidence_key.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        with_evidence
+            .iter()
+            .map(|n| n.evidence.salt.map(|s| s.to_vec()))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// The last record of each (contact point, subject, channel) key: the state it leaves.
+/// The last record of each (contact point, subject, channel) key: the state it leaves. An
+/// erasure record leaves no state of its point (the erasure deletes the point's rows).
 fn last_per_key<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a Record> {
     let mut last: BTreeMap<(i64, Subject, Channel), &Record> = BTreeMap::new();
     for r in records {
+        if r.subject == Subject::Erasure {
+            last.retain(|k, _| k.0 != r.contact_point_id);
+            continue;
+        }
         last.insert((r.contact_point_id, r.subject, r.channel), r);
     }
     last.into_values().collect()
@@ -192,7 +207,7 @@ async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
             "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
              channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
              change_id, form_version, language, request_id, evidence_digest, prev_hash, hash,
-             confirmation) ",
+             confirmation, evidence_key) ",
         );
         q.push_values(chunk, |mut b, n| {
             let r = &n.record;
@@ -215,25 +230,25 @@ async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
                 .push_bind(n.evidence_digest.to_vec())
                 .push_bind(n.prev_hash.to_vec())
                 .push_bind(n.hash.to_vec())
-                .push_bind(r.confirmation.clone());
+                .push_bind(r.confirmation.clone())
+                .push_bind(r.evidence_key.clone());
         });
         q.build().execute(&mut *conn).await?;
 
         // One evidence row per action, shared by its (contiguous) records.
-        let mut with_evidence: Vec<&NewRecord> = chunk
-            .iter()
-            .filter(|n| n.evidence != Evidence::default())
-            .collect();
+        let mut with_evidence: Vec<&NewRecord> =
+            chunk.iter().filter(|n| !n.evidence.is_empty()).collect();
         with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
         if !with_evidence.is_empty() {
             let mut q = QueryBuilder::new(
-                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent) ",
+                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt) ",
             );
             q.push_values(with_evidence, |mut b, n| {
                 b.push_bind(n.record.change_id.clone())
                     .push_bind(n.evidence.justification.clone())
                     .push_bind(n.evidence.ip.clone())
-                    .push_bind(n.evidence.user_agent.clone());
+                    .push_bind(n.evidence.user_agent.clone())
+                    .push_bind(n.evidence.salt.map(|s| s.to_vec()));
             });
             // An action split across chunks already has its row.
             q.push(" ON CONFLICT (change_id) DO NOTHING");
@@ -242,6 +257,9 @@ async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
 
         // The projection: the last record per key wins (records are in seq order).
         let last = last_per_key(chunk.iter().map(|n| &n.record));
+        if last.is_empty() {
+            continue; // erasure records only: no state to write
+        }
         let mut q = QueryBuilder::new(
             "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
              custodian_confirmed, ledger_seq, set_at) ",
@@ -271,7 +289,8 @@ const SELECT_STORED: &str =
     "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
         l.old_value, l.new_value, l.custodian_confirmed, l.actor_kind, l.actor_id, l.source,
         l.change_id, l.form_version, l.language, l.request_id, l.evidence_digest, l.prev_hash,
-        l.hash, l.confirmation, e.change_id AS ev_change, e.justification, e.ip, e.user_agent
+        l.hash, l.confirmation, l.evidence_key, e.change_id AS ev_change, e.justification, e.ip,
+        e.user_agent, e.salt
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
 fn stored_record(r: &impl DbRow) -> Result<Stored> {
@@ -302,6 +321,7 @@ fn stored_record(r: &impl DbRow) -> Result<Stored> {
         language: r.col("language")?,
         request_id: r.col("request_id")?,
         confirmation: r.col("confirmation")?,
+        evidence_key: r.col("evidence_key")?,
     };
     let ev_change: Option<String> = r.col("ev_change")?;
     let evidence = ev_change
@@ -310,12 +330,17 @@ fn stored_record(r: &impl DbRow) -> Result<Stored> {
                 justification: r.col("justification")?,
                 ip: r.col("ip")?,
                 user_agent: r.col("user_agent")?,
+                salt: r
+                    .col::<Option<Vec<u8>>>("salt")?
+                    .map(|v| v.try_into())
+                    .transpose()
+                    .map_err(|_| StoreError::Corrupt("an evidence salt is not 16 bytes".into()))?,
             })
         })
         .transpose()?;
     Ok(Stored {
         record,
-        // No row: written without personal evidence, or erased since. Nothing to compare.
+        // No row: written without personal evidence, erased, or removed (the verifier tells).
         evidence,
         evidence_digest: to_hash(r.col("evidence_digest")?)?,
         prev_hash: to_hash(r.col("prev_hash")?)?,
@@ -380,6 +405,8 @@ pub struct VerifyReport {
     pub checkpoint_errors: Vec<(String, String)>,
     /// The latest stored checkpoint's record, if any.
     pub latest_checkpoint: Option<i64>,
+    /// Erasure records, each with the records whose personal evidence it voided.
+    pub erasures: Vec<ledger::Erasure>,
 }
 
 impl VerifyReport {
@@ -446,6 +473,9 @@ pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<V
                 }
             }
             drop(rows);
+            if chain_error.is_none() {
+                chain_error = verifier.finish().err();
+            }
             for r in sqlx::query(
                 "SELECT contact_point_id, subject_kind, subject_id, channel, value,
                         custodian_confirmed, ledger_seq
@@ -546,5 +576,6 @@ pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<V
         checkpoints_verified,
         checkpoint_errors,
         latest_checkpoint: stored.last().map(|cp| cp.seq),
+        erasures: verifier.erasures().to_vec(),
     })
 }

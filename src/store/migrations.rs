@@ -59,6 +59,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "projection without checks",
         include_str!("../../migrations/0007_projection_without_checks.sql"),
     ),
+    (
+        8,
+        "erasure",
+        include_str!("../../migrations/0008_erasure.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

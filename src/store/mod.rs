@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod contacts;
 pub mod copy;
+pub mod erasure;
 pub mod keys;
 pub mod ledger;
 pub mod migrations;
@@ -144,6 +145,9 @@ pub fn connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> 
         // "You are unsubscribed" is a promise: a commit survives power loss.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // Deleted content is overwritten with zeros, not left in free space: after an erasure
+        // (and a WAL checkpoint) the file holds no trace of the address or the evidence.
+        .pragma("secure_delete", "on")
         .busy_timeout(Duration::from_secs(10))
         // The statement journal of multi-row inserts stays in memory, not in temp files.
         .pragma("temp_store", "memory")

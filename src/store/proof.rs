@@ -12,7 +12,7 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 /// The key new signatures use: the newest that is not retired.
-async fn current_key(conn: ConnMut<'_>) -> Result<Option<(KeyId, Vec<u8>)>> {
+pub(super) async fn current_key(conn: ConnMut<'_>) -> Result<Option<(KeyId, Vec<u8>)>> {
     on!(conn, c => {
         let row = sqlx::query(
             "SELECT id, public_key FROM signing_keys WHERE retired_at IS NULL
@@ -173,6 +173,7 @@ impl Unit for SignCheckpoint {
             let Some((key_id, _)) = current_key(tx.conn()).await? else {
                 return Err(StoreError::Missing("no signing key is recorded".into()));
             };
+            tx.use_evidence_key(key_id.as_str());
             let last: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar(
                 "SELECT seq FROM ledger_checkpoints ORDER BY id DESC LIMIT 1",
             )

@@ -23,7 +23,7 @@ use super::contacts::states_of_points;
 use super::ledger::{append, head, NewRecord};
 use super::{Clock, Result, StoreError, WriteOptions};
 use crate::domain::ledger::{
-    effective_changes, evidence_digest, record_hash, Desired, Evidence, Hash, Record,
+    effective_changes, record_hash, Desired, Digester, Evidence, Hash, Record,
 };
 use crate::domain::{ActorKind, Channel, Source, StateEntry, Subject};
 use futures_util::future::BoxFuture;
@@ -114,7 +114,12 @@ impl Unit for Ping {
 /// read in this transaction and appended (with their hash chain) just before COMMIT.
 pub struct Tx {
     conn: Conn,
-    key: Arc<[u8]>,
+    digester: Digester,
+    /// The salt of each change's evidence in this batch (a change written by several calls
+    /// shares one evidence row, so one salt).
+    salts: HashMap<String, [u8; 16]>,
+    /// Points erased in this batch: nothing later in it records consent of them.
+    erased: HashSet<i64>,
     now: time::OffsetDateTime,
     seq: i64,
     head: Hash,
@@ -143,6 +148,12 @@ impl Tx {
 
     pub fn now_str(&self) -> String {
         super::format_time(self.now)
+    }
+
+    /// Evidence digests are made with this key from now on (the checkpoint unit passes on a
+    /// rotation: every instance takes it up within one checkpoint interval).
+    pub(super) fn use_evidence_key(&mut self, key_id: &str) {
+        self.digester.use_key(key_id);
     }
 
     /// Asks the mail worker to look at the outbox once this transaction has committed.
@@ -189,7 +200,11 @@ impl Tx {
         let points: Vec<i64> = items.iter().map(|(cp, _)| *cp).collect();
         self.load(&points).await?;
         let occurred_at = self.now_str();
-        let digest = evidence_digest(&self.key, &meta.evidence);
+        let salt = *self
+            .salts
+            .entry(meta.change_id.clone())
+            .or_insert_with(rand::random);
+        let (evidence, digest, evidence_key) = self.digester.digest(&meta.evidence, salt);
         let mut applied = Vec::new();
         // Group by contact point, keeping the order the caller gave.
         let mut order: Vec<i64> = Vec::new();
@@ -199,6 +214,9 @@ impl Tx {
             }
         }
         for cp in order {
+            if self.erased.contains(&cp) {
+                continue;
+            }
             let desired: Vec<Desired> = items
                 .iter()
                 .filter(|(p, _)| *p == cp)
@@ -225,6 +243,7 @@ impl Tx {
                     language: meta.language.clone(),
                     request_id: meta.request_id.clone(),
                     confirmation: meta.confirmation.clone(),
+                    evidence_key: evidence_key.clone(),
                 };
                 let hash = record_hash(&self.head, &record, &digest);
                 self.states.insert(
@@ -238,7 +257,7 @@ impl Tx {
                 applied.push(record.clone());
                 self.records.push(NewRecord {
                     record,
-                    evidence: meta.evidence.clone(),
+                    evidence: evidence.clone(),
                     evidence_digest: digest,
                     prev_hash: self.head,
                     hash,
@@ -247,6 +266,50 @@ impl Tx {
             }
         }
         Ok(applied)
+    }
+
+    /// Appends the erasure record of a contact point, chained like any record (`meta` names
+    /// the actor and holds the reason), and forgets the point's states: the caller deletes its
+    /// rows, and nothing later in this batch records consent of it.
+    pub(super) fn erase_point(&mut self, cp: i64, channel: Channel, meta: &ChangeMeta) -> Record {
+        let salt = *self
+            .salts
+            .entry(meta.change_id.clone())
+            .or_insert_with(rand::random);
+        let (evidence, digest, evidence_key) = self.digester.digest(&meta.evidence, salt);
+        self.seq += 1;
+        let record = Record {
+            seq: self.seq,
+            occurred_at: self.now_str(),
+            contact_point_id: cp,
+            subject: Subject::Erasure,
+            channel,
+            old_value: crate::domain::ConsentValue::NotSet,
+            new_value: crate::domain::ConsentValue::NotSet,
+            custodian_confirmed: false,
+            actor_kind: meta.actor_kind,
+            actor_id: meta.actor_id.clone(),
+            source: meta.source,
+            change_id: meta.change_id.clone(),
+            form_version: None,
+            language: None,
+            request_id: meta.request_id.clone(),
+            confirmation: None,
+            evidence_key,
+        };
+        let hash = record_hash(&self.head, &record, &digest);
+        self.states.retain(|k, _| k.0 != cp);
+        self.loaded.insert(cp);
+        self.erased.insert(cp);
+        self.records.push(NewRecord {
+            record: record.clone(),
+            evidence,
+            evidence_digest: digest,
+            prev_hash: self.head,
+            hash,
+        });
+        self.head = hash;
+        record
     }
 }
 
@@ -317,6 +380,8 @@ pub struct Writer {
     status: Arc<WriterStatus>,
     mail: Arc<Notify>,
     clock: Clock,
+    /// How the writer's connection is opened (for a WAL checkpoint on a connection of its own).
+    options: WriteOptions,
 }
 
 impl Writer {
@@ -325,16 +390,18 @@ impl Writer {
     pub fn spawn(
         conn: Conn,
         reconnect: WriteOptions,
-        key: Arc<[u8]>,
+        secret: Arc<[u8]>,
         clock: Clock,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (itx, irx) = mpsc::channel(8192);
         let (btx, brx) = mpsc::channel(64);
         let status = Arc::new(WriterStatus::default());
         let mail = Arc::new(Notify::new());
+        let options = reconnect.clone();
         let sup = Supervisor {
             reconnect,
-            key,
+            digester: Digester::new(secret),
+            key_looked_up: false,
             clock: clock.clone(),
             interactive: irx,
             bulk: brx,
@@ -349,6 +416,7 @@ impl Writer {
                 status,
                 mail,
                 clock,
+                options,
             },
             task,
         )
@@ -399,6 +467,11 @@ impl Writer {
     /// every piece is its own commit. Returns how many records were written.
     pub async fn apply_bulk(&self, items: Vec<(i64, Desired)>, meta: ChangeMeta) -> Result<u64> {
         let mut written = 0;
+        // Every piece is its own commit but the change has one evidence row: one salt.
+        let mut meta = meta;
+        if !meta.evidence.is_empty() && meta.evidence.salt.is_none() {
+            meta.evidence.salt = Some(rand::random());
+        }
         for piece in items.chunks(BULK_PIECE) {
             let set = ChangeSet {
                 items: piece.to_vec(),
@@ -407,6 +480,23 @@ impl Writer {
             written += self.run(set, Priority::Bulk).await?.records.len() as u64;
         }
         Ok(written)
+    }
+
+    /// After an erasure: on SQLite, copies the WAL into the database file and truncates it (on a
+    /// connection of its own: a checkpoint cannot run inside the writer's transactions), so no
+    /// earlier version of a page that held the erased data stays in the WAL; deleted content
+    /// in the file itself is zeroed (`secure_delete`). PostgreSQL keeps dead row versions until
+    /// VACUUM: its autovacuum (or the operator's) removes them.
+    pub async fn checkpoint_wal(&self) -> Result<()> {
+        if let WriteOptions::Sqlite(o) = &self.options {
+            use sqlx::{ConnectOptions as _, Connection as _};
+            let mut c = o.connect().await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut c)
+                .await?;
+            c.close().await?;
+        }
+        Ok(())
     }
 
     /// Whether a write transaction can be begun and committed now (for `/readyz`).
@@ -420,7 +510,10 @@ impl Writer {
 
 struct Supervisor {
     reconnect: WriteOptions,
-    key: Arc<[u8]>,
+    digester: Digester,
+    /// Whether the current evidence key was read (once per writer; rotations arrive through
+    /// the checkpoint unit).
+    key_looked_up: bool,
     clock: Clock,
     interactive: mpsc::Receiver<Box<dyn Job>>,
     bulk: mpsc::Receiver<Box<dyn Job>>,
@@ -508,13 +601,21 @@ impl Supervisor {
         Some(jobs)
     }
 
-    async fn serve(&mut self, conn: Conn) -> Ended {
+    async fn serve(&mut self, mut conn: Conn) -> Ended {
+        if !self.key_looked_up {
+            match super::proof::current_key(conn.as_mut()).await {
+                Ok(Some((id, _))) => self.digester.use_key(id.as_str()),
+                Ok(None) => {} // no keys yet: evidence is digested as before keys had ids
+                Err(e) => tracing::warn!(error = %e, "could not read the current key"),
+            }
+            self.key_looked_up = true;
+        }
         let mut conn = Some(conn);
         while let Some(mut jobs) = self.next_batch().await {
             let Some(c) = conn.take() else {
                 return Ended::ConnectionLost;
             };
-            let (c, result) = commit(c, &self.key, &self.clock, &mut jobs).await;
+            let (c, result) = commit(c, &mut self.digester, &self.clock, &mut jobs).await;
             match result {
                 Ok(wake) => {
                     for job in jobs {
@@ -536,9 +637,13 @@ impl Supervisor {
                             job.fail(StoreError::WriterUnavailable);
                             continue;
                         };
-                        let (cc, r) =
-                            commit(cc, &self.key, &self.clock, std::slice::from_mut(&mut job))
-                                .await;
+                        let (cc, r) = commit(
+                            cc,
+                            &mut self.digester,
+                            &self.clock,
+                            std::slice::from_mut(&mut job),
+                        )
+                        .await;
                         match r {
                             Ok(wake) => {
                                 job.succeed();
@@ -598,7 +703,7 @@ enum Failure {
 /// Runs jobs in one transaction. Returns the connection back, and whether mail was queued.
 async fn commit(
     mut conn: Conn,
-    key: &Arc<[u8]>,
+    digester: &mut Digester,
     clock: &Clock,
     jobs: &mut [Box<dyn Job>],
 ) -> (Conn, std::result::Result<bool, Failure>) {
@@ -614,7 +719,9 @@ async fn commit(
     };
     let mut tx = Tx {
         conn,
-        key: key.clone(),
+        digester: digester.clone(),
+        salts: HashMap::new(),
+        erased: HashSet::new(),
         now: clock.now(),
         seq,
         head: head_hash,
@@ -642,6 +749,9 @@ async fn commit(
     }
     let wake = tx.wake_mail;
     let mut conn = tx.conn;
+    if failure.is_none() {
+        *digester = tx.digester;
+    }
     if let Some(f) = failure {
         if let Err(e) = execute(&mut conn, "ROLLBACK").await {
             return (conn, Err(Failure::Commit(e)));

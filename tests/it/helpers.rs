@@ -274,3 +274,16 @@ pub fn normalise(html: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The command line beside a running server: on a blocking thread, so the server (on this
+/// test's runtime) keeps serving, and finishes the transaction it may be in, meanwhile.
+pub async fn beside(args: &[&str], app: &TestApp) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (db_url, dir) = (app.db_url.clone(), app.dir.path().to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::proof::prefcenter(&args, &db_url, &dir)
+    })
+    .await
+    .unwrap()
+}

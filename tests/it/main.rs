@@ -7,6 +7,7 @@ mod contact_pages;
 mod corrections;
 mod crash;
 mod double_opt_in;
+mod erasure;
 mod helpers;
 mod instances;
 mod proof;

@@ -2,13 +2,13 @@
 //! with recomputed hashes (which the hash chain alone cannot), keys rotate without breaking
 //! verification, and verify reads one snapshot, read-only.
 
-use crate::helpers::{postgres, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{beside, postgres, spawn_app, spawn_app_with, TestApp};
 use prefcenter::domain::ledger::record_hash;
 use sqlx::{AnyConnection, Connection};
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn prefcenter(args: &[&str], db_url: &str, data_dir: &Path) -> Output {
+pub(crate) fn prefcenter(args: &[&str], db_url: &str, data_dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_prefcenter"))
         .args(args)
         .args(["--database-url", db_url])
@@ -18,7 +18,7 @@ fn prefcenter(args: &[&str], db_url: &str, data_dir: &Path) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -27,14 +27,14 @@ fn stdout(o: &Output) -> String {
 }
 
 /// `prefcenter ledger checkpoint`, kept in a file outside the data folder.
-fn keep_checkpoint(app: &TestApp, outside: &Path) -> serde_json::Value {
-    let out = prefcenter(&["ledger", "checkpoint"], &app.db_url, app.dir.path());
+async fn keep_checkpoint(app: &TestApp, outside: &Path) -> serde_json::Value {
+    let out = beside(&["ledger", "checkpoint"], app).await;
     assert!(out.status.success(), "{}", stdout(&out));
     std::fs::write(outside, &out.stdout).unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-async fn connect(db_url: &str) -> AnyConnection {
+pub(crate) async fn connect(db_url: &str) -> AnyConnection {
     sqlx::any::install_default_drivers();
     AnyConnection::connect(db_url).await.unwrap()
 }
@@ -77,7 +77,7 @@ async fn count(db: &mut AnyConnection, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&mut *db).await.unwrap()
 }
 
-fn verify(db_url: &str, data_dir: &Path, checkpoint: Option<&Path>) -> (bool, String) {
+pub(crate) fn verify(db_url: &str, data_dir: &Path, checkpoint: Option<&Path>) -> (bool, String) {
     let mut args = vec!["ledger", "verify"];
     let file;
     if let Some(c) = checkpoint {
@@ -96,7 +96,7 @@ async fn a_truncated_tail_is_caught_by_a_checkpoint_even_with_the_state_table_re
         .await;
     let outside = tempfile::tempdir().unwrap();
     let file = outside.path().join("checkpoint.json");
-    let cp = keep_checkpoint(&app, &file);
+    let cp = keep_checkpoint(&app, &file).await;
     let head = cp["seq"].as_i64().unwrap();
     assert!(head > 5, "{cp}");
     assert!(cp["key_id"].as_str().unwrap().starts_with("sig-"));
@@ -161,7 +161,7 @@ async fn a_rewrite_with_recomputed_hashes_is_caught_by_a_checkpoint() {
         .await;
     let outside = tempfile::tempdir().unwrap();
     let file = outside.path().join("checkpoint.json");
-    keep_checkpoint(&app, &file);
+    keep_checkpoint(&app, &file).await;
     let db_url = app.db_url.clone();
     let read = app.reader().await;
     let records = prefcenter::store::ledger::records_from(&read, 1)
@@ -221,9 +221,9 @@ async fn keys_rotate_twice_and_everything_signed_keeps_verifying() {
             .await;
         assert_eq!(r.status(), 200);
         let file = outside.path().join(format!("checkpoint-{i}.json"));
-        kept.push((file.clone(), keep_checkpoint(&app, &file)));
+        kept.push((file.clone(), keep_checkpoint(&app, &file).await));
         if i < 2 {
-            let out = prefcenter(&["keys", "rotate"], &app.db_url, app.dir.path());
+            let out = beside(&["keys", "rotate"], &app).await;
             assert!(out.status.success(), "{}", stdout(&out));
             assert!(stdout(&out).contains("new signing key sig-"));
         }
