@@ -293,59 +293,296 @@ const SELECT_STORED: &str =
         e.user_agent, e.salt
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
+/// One stored record's columns as read, before they are parsed (two readers fill it: sqlx's
+/// rows by name, and the SQLite verify path's rows by position).
+struct RawStored {
+    seq: i64,
+    occurred_at: String,
+    contact_point_id: i64,
+    subject_kind: String,
+    subject_id: i64,
+    channel: String,
+    old_value: String,
+    new_value: String,
+    custodian_confirmed: bool,
+    actor_kind: String,
+    actor_id: Option<String>,
+    source: String,
+    change_id: String,
+    form_version: Option<i64>,
+    language: Option<String>,
+    request_id: Option<String>,
+    evidence_digest: Vec<u8>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    confirmation: Option<String>,
+    evidence_key: Option<String>,
+    /// `Some` when the evidence row exists.
+    evidence: Option<RawEvidence>,
+}
+
+/// An evidence row's columns: justification, IP, user agent, salt.
+type RawEvidence = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+
+impl RawStored {
+    fn parse(self) -> Result<Stored> {
+        let bad = |what: &str| StoreError::Corrupt(format!("record {}: {what}", self.seq));
+        let record = Record {
+            seq: self.seq,
+            occurred_at: self.occurred_at,
+            contact_point_id: self.contact_point_id,
+            subject: Subject::from_parts(&self.subject_kind, self.subject_id)
+                .ok_or_else(|| bad(&self.subject_kind))?,
+            channel: Channel::parse(&self.channel).ok_or_else(|| bad(&self.channel))?,
+            old_value: ConsentValue::parse(&self.old_value).ok_or_else(|| bad(&self.old_value))?,
+            new_value: ConsentValue::parse(&self.new_value).ok_or_else(|| bad(&self.new_value))?,
+            custodian_confirmed: self.custodian_confirmed,
+            actor_kind: ActorKind::parse(&self.actor_kind).ok_or_else(|| bad(&self.actor_kind))?,
+            actor_id: self.actor_id,
+            source: Source::parse(&self.source).ok_or_else(|| bad(&self.source))?,
+            change_id: self.change_id,
+            form_version: self.form_version,
+            language: self.language,
+            request_id: self.request_id,
+            confirmation: self.confirmation,
+            evidence_key: self.evidence_key,
+        };
+        let evidence = self
+            .evidence
+            .map(
+                |(justification, ip, user_agent, salt)| -> Result<Evidence> {
+                    Ok(Evidence {
+                        justification,
+                        ip,
+                        user_agent,
+                        salt: salt
+                            .map(|v| v.try_into())
+                            .transpose()
+                            .map_err(|_| bad("an evidence salt is not 16 bytes"))?,
+                    })
+                },
+            )
+            .transpose()?;
+        Ok(Stored {
+            record,
+            // No row: written without personal evidence, erased, or removed (the verifier
+            // tells which).
+            evidence,
+            evidence_digest: to_hash(self.evidence_digest)?,
+            prev_hash: to_hash(self.prev_hash)?,
+            hash: to_hash(self.hash)?,
+        })
+    }
+}
+
 fn stored_record(r: &impl DbRow) -> Result<Stored> {
-    let bad = |what: String| StoreError::Corrupt(what);
-    let s = |name: &str| -> Result<String> { r.col::<String>(name) };
-    let sk = s("subject_kind")?;
-    let ch = s("channel")?;
-    let (ov, nv, ak, src) = (
-        s("old_value")?,
-        s("new_value")?,
-        s("actor_kind")?,
-        s("source")?,
-    );
-    let record = Record {
+    let ev_change: Option<String> = r.col("ev_change")?;
+    let evidence = match ev_change {
+        None => None,
+        Some(_) => Some((
+            r.col("justification")?,
+            r.col("ip")?,
+            r.col("user_agent")?,
+            r.col("salt")?,
+        )),
+    };
+    RawStored {
         seq: r.col("seq")?,
         occurred_at: r.col::<Ts>("occurred_at")?.0,
         contact_point_id: r.col("contact_point_id")?,
-        subject: Subject::from_parts(&sk, r.col("subject_id")?).ok_or_else(|| bad(sk.clone()))?,
-        channel: Channel::parse(&ch).ok_or_else(|| bad(ch.clone()))?,
-        old_value: ConsentValue::parse(&ov).ok_or_else(|| bad(ov.clone()))?,
-        new_value: ConsentValue::parse(&nv).ok_or_else(|| bad(nv.clone()))?,
+        subject_kind: r.col("subject_kind")?,
+        subject_id: r.col("subject_id")?,
+        channel: r.col("channel")?,
+        old_value: r.col("old_value")?,
+        new_value: r.col("new_value")?,
         custodian_confirmed: r.col("custodian_confirmed")?,
-        actor_kind: ActorKind::parse(&ak).ok_or_else(|| bad(ak.clone()))?,
+        actor_kind: r.col("actor_kind")?,
         actor_id: r.col("actor_id")?,
-        source: Source::parse(&src).ok_or_else(|| bad(src.clone()))?,
-        change_id: s("change_id")?,
+        source: r.col("source")?,
+        change_id: r.col("change_id")?,
         form_version: r.col("form_version")?,
         language: r.col("language")?,
         request_id: r.col("request_id")?,
+        evidence_digest: r.col("evidence_digest")?,
+        prev_hash: r.col("prev_hash")?,
+        hash: r.col("hash")?,
         confirmation: r.col("confirmation")?,
         evidence_key: r.col("evidence_key")?,
-    };
-    let ev_change: Option<String> = r.col("ev_change")?;
-    let evidence = ev_change
-        .map(|_| -> Result<Evidence> {
-            Ok(Evidence {
-                justification: r.col("justification")?,
-                ip: r.col("ip")?,
-                user_agent: r.col("user_agent")?,
-                salt: r
-                    .col::<Option<Vec<u8>>>("salt")?
-                    .map(|v| v.try_into())
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt("an evidence salt is not 16 bytes".into()))?,
-            })
-        })
-        .transpose()?;
-    Ok(Stored {
-        record,
-        // No row: written without personal evidence, erased, or removed (the verifier tells).
         evidence,
-        evidence_digest: to_hash(r.col("evidence_digest")?)?,
-        prev_hash: to_hash(r.col("prev_hash")?)?,
-        hash: to_hash(r.col("hash")?)?,
-    })
+    }
+    .parse()
+}
+
+/// What verification gathers while the ledger and the state table stream by.
+struct Scan<'a, 'k> {
+    verifier: &'a mut Verifier<'k>,
+    chain_error: &'a mut Option<ChainError>,
+    /// The hash of every record a checkpoint vouches for.
+    wanted: &'a mut HashMap<i64, Option<Hash>>,
+    actual: &'a mut BTreeMap<StateKey, (ConsentValue, bool, i64)>,
+}
+
+impl Scan<'_, '_> {
+    fn record(&mut self, s: Stored) {
+        if let Some(slot) = self.wanted.get_mut(&s.record.seq) {
+            *slot = Some(s.hash);
+        }
+        if self.chain_error.is_none() {
+            if let Err(e) = self.verifier.feed(&s) {
+                *self.chain_error = Some(e);
+            }
+        }
+    }
+
+    fn end_of_ledger(&mut self) {
+        if self.chain_error.is_none() {
+            *self.chain_error = self.verifier.finish().err();
+        }
+    }
+
+    fn state(&mut self, raw: RawState) -> Result<()> {
+        let bad = |what: String| StoreError::Corrupt(format!("a consent state: {what}"));
+        let key = (
+            raw.contact_point_id,
+            Subject::from_parts(&raw.subject_kind, raw.subject_id)
+                .ok_or_else(|| bad(raw.subject_kind.clone()))?,
+            Channel::parse(&raw.channel).ok_or_else(|| bad(raw.channel.clone()))?,
+        );
+        let val = (
+            ConsentValue::parse(&raw.value).ok_or_else(|| bad(raw.value.clone()))?,
+            raw.custodian_confirmed,
+            raw.ledger_seq,
+        );
+        self.actual.insert(key, val);
+        Ok(())
+    }
+}
+
+struct RawState {
+    contact_point_id: i64,
+    subject_kind: String,
+    subject_id: i64,
+    channel: String,
+    value: String,
+    custodian_confirmed: bool,
+    ledger_seq: i64,
+}
+
+const SELECT_STATES: &str = "SELECT contact_point_id, subject_kind, subject_id, channel, value,
+        custodian_confirmed, ledger_seq
+     FROM consent_states";
+
+/// Reads the ledger and the state table of an SQLite file in one snapshot of its own, row by
+/// row in this thread (rusqlite): sqlx hands every row from its worker thread to the caller's,
+/// which made a million records take 16 s. Synchronous: the caller is a command or a test.
+fn scan_sqlite_file(path: &std::path::Path, scan: &mut Scan<'_, '_>) -> Result<()> {
+    use rusqlite::OpenFlags;
+    let fail = |e: rusqlite::Error| match e {
+        rusqlite::Error::SqliteFailure(..) => StoreError::Io(std::io::Error::other(format!(
+            "reading {}: {e}",
+            path.display()
+        ))),
+        e => StoreError::Corrupt(format!("reading the ledger: {e}")),
+    };
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(fail)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(fail)?;
+    // A deferred transaction: the snapshot is taken at the first read and held to the end.
+    conn.execute_batch("BEGIN DEFERRED").map_err(fail)?;
+    {
+        let sql = format!("{SELECT_STORED} ORDER BY l.seq");
+        let mut stmt = conn.prepare(&sql).map_err(fail)?;
+        let mut rows = stmt.query([]).map_err(fail)?;
+        while let Some(r) = rows.next().map_err(fail)? {
+            let ev_change: Option<String> = r.get(21).map_err(fail)?;
+            let raw = RawStored {
+                seq: r.get(0).map_err(fail)?,
+                occurred_at: r.get(1).map_err(fail)?,
+                contact_point_id: r.get(2).map_err(fail)?,
+                subject_kind: r.get(3).map_err(fail)?,
+                subject_id: r.get(4).map_err(fail)?,
+                channel: r.get(5).map_err(fail)?,
+                old_value: r.get(6).map_err(fail)?,
+                new_value: r.get(7).map_err(fail)?,
+                custodian_confirmed: r.get(8).map_err(fail)?,
+                actor_kind: r.get(9).map_err(fail)?,
+                actor_id: r.get(10).map_err(fail)?,
+                source: r.get(11).map_err(fail)?,
+                change_id: r.get(12).map_err(fail)?,
+                form_version: r.get(13).map_err(fail)?,
+                language: r.get(14).map_err(fail)?,
+                request_id: r.get(15).map_err(fail)?,
+                evidence_digest: r.get(16).map_err(fail)?,
+                prev_hash: r.get(17).map_err(fail)?,
+                hash: r.get(18).map_err(fail)?,
+                confirmation: r.get(19).map_err(fail)?,
+                evidence_key: r.get(20).map_err(fail)?,
+                evidence: match ev_change {
+                    None => None,
+                    Some(_) => Some((
+                        r.get(22).map_err(fail)?,
+                        r.get(23).map_err(fail)?,
+                        r.get(24).map_err(fail)?,
+                        r.get(25).map_err(fail)?,
+                    )),
+                },
+            };
+            scan.record(raw.parse()?);
+        }
+        scan.end_of_ledger();
+        let mut stmt = conn.prepare(SELECT_STATES).map_err(fail)?;
+        let mut rows = stmt.query([]).map_err(fail)?;
+        while let Some(r) = rows.next().map_err(fail)? {
+            scan.state(RawState {
+                contact_point_id: r.get(0).map_err(fail)?,
+                subject_kind: r.get(1).map_err(fail)?,
+                subject_id: r.get(2).map_err(fail)?,
+                channel: r.get(3).map_err(fail)?,
+                value: r.get(4).map_err(fail)?,
+                custodian_confirmed: r.get(5).map_err(fail)?,
+                ledger_seq: r.get(6).map_err(fail)?,
+            })?;
+        }
+    }
+    conn.execute_batch("ROLLBACK").map_err(fail)?;
+    Ok(())
+}
+
+/// Reads the ledger and the state table on a PostgreSQL connection, in the snapshot of the
+/// transaction it is in.
+async fn scan_pg(c: &mut sqlx::PgConnection, scan: &mut Scan<'_, '_>) -> Result<()> {
+    use futures_util::StreamExt as _;
+    {
+        let sql = format!("{SELECT_STORED} ORDER BY l.seq");
+        let mut rows = sqlx::query(&sql).fetch(&mut *c);
+        while let Some(row) = rows.next().await {
+            scan.record(stored_record(&row?)?);
+        }
+    }
+    scan.end_of_ledger();
+    let mut rows = sqlx::query(SELECT_STATES).fetch(&mut *c);
+    while let Some(r) = rows.next().await {
+        let r = r?;
+        scan.state(RawState {
+            contact_point_id: r.col("contact_point_id")?,
+            subject_kind: r.col("subject_kind")?,
+            subject_id: r.col("subject_id")?,
+            channel: r.col("channel")?,
+            value: r.col("value")?,
+            custodian_confirmed: r.col("custodian_confirmed")?,
+            ledger_seq: r.col("ledger_seq")?,
+        })?;
+    }
+    Ok(())
 }
 
 /// The records one action produced for one contact's points, in order.
@@ -420,72 +657,42 @@ impl VerifyReport {
 
 type StateKey = (i64, Subject, Channel);
 
-fn state_entry(r: &impl DbRow) -> Result<(StateKey, (ConsentValue, bool, i64))> {
-    let sk: String = r.col("subject_kind")?;
-    let ch: String = r.col("channel")?;
-    let v: String = r.col("value")?;
-    let key = (
-        r.col("contact_point_id")?,
-        Subject::from_parts(&sk, r.col("subject_id")?).ok_or(StoreError::Corrupt(sk))?,
-        Channel::parse(&ch).ok_or(StoreError::Corrupt(ch))?,
-    );
-    let val = (
-        ConsentValue::parse(&v).ok_or(StoreError::Corrupt(v))?,
-        r.col("custodian_confirmed")?,
-        r.col("ledger_seq")?,
-    );
-    Ok((key, val))
-}
-
 /// Verifies the ledger in one read-only snapshot (so it can run beside a live server): the
 /// hash chain, each record's old value against the state before it, the state table against
 /// a replay (no missing and no extra rows), the signing keys against the ones `key` derives,
 /// and every stored checkpoint and the `given` ones (signature, and that the ledger still
 /// holds the head each vouches for).
 pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<VerifyReport> {
-    use futures_util::StreamExt as _;
     let mut verifier = Verifier::new(key);
     let mut chain_error = None;
     let mut actual: BTreeMap<StateKey, (ConsentValue, bool, i64)> = BTreeMap::new();
+    let file = read.sqlite_file();
     let mut conn = read.acquire().await?;
     let (keys, stored, wanted) = {
         let out: Result<_> = on!(conn.conn(), c => async {
             begin_snapshot(ConnMut::from(&mut *c)).await?;
             let keys = proof::public_keys_in(ConnMut::from(&mut *c)).await?;
             let stored = proof::checkpoints_in(ConnMut::from(&mut *c)).await?;
-            // The hash of every record a checkpoint vouches for, read as the chain streams by.
             let mut wanted: HashMap<i64, Option<Hash>> = stored
                 .iter()
                 .chain(given)
                 .map(|cp| (cp.seq, None))
                 .collect();
-            let sql = format!("{SELECT_STORED} ORDER BY l.seq");
-            let mut rows = sqlx::query(&sql).fetch(&mut *c);
-            while let Some(row) = rows.next().await {
-                let s = stored_record(&row?)?;
-                if let Some(slot) = wanted.get_mut(&s.record.seq) {
-                    *slot = Some(s.hash);
+            let mut scan = Scan {
+                verifier: &mut verifier,
+                chain_error: &mut chain_error,
+                wanted: &mut wanted,
+                actual: &mut actual,
+            };
+            match (ConnMut::from(&mut *c), &file) {
+                (ConnMut::Postgres(c), _) => scan_pg(c, &mut scan).await?,
+                // The file's ledger and states in a snapshot of their own, taken after this
+                // one: the keys and checkpoints read here are all still there (append-only),
+                // so every checkpoint read vouches for a record the later snapshot holds.
+                (ConnMut::Sqlite(_), Some(path)) => scan_sqlite_file(path, &mut scan)?,
+                (ConnMut::Sqlite(_), None) => {
+                    return Err(StoreError::Missing("an SQLite database without a file".into()))
                 }
-                if chain_error.is_none() {
-                    if let Err(e) = verifier.feed(&s) {
-                        chain_error = Some(e);
-                    }
-                }
-            }
-            drop(rows);
-            if chain_error.is_none() {
-                chain_error = verifier.finish().err();
-            }
-            for r in sqlx::query(
-                "SELECT contact_point_id, subject_kind, subject_id, channel, value,
-                        custodian_confirmed, ledger_seq
-                 FROM consent_states",
-            )
-            .fetch_all(&mut *c)
-            .await?
-            {
-                let (key, val) = state_entry(&r)?;
-                actual.insert(key, val);
             }
             sqlx::Executor::execute(&mut *c, "ROLLBACK").await?;
             Ok((keys, stored, wanted))

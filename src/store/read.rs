@@ -53,6 +53,14 @@ impl Reader {
         Ok(Reader::Postgres(pool))
     }
 
+    /// The SQLite file the connections read (`None` on PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Reader::Sqlite(r) => Some(r.options.get_filename().to_path_buf()),
+            Reader::Postgres(_) => None,
+        }
+    }
+
     /// A connection, waiting while all are in use.
     pub async fn acquire(&self) -> Result<ReadConn<'_>> {
         match self {
