@@ -422,7 +422,7 @@ async fn keys_rotate(settings: &Settings) -> CliResult {
         crate::store::proof::rotate_signing_key(&mut db.write, &secret, rand::random()).await?;
     db.read.close().await;
     db.write.close().await?;
-    println!("new signing key {id}: checkpoints and receipts are signed with it from now on; earlier keys stay published");
+    println!("new key {id}: checkpoints are signed and evidence digested with it from now on (running instances take it up at their next checkpoint); earlier keys stay published and keep verifying");
     Ok(ExitCode::SUCCESS)
 }
 

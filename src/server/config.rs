@@ -116,9 +116,9 @@ pub enum LedgerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Starts a new signing key; signatures name their key, and earlier keys stay published,
-    /// so everything signed before keeps verifying. Running instances sign with it from their
-    /// next checkpoint on.
+    /// Starts a new key for signatures and evidence digests; each names its key, and earlier
+    /// keys stay published, so everything made before keeps verifying. Running instances take
+    /// it up at their next checkpoint.
     Rotate,
     /// Prints the published public keys as JSON (what /.well-known/prefcenter/keys serves).
     List,

@@ -225,7 +225,7 @@ async fn keys_rotate_twice_and_everything_signed_keeps_verifying() {
         if i < 2 {
             let out = beside(&["keys", "rotate"], &app).await;
             assert!(out.status.success(), "{}", stdout(&out));
-            assert!(stdout(&out).contains("new signing key sig-"));
+            assert!(stdout(&out).contains("new key sig-"), "{}", stdout(&out));
         }
     }
     let ids: std::collections::BTreeSet<String> = kept
