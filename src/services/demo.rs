@@ -67,6 +67,7 @@ async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {
             sender_name: Some("Contoso"),
             sender_address: Some("news@contoso.com"),
             reply_to: Some("privacy@contoso.com"),
+            jurisdiction: Some("US"),
         },
     )
     .await?;

@@ -21,6 +21,8 @@ pub struct Profile {
     pub reply_to: Option<String>,
     /// Incremented by every change to the profile, its purposes or its topics.
     pub catalog_version: i64,
+    /// The jurisdiction its consent falls under (receipts state it); `None` until configured.
+    pub jurisdiction: Option<String>,
 }
 
 /// A profile with its purposes and topics in display order.
@@ -49,7 +51,7 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     read!(read, c => {
         let Some(p) = sqlx::query(
             "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale,
-                    form_version, sender_name, sender_address, reply_to, catalog_version
+                    form_version, sender_name, sender_address, reply_to, catalog_version, jurisdiction
              FROM compliance_profiles WHERE id = $1",
         )
         .bind(profile_id)
@@ -97,6 +99,7 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         sender_address: p.col("sender_address")?,
         reply_to: p.col("reply_to")?,
         catalog_version: p.col("catalog_version")?,
+        jurisdiction: p.col("jurisdiction")?,
     })
 }
 
@@ -151,6 +154,7 @@ pub struct NewProfile<'a> {
     pub sender_name: Option<&'a str>,
     pub sender_address: Option<&'a str>,
     pub reply_to: Option<&'a str>,
+    pub jurisdiction: Option<&'a str>,
 }
 
 /// A profile's id by its key (the public sign-up form's URL names the key).
@@ -177,8 +181,8 @@ pub async fn find_profile(conn: ConnMut<'_>, key: &str) -> Result<Option<i64>> {
 pub async fn insert_profile(conn: ConnMut<'_>, p: &NewProfile<'_>) -> Result<i64> {
     on!(conn, c => Ok(sqlx::query_scalar(
         "INSERT INTO compliance_profiles (key, name, brand_primary, footer_address, privacy_url,
-             sender_name, sender_address, reply_to, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             sender_name, sender_address, reply_to, jurisdiction, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(p.key)
     .bind(p.name)
@@ -188,6 +192,7 @@ pub async fn insert_profile(conn: ConnMut<'_>, p: &NewProfile<'_>) -> Result<i64
     .bind(p.sender_name)
     .bind(p.sender_address)
     .bind(p.reply_to)
+    .bind(p.jurisdiction)
     .bind(Ts(super::now()))
     .fetch_one(c)
     .await?))

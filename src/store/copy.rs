@@ -38,6 +38,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("sender_address", Text),
                 ("reply_to", Text),
                 ("catalog_version", Int),
+                ("jurisdiction", Text),
             ],
         ),
         (

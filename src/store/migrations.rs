@@ -64,6 +64,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "erasure",
         include_str!("../../migrations/0008_erasure.sql"),
     ),
+    (
+        9,
+        "profile jurisdiction",
+        include_str!("../../migrations/0009_profile_jurisdiction.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated
