@@ -338,6 +338,114 @@ pub fn optin_texts(lang: Lang) -> &'static OptInTexts {
     }
 }
 
+/// Texts of consent receipts: the offer on the "what changed" and confirm pages, and the
+/// public page that checks a receipt.
+pub struct ReceiptTexts {
+    pub offer_heading: &'static str,
+    pub offer_body: &'static str,
+    pub download: &'static str,
+    pub check_link: &'static str,
+    pub check_title: &'static str,
+    pub check_intro: &'static str,
+    pub paste_label: &'static str,
+    pub file_label: &'static str,
+    pub check_button: &'static str,
+    pub empty: &'static str,
+    pub valid_title: &'static str,
+    /// Before the key's id.
+    pub signed_with: &'static str,
+    pub current: &'static str,
+    pub superseded: &'static str,
+    pub not_in_ledger: &'static str,
+    pub invalid_title: &'static str,
+    pub not_a_receipt: &'static str,
+    pub unknown_key: &'static str,
+    pub bad_signature: &'static str,
+    pub records_heading: &'static str,
+    pub controller: &'static str,
+    pub recorded_at: &'static str,
+    pub receipt_id: &'static str,
+    pub principal: &'static str,
+    /// A recorded value as words: opted in, opted out, pending, not set.
+    pub values: [&'static str; 4],
+}
+
+static RECEIPT_EN: ReceiptTexts = ReceiptTexts {
+    offer_heading: "Your receipt",
+    offer_body: "A signed record of this change, to keep. Anyone can check that it is genuine, and whether it still stands.",
+    download: "Download the receipt",
+    check_link: "Check a receipt",
+    check_title: "Check a consent receipt",
+    check_intro: "Paste a receipt, or choose its file. The check says whether this preference center signed it and whether the choices it records still stand. It shows nothing that is not in the receipt.",
+    paste_label: "The receipt's text",
+    file_label: "Or the receipt's file (.jws)",
+    check_button: "Check the receipt",
+    empty: "Paste a receipt or choose its file first.",
+    valid_title: "This receipt is genuine",
+    signed_with: "It was signed by this preference center with key",
+    current: "Still current: every choice it records is still in force.",
+    superseded: "No longer current: at least one of the choices it records was changed since.",
+    not_in_ledger: "The signature holds, but the ledger no longer holds the records it names as they were signed. Please tell the organization.",
+    invalid_title: "This is not a valid receipt",
+    not_a_receipt: "It is not a consent receipt of this preference center (or it was cut short).",
+    unknown_key: "It names a signing key this preference center has never used.",
+    bad_signature: "Its signature does not match its content: it was changed after it was signed, or signed by someone else.",
+    records_heading: "What it records",
+    controller: "Organization",
+    recorded_at: "Recorded",
+    receipt_id: "Receipt",
+    principal: "For",
+    values: ["receives", "does not receive", "waiting for confirmation", "not chosen"],
+};
+
+static RECEIPT_FR: ReceiptTexts = ReceiptTexts {
+    offer_heading: "Votre reçu",
+    offer_body: "Un relevé signé de ce changement, à conserver. Chacun peut vérifier qu'il est authentique et s'il est toujours en vigueur.",
+    download: "Télécharger le reçu",
+    check_link: "Vérifier un reçu",
+    check_title: "Vérifier un reçu de consentement",
+    check_intro: "Collez un reçu ou choisissez son fichier. La vérification indique si ce centre de préférences l'a signé et si les choix qu'il consigne sont toujours en vigueur. Elle ne montre rien qui ne soit déjà dans le reçu.",
+    paste_label: "Le texte du reçu",
+    file_label: "Ou le fichier du reçu (.jws)",
+    check_button: "Vérifier le reçu",
+    empty: "Collez d'abord un reçu ou choisissez son fichier.",
+    valid_title: "Ce reçu est authentique",
+    signed_with: "Il a été signé par ce centre de préférences avec la clé",
+    current: "Toujours en vigueur : chacun des choix qu'il consigne s'applique encore.",
+    superseded: "Plus en vigueur : au moins un des choix qu'il consigne a changé depuis.",
+    not_in_ledger: "La signature est valide, mais le registre ne contient plus les enregistrements qu'il cite tels qu'ils ont été signés. Merci de le signaler à l'organisation.",
+    invalid_title: "Ce reçu n'est pas valide",
+    not_a_receipt: "Ce n'est pas un reçu de consentement de ce centre de préférences (ou il est incomplet).",
+    unknown_key: "Il cite une clé de signature que ce centre de préférences n'a jamais utilisée.",
+    bad_signature: "Sa signature ne correspond pas à son contenu : il a été modifié après sa signature, ou signé par quelqu'un d'autre.",
+    records_heading: "Ce qu'il consigne",
+    controller: "Organisation",
+    recorded_at: "Enregistré le",
+    receipt_id: "Reçu",
+    principal: "Pour",
+    values: ["reçoit", "ne reçoit pas", "en attente de confirmation", "non choisi"],
+};
+
+pub fn receipt_texts(lang: Lang) -> &'static ReceiptTexts {
+    match lang {
+        Lang::En => &RECEIPT_EN,
+        Lang::Fr => &RECEIPT_FR,
+    }
+}
+
+impl ReceiptTexts {
+    /// A recorded value as words.
+    pub fn value(&self, v: crate::domain::ConsentValue) -> &'static str {
+        use crate::domain::ConsentValue::*;
+        self.values[match v {
+            OptedIn => 0,
+            OptedOut => 1,
+            Pending => 2,
+            NotSet => 3,
+        }]
+    }
+}
+
 /// A date as a reader of the language writes it ("30 November 2026", "30 novembre 2026").
 pub fn long_date(lang: Lang, day: u8, month: u8, year: i32) -> String {
     const EN: [&str; 12] = [

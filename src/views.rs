@@ -107,6 +107,8 @@ pub struct ChangeView {
     pub is_undo: bool,
     /// An undo is offered while nothing changed these states since.
     pub can_undo: bool,
+    /// The change wrote records: a signed receipt of it can be downloaded.
+    pub receipt: bool,
 }
 
 /// One (topic, channel) of a confirmation request.
@@ -139,6 +141,8 @@ pub struct ConfirmView {
     pub address: String,
     pub state: ConfirmState,
     pub items: Vec<ConfirmItem>,
+    /// Confirmed, with something opted in: a signed receipt of it can be downloaded.
+    pub receipt: bool,
 }
 
 /// One topic offered on the sign-up form.
@@ -158,4 +162,45 @@ pub struct SignupView {
     pub topics: Vec<SignupTopic>,
     /// Signed proof of the form version and language shown (a hidden field).
     pub stamp: String,
+}
+
+/// One state a receipt records, in the reader's words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    /// "Commercial: Newsletter".
+    pub what: String,
+    pub channel: Channel,
+    pub old: ConsentValue,
+    pub new: ConsentValue,
+}
+
+/// What a valid receipt says (only what the receipt itself holds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptSummary {
+    pub key_id: String,
+    pub controller: String,
+    pub principal: String,
+    pub receipt_id: String,
+    /// When the change was recorded, in the page's words ("24 November 2026, 10:00 UTC").
+    pub recorded_at: String,
+    pub lines: Vec<ReceiptLine>,
+    /// "current", "superseded" or "not_in_ledger".
+    pub currency: String,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReceiptOutcome {
+    Valid(ReceiptSummary),
+    /// Refused, with the reason's code ("not_a_receipt", "unknown_key", "bad_signature").
+    Invalid(String),
+    /// Nothing was pasted or uploaded.
+    Empty,
+}
+
+/// The public page that checks a receipt: the form, and the outcome once one was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptCheckView {
+    pub lang: Lang,
+    pub outcome: Option<ReceiptOutcome>,
 }

@@ -1,24 +1,6 @@
 // Test 8: axe-core (WCAG 2.0/2.1 A and AA) on every page, at desktop and phone sizes.
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { test, expect, centerUrl, type Demo } from './server';
-import { DESKTOP, PHONE } from './helpers';
-
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-async function expectNoViolations(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const report = results.violations
-    .map(
-      (v) =>
-        `- ${v.id} (${v.impact}): ${v.help}\n  ${v.helpUrl}\n` +
-        v.nodes.map((n) => `    at ${n.target.join(' ')}\n      ${n.failureSummary?.replace(/\n/g, '\n      ')}`).join('\n'),
-    )
-    .join('\n');
-  expect(results.violations, `axe violations on ${what} (${page.url()}):\n${report}`).toEqual([]);
-  // A guard against a vacuous pass: axe did look at the page.
-  expect(results.passes.length, `axe ran rules on ${what}`).toBeGreaterThan(5);
-}
+import { DESKTOP, PHONE, expectNoViolations } from './helpers';
 
 const sizes = [
   { name: 'desktop', viewport: DESKTOP, contact: 'holly' as const },

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { expect } from './server';
 
@@ -50,3 +51,20 @@ export function escapeRe(s: string): string {
 
 export const PHONE = { width: 390, height: 844 } as const;
 export const DESKTOP = { width: 1280, height: 720 } as const;
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** axe-core (WCAG 2.0/2.1 A and AA) finds nothing on the page as it is now. */
+export async function expectNoViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const report = results.violations
+    .map(
+      (v) =>
+        `- ${v.id} (${v.impact}): ${v.help}\n  ${v.helpUrl}\n` +
+        v.nodes.map((n) => `    at ${n.target.join(' ')}\n      ${n.failureSummary?.replace(/\n/g, '\n      ')}`).join('\n'),
+    )
+    .join('\n');
+  expect(results.violations, `axe violations on ${what} (${page.url()}):\n${report}`).toEqual([]);
+  // A guard against a vacuous pass: axe did look at the page.
+  expect(results.passes.length, `axe ran rules on ${what}`).toBeGreaterThan(5);
+}

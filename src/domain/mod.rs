@@ -8,6 +8,9 @@ pub mod model;
 pub mod optin;
 pub mod parse;
 pub mod proof;
+/// Receipts are made and checked on the server only (the JWS crate is a server dependency).
+#[cfg(feature = "ssr")]
+pub mod receipt;
 pub mod token;
 
 pub use decision::{decide, Decision, Reason};

@@ -9,6 +9,7 @@
 mod layout;
 mod optin;
 mod preferences;
+mod receipt;
 
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};
@@ -16,6 +17,7 @@ pub use preferences::{
     center_page, done_page, failed_page, invalid_link_page, unsubscribe_page, HomePage,
     NotFoundPage,
 };
+pub use receipt::{receipt_check_page, ReceiptOffer, CHECK_PATH};
 
 #[cfg(feature = "ssr")]
 use leptos::prelude::*;

@@ -91,12 +91,17 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
         ),
     };
     let pt = texts(v.lang);
+    let receipt = v.receipt.then(|| {
+        let href = format!("/c/{token}/receipt");
+        view! { <super::ReceiptOffer href=href lang=v.lang/> }
+    });
     view! {
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=title.to_owned()>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">{title}</h1>
                 <p class="for">{pt.for_address} " " <strong>{v.address.clone()}</strong></p>
                 {body}
+                {receipt}
             </section>
         </Layout>
     }

@@ -249,6 +249,11 @@ pub fn done_page(token: &str, v: ChangeView) -> impl IntoView {
     };
     let undo_action = format!("/u/{token}/undo");
     let back = format!("/p/{token}");
+    let receipt = format!(
+        "/u/{token}/done/{}/receipt?lang={}",
+        v.change_id,
+        v.lang.code()
+    );
     view! {
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=title.to_owned()>
             <section class="card" aria-labelledby="page-title">
@@ -262,6 +267,7 @@ pub fn done_page(token: &str, v: ChangeView) -> impl IntoView {
                         <p id="undo-hint" class="muted">{t.undo_hint}</p>
                     </form>
                 })}
+                {v.receipt.then(|| view! { <super::ReceiptOffer href=receipt lang=v.lang/> })}
                 <p class="manage"><a href=back>{t.back_to_center}</a></p>
             </section>
         </Layout>

@@ -2,7 +2,7 @@
 //! `bench-seed`.
 
 use super::config::{
-    Cli, Command, ContactCommand, KeysCommand, LedgerCommand, MailCommand, Settings,
+    Cli, Command, ContactCommand, KeysCommand, LedgerCommand, MailCommand, ReceiptCommand, Settings,
 };
 use clap::Parser;
 use std::process::ExitCode;
@@ -43,6 +43,14 @@ pub async fn main() -> ExitCode {
         Some(Command::Mail {
             command: MailCommand::Status,
         }) => mail_status(&cli.settings).await,
+        Some(Command::Receipt {
+            command:
+                ReceiptCommand::Verify {
+                    ref file,
+                    ref keys,
+                    json,
+                },
+        }) => receipt_verify(&cli.settings, file, keys.as_deref(), json).await,
         Some(Command::Contact {
             command:
                 ContactCommand::Erase {
@@ -432,9 +440,119 @@ async fn keys_list(settings: &Settings) -> CliResult {
     read.close().await;
     println!(
         "{}",
-        serde_json::to_string_pretty(&serde_json::json!({ "keys": keys? }))?
+        serde_json::to_string_pretty(&crate::domain::receipt::key_set(&keys?))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `receipt verify FILE`: the signature against the given key set (offline) or the
+/// database's keys; with the database, also whether what it records still stands.
+async fn receipt_verify(
+    settings: &Settings,
+    file: &std::path::Path,
+    keys: Option<&std::path::Path>,
+    json: bool,
+) -> CliResult {
+    use crate::domain::receipt::{open, parse_key_set};
+    use crate::services::receipt::Currency;
+    let text = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let (public, read) = match keys {
+        Some(k) => {
+            let set = std::fs::read_to_string(k)
+                .map_err(|e| format!("cannot read the key set {}: {e}", k.display()))?;
+            let set = parse_key_set(&set)
+                .map_err(|e| format!("{} is not a key set: {e}", k.display()))?;
+            (set, None)
+        }
+        None => {
+            let read = look_at(&settings.database_url).await?;
+            let public = crate::store::proof::public_keys(&read).await;
+            match public {
+                Ok(p) => (p, Some(read)),
+                Err(e) => {
+                    read.close().await;
+                    return Err(e.into());
+                }
+            }
+        }
+    };
+    let opened = open(&text, &public);
+    let currency = match (&opened, &read) {
+        (Ok(o), Some(read)) => Some(crate::services::receipt::currency(read, &o.receipt).await),
+        _ => None,
+    };
+    if let Some(read) = read {
+        read.close().await;
+    }
+    let currency = currency.transpose()?;
+    let opened = match opened {
+        Ok(o) => o,
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": false, "code": e.code(), "message": e.to_string()})
+                );
+            } else {
+                println!("receipt INVALID: {e}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "valid": true,
+                "key_id": opened.key_id,
+                "standing": currency.map(Currency::code),
+                "current": currency.map(|c| c == Currency::Current),
+                "receipt": opened.receipt,
+            })
+        );
+    } else {
+        let r = &opened.receipt;
+        println!(
+            "receipt OK: signed with key {} by {}; receipt {} of {} (recorded {})",
+            opened.key_id,
+            r.iss,
+            r.consent_receipt_id,
+            r.pii_principal_id,
+            r.prefcenter.recorded_at
+        );
+        for c in &r.prefcenter.changes {
+            println!(
+                "  record {}: {}{} on {}: {} -> {}",
+                c.seq,
+                c.purpose,
+                c.topic
+                    .as_deref()
+                    .map(|t| format!("/{t}"))
+                    .unwrap_or_default(),
+                c.channel,
+                c.old_value,
+                c.new_value
+            );
+        }
+        println!(
+            "{}",
+            match currency {
+                None => "current: not checked (offline, with the key set only)",
+                Some(Currency::Current) => "current: yes, every state it records still stands",
+                Some(Currency::Superseded) =>
+                    "current: no, a later change replaced at least one state it records",
+                Some(Currency::NotInLedger) =>
+                    "current: the ledger does not hold the records it names as signed (changed ledger)",
+            }
+        );
+    }
+    // A valid receipt whose records the ledger lost is the ledger's problem, and says so.
+    Ok(if currency == Some(Currency::NotInLedger) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn mail_status(settings: &Settings) -> CliResult {

@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ContactCommand,
     },
+    /// Consent receipts.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// Benchmark helper: adds N contacts with links to the demo profile and writes their link
     /// tokens, one per line, to a file.
     BenchSeed {
@@ -66,6 +71,25 @@ pub enum Command {
         /// Where to write the tokens.
         #[arg(long)]
         tokens_out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Checks a consent receipt (the .jws file a contact downloaded): its signature, and the
+    /// key that made it. With --keys (the key set /.well-known/prefcenter/keys serves, saved
+    /// to a file) it needs nothing else; without, it reads the database's keys and also says
+    /// whether what the receipt records still stands. Exits 1 when the receipt is not valid,
+    /// 2 when it is valid but the ledger no longer holds its records as signed.
+    Verify {
+        /// The receipt file.
+        file: PathBuf,
+        /// A key set file: check offline, with only the public keys.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// The outcome as JSON (for machines).
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -35,6 +35,15 @@ pub(super) async fn form_pairs(headers: &HeaderMap, body: Bytes) -> Option<Vec<(
 /// The text fields of a multipart/form-data body (all the one-click POST and our forms send).
 /// A file part, a field that is not UTF-8, or a malformed body is refused.
 pub async fn multipart_pairs(body: Bytes, boundary: String) -> Option<Vec<(String, String)>> {
+    multipart_fields(body, boundary, false).await
+}
+
+/// The same, with file parts read as text fields when `files` (the receipt check's upload).
+pub async fn multipart_fields(
+    body: Bytes,
+    boundary: String,
+    files: bool,
+) -> Option<Vec<(String, String)>> {
     const MAX_FIELDS: usize = 200;
     let limit = multer::SizeLimit::new()
         .whole_stream(BODY_LIMIT as u64)
@@ -47,7 +56,7 @@ pub async fn multipart_pairs(body: Bytes, boundary: String) -> Option<Vec<(Strin
     );
     let mut out = Vec::new();
     while let Some(field) = parts.next_field().await.ok()? {
-        if field.file_name().is_some() || out.len() >= MAX_FIELDS {
+        if (field.file_name().is_some() && !files) || out.len() >= MAX_FIELDS {
             return None;
         }
         let name = field.name()?.to_owned();

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod headers;
 pub mod optin;
 pub mod pages;
+pub mod receipt;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -212,7 +213,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
-/// Where the public keys are published: every key that signed a checkpoint or a receipt.
+/// Where the public keys are published: every key that signed a checkpoint or a receipt (a
+/// JWK Set, each key also with its own fields).
 pub const KEYS_PATH: &str = "/.well-known/prefcenter/keys";
 
 /// `GET /.well-known/prefcenter/keys`: the deployment's public signing keys, as JSON.
@@ -220,7 +222,7 @@ async fn public_keys(State(state): State<AppState>) -> Response {
     match crate::services::proof::public_keys(&state.core).await {
         Ok(keys) => (
             [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
-            axum::Json(serde_json::json!({ "keys": keys })),
+            axum::Json(crate::domain::receipt::key_set(&keys)),
         )
             .into_response(),
         Err(e) => {
@@ -282,6 +284,15 @@ pub fn router(state: AppState) -> Router {
         .route("/p/{token}", get(pages::center))
         .route("/u/{token}/done/{change}", get(pages::done))
         .route("/u/{token}/undo", post(contact::post_undo))
+        .route(
+            "/u/{token}/done/{change}/receipt",
+            get(pages::change_receipt),
+        )
+        .route("/c/{token}/receipt", get(pages::confirm_receipt))
+        .route(
+            crate::pages::CHECK_PATH,
+            get(receipt::check_form).post(receipt::check),
+        )
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

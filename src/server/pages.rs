@@ -38,7 +38,7 @@ impl Query {
 pub struct Page {
     path: String,
     nonce: Option<String>,
-    info: RequestInfo,
+    pub(super) info: RequestInfo,
     query: Query,
 }
 
@@ -84,11 +84,11 @@ impl Page {
             .unwrap_or_default()
     }
 
-    fn lang(&self) -> Option<&str> {
+    pub(super) fn lang(&self) -> Option<&str> {
         self.query.get("lang")
     }
 
-    async fn send<V: IntoView + 'static>(
+    pub(super) async fn send<V: IntoView + 'static>(
         self,
         status: StatusCode,
         view: impl FnOnce() -> V,
@@ -103,7 +103,7 @@ impl Page {
     }
 
     /// The page of an error: one invalid-link page for every bad link, else "try again".
-    async fn error(self, e: ServiceError, what: &'static str) -> Response {
+    pub(super) async fn error(self, e: ServiceError, what: &'static str) -> Response {
         match e {
             ServiceError::InvalidLink => {
                 let lang = consent::fallback_lang(self.lang(), &self.info);
@@ -157,6 +157,26 @@ pub async fn done(State(state): State<AppState>, page: Page) -> Response {
                 .await
         }
         Err(e) => page.error(e, "done page").await,
+    }
+}
+
+/// `GET /u/{token}/done/{change}/receipt`: the signed receipt of that change, as a file.
+pub async fn change_receipt(State(state): State<AppState>, page: Page) -> Response {
+    let (token, change) = (page.segment(2), page.segment(4));
+    match consent::change_receipt(&state.core, &token, &change, page.lang(), &page.info).await {
+        Ok(issued) => super::receipt::download(issued),
+        Err(e) => page.error(e, "receipt").await,
+    }
+}
+
+/// `GET /c/{token}/receipt`: the signed receipt of what a confirmation opted in.
+pub async fn confirm_receipt(State(state): State<AppState>, page: Page) -> Response {
+    let Some(token) = optin::Token::parse(&page.segment(2)) else {
+        return page.error(ServiceError::InvalidLink, "receipt").await;
+    };
+    match optin::confirm_receipt(&state.core, &token).await {
+        Ok(issued) => super::receipt::download(issued),
+        Err(e) => page.error(e, "receipt").await,
     }
 }
 

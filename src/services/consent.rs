@@ -112,6 +112,20 @@ impl Link {
 }
 
 impl Link {
+    /// The link's address as the pages show it (`h***y@contoso.com`).
+    fn masked_address(&self) -> String {
+        let address = self.target.address.as_deref();
+        match self.target.point_kind {
+            PointKind::Email => address
+                .and_then(|a| EmailAddress::parse(a).ok())
+                .map(|e| e.masked()),
+            PointKind::Phone => address
+                .and_then(|a| PhoneNumber::parse(a).ok())
+                .map(|p| p.masked()),
+        }
+        .unwrap_or_default()
+    }
+
     /// What the contact saw, as the server vouches for it: the verified stamp's form version
     /// and language, else the version the server serves now and the language it would render.
     fn vouch(&self, shown: Shown, info: &RequestInfo) -> Shown {
@@ -232,21 +246,7 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
             topics: rows,
         });
     }
-    let address = match link.target.point_kind {
-        PointKind::Email => link
-            .target
-            .address
-            .as_deref()
-            .and_then(|a| EmailAddress::parse(a).ok())
-            .map(|e| e.masked()),
-        PointKind::Phone => link
-            .target
-            .address
-            .as_deref()
-            .and_then(|a| PhoneNumber::parse(a).ok())
-            .map(|p| p.masked()),
-    }
-    .unwrap_or_default();
+    let address = link.masked_address();
     PreferencesView {
         brand: brand(cat),
         lang,
@@ -719,7 +719,32 @@ pub async fn change(
         lines,
         is_undo,
         can_undo,
+        receipt: !records.is_empty(),
     })
+}
+
+/// The signed receipt of one change of the link's contact (the "what changed" page offers it).
+pub async fn change_receipt(
+    core: &Core,
+    token: &str,
+    change_id: &str,
+    lang: Option<&str>,
+    info: &RequestInfo,
+) -> Result<crate::services::receipt::Issued> {
+    if !valid_change_id(change_id) {
+        return Err(ServiceError::InvalidLink);
+    }
+    let link = resolve(core, token).await?;
+    let lang = link.lang(lang.and_then(Lang::parse), info);
+    crate::services::receipt::issue(
+        core,
+        &link.catalog,
+        link.target.contact_id,
+        link.masked_address(),
+        change_id,
+        lang.code(),
+    )
+    .await
 }
 
 /// Puts back what one action changed, while nothing changed those states since.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod erasure;
 pub mod optin;
 pub mod proof;
+pub mod receipt;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;

@@ -475,6 +475,7 @@ pub async fn confirm_page(
         brand: brand(&catalog),
         lang,
         address: mask(&target.address),
+        receipt: state == ConfirmState::AlreadyConfirmed && !items.is_empty(),
         state,
         items,
     })
@@ -500,6 +501,28 @@ async fn confirmed_items(
             channel: r.channel,
         })
         .collect())
+}
+
+/// The signed receipt of the change a confirmation made (the confirm page offers it once
+/// the request is confirmed).
+pub async fn confirm_receipt(
+    core: &Core,
+    token: &ConfirmToken,
+) -> Result<crate::services::receipt::Issued> {
+    let (target, request) = resolve_confirm(core, token).await?;
+    let Some(change) = &request.confirm_change_id else {
+        return Err(ServiceError::InvalidLink);
+    };
+    let catalog = core.catalog(target.profile_id).await?;
+    crate::services::receipt::issue(
+        core,
+        &catalog,
+        target.contact_id,
+        mask(&target.address),
+        change,
+        request_lang(&request, None).code(),
+    )
+    .await
 }
 
 fn mask(address: &Option<String>) -> String {

@@ -587,6 +587,19 @@ async fn scan_pg(c: &mut sqlx::PgConnection, scan: &mut Scan<'_, '_>) -> Result<
 
 /// The records one action produced for one contact's points, in order.
 pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Result<Vec<Record>> {
+    Ok(stored_by_change(read, change_id, contact_id)
+        .await?
+        .into_iter()
+        .map(|s| s.record)
+        .collect())
+}
+
+/// The same records as stored, with their hashes (what a receipt names).
+pub async fn stored_by_change(
+    read: &Reader,
+    change_id: &str,
+    contact_id: i64,
+) -> Result<Vec<Stored>> {
     let sql = format!(
         "{SELECT_STORED} JOIN contact_points cp ON cp.id = l.contact_point_id
          WHERE l.change_id = $1 AND cp.contact_id = $2 ORDER BY l.seq"
@@ -597,9 +610,61 @@ pub async fn by_change(read: &Reader, change_id: &str, contact_id: i64) -> Resul
         .fetch_all(&mut *c)
         .await?
         .iter()
-        .map(|r| stored_record(r).map(|s| s.record))
+        .map(stored_record)
         .collect())
 }
+
+/// Where a record named by a receipt stands today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The ledger has no record with that number.
+    Missing,
+    /// The ledger's record with that number has another hash.
+    HashDiffers,
+    /// The record is there; `current` when the state it set is still the contact's state
+    /// (no later record changed it, and the contact was not erased).
+    Holds { current: bool },
+}
+
+/// The standing of each `(seq, hash)`, in one snapshot. At most [`MAX_NAMED`] at once.
+pub async fn standing(read: &Reader, named: &[(i64, Hash)]) -> Result<Vec<Standing>> {
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=named.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT l.seq, l.hash, s.ledger_seq
+         FROM consent_ledger l LEFT JOIN consent_states s
+           ON s.contact_point_id = l.contact_point_id AND s.subject_kind = l.subject_kind
+          AND s.subject_id = l.subject_id AND s.channel = l.channel
+         WHERE l.seq IN ({})",
+        marks.join(", ")
+    );
+    let found: HashMap<i64, (Vec<u8>, Option<i64>)> = read!(read, c => {
+        let mut q = sqlx::query(&sql);
+        for (seq, _) in named {
+            q = q.bind(*seq);
+        }
+        q.fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| Ok((r.col("seq")?, (r.col("hash")?, r.col("ledger_seq")?))))
+            .collect::<Result<_>>()
+    })?;
+    Ok(named
+        .iter()
+        .map(|(seq, hash)| match found.get(seq) {
+            None => Standing::Missing,
+            Some((h, _)) if h[..] != hash[..] => Standing::HashDiffers,
+            Some((_, state)) => Standing::Holds {
+                current: *state == Some(*seq),
+            },
+        })
+        .collect())
+}
+
+/// The most records [`standing`] looks up at once (a receipt of one change names far fewer).
+pub const MAX_NAMED: usize = 1000;
 
 /// The stored records from `seq` on, in order, with their hashes and evidence (tools and tests
 /// that look at the chain itself).

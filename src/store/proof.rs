@@ -118,6 +118,11 @@ pub async fn public_keys(read: &Reader) -> Result<Vec<PublicKey>> {
     read!(read, c => public_keys_in(ConnMut::from(c)).await)
 }
 
+/// The key new signatures use (receipts are signed on the read path, outside the writer).
+pub async fn signing_key_id(read: &Reader) -> Result<Option<KeyId>> {
+    read!(read, c => Ok(current_key(ConnMut::from(c)).await?.map(|(id, _)| id)))
+}
+
 fn checkpoint_of(r: &impl DbRow) -> Result<Checkpoint> {
     let id: String = r.col("key_id")?;
     let hash: Vec<u8> = r.col("hash")?;

@@ -132,6 +132,31 @@ async fn opting_in_is_confirmed_by_the_email_link_and_its_button_only() {
     assert_eq!(to, format!("{link}?done=confirmed"));
     let done = app.get(&to).await.text().await.unwrap();
     assert!(done.contains("your subscription is confirmed"), "{done}");
+    // The confirmation's receipt: what she confirmed, collected by double opt-in, genuine.
+    assert!(done.contains(&format!("href=\"{link}/receipt\"")), "{done}");
+    let receipt = app.get(&format!("{link}/receipt")).await;
+    assert_eq!(receipt.status(), 200);
+    let jws = receipt.text().await.unwrap();
+    let checked: serde_json::Value = app
+        .client
+        .post(format!("{}/receipt", app.base))
+        .header("content-type", "application/jose")
+        .header("accept", "application/json")
+        .body(jws)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checked["standing"], "current", "{checked}");
+    let doc = &checked["receipt"];
+    assert!(doc["collectionMethod"]
+        .as_str()
+        .unwrap()
+        .contains("Double opt-in"));
+    assert_eq!(doc["prefcenter"]["changes"][0]["event"], "given");
+    assert_eq!(doc["prefcenter"]["changes"][0]["topic"], "newsletter");
     assert_eq!(
         app.state_of("holly@contoso.com", "Newsletter", "email")
             .await

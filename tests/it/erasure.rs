@@ -77,6 +77,9 @@ async fn an_erased_contact_leaves_no_trace_and_the_ledger_still_proves_everythin
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    let done = res.headers()["location"].to_str().unwrap().to_owned();
+    let receipt_path = format!("{}/receipt", done.split('?').next().unwrap());
+    let receipt = app.get(&receipt_path).await.text().await.unwrap();
     // Her confirmation email is kept as a file (no SMTP server configured).
     let mut mail = Vec::new();
     for _ in 0..200 {
@@ -146,6 +149,27 @@ async fn an_erased_contact_leaves_no_trace_and_the_ledger_still_proves_everythin
             && report.contains("is erased by it"),
         "{report}"
     );
+
+    // Her receipt is still genuine (she keeps it), but what it records no longer stands;
+    // her link no longer gives one.
+    let checked: serde_json::Value = app
+        .client
+        .post(format!("{}/receipt", app.base))
+        .header("content-type", "application/jose")
+        .header("accept", "application/json")
+        .body(receipt)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (checked["valid"].as_bool(), checked["standing"].as_str()),
+        (Some(true), Some("superseded")),
+        "{checked}"
+    );
+    assert_eq!(app.get(&receipt_path).await.status(), 404);
 
     // Her old link: the answer every invalid link gets.
     let one_click = app

@@ -11,5 +11,6 @@ mod erasure;
 mod helpers;
 mod instances;
 mod proof;
+mod receipts;
 mod smtp;
 mod writer;

@@ -40,7 +40,7 @@ pub(crate) async fn connect(db_url: &str) -> AnyConnection {
 }
 
 /// What someone holding the database's owner rights does first: the triggers go.
-async fn drop_ledger_triggers(db: &mut AnyConnection) {
+pub(crate) async fn drop_ledger_triggers(db: &mut AnyConnection) {
     for t in ["consent_ledger_no_update", "consent_ledger_no_delete"] {
         let sql = if postgres().is_some() {
             format!("DROP TRIGGER {t} ON consent_ledger")
