@@ -137,18 +137,7 @@ async fn opting_in_is_confirmed_by_the_email_link_and_its_button_only() {
     let receipt = app.get(&format!("{link}/receipt")).await;
     assert_eq!(receipt.status(), 200);
     let jws = receipt.text().await.unwrap();
-    let checked: serde_json::Value = app
-        .client
-        .post(format!("{}/receipt", app.base))
-        .header("content-type", "application/jose")
-        .header("accept", "application/json")
-        .body(jws)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let checked = app.check_receipt(&jws).await;
     assert_eq!(checked["standing"], "current", "{checked}");
     let doc = &checked["receipt"];
     assert!(doc["collectionMethod"]

@@ -152,18 +152,7 @@ async fn an_erased_contact_leaves_no_trace_and_the_ledger_still_proves_everythin
 
     // Her receipt is still genuine (she keeps it), but what it records no longer stands;
     // her link no longer gives one.
-    let checked: serde_json::Value = app
-        .client
-        .post(format!("{}/receipt", app.base))
-        .header("content-type", "application/jose")
-        .header("accept", "application/json")
-        .body(receipt)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let checked = app.check_receipt(&receipt).await;
     assert_eq!(
         (checked["valid"].as_bool(), checked["standing"].as_str()),
         (Some(true), Some("superseded")),

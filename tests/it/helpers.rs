@@ -214,6 +214,20 @@ impl TestApp {
     pub async fn post_form(&self, path: &str, body: &str) -> reqwest::Response {
         post_form_to(&self.client, &format!("{}{path}", self.base), body).await
     }
+    /// What `POST /receipt` answers a script about `jws`.
+    pub async fn check_receipt(&self, jws: &str) -> serde_json::Value {
+        let res = self
+            .client
+            .post(format!("{}/receipt", self.base))
+            .header("content-type", "application/jose")
+            .header("accept", "application/json")
+            .body(jws.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))

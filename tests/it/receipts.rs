@@ -40,19 +40,17 @@ async fn download_from(app: &TestApp, done: &str) -> String {
     res.text().await.unwrap()
 }
 
-/// What `POST /receipt` answers a script.
-async fn check_json(app: &TestApp, jws: &str) -> serde_json::Value {
-    let res = app
-        .client
-        .post(format!("{}/receipt", app.base))
-        .header("content-type", "application/jose")
-        .header("accept", "application/json")
-        .body(jws.to_owned())
-        .send()
+/// The key set the server publishes, saved in `dir` as an operator would.
+async fn save_keys(app: &TestApp, dir: &std::path::Path) -> std::path::PathBuf {
+    let keys = app
+        .get("/.well-known/prefcenter/keys")
+        .await
+        .text()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    let file = dir.join("keys.json");
+    std::fs::write(&file, keys).unwrap();
+    file
 }
 
 /// What the page shows for a receipt uploaded as a file, as a browser sends it (its
@@ -142,7 +140,7 @@ async fn a_receipt_verifies_on_the_page_and_offline_and_stops_being_current_when
     assert!(!jws.contains("holly") && !doc.to_string().contains("holly@"));
 
     // The page, a script and the CLI agree: genuine and current.
-    let json = check_json(&app, &jws).await;
+    let json = app.check_receipt(&jws).await;
     assert_eq!(
         (json["valid"].as_bool(), json["standing"].as_str()),
         (Some(true), Some("current")),
@@ -158,14 +156,7 @@ async fn a_receipt_verifies_on_the_page_and_offline_and_stops_being_current_when
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("current: yes"), "{out}");
     // Offline, with only the key set the server publishes.
-    let keys = app
-        .get("/.well-known/prefcenter/keys")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let keys_file = outside.path().join("keys.json");
-    std::fs::write(&keys_file, &keys).unwrap();
+    let keys_file = save_keys(&app, outside.path()).await;
     let (code, out) = cli_check(&app, &file, Some(&keys_file));
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -180,7 +171,7 @@ async fn a_receipt_verifies_on_the_page_and_offline_and_stops_being_current_when
         .post_form(&format!("/u/{t}/undo"), &format!("change={change_id}"))
         .await;
     assert_eq!(undo.status(), 303);
-    let json = check_json(&app, &jws).await;
+    let json = app.check_receipt(&jws).await;
     assert_eq!(
         (json["valid"].as_bool(), json["current"].as_bool()),
         (Some(true), Some(false)),
@@ -201,10 +192,10 @@ async fn a_receipt_verifies_on_the_page_and_offline_and_stops_being_current_when
     assert!(rotated.status.success(), "{}", stdout(&rotated));
     let done2 = unsubscribe_from_product_updates(&app).await;
     let jws2 = download_from(&app, &done2).await;
-    let json2 = check_json(&app, &jws2).await;
+    let json2 = app.check_receipt(&jws2).await;
     assert_eq!(json2["standing"], "current", "{json2}");
     assert_ne!(json2["key_id"], json["key_id"]);
-    assert_eq!(check_json(&app, &jws).await["valid"], true);
+    assert_eq!(app.check_receipt(&jws).await["valid"], true);
     let (code, out) = cli_check(&app, &file, Some(&keys_file));
     assert_eq!(
         code, 0,
@@ -221,14 +212,7 @@ async fn forged_receipts_are_refused_by_the_page_and_the_cli() {
     let done = unsubscribe_from_product_updates(&app).await;
     let jws = download_from(&app, &done).await;
     let outside = tempfile::tempdir().unwrap();
-    let keys_file = outside.path().join("keys.json");
-    let keys = app
-        .get("/.well-known/prefcenter/keys")
-        .await
-        .text()
-        .await
-        .unwrap();
-    std::fs::write(&keys_file, &keys).unwrap();
+    let keys_file = save_keys(&app, outside.path()).await;
     let kid = payload_kid(&jws);
 
     // One byte changed in what it says (opted_out → opted_in is one letter away in JSON,
@@ -259,7 +243,7 @@ async fn forged_receipts_are_refused_by_the_page_and_the_cli() {
         (&"not a receipt at all".to_owned(), "not_a_receipt"),
         (&jws[..jws.len() - 20].to_owned(), "bad_signature"),
     ] {
-        let json = check_json(&app, forged).await;
+        let json = app.check_receipt(forged).await;
         assert_eq!(json["valid"], false, "{json}");
         assert_eq!(json["code"], code, "{json}");
         let html = check_page_upload(&app, forged).await;
@@ -321,7 +305,7 @@ async fn forged_receipts_are_refused_by_the_page_and_the_cli() {
         .execute(&mut db)
         .await
         .unwrap();
-    let json = check_json(&app, &jws).await;
+    let json = app.check_receipt(&jws).await;
     assert_eq!(
         (json["valid"].as_bool(), json["standing"].as_str()),
         (Some(true), Some("not_in_ledger")),
