@@ -6,11 +6,16 @@
 //! calls the service, then `render` turns the view into the whole document in one synchronous
 //! pass (no router, no suspense, no streaming: the data is already there).
 
+mod console;
 mod layout;
 mod optin;
 mod preferences;
 mod receipt;
 
+pub use console::{
+    console_forbidden_page, console_home_page, sign_in_page, users_page, ConsoleHome, SignInNotice,
+    SignInView, UserRow, UsersView,
+};
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};
 pub use preferences::{

@@ -2,7 +2,8 @@
 //! `bench-seed`.
 
 use super::config::{
-    Cli, Command, ContactCommand, KeysCommand, LedgerCommand, MailCommand, ReceiptCommand, Settings,
+    Cli, Command, ContactCommand, KeysCommand, LedgerCommand, MailCommand, ReceiptCommand,
+    Settings, UserCommand,
 };
 use clap::Parser;
 use std::process::ExitCode;
@@ -43,6 +44,13 @@ pub async fn main() -> ExitCode {
         Some(Command::Mail {
             command: MailCommand::Status,
         }) => mail_status(&cli.settings).await,
+        Some(Command::User {
+            command:
+                UserCommand::Create {
+                    ref email,
+                    ref role,
+                },
+        }) => user_create(&cli.settings, email, role).await,
         Some(Command::Receipt {
             command:
                 ReceiptCommand::Verify {
@@ -443,6 +451,57 @@ async fn keys_list(settings: &Settings) -> CliResult {
         serde_json::to_string_pretty(&crate::domain::receipt::key_set(&keys?))?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `user create EMAIL --role ROLE`, the password from standard input. Creates the database
+/// when there is none yet (the setup step may come before the first start).
+async fn user_create(settings: &Settings, email: &str, role: &str) -> CliResult {
+    use crate::services::auth::CreateError;
+    let role = crate::domain::auth::Role::parse(role)
+        .ok_or_else(|| format!("--role {role:?}: use admin, staff or analyst"))?;
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    let secret: std::sync::Arc<[u8]> = settings.load_secret()?.into();
+    let mut db = crate::store::open(&settings.database_url, 1)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open {}: {e}",
+                crate::store::backend::shown_url(&settings.database_url)
+            )
+        })?;
+    super::check_keys(&mut db, &secret).await?;
+    let (w, task) = crate::store::writer::Writer::spawn(
+        db.write,
+        db.write_options,
+        secret.clone(),
+        crate::store::Clock::system(),
+    );
+    let core = crate::services::Core::new(db.read, w, crate::services::Policy::new(""), secret);
+    let created = crate::services::auth::create_user(&core, email, role, password).await;
+    let read = core.read.clone();
+    drop(core);
+    let _ = task.await;
+    read.close().await;
+    match created {
+        Ok(id) => {
+            println!(
+                "created user {id}: {} ({})",
+                email.trim().to_lowercase(),
+                role.as_str()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CreateError::Password(e)) => Err(format!("password: {e}").into()),
+        Err(CreateError::BadEmail) => Err(format!("{email:?} is not an email address").into()),
+        Err(CreateError::Exists) => {
+            Err(format!("a user with the address {} exists already", email.trim()).into())
+        }
+        Err(CreateError::Service(e)) => Err(e.into()),
+    }
 }
 
 /// `receipt verify FILE`: the signature against the given key set (offline) or the

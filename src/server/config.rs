@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ContactCommand,
     },
+    /// Console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Consent receipts.
     Receipt {
         #[command(subcommand)]
@@ -71,6 +76,19 @@ pub enum Command {
         /// Where to write the tokens.
         #[arg(long)]
         tokens_out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a console user (the setup step: there is no default account). The password is
+    /// read from standard input (one line): 12 to 128 characters, not a common one.
+    Create {
+        /// Their email address (they sign in with it).
+        email: String,
+        /// admin, staff or analyst.
+        #[arg(long)]
+        role: String,
     },
 }
 

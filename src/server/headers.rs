@@ -81,6 +81,9 @@ pub fn redact(path: &str) -> String {
 pub async fn security(mut req: Request, next: Next) -> Response {
     let scope = RequestScope::default();
     req.extensions_mut().insert(scope.clone());
+    // Console URLs carry no token; its forms need the browser to send their `Origin`, which
+    // it replaces by "null" under `no-referrer`.
+    let console = req.uri().path() == "/admin" || req.uri().path().starts_with("/admin/");
     // What the request log needs, only when it is on.
     let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| {
         let route = req
@@ -109,7 +112,11 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if console {
+            "same-origin"
+        } else {
+            "no-referrer"
+        }),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod contact;
 pub mod headers;
 pub mod optin;
@@ -293,6 +294,7 @@ pub fn router(state: AppState) -> Router {
             crate::pages::CHECK_PATH,
             get(receipt::check_form).post(receipt::check),
         )
+        .merge(console::routes(&state))
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

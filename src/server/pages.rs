@@ -84,6 +84,16 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// A query parameter's first value.
+    pub(super) fn query_value(&self, name: &str) -> Option<String> {
+        self.query.get(name).map(str::to_owned)
+    }
+
+    /// Segment `index` of the path as a positive number (an id), if it is one.
+    pub(super) fn segment_i64(&self, index: usize) -> Option<i64> {
+        self.segment(index).parse().ok().filter(|n: &i64| *n > 0)
+    }
+
     pub(super) fn lang(&self) -> Option<&str> {
         self.query.get("lang")
     }

@@ -332,14 +332,9 @@ impl Unit for SignupHit {
     type Output = i64;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<i64>> {
         Box::pin(async move {
-            let now = tx.now();
-            // The minute it falls in (whole seconds and their fraction taken off).
-            let start = now
-                - time::Duration::seconds(now.second().into())
-                - time::Duration::nanoseconds(now.nanosecond().into());
-            let window = store::format_time(start);
-            let forget = store::format_time(start - time::Duration::minutes(1));
-            store::rate::hit(tx, &window, &self.key, &forget).await
+            // The minute it falls in.
+            let window = store::rate::window_start(tx.now(), 60);
+            store::rate::hit(tx, window, &self.key).await
         })
     }
 }

@@ -231,6 +231,23 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("signature", Bytes),
             ],
         ),
+        (
+            "users",
+            &[
+                ("id", Int),
+                ("email", Text),
+                ("role", Text),
+                ("password_hash", Text),
+                ("created_at", Time),
+                ("disabled_at", Time),
+                ("last_sign_in_at", Time),
+                ("sessions_after", Time),
+            ],
+        ),
+        (
+            "console_sessions",
+            &[("id", Text), ("data", Bytes), ("expires_at", Time)],
+        ),
     ]
 };
 
@@ -244,6 +261,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "opt_in_requests",
     "outbox",
     "ledger_checkpoints",
+    "users",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

@@ -69,6 +69,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "profile jurisdiction",
         include_str!("../../migrations/0009_profile_jurisdiction.sql"),
     ),
+    (
+        10,
+        "console users",
+        include_str!("../../migrations/0010_console_users.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod proof;
 pub mod rate;
 pub mod read;
+pub mod users;
 pub mod writer;
 
 use backend::read;

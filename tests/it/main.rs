@@ -3,6 +3,7 @@
 //! (and, for mail, a real SMTP server).
 #![cfg(feature = "ssr")]
 
+mod console;
 mod contact_pages;
 mod corrections;
 mod crash;

@@ -1,0 +1,86 @@
+// The console's door in a real browser: the setup step (the CLI) creates the first admin and a
+// staff user; the admin signs in (with JavaScript off too), sees the users, disables the staff
+// user, whose next page sends them to sign in again; a staff user gets 403 on the admin page;
+// sign-out works; every page passes axe at desktop and phone width.
+import { execFileSync } from 'node:child_process';
+import type { Page } from '@playwright/test';
+import { test, expect, binaryPath, type Demo } from './server';
+import { DESKTOP, PHONE, expectNoViolations } from './helpers';
+
+const PASSWORD = 'violet tram kettle 93';
+
+function createUser(server: Demo, email: string, role: string) {
+  execFileSync(binaryPath(), ['user', 'create', email, '--role', role], {
+    input: `${PASSWORD}\n`,
+    env: {
+      ...process.env,
+      PREFCENTER_DATABASE_URL: `sqlite://${server.dir}/db.sqlite`,
+      PREFCENTER_DATA_DIR: server.dir,
+    },
+  });
+}
+
+async function signIn(page: Page, server: Demo, email: string, password = PASSWORD) {
+  await page.goto(`${server.base}/admin`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to the console');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('the setup step, sign-in, users, disabling and sign-out', async ({ page, browser, server }) => {
+  createUser(server, 'admin@contoso.com', 'admin');
+  createUser(server, 'staff@contoso.com', 'staff');
+
+  await page.setViewportSize(DESKTOP);
+  await signIn(page, server, 'admin@contoso.com', 'not the password at all');
+  await expect(page.getByRole('alert')).toHaveText('Invalid email or password.');
+  await expect(page.getByLabel('Email')).toHaveValue('admin@contoso.com');
+  await expectNoViolations(page, 'the sign-in page with its error');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Console');
+  await expect(page.getByText('You are signed in as admin@contoso.com')).toBeVisible();
+  await expectNoViolations(page, 'the console home');
+
+  // The staff user, in a browser of their own, with JavaScript off.
+  const staffContext = await browser.newContext({ javaScriptEnabled: false, viewport: PHONE });
+  const staff = await staffContext.newPage();
+  await signIn(staff, server, 'staff@contoso.com');
+  await expect(staff.getByRole('heading', { level: 1 })).toHaveText('Console');
+  await expect(staff.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  const forbidden = await staff.goto(`${server.base}/admin/users`);
+  expect(forbidden!.status()).toBe(403);
+  await expect(staff.getByRole('heading', { level: 1 })).toHaveText('Not allowed');
+
+  // The admin disables them; their next page asks them to sign in again.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Users');
+  await expect(page.getByRole('row')).toHaveCount(3);
+  await expectNoViolations(page, 'the users page');
+  await page.getByRole('button', { name: 'Disable staff@contoso.com' }).click();
+  await expect(page.getByRole('row', { name: /staff@contoso.com/ })).toContainText('Disabled');
+  await staff.goto(`${server.base}/admin`);
+  await expect(staff.getByRole('heading', { level: 1 })).toHaveText('Sign in to the console');
+  await expect(staff.getByRole('status')).toHaveText('Your session was ended by an administrator.');
+  await staffContext.close();
+
+  // Sign-out.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toHaveText('You are signed out.');
+  await page.goto(`${server.base}/admin/users`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sign in to the console');
+});
+
+test('console pages pass axe at phone width', async ({ page, server }) => {
+  await page.setViewportSize(PHONE);
+  await signIn(page, server, 'admin@contoso.com');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Console');
+  await expectNoViolations(page, 'the console home at phone width');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
+  await expectNoViolations(page, 'the users page at phone width');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expectNoViolations(page, 'the sign-in page at phone width');
+});

@@ -1,0 +1,443 @@
+//! The console's routes under `/admin`: sign-in and sign-out, the console's home, and the users
+//! page. Sessions are tower-sessions' (stored through the writer); every route checks the
+//! session's user and the role its page needs on the server, and every POST carries the
+//! session's CSRF token and, when the browser sends one, an `Origin` of this server.
+
+use super::contact::{field, form_pairs};
+use super::pages::Page;
+use super::{request_info, AppState};
+use crate::domain::auth::{Permission, SessionEnd};
+use crate::pages;
+use crate::services::auth::{self, SessionUser, SignInError};
+use crate::store::users::User;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// The session's key for the signed-in user.
+const USER_KEY: &str = "user";
+/// The cookie of the sign-in form's CSRF token (there is no session before signing in).
+const SIGNIN_CSRF: &str = "prefcenter_signin";
+
+/// Cookie names: `__Host-` ones (which browsers accept only with Secure) when the server is
+/// reached over HTTPS, plain ones on plain-HTTP development servers.
+#[derive(Clone, Debug)]
+pub struct Cookies {
+    pub session: &'static str,
+    pub device: &'static str,
+    pub secure: bool,
+}
+
+impl Cookies {
+    pub fn for_base_url(base_url: &str) -> Cookies {
+        if base_url.starts_with("https://") {
+            Cookies {
+                session: "__Host-prefcenter",
+                device: "__Host-prefcenter-device",
+                secure: true,
+            }
+        } else {
+            Cookies {
+                session: "prefcenter_session",
+                device: "prefcenter_device",
+                secure: false,
+            }
+        }
+    }
+
+    fn attrs(&self) -> &'static str {
+        if self.secure {
+            "; Path=/; HttpOnly; Secure; SameSite=Lax"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+}
+
+/// The console's router, with its session layer.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let cookies = Cookies::for_base_url(&state.core.policy.base_url);
+    let layer =
+        SessionManagerLayer::new(crate::services::auth::SessionStore::new(state.core.clone()))
+            .with_name(cookies.session)
+            .with_secure(cookies.secure)
+            .with_http_only(true)
+            .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                crate::domain::auth::IDLE_SECS,
+            )));
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/sign-in", get(sign_in_form).post(sign_in))
+        .route("/admin/sign-out", post(sign_out))
+        .route("/admin/users", get(users_page))
+        .route("/admin/users/{id}/disable", post(disable_user))
+        .route("/admin/users/{id}/enable", post(enable_user))
+        .layer(layer)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Whether the request's `Origin` (if the browser sent one) is this server's.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let base = state.core.policy.base_url.trim_end_matches('/');
+            // The base URL's scheme://host[:port], without a path.
+            let ours = base
+                .find("://")
+                .and_then(|i| base[i + 3..].find('/').map(|j| &base[..i + 3 + j]))
+                .unwrap_or(base);
+            origin == ours
+        }
+    }
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// A signed-in user on a console route, the session still good (else the route answers with a
+/// redirect to the sign-in page, or 403 for a role that may not use it).
+pub struct Console {
+    pub user: User,
+    pub session: Session,
+    pub su: SessionUser,
+}
+
+/// Why a console route does not run.
+pub enum Refused {
+    SignIn(Option<SessionEnd>),
+    Unavailable,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::SignIn(end) => {
+                let why = match end {
+                    Some(SessionEnd::Idle) => "?ended=idle",
+                    Some(SessionEnd::Absolute) => "?ended=expired",
+                    Some(SessionEnd::Revoked) => "?ended=revoked",
+                    None => "",
+                };
+                Redirect::to(&format!("/admin/sign-in{why}")).into_response()
+            }
+            Refused::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Refused;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refused> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Refused::Unavailable)?;
+        let Some(mut su) = session
+            .get::<SessionUser>(USER_KEY)
+            .await
+            .map_err(|_| Refused::Unavailable)?
+        else {
+            return Err(Refused::SignIn(None));
+        };
+        let user = match auth::session_user(&state.core, &su).await {
+            Ok(Ok(u)) => u,
+            Ok(Err(end)) => {
+                let _ = session.flush().await;
+                return Err(Refused::SignIn(Some(end)));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading a console session's user failed");
+                return Err(Refused::Unavailable);
+            }
+        };
+        // Seen now (written at most once a minute, so a busy page costs no write per request).
+        let now = state.core.clock.now().unix_timestamp();
+        if now - su.seen_at >= 60 {
+            su.seen_at = now;
+            session
+                .insert(USER_KEY, &su)
+                .await
+                .map_err(|_| Refused::Unavailable)?;
+        }
+        Ok(Console { user, session, su })
+    }
+}
+
+impl Console {
+    /// The 403 page when the user's role does not allow `what`.
+    async fn require(&self, what: Permission, page: Page) -> Result<Page, Response> {
+        if self.user.role.may(what) {
+            Ok(page)
+        } else {
+            Err(page
+                .send(StatusCode::FORBIDDEN, pages::console_forbidden_page)
+                .await)
+        }
+    }
+
+    /// The checks of a console POST: an `Origin` of this server when there is one, and the
+    /// session's CSRF token in the form.
+    fn csrf_ok(&self, state: &AppState, headers: &HeaderMap, pairs: &[(String, String)]) -> bool {
+        same_origin(state, headers) && field(pairs, "csrf").is_some_and(|t| ct_eq(t, &self.su.csrf))
+    }
+}
+
+fn forbidden_post() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "This form is out of date or came from another site. Go back, reload the page and try again.",
+    )
+        .into_response()
+}
+
+/// `GET /admin`: the console's home.
+async fn home(console: Console, page: Page) -> Response {
+    let view = pages::ConsoleHome {
+        email: console.user.email.clone(),
+        role: console.user.role,
+        csrf: console.su.csrf.clone(),
+    };
+    page.send(StatusCode::OK, move || pages::console_home_page(view))
+        .await
+}
+
+/// `GET /admin/sign-in`: the form (or the console, for a user signed in already).
+async fn sign_in_form(State(state): State<AppState>, session: Session, page: Page) -> Response {
+    if let Ok(Some(_)) = session.get::<SessionUser>(USER_KEY).await {
+        return Redirect::to("/admin").into_response();
+    }
+    let ended = page.query_value("ended");
+    let notice = match ended.as_deref() {
+        Some("idle") => Some(pages::SignInNotice::Idle),
+        Some("expired") => Some(pages::SignInNotice::Expired),
+        Some("revoked") => Some(pages::SignInNotice::Revoked),
+        _ => page
+            .query_value("signed_out")
+            .map(|_| pages::SignInNotice::SignedOut),
+    };
+    sign_in_response(&state, page, StatusCode::OK, notice, None, String::new()).await
+}
+
+/// The sign-in page with a fresh CSRF token in its cookie and its form.
+async fn sign_in_response(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    notice: Option<pages::SignInNotice>,
+    error: Option<String>,
+    email: String,
+) -> Response {
+    let cookies = Cookies::for_base_url(&state.core.policy.base_url);
+    let token = base64_url(&crate::services::random_bytes::<24>());
+    let form_token = token.clone();
+    let mut res = page
+        .send(status, move || {
+            pages::sign_in_page(pages::SignInView {
+                csrf: form_token,
+                notice,
+                error,
+                email,
+            })
+        })
+        .await;
+    if let Ok(v) = format!("{SIGNIN_CSRF}={token}{}", cookies.attrs()).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn base64_url(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// `POST /admin/sign-in`.
+async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    req_parts: super::RequestParts,
+    body: Bytes,
+) -> Response {
+    let headers = &req_parts.headers;
+    let pairs = form_pairs(headers, body).await.unwrap_or_default();
+    let sent = field(&pairs, "csrf").unwrap_or("");
+    let kept = cookie(headers, SIGNIN_CSRF).unwrap_or_default();
+    if !same_origin(&state, headers) || kept.is_empty() || !ct_eq(sent, &kept) {
+        return forbidden_post();
+    }
+    let email = field(&pairs, "email").unwrap_or("").trim().to_owned();
+    let password = field(&pairs, "password").unwrap_or("");
+    let info = request_info(&req_parts, state.trust_forwarded_for);
+    let cookies = Cookies::for_base_url(&state.core.policy.base_url);
+    let device = cookie(headers, cookies.device);
+    match auth::sign_in(&state.core, &email, password, info.ip, device.as_deref()).await {
+        Ok((user, su)) => {
+            // A new session id at sign-in: a fixated or stolen anonymous id is worth nothing.
+            if session.cycle_id().await.is_err() || session.insert(USER_KEY, &su).await.is_err() {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            let mut res = Redirect::to("/admin").into_response();
+            let tag = crate::domain::auth::device_tag(state.core.secret(), &user.email);
+            let attrs = if cookies.secure {
+                "; Path=/admin; HttpOnly; Secure; SameSite=Strict; Max-Age=31536000"
+            } else {
+                "; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=31536000"
+            };
+            if let Ok(v) = format!("{}={tag}{attrs}", cookies.device).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            tracing::info!(user = user.id, role = user.role.as_str(), "console sign-in");
+            res
+        }
+        Err(SignInError::Invalid) => {
+            sign_in_response(
+                &state,
+                page,
+                StatusCode::UNAUTHORIZED,
+                None,
+                Some("Invalid email or password.".to_owned()),
+                email,
+            )
+            .await
+        }
+        Err(SignInError::Throttled { retry_after }) => {
+            let mut res = sign_in_response(
+                &state,
+                page,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                Some(format!(
+                    "Too many failed sign-ins. Try again in {} minutes, or from a browser that has signed in to this account before.",
+                    (retry_after + 59) / 60
+                )),
+                email,
+            )
+            .await;
+            if let Ok(v) = retry_after.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(SignInError::Service(e)) => page.error(e, "sign-in").await,
+    }
+}
+
+/// `POST /admin/sign-out`.
+async fn sign_out(
+    State(state): State<AppState>,
+    console: Result<Console, Refused>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(console) = console else {
+        // Signed out already: nothing to end.
+        return Redirect::to("/admin/sign-in?signed_out=1").into_response();
+    };
+    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
+    if !console.csrf_ok(&state, &headers, &pairs) {
+        return forbidden_post();
+    }
+    let _ = console.session.flush().await;
+    Redirect::to("/admin/sign-in?signed_out=1").into_response()
+}
+
+/// `GET /admin/users`: every user, with their role and state (admins only).
+async fn users_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ManageUsers, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match crate::store::users::all(&state.core.read).await {
+        Ok(list) => {
+            let view = pages::UsersView {
+                me: console.user.id,
+                csrf: console.su.csrf.clone(),
+                users: list
+                    .into_iter()
+                    .map(|u| pages::UserRow {
+                        id: u.id,
+                        email: u.email,
+                        role: u.role,
+                        disabled: u.disabled,
+                    })
+                    .collect(),
+            };
+            page.send(StatusCode::OK, move || pages::users_page(view))
+                .await
+        }
+        Err(e) => page.error(e.into(), "users page").await,
+    }
+}
+
+async fn set_disabled(
+    state: AppState,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+    disabled: bool,
+) -> Response {
+    let page = match console.require(Permission::ManageUsers, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
+    if !console.csrf_ok(&state, &headers, &pairs) {
+        return forbidden_post();
+    }
+    let Some(id) = page.segment_i64(3) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if id == console.user.id {
+        // Locking oneself out is never what an admin means.
+        return (StatusCode::CONFLICT, "You cannot disable your own account.").into_response();
+    }
+    match auth::set_disabled(&state.core, id, disabled).await {
+        Ok(true) => Redirect::to("/admin/users").into_response(),
+        Ok(false) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => page.error(e, "disable user").await,
+    }
+}
+
+/// `POST /admin/users/{id}/disable`: ends every session of theirs at once.
+async fn disable_user(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    set_disabled(state, console, page, headers, body, true).await
+}
+
+/// `POST /admin/users/{id}/enable`.
+async fn enable_user(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    set_disabled(state, console, page, headers, body, false).await
+}

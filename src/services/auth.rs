@@ -1,0 +1,345 @@
+//! Console users: creating one, signing in (argon2id on a blocking thread, one answer for every
+//! failure, a dummy hash for unknown addresses, the throttle), the session's user on every
+//! request (role, disabled, idle and absolute timeouts by the injectable clock), and the
+//! session store tower-sessions writes through.
+
+use super::consent::{Result, ServiceError};
+use super::Core;
+use crate::domain::auth::{self, PasswordError, Role, SessionEnd};
+use crate::domain::parse::EmailAddress;
+use crate::store::users::{self, CreateUser, SetDisabled, SignInFailed, SignedIn, User};
+use crate::store::writer::Priority;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, OnceLock};
+
+/// The argon2id parameters new hashes get (OWASP: m=19456 KiB, t=2, p=1).
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password on a blocking thread (tens of milliseconds of CPU and 19 MiB).
+pub async fn hash_password(password: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes encode");
+        hasher()
+            .hash_password(password.as_bytes(), &salt)
+            .expect("argon2 hashes any password")
+            .to_string()
+    })
+    .await
+    .expect("the hashing thread does not panic")
+}
+
+/// A hash of nothing anyone knows: unknown addresses are checked against it, so they take as
+/// long as known ones.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::encode_b64(&super::random_bytes::<16>()).expect("16 bytes encode");
+        let password = super::random_bytes::<24>();
+        hasher()
+            .hash_password(&password, &salt)
+            .expect("argon2 hashes any password")
+            .to_string()
+    })
+}
+
+/// Whether `password` matches `phc`, and whether the hash should be made again with today's
+/// parameters. Runs on a blocking thread.
+async fn verify(phc: String, password: String) -> (bool, bool) {
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&phc) else {
+            return (false, false);
+        };
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        let current = hasher();
+        let stale = parsed.algorithm.as_str() != "argon2id"
+            || Params::try_from(&parsed).ok().as_ref() != Some(current.params());
+        (ok, ok && stale)
+    })
+    .await
+    .unwrap_or((false, false))
+}
+
+/// Why a user cannot be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("not an email address")]
+    BadEmail,
+    #[error("{0}")]
+    Password(PasswordError),
+    #[error("a user with this address exists already")]
+    Exists,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Creates a console user with a password (the first admin comes this way, from the command
+/// line's setup step).
+pub async fn create_user(
+    core: &Core,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> std::result::Result<i64, CreateError> {
+    let email = EmailAddress::parse(email).map_err(|_| CreateError::BadEmail)?;
+    auth::check_password(password, &[email.as_str(), "prefcenter"])
+        .map_err(CreateError::Password)?;
+    let hash = hash_password(password.to_owned()).await;
+    let id = core
+        .writer
+        .run(
+            CreateUser {
+                email: email.as_str().to_owned(),
+                role,
+                password_hash: Some(hash),
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    id.ok_or(CreateError::Exists)
+}
+
+/// Why a sign-in did not succeed (the page says one thing for every bad credential).
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("invalid email or password")]
+    Invalid,
+    #[error("too many failed sign-ins; try again in {retry_after} s")]
+    Throttled { retry_after: i64 },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// A signed-in user, as a session keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionUser {
+    pub user_id: i64,
+    /// When they signed in, and when the session was last used (Unix seconds, by the core's
+    /// clock).
+    pub signed_in_at: i64,
+    pub seen_at: i64,
+    /// The token every console form carries back (CSRF), fresh at every sign-in.
+    pub csrf: String,
+}
+
+fn throttle_keys(core: &Core, email: &str, client: Option<std::net::IpAddr>) -> (Vec<u8>, Vec<u8>) {
+    let account =
+        crate::domain::optin::client_key(core.secret(), "signin-account", &email.to_lowercase());
+    let address = crate::domain::optin::client_key(
+        core.secret(),
+        "signin-address",
+        &client.map(|c| c.to_string()).unwrap_or_default(),
+    );
+    (account.to_vec(), address.to_vec())
+}
+
+/// Signs a user in. `device` is the device cookie the browser sent, if any.
+pub async fn sign_in(
+    core: &Core,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+    device: Option<&str>,
+) -> std::result::Result<(User, SessionUser), SignInError> {
+    let email = email.trim().to_lowercase();
+    let now = core.clock.now();
+    let window = crate::store::rate::window_start(now, auth::THROTTLE_WINDOW_SECS);
+    let (account_key, address_key) = throttle_keys(core, &email, client);
+    let known_device = device.is_some_and(|d| {
+        use subtle::ConstantTimeEq as _;
+        bool::from(
+            d.as_bytes()
+                .ct_eq(auth::device_tag(core.secret(), &email).as_bytes()),
+        )
+    });
+    let account_failures = if known_device {
+        0
+    } else {
+        crate::store::rate::count(&core.read, window, &account_key)
+            .await
+            .map_err(ServiceError::from)?
+    };
+    let address_failures = crate::store::rate::count(&core.read, window, &address_key)
+        .await
+        .map_err(ServiceError::from)?;
+    if !auth::may_try(account_failures, address_failures) {
+        let retry_after =
+            window.unix_timestamp() + auth::THROTTLE_WINDOW_SECS - now.unix_timestamp();
+        return Err(SignInError::Throttled {
+            retry_after: retry_after.max(1),
+        });
+    }
+    let user = users::by_email(&core.read, &email)
+        .await
+        .map_err(ServiceError::from)?;
+    let too_long = auth::password_length(password) == Err(PasswordError::TooLong);
+    let phc = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .filter(|_| !too_long)
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let (matched, stale) = verify(phc, password.chars().take(auth::MAX_PASSWORD).collect()).await;
+    let user = match user {
+        Some(u) if matched && !too_long && !u.disabled => u,
+        _ => {
+            let mut keys = vec![address_key];
+            if !known_device {
+                keys.push(account_key);
+            }
+            core.writer
+                .run(SignInFailed { window, keys }, Priority::Interactive)
+                .await
+                .map_err(ServiceError::from)?;
+            return Err(SignInError::Invalid);
+        }
+    };
+    let rehashed = if stale {
+        Some(hash_password(password.to_owned()).await)
+    } else {
+        None
+    };
+    core.writer
+        .run(
+            SignedIn {
+                user_id: user.id,
+                rehashed,
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    let t = now.unix_timestamp();
+    let csrf = base64_url(&super::random_bytes::<24>());
+    Ok((
+        user.clone(),
+        SessionUser {
+            user_id: user.id,
+            signed_in_at: t,
+            seen_at: t,
+            csrf,
+        },
+    ))
+}
+
+fn base64_url(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The user a session belongs to, if the session is still good: the user exists, is not
+/// disabled, signed in after their sessions were last ended, and the session is neither idle
+/// nor too old (by the core's clock).
+pub async fn session_user(
+    core: &Core,
+    s: &SessionUser,
+) -> Result<std::result::Result<User, SessionEnd>> {
+    let Some(user) = users::by_id(&core.read, s.user_id).await? else {
+        return Ok(Err(SessionEnd::Revoked));
+    };
+    if user.disabled {
+        return Ok(Err(SessionEnd::Revoked));
+    }
+    let now = core.clock.now().unix_timestamp();
+    Ok(
+        match auth::session_end(now, s.signed_in_at, s.seen_at, user.sessions_after) {
+            Some(end) => Err(end),
+            None => Ok(user),
+        },
+    )
+}
+
+/// Disables or enables a user; their sessions end at once either way.
+pub async fn set_disabled(core: &Core, user_id: i64, disabled: bool) -> Result<bool> {
+    Ok(core
+        .writer
+        .run(SetDisabled { user_id, disabled }, Priority::Interactive)
+        .await?)
+}
+
+/// tower-sessions' store: records read on the read connections and written through the
+/// single writer, in the database every instance shares.
+#[derive(Clone)]
+pub struct SessionStore {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionStore")
+    }
+}
+
+impl SessionStore {
+    pub fn new(core: Arc<Core>) -> SessionStore {
+        SessionStore { core }
+    }
+}
+
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error as StoreErr, Result as StoreResult};
+
+fn backend(e: impl std::fmt::Display) -> StoreErr {
+    StoreErr::Backend(e.to_string())
+}
+
+impl SessionStore {
+    async fn write(&self, record: &Record, create: bool) -> StoreResult<bool> {
+        let data = serde_json::to_vec(record).map_err(|e| StoreErr::Encode(e.to_string()))?;
+        self.core
+            .writer
+            .run(
+                users::SaveSession {
+                    id: record.id.to_string(),
+                    data,
+                    expires_at: record.expiry_date,
+                    create,
+                    now: time::OffsetDateTime::now_utc(),
+                },
+                Priority::Interactive,
+            )
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for SessionStore {
+    async fn create(&self, record: &mut Record) -> StoreResult<()> {
+        // A new id until one is free (a collision of 128 random bits will not happen, but the
+        // store must not overwrite another's session if it did).
+        while !self.write(record, true).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> StoreResult<()> {
+        self.write(record, false).await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
+        let now = crate::store::format_time(time::OffsetDateTime::now_utc());
+        let data = users::load_session(&self.core.read, &id.to_string(), &now)
+            .await
+            .map_err(backend)?;
+        data.map(|d| serde_json::from_slice(&d).map_err(|e| StoreErr::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> StoreResult<()> {
+        self.core
+            .writer
+            .run(
+                users::DeleteSession { id: id.to_string() },
+                Priority::Interactive,
+            )
+            .await
+            .map_err(backend)
+    }
+}

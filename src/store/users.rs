@@ -1,0 +1,248 @@
+//! Console users and their sessions (tower-sessions' records, written through the writer).
+
+use super::backend::{on, read, DbRow, Ts};
+use super::writer::{Tx, Unit};
+use super::{format_time, Reader, Result, StoreError};
+use crate::domain::auth::Role;
+use futures_util::future::BoxFuture;
+
+/// A console user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// The argon2id PHC string; `None` until the user sets a password (an invitation).
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    /// Sessions begun before this moment (Unix seconds) are over.
+    pub sessions_after: i64,
+}
+
+const SELECT_USER: &str =
+    "SELECT id, email, role, password_hash, disabled_at, sessions_after FROM users";
+
+fn user(r: &impl DbRow) -> Result<User> {
+    let role: String = r.col("role")?;
+    let after: Ts = r.col("sessions_after")?;
+    Ok(User {
+        id: r.col("id")?,
+        email: r.col("email")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        password_hash: r.col("password_hash")?,
+        disabled: r.col::<Option<Ts>>("disabled_at")?.is_some(),
+        sessions_after: super::parse_time(&after.0)?.unix_timestamp(),
+    })
+}
+
+/// The user with this address (compared in lower case).
+pub async fn by_email(read: &Reader, email: &str) -> Result<Option<User>> {
+    let sql = format!("{SELECT_USER} WHERE email = $1");
+    read!(read, c => sqlx::query(&sql)
+        .bind(email.to_lowercase())
+        .fetch_optional(&mut *c)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose())
+}
+
+pub async fn by_id(read: &Reader, id: i64) -> Result<Option<User>> {
+    let sql = format!("{SELECT_USER} WHERE id = $1");
+    read!(read, c => sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose())
+}
+
+/// Every user, by address.
+pub async fn all(read: &Reader) -> Result<Vec<User>> {
+    let sql = format!("{SELECT_USER} ORDER BY email");
+    read!(read, c => sqlx::query(&sql)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(user)
+        .collect())
+}
+
+/// How many users exist (none: the setup step has not run).
+pub async fn count(read: &Reader) -> Result<i64> {
+    read!(read, c => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *c)
+        .await?))
+}
+
+/// Adds a user; `None` when the address has one already.
+pub struct CreateUser {
+    pub email: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+impl Unit for CreateUser {
+    type Output = Option<i64>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            on!(tx.conn(), c => Ok(sqlx::query_scalar(
+                "INSERT INTO users (email, role, password_hash, created_at, sessions_after)
+                 VALUES ($1, $2, $3, $4, $4)
+                 ON CONFLICT (email) DO NOTHING RETURNING id",
+            )
+            .bind(self.email.to_lowercase())
+            .bind(self.role.as_str())
+            .bind(&self.password_hash)
+            .bind(Ts::new(now))
+            .fetch_optional(&mut *c)
+            .await?))
+        })
+    }
+}
+
+/// A successful sign-in: its time, and the password rehashed when the parameters changed.
+pub struct SignedIn {
+    pub user_id: i64,
+    pub rehashed: Option<String>,
+}
+
+impl Unit for SignedIn {
+    type Output = ();
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            on!(tx.conn(), c => {
+                sqlx::query(
+                    "UPDATE users SET last_sign_in_at = $1,
+                         password_hash = COALESCE($2, password_hash) WHERE id = $3",
+                )
+                .bind(Ts::new(now))
+                .bind(&self.rehashed)
+                .bind(self.user_id)
+                .execute(&mut *c)
+                .await?;
+            });
+            Ok(())
+        })
+    }
+}
+
+/// Disables (or enables again) a user; either way every session of theirs ends now.
+pub struct SetDisabled {
+    pub user_id: i64,
+    pub disabled: bool,
+}
+
+impl Unit for SetDisabled {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            let disabled_at = self.disabled.then(|| Ts::new(now.clone()));
+            on!(tx.conn(), c => Ok(sqlx::query(
+                "UPDATE users SET disabled_at = $1, sessions_after = $2 WHERE id = $3",
+            )
+            .bind(disabled_at)
+            .bind(Ts::new(now))
+            .bind(self.user_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+                == 1))
+        })
+    }
+}
+
+/// One failed sign-in, counted for the account and for the client's address.
+pub struct SignInFailed {
+    pub window: time::OffsetDateTime,
+    /// Keyed hashes: the account's (absent when the browser carried its device cookie) and
+    /// the client address's.
+    pub keys: Vec<Vec<u8>>,
+}
+
+impl Unit for SignInFailed {
+    type Output = ();
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            for k in &self.keys {
+                super::rate::hit(tx, self.window, k).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A stored session: its encoded record, while it has not expired at `now`.
+pub async fn load_session(read: &Reader, id: &str, now: &str) -> Result<Option<Vec<u8>>> {
+    read!(read, c => Ok(sqlx::query_scalar(
+        "SELECT data FROM console_sessions WHERE id = $1 AND expires_at > $2",
+    )
+    .bind(id)
+    .bind(Ts::new(now))
+    .fetch_optional(&mut *c)
+    .await?))
+}
+
+/// Writes a session record (`create`: only if the id is new; answers whether it was written),
+/// and deletes the ones expired by `now`. (Session expiry is tower-sessions' and runs on the
+/// system's time, so `now` is that too, not the writer's clock.)
+pub struct SaveSession {
+    pub id: String,
+    pub data: Vec<u8>,
+    pub expires_at: time::OffsetDateTime,
+    pub create: bool,
+    pub now: time::OffsetDateTime,
+}
+
+impl Unit for SaveSession {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let now = format_time(self.now);
+            let sql = if self.create {
+                "INSERT INTO console_sessions (id, data, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO NOTHING"
+            } else {
+                "INSERT INTO console_sessions (id, data, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+            };
+            on!(tx.conn(), c => {
+                sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+                    .bind(Ts::new(now))
+                    .execute(&mut *c)
+                    .await?;
+                Ok(sqlx::query(sql)
+                    .bind(&self.id)
+                    .bind(&self.data)
+                    .bind(Ts::new(format_time(self.expires_at)))
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
+                    == 1)
+            })
+        })
+    }
+}
+
+pub struct DeleteSession {
+    pub id: String,
+}
+
+impl Unit for DeleteSession {
+    type Output = ();
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            on!(tx.conn(), c => {
+                sqlx::query("DELETE FROM console_sessions WHERE id = $1")
+                    .bind(&self.id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            Ok(())
+        })
+    }
+}

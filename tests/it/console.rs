@@ -1,0 +1,602 @@
+//! The console's door from outside: the setup step creates the first admin (no default
+//! account), sign-in with one answer for every bad credential, the session cookie's flags and
+//! its id rotated at sign-in, sign-out, idle and absolute timeouts on the injected clock, a
+//! disabled user's session ended at once, the throttle and its way out, CSRF and `Origin`
+//! refusals, and what each role gets on each console route.
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::proof::stdout;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const GOOD: &str = "violet tram kettle 93";
+
+/// `prefcenter user create EMAIL --role ROLE`, the password on standard input.
+fn create_user(app: &TestApp, email: &str, role: &str, password: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
+        .args(["user", "create", email, "--role", role])
+        .args(["--database-url", &app.db_url])
+        .arg("--data-dir")
+        .arg(app.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), stdout(&out))
+}
+
+/// A browser: keeps cookies, sends them back, and can claim an `Origin`.
+struct Browser<'a> {
+    app: &'a TestApp,
+    jar: HashMap<String, String>,
+}
+
+struct Answer {
+    status: u16,
+    location: String,
+    set_cookies: Vec<String>,
+    retry_after: Option<String>,
+    cache_control: Option<String>,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            jar: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let cookie: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.header("cookie", cookie.join("; "))
+        };
+        let res = req.send().await.unwrap();
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &set_cookies {
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if c.contains("Max-Age=0") || v.is_empty() {
+                self.jar.remove(k);
+            } else {
+                self.jar.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Answer {
+            status: res.status().as_u16(),
+            location: res
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default(),
+            retry_after: res
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            cache_control: res
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            set_cookies,
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let req = self.app.client.get(format!("{}{path}", self.app.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &str, origin: Option<&str>) -> Answer {
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        self.send(req).await
+    }
+
+    /// The sign-in form's token (a GET of the form sets its cookie).
+    async fn sign_in_token(&mut self) -> String {
+        let page = self.get("/admin/sign-in").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        csrf_of(&page.body)
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let token = self.sign_in_token().await;
+        let origin = self.app.base.clone();
+        self.post(
+            "/admin/sign-in",
+            &format!(
+                "csrf={token}&email={}&password={}",
+                urlencode(email),
+                urlencode(password)
+            ),
+            Some(&origin),
+        )
+        .await
+    }
+
+    fn session(&self) -> Option<String> {
+        self.jar.get("prefcenter_session").cloned()
+    }
+
+    /// The CSRF token of the console's forms, from a console page.
+    async fn console_token(&mut self) -> String {
+        let home = self.get("/admin").await;
+        assert_eq!(home.status, 200, "{}", home.body);
+        csrf_of(&home.body)
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let i = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf field");
+    html[i + 19..].split('"').next().unwrap().to_owned()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn user_id(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_first_admin_signs_in_and_out_with_safe_cookies_and_a_fresh_session_id() {
+    let app = spawn_app().await;
+    // No default account: nothing gets in before the setup step.
+    let mut b = Browser::new(&app);
+    assert_eq!(b.get("/admin").await.location, "/admin/sign-in");
+    let nobody = b.sign_in("admin@contoso.com", GOOD).await;
+    assert_eq!(nobody.status, 401);
+
+    // The setup step refuses weak passwords and bad input, then creates the admin.
+    for (email, role, pw, why) in [
+        ("admin@contoso.com", "admin", "short", "at least 12"),
+        ("admin@contoso.com", "admin", "password1234", "too common"),
+        ("admin@contoso.com", "root", GOOD, "admin, staff or analyst"),
+        ("not-an-address", "admin", GOOD, "not an email address"),
+    ] {
+        let (ok, out) = create_user(&app, email, role, pw);
+        assert!(!ok && out.contains(why), "{pw}: {out}");
+    }
+    let (ok, out) = create_user(&app, "Admin@Contoso.com", "admin", GOOD);
+    assert!(ok, "{out}");
+    let (ok, out) = create_user(&app, "admin@contoso.com", "staff", GOOD);
+    assert!(!ok && out.contains("exists already"), "{out}");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+
+    // The sign-in form's own token cookie.
+    let mut b = Browser::new(&app);
+    let form = b.get("/admin/sign-in").await;
+    let signin_cookie = form
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("prefcenter_signin="))
+        .unwrap();
+    assert!(signin_cookie.contains("HttpOnly") && signin_cookie.contains("SameSite=Lax"));
+
+    // One answer for a wrong password and for an unknown address.
+    let wrong = b
+        .sign_in("admin@contoso.com", "violet tram kettle 94")
+        .await;
+    let unknown = b.sign_in("nobody@contoso.com", GOOD).await;
+    for a in [&wrong, &unknown] {
+        assert_eq!(a.status, 401);
+        assert!(a.body.contains("Invalid email or password."), "{}", a.body);
+        assert!(a
+            .set_cookies
+            .iter()
+            .all(|c| !c.starts_with("prefcenter_session=")));
+    }
+    assert!(!wrong.body.contains(GOOD));
+
+    // The right one: a session cookie with every flag a plain-HTTP server can set.
+    let ok = b.sign_in("ADMIN@contoso.com", GOOD).await;
+    assert_eq!((ok.status, ok.location.as_str()), (303, "/admin"));
+    let session_cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("prefcenter_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session_cookie.contains(flag), "{session_cookie}");
+    }
+    assert!(
+        !session_cookie.contains("Secure"),
+        "plain HTTP: {session_cookie}"
+    );
+    let first = b.session().unwrap();
+    let home = b.get("/admin").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("admin@contoso.com") && home.body.contains("Admin"));
+    assert_eq!(home.cache_control.as_deref(), Some("no-store"));
+
+    // Signing in again (the form's token cookie kept from before) gets a new session id; the
+    // old one is worth nothing.
+    assert_eq!(
+        b.get("/admin/sign-in").await.location,
+        "/admin",
+        "signed in already"
+    );
+    let kept = b.jar["prefcenter_signin"].clone();
+    let base = app.base.clone();
+    let again = b
+        .post(
+            "/admin/sign-in",
+            &format!(
+                "csrf={kept}&email=admin%40contoso.com&password={}",
+                urlencode(GOOD)
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    let second = b.session().unwrap();
+    assert_ne!(first, second);
+    let mut thief = Browser::new(&app);
+    thief.jar.insert("prefcenter_session".into(), first);
+    assert_eq!(thief.get("/admin").await.location, "/admin/sign-in");
+    // A made-up session id is no session either.
+    thief
+        .jar
+        .insert("prefcenter_session".into(), "AAAAAAAAAAAAAAAAAAAAAA".into());
+    assert_eq!(thief.get("/admin").await.location, "/admin/sign-in");
+
+    // Sign-out needs the form's token; then the session is gone.
+    let csrf = b.console_token().await;
+    assert_eq!(b.post("/admin/sign-out", "", Some(&base)).await.status, 403);
+    let out = b
+        .post("/admin/sign-out", &format!("csrf={csrf}"), Some(&base))
+        .await;
+    assert_eq!(out.location, "/admin/sign-in?signed_out=1");
+    let mut replay = Browser::new(&app);
+    replay.jar.insert("prefcenter_session".into(), second);
+    assert_eq!(replay.get("/admin").await.location, "/admin/sign-in");
+    assert!(b
+        .get("/admin/sign-in?signed_out=1")
+        .await
+        .body
+        .contains("You are signed out"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_old_or_their_user_is_disabled() {
+    let app = spawn_app().await;
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+
+    // Idle: 29 minutes are fine, 30 without a request are not.
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    app.clock.advance(Duration::from_secs(29 * 60));
+    assert_eq!(b.get("/admin").await.status, 200);
+    app.clock.advance(Duration::from_secs(29 * 60));
+    assert_eq!(
+        b.get("/admin").await.status,
+        200,
+        "each request restarts the idle time"
+    );
+    app.clock.advance(Duration::from_secs(30 * 60));
+    let idle = b.get("/admin").await;
+    assert_eq!(idle.location, "/admin/sign-in?ended=idle");
+    assert!(b
+        .get(&idle.location)
+        .await
+        .body
+        .contains("30 minutes without activity"));
+
+    // Absolute: 12 hours, however busy.
+    assert_eq!(b.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    let signed_in = app.clock.now();
+    let ended = loop {
+        app.clock.advance(Duration::from_secs(29 * 60));
+        let a = b.get("/admin").await;
+        if a.status != 200 {
+            break a;
+        }
+        assert!(app.clock.now() - signed_in < time::Duration::hours(13));
+    };
+    assert_eq!(ended.location, "/admin/sign-in?ended=expired");
+    assert!(app.clock.now() - signed_in >= time::Duration::hours(12));
+    assert!(app.clock.now() - signed_in < time::Duration::hours(12) + time::Duration::minutes(29));
+
+    // Disabled by an admin: the staff member's very next request is refused.
+    let mut staff = Browser::new(&app);
+    assert_eq!(staff.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let csrf = admin.console_token().await;
+    let id = user_id(&app, "staff@contoso.com").await;
+    let base = app.base.clone();
+    let disabled = admin
+        .post(
+            &format!("/admin/users/{id}/disable"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(disabled.location, "/admin/users");
+    assert_eq!(
+        staff.get("/admin").await.location,
+        "/admin/sign-in?ended=revoked"
+    );
+    assert_eq!(staff.sign_in("staff@contoso.com", GOOD).await.status, 401);
+    // Enabled again, they sign in anew.
+    admin
+        .post(
+            &format!("/admin/users/{id}/enable"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(staff.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    // An admin cannot lock themself out.
+    let me = user_id(&app, "admin@contoso.com").await;
+    let own = admin
+        .post(
+            &format!("/admin/users/{me}/disable"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(own.status, 409);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_account_and_address_and_the_owner_gets_out() {
+    let app = spawn_app().await;
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    // The owner signed in from this browser before: it carries the account's device cookie.
+    let mut owner = Browser::new(&app);
+    assert_eq!(owner.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    assert!(owner.jar.contains_key("prefcenter_device"));
+    owner.jar.remove("prefcenter_session");
+
+    // Someone else guesses.
+    let mut attacker = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            attacker
+                .sign_in("admin@contoso.com", "wrong guess 12345")
+                .await
+                .status,
+            401
+        );
+    }
+    let locked = attacker.sign_in("admin@contoso.com", GOOD).await;
+    assert_eq!(
+        locked.status, 429,
+        "even the right password, from a stranger's browser"
+    );
+    let wait: i64 = locked.retry_after.unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    assert!(locked.body.contains("Too many failed sign-ins"));
+    // The owner's browser still gets in.
+    assert_eq!(owner.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    // And after the window, anyone with the password does.
+    app.clock.advance(Duration::from_secs(15 * 60));
+    assert_eq!(
+        attacker.sign_in("admin@contoso.com", GOOD).await.status,
+        303
+    );
+
+    // One address trying many accounts is throttled as an address.
+    let mut sprayer = Browser::new(&app);
+    for i in 0..20 {
+        let a = sprayer
+            .sign_in(&format!("user{i}@contoso.com"), "wrong guess 12345")
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    assert_eq!(
+        sprayer
+            .sign_in("someone@contoso.com", "wrong guess 12345")
+            .await
+            .status,
+        429
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forms_from_another_site_or_without_their_token_are_refused() {
+    let app = spawn_app().await;
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut b = Browser::new(&app);
+    let token = b.sign_in_token().await;
+    let base = app.base.clone();
+    let form = format!(
+        "csrf={token}&email=admin%40contoso.com&password={}",
+        urlencode(GOOD)
+    );
+    // Sign-in: a foreign Origin, a missing token, a token without its cookie.
+    assert_eq!(
+        b.post("/admin/sign-in", &form, Some("https://evil.example"))
+            .await
+            .status,
+        403
+    );
+    let no_token = format!("email=admin%40contoso.com&password={}", urlencode(GOOD));
+    assert_eq!(
+        b.post("/admin/sign-in", &no_token, Some(&base))
+            .await
+            .status,
+        403
+    );
+    let mut cookieless = Browser::new(&app);
+    assert_eq!(
+        cookieless
+            .post("/admin/sign-in", &form, Some(&base))
+            .await
+            .status,
+        403
+    );
+    // Bad input is a clear answer, not a crash.
+    assert_eq!(
+        b.post("/admin/sign-in", "%ZZ&&==", Some(&base))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        b.post("/admin/sign-in", &form, Some(&base)).await.status,
+        303
+    );
+
+    // A console POST: foreign Origin, missing token, another session's token.
+    let csrf = b.console_token().await;
+    let id = user_id(&app, "staff@contoso.com").await;
+    let path = format!("/admin/users/{id}/disable");
+    assert_eq!(
+        b.post(&path, &format!("csrf={csrf}"), Some("https://evil.example"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(b.post(&path, "", Some(&base)).await.status, 403);
+    let mut other = Browser::new(&app);
+    other.sign_in("admin@contoso.com", GOOD).await;
+    let others = other.console_token().await;
+    assert_ne!(others, csrf);
+    assert_eq!(
+        b.post(&path, &format!("csrf={others}"), Some(&base))
+            .await
+            .status,
+        403
+    );
+    let disabled: Option<String> =
+        sqlx::query_scalar("SELECT CAST(disabled_at AS TEXT) FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    assert_eq!(disabled, None, "no refused form changed anything");
+    // Without an Origin header (some clients send none) the token alone decides.
+    assert_eq!(
+        b.post(&path, &format!("csrf={csrf}"), None).await.status,
+        303
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
+    let app = spawn_app().await;
+    for (email, role) in [
+        ("admin@contoso.com", "admin"),
+        ("staff@contoso.com", "staff"),
+        ("analyst@contoso.com", "analyst"),
+        ("target@contoso.com", "staff"),
+    ] {
+        assert!(create_user(&app, email, role, GOOD).0);
+    }
+    let target = user_id(&app, "target@contoso.com").await;
+    let base = app.base.clone();
+    // (who, method, path) → status. Anonymous visitors are sent to sign in.
+    let routes: Vec<(&str, String, [u16; 4])> = vec![
+        // anonymous, analyst, staff, admin
+        ("GET", "/admin".into(), [303, 200, 200, 200]),
+        ("GET", "/admin/users".into(), [303, 403, 403, 200]),
+        (
+            "POST",
+            format!("/admin/users/{target}/disable"),
+            [303, 403, 403, 303],
+        ),
+        (
+            "POST",
+            format!("/admin/users/{target}/enable"),
+            [303, 403, 403, 303],
+        ),
+    ];
+    let mut browsers = vec![Browser::new(&app)];
+    for email in [
+        "analyst@contoso.com",
+        "staff@contoso.com",
+        "admin@contoso.com",
+    ] {
+        let mut b = Browser::new(&app);
+        assert_eq!(b.sign_in(email, GOOD).await.status, 303);
+        browsers.push(b);
+    }
+    for (method, path, expected) in &routes {
+        for (i, b) in browsers.iter_mut().enumerate() {
+            let got = if *method == "GET" {
+                b.get(path).await
+            } else {
+                let csrf = if i == 0 {
+                    String::new()
+                } else {
+                    b.console_token().await
+                };
+                b.post(path, &format!("csrf={csrf}"), Some(&base)).await
+            };
+            assert_eq!(
+                got.status,
+                expected[i],
+                "{method} {path} as {}: {}",
+                ["anonymous", "analyst", "staff", "admin"][i],
+                got.body
+            );
+            if i == 0 {
+                assert!(
+                    got.location.starts_with("/admin/sign-in"),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    // Only admins see the Users link.
+    assert!(!browsers[2]
+        .get("/admin")
+        .await
+        .body
+        .contains("href=\"/admin/users\""));
+    assert!(browsers[3]
+        .get("/admin")
+        .await
+        .body
+        .contains("href=\"/admin/users\""));
+    app.stop().await;
+}
