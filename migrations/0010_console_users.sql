@@ -1,7 +1,7 @@
 -- The console's users and their sessions. No user exists until the setup step creates the
 -- first admin. A password is stored as an argon2id PHC string only. A session begun before a
--- user's `sessions_after` is over (set when the user is disabled, or their role or password
--- changes), so ending every session of a user is one write.
+-- user's `sessions_after` is over (set when the user is disabled or enabled), so ending every
+-- session of a user is one write; a deleted user's sessions name nobody and end too.
 CREATE TABLE users (
     id               {id},
     email            TEXT NOT NULL UNIQUE,
@@ -20,3 +20,11 @@ CREATE TABLE console_sessions (
     expires_at  {ts} NOT NULL
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+-- The one-time code that unlocks the setup page while no user exists (a keyed hash of it; the
+-- server prints the code at start). One row at most; gone once the first admin is created.
+CREATE TABLE console_setup (
+    id          {int} PRIMARY KEY CHECK (id = 1),
+    code_hash   {bytes} NOT NULL,
+    created_at  {ts} NOT NULL
+);

@@ -30,11 +30,35 @@ async function signIn(page: Page, server: Demo, email: string, password = PASSWO
 
 test.describe.configure({ mode: 'serial' });
 
+/** The one-time setup code the server printed at start (no user existed). */
+function setupCode(server: Demo): string {
+  const line = server.output.find((l) => l.includes('with the one-time code'));
+  const m = line?.match(/one-time code ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})/);
+  if (!m) throw new Error(`no setup code in the server's output:\n${server.output.join('\n')}`);
+  return m[1];
+}
+
 test('the setup step, sign-in, users, disabling and sign-out', async ({ page, browser, server }) => {
-  createUser(server, 'admin@contoso.com', 'admin');
+  // The first admin, on the setup page, with the code the server printed.
+  await page.setViewportSize(DESKTOP);
+  await page.goto(`${server.base}/admin/setup`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Set up the console');
+  await expectNoViolations(page, 'the setup page');
+  await page.getByLabel('One-time code').fill('WRON-GCOD-E222');
+  await page.getByLabel('Your email').fill('admin@contoso.com');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Password again').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create the administrator' }).click();
+  await expect(page.locator('#code-error')).toHaveText('This is not the code the server printed.');
+  await expect(page.getByLabel('One-time code')).toHaveAttribute('aria-invalid', 'true');
+  await expectNoViolations(page, 'the setup page with an error beside its field');
+  await page.getByLabel('One-time code').fill(setupCode(server));
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Password again').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create the administrator' }).click();
+  await expect(page.getByRole('status')).toHaveText('Your administrator account is ready. Sign in with it.');
   createUser(server, 'staff@contoso.com', 'staff');
 
-  await page.setViewportSize(DESKTOP);
   await signIn(page, server, 'admin@contoso.com', 'not the password at all');
   await expect(page.getByRole('alert')).toHaveText('Invalid email or password.');
   await expect(page.getByLabel('Email')).toHaveValue('admin@contoso.com');

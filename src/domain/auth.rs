@@ -149,7 +149,7 @@ pub const ABSOLUTE_SECS: i64 = 12 * 3600;
 pub enum SessionEnd {
     Idle,
     Absolute,
-    /// The user was disabled, or their role or password changed, after the session began.
+    /// The user was disabled (or deleted) after the session began.
     Revoked,
 }
 

@@ -13,6 +13,7 @@ pub enum SignInNotice {
     Idle,
     Expired,
     Revoked,
+    Created,
 }
 
 pub struct SignInView {
@@ -32,6 +33,7 @@ pub fn sign_in_page(v: SignInView) -> impl IntoView {
         }
         SignInNotice::Expired => "Sessions last 12 hours at most. Sign in again to go on.",
         SignInNotice::Revoked => "Your session was ended by an administrator.",
+        SignInNotice::Created => "Your administrator account is ready. Sign in with it.",
     });
     let invalid = v.error.is_some();
     view! {
@@ -51,6 +53,67 @@ pub fn sign_in_page(v: SignInView) -> impl IntoView {
                         required=true maxlength="128" aria-invalid=invalid.then_some("true")/>
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">"Sign in"</button>
+                    </div>
+                </form>
+            </section>
+        </Layout>
+    }
+}
+
+/// A field's message, beside it.
+fn field_error(
+    id: &'static str,
+    error: &Option<(&'static str, String)>,
+    field: &str,
+) -> Option<impl IntoView> {
+    error
+        .as_ref()
+        .filter(|(f, _)| *f == field)
+        .map(|(_, m)| view! { <p class="form-error" id=id>{m.clone()}</p> })
+}
+
+pub struct SetupView {
+    pub csrf: String,
+    /// (field, message): "code", "email", "password", "confirm" or "form".
+    pub error: Option<(&'static str, String)>,
+    pub email: String,
+}
+
+/// `GET /admin/setup`: the first admin, unlocked by the code the server printed.
+pub fn setup_page(v: SetupView) -> impl IntoView {
+    let bad = |f: &str| v.error.as_ref().is_some_and(|(e, _)| *e == f);
+    let (bad_code, bad_email, bad_password, bad_confirm) =
+        (bad("code"), bad("email"), bad("password"), bad("confirm"));
+    view! {
+        <Layout brand=None lang=Lang::En title="Set up the console".to_owned()>
+            <section class="card narrow" aria-labelledby="page-title">
+                <h1 id="page-title">"Set up the console"</h1>
+                <p>"Create the first administrator. The one-time code is in what the server printed when it started."</p>
+                {field_error("form-error", &v.error, "form")}
+                <form method="post" action="/admin/setup" class="stacked">
+                    <input type="hidden" name="csrf" value=v.csrf/>
+                    <label for="code">"One-time code"</label>
+                    <input type="text" id="code" name="code" autocomplete="one-time-code" required=true
+                        spellcheck="false" aria-invalid=bad_code.then_some("true")
+                        aria-describedby=bad_code.then_some("code-error")/>
+                    {field_error("code-error", &v.error, "code")}
+                    <label for="email">"Your email"</label>
+                    <input type="email" id="email" name="email" autocomplete="username" required=true value=v.email
+                        aria-invalid=bad_email.then_some("true") aria-describedby=bad_email.then_some("email-error")/>
+                    {field_error("email-error", &v.error, "email")}
+                    <label for="password">"Password"</label>
+                    <input type="password" id="password" name="password" autocomplete="new-password" required=true
+                        minlength="12" maxlength="128" aria-invalid=bad_password.then_some("true")
+                        aria-describedby=if bad_password { "password-error password-hint" } else { "password-hint" }/>
+                    <p class="muted" id="password-hint">"12 to 128 characters; a few unrelated words make a good one."</p>
+                    {field_error("password-error", &v.error, "password")}
+                    <label for="confirm">"Password again"</label>
+                    <input type="password" id="confirm" name="confirm" autocomplete="new-password" required=true
+                        maxlength="128" aria-invalid=bad_confirm.then_some("true")
+                        aria-describedby=bad_confirm.then_some("confirm-error")/>
+                    {field_error("confirm-error", &v.error, "confirm")}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">"Create the administrator"</button>
                     </div>
                 </form>
             </section>
@@ -122,6 +185,8 @@ pub struct UsersView {
     pub me: i64,
     pub csrf: String,
     pub users: Vec<UserRow>,
+    /// A refusal to show above the list ("the last admin").
+    pub notice: Option<String>,
 }
 
 pub fn users_page(v: UsersView) -> impl IntoView {
@@ -136,28 +201,46 @@ pub fn users_page(v: UsersView) -> impl IntoView {
         .users
         .into_iter()
         .map(|u| {
-            let action = if u.disabled {
+            let toggle = if u.disabled {
                 format!("/admin/users/{}/enable", u.id)
             } else {
                 format!("/admin/users/{}/disable", u.id)
             };
             let label = if u.disabled { "Enable" } else { "Disable" };
             let state = if u.disabled { "Disabled" } else { "Active" };
-            let button_name = format!("{label} {}", u.email);
-            let control = (u.id != v.me).then(|| {
+            let mine = u.id == v.me;
+            let role_action = format!("/admin/users/{}/role", u.id);
+            let select_id = format!("role-{}", u.id);
+            let role_label = format!("Role of {}", u.email);
+            let controls = (!mine).then(|| {
+                let delete = format!("/admin/users/{}/delete", u.id);
                 view! {
-                    <form method="post" action=action class="inline">
+                    <form method="post" action=toggle class="inline">
                         <input type="hidden" name="csrf" value=csrf.clone()/>
-                        <button type="submit" class="btn btn-quiet" aria-label=button_name>{label}</button>
+                        <button type="submit" class="btn btn-quiet" aria-label=format!("{label} {}", u.email)>{label}</button>
                     </form>
+                    <a class="btn btn-danger" href=delete aria-label=format!("Delete {}", u.email)>"Delete"</a>
                 }
             });
+            let role_form = view! {
+                <form method="post" action=role_action class="inline role-form">
+                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                    <label for=select_id.clone() class="sr-only">{role_label.clone()}</label>
+                    <select id=select_id name="role">
+                        {Role::ALL.into_iter().map(|r| {
+                            let chosen = r == u.role;
+                            view! { <option value=r.as_str() selected=chosen>{r.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="btn btn-quiet" aria-label=format!("Change the role of {}", u.email)>"Change"</button>
+                </form>
+            };
             view! {
                 <tr>
-                    <td>{u.email}</td>
-                    <td>{u.role.label()}</td>
+                    <td>{u.email}{mine.then_some(" (you)")}</td>
+                    <td>{role_form}</td>
                     <td>{state}</td>
-                    <td>{control}</td>
+                    <td class="row-actions">{controls}</td>
                 </tr>
             }
         })
@@ -166,14 +249,33 @@ pub fn users_page(v: UsersView) -> impl IntoView {
         <ConsoleFrame email=me_email role=Role::Admin csrf=v.csrf title="Users".to_owned() current="/admin/users">
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">"Users"</h1>
-                <p class="muted">"Disabling a user ends their sessions at once. New users are created with "
+                {v.notice.map(|n| view! { <p class="form-error" role="alert">{n}</p> })}
+                <p class="muted">"A role change applies at the user's next click; disabling or deleting a user ends their sessions at once. New users are created with "
                     <code>"prefcenter user create EMAIL --role ROLE"</code> "."</p>
                 <div class="table-wrap">
                     <table>
-                        <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Action"</span></th></tr></thead>
+                        <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// `GET /admin/users/{id}/delete`: asks before deleting.
+pub fn delete_user_page(me: String, csrf: String, id: i64, email: String) -> impl IntoView {
+    let action = format!("/admin/users/{id}/delete");
+    view! {
+        <ConsoleFrame email=me role=Role::Admin csrf=csrf.clone() title="Delete a user".to_owned() current="/admin/users">
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">"Delete " {email.clone()} "?"</h1>
+                <p>"They will no longer be able to sign in, and their sessions end at once. Nothing in the consent ledger changes."</p>
+                <form method="post" action=action class="actions">
+                    <input type="hidden" name="csrf" value=csrf/>
+                    <button type="submit" class="btn btn-danger">"Delete " {email}</button>
+                    <a href="/admin/users">"Cancel"</a>
+                </form>
             </section>
         </ConsoleFrame>
     }

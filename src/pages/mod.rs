@@ -13,8 +13,8 @@ mod preferences;
 mod receipt;
 
 pub use console::{
-    console_forbidden_page, console_home_page, sign_in_page, users_page, ConsoleHome, SignInNotice,
-    SignInView, UserRow, UsersView,
+    console_forbidden_page, console_home_page, delete_user_page, setup_page, sign_in_page,
+    users_page, ConsoleHome, SetupView, SignInNotice, SignInView, UserRow, UsersView,
 };
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};

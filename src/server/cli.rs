@@ -135,6 +135,12 @@ async fn serve(settings: &Settings) -> CliResult {
             println!();
         }
     }
+    if let Some(code) = &prepared.setup_code {
+        println!(
+            "No console user yet. Create the first admin at {}/admin/setup with the one-time code {code}\n(or on this machine: prefcenter user create EMAIL --role admin).\n",
+            base_url.trim_end_matches('/')
+        );
+    }
     tracing::info!(
         %addr,
         database = %crate::store::backend::shown_url(&settings.database_url),

@@ -79,6 +79,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/users", get(users_page))
         .route("/admin/users/{id}/disable", post(disable_user))
         .route("/admin/users/{id}/enable", post(enable_user))
+        .route("/admin/users/{id}/role", post(change_role))
+        .route(
+            "/admin/users/{id}/delete",
+            get(delete_user_form).post(delete_user),
+        )
+        .route("/admin/setup", get(setup_form).post(setup))
         .layer(layer)
 }
 
@@ -231,6 +237,7 @@ async fn sign_in_form(State(state): State<AppState>, session: Session, page: Pag
         Some("idle") => Some(pages::SignInNotice::Idle),
         Some("expired") => Some(pages::SignInNotice::Expired),
         Some("revoked") => Some(pages::SignInNotice::Revoked),
+        _ if page.query_value("created").is_some() => Some(pages::SignInNotice::Created),
         _ => page
             .query_value("signed_out")
             .map(|_| pages::SignInNotice::SignedOut),
@@ -370,7 +377,15 @@ async fn users_page(State(state): State<AppState>, console: Console, page: Page)
     };
     match crate::store::users::all(&state.core.read).await {
         Ok(list) => {
+            let notice = match page.query_value("refused").as_deref() {
+                Some("last_admin") => Some(
+                    "That would leave no active administrator: make someone else an admin first."
+                        .to_owned(),
+                ),
+                _ => None,
+            };
             let view = pages::UsersView {
+                notice,
                 me: console.user.id,
                 csrf: console.su.csrf.clone(),
                 users: list
@@ -440,4 +455,190 @@ async fn enable_user(
     body: Bytes,
 ) -> Response {
     set_disabled(state, console, page, headers, body, false).await
+}
+
+/// A console POST's common checks: the role, then the form's token and origin.
+async fn admin_post(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Page, Vec<(String, String)>, i64), Response> {
+    let page = console.require(Permission::ManageUsers, page).await?;
+    let pairs = form_pairs(headers, body).await.unwrap_or_default();
+    if !console.csrf_ok(state, headers, &pairs) {
+        return Err(forbidden_post());
+    }
+    let Some(id) = page.segment_i64(3) else {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    };
+    Ok((page, pairs, id))
+}
+
+fn after_change(change: crate::store::users::UserChange) -> Response {
+    use crate::store::users::UserChange;
+    match change {
+        UserChange::Done => Redirect::to("/admin/users").into_response(),
+        UserChange::NotFound => StatusCode::NOT_FOUND.into_response(),
+        UserChange::LastAdmin => Redirect::to("/admin/users?refused=last_admin").into_response(),
+    }
+}
+
+/// `POST /admin/users/{id}/role`.
+async fn change_role(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, pairs, id) = match admin_post(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(role) = field(&pairs, "role").and_then(crate::domain::auth::Role::parse) else {
+        return (StatusCode::BAD_REQUEST, "Choose admin, staff or analyst.").into_response();
+    };
+    match auth::set_role(&state.core, id, role).await {
+        Ok(change) => after_change(change),
+        Err(e) => page.error(e, "change role").await,
+    }
+}
+
+/// `GET /admin/users/{id}/delete`: the question before deleting.
+async fn delete_user_form(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ManageUsers, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match crate::store::users::by_id(&state.core.read, id).await {
+        Ok(Some(u)) if u.id != console.user.id => {
+            let (me, csrf) = (console.user.email.clone(), console.su.csrf.clone());
+            page.send(StatusCode::OK, move || {
+                pages::delete_user_page(me, csrf, id, u.email)
+            })
+            .await
+        }
+        Ok(Some(_)) => {
+            (StatusCode::CONFLICT, "You cannot delete your own account.").into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => page.error(e.into(), "delete user").await,
+    }
+}
+
+/// `POST /admin/users/{id}/delete`.
+async fn delete_user(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, _, id) = match admin_post(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if id == console.user.id {
+        return (StatusCode::CONFLICT, "You cannot delete your own account.").into_response();
+    }
+    match auth::delete_user(&state.core, id).await {
+        Ok(change) => after_change(change),
+        Err(e) => page.error(e, "delete user").await,
+    }
+}
+
+/// `GET /admin/setup`: the first admin's form, while no user exists.
+async fn setup_form(State(state): State<AppState>, page: Page) -> Response {
+    match auth::setup_open(&state.core).await {
+        Ok(true) => setup_response(&state, page, StatusCode::OK, None, String::new()).await,
+        Ok(false) => Redirect::to("/admin/sign-in").into_response(),
+        Err(e) => page.error(e, "setup").await,
+    }
+}
+
+async fn setup_response(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    error: Option<(&'static str, String)>,
+    email: String,
+) -> Response {
+    let cookies = Cookies::for_base_url(&state.core.policy.base_url);
+    let token = base64_url(&crate::services::random_bytes::<24>());
+    let form_token = token.clone();
+    let mut res = page
+        .send(status, move || {
+            pages::setup_page(pages::SetupView {
+                csrf: form_token,
+                error,
+                email,
+            })
+        })
+        .await;
+    if let Ok(v) = format!("{SIGNIN_CSRF}={token}{}", cookies.attrs()).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `POST /admin/setup`.
+async fn setup(
+    State(state): State<AppState>,
+    page: Page,
+    req_parts: super::RequestParts,
+    body: Bytes,
+) -> Response {
+    use crate::services::auth::{CreateError, SetupError};
+    let headers = &req_parts.headers;
+    let pairs = form_pairs(headers, body).await.unwrap_or_default();
+    let sent = field(&pairs, "csrf").unwrap_or("");
+    let kept = cookie(headers, SIGNIN_CSRF).unwrap_or_default();
+    if !same_origin(&state, headers) || kept.is_empty() || !ct_eq(sent, &kept) {
+        return forbidden_post();
+    }
+    let email = field(&pairs, "email").unwrap_or("").trim().to_owned();
+    let password = field(&pairs, "password").unwrap_or("");
+    if field(&pairs, "confirm").unwrap_or("") != password {
+        let error = Some(("confirm", "The two passwords differ.".to_owned()));
+        return setup_response(&state, page, StatusCode::BAD_REQUEST, error, email).await;
+    }
+    let code = field(&pairs, "code").unwrap_or("");
+    let info = request_info(&req_parts, state.trust_forwarded_for);
+    match auth::first_admin(&state.core, code, &email, password, info.ip).await {
+        Ok(id) => {
+            tracing::info!(
+                user = id,
+                "the first console admin was created on the setup page"
+            );
+            Redirect::to("/admin/sign-in?created=1").into_response()
+        }
+        Err(SetupError::Closed) => Redirect::to("/admin/sign-in").into_response(),
+        Err(SetupError::Create(CreateError::Service(e))) => page.error(e, "setup").await,
+        Err(e) => {
+            let (status, field_name) = match &e {
+                SetupError::WrongCode => (StatusCode::BAD_REQUEST, "code"),
+                SetupError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "form"),
+                SetupError::Create(CreateError::BadEmail) => (StatusCode::BAD_REQUEST, "email"),
+                SetupError::Create(CreateError::Exists) => (StatusCode::BAD_REQUEST, "email"),
+                _ => (StatusCode::BAD_REQUEST, "password"),
+            };
+            let message = match &e {
+                SetupError::Create(CreateError::BadEmail) => "Enter an email address.".to_owned(),
+                SetupError::Create(CreateError::Password(p)) => {
+                    let mut m = p.to_string();
+                    if let Some(first) = m.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    format!("{m}.")
+                }
+                other => other.to_string(),
+            };
+            setup_response(&state, page, status, Some((field_name, message)), email).await
+        }
+    }
 }

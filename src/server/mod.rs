@@ -348,6 +348,8 @@ pub struct Prepared {
     pub router: Router,
     pub core: Arc<Core>,
     pub demo_links: Vec<(String, String)>,
+    /// While no console user exists: the one-time code that unlocks `/admin/setup`.
+    pub setup_code: Option<String>,
     writer_task: tokio::task::JoinHandle<()>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -401,6 +403,13 @@ pub async fn prepare_with_clock(
         crate::services::demo::demo_links(&core).await?
     } else {
         Vec::new()
+    };
+    let setup_code = match crate::services::auth::setup_code(&core).await {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not make the console's setup code");
+            None
+        }
     };
 
     let transport = match settings.smtp() {
@@ -457,6 +466,7 @@ pub async fn prepare_with_clock(
         router,
         core,
         demo_links,
+        setup_code,
         writer_task,
         workers,
         stop,

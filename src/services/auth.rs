@@ -254,6 +254,137 @@ pub async fn session_user(
     )
 }
 
+/// The alphabet of setup codes: no 0/O, 1/I/L or U to misread.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+fn code_hash(core: &Core, code: &str) -> Vec<u8> {
+    let plain: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    crate::domain::optin::client_key(core.secret(), "console-setup", &plain).to_vec()
+}
+
+/// While no user exists: a new one-time setup code (12 characters, about 59 bits), kept as a
+/// keyed hash in place of any earlier one, for the server to print. `None` once a user exists.
+pub async fn setup_code(core: &Core) -> Result<Option<String>> {
+    if users::count(&core.read).await? > 0 {
+        return Ok(None);
+    }
+    let code: String = super::random_bytes::<12>()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| {
+            let c = CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char;
+            (i > 0 && i % 4 == 0).then_some('-').into_iter().chain([c])
+        })
+        .collect();
+    let fresh = core
+        .writer
+        .run(
+            users::NewSetupCode {
+                code_hash: code_hash(core, &code),
+            },
+            Priority::Interactive,
+        )
+        .await?;
+    Ok(fresh.then_some(code))
+}
+
+/// Whether the setup step is still open (no user exists).
+pub async fn setup_open(core: &Core) -> Result<bool> {
+    Ok(users::count(&core.read).await? == 0)
+}
+
+/// Why the setup page refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("This is not the code the server printed.")]
+    WrongCode,
+    #[error("A user exists already: sign in instead.")]
+    Closed,
+    #[error("Too many wrong tries; try again in {retry_after} s.")]
+    Throttled { retry_after: i64 },
+    #[error(transparent)]
+    Create(#[from] CreateError),
+}
+
+/// The setup page's step: the first admin, with the code the server printed.
+pub async fn first_admin(
+    core: &Core,
+    code: &str,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> std::result::Result<i64, SetupError> {
+    let now = core.clock.now();
+    let window = crate::store::rate::window_start(now, auth::THROTTLE_WINDOW_SECS);
+    let (_, address_key) = throttle_keys(core, "", client);
+    let failures = crate::store::rate::count(&core.read, window, &address_key)
+        .await
+        .map_err(|e| CreateError::Service(e.into()))?;
+    if !auth::may_try(0, failures) {
+        let retry_after =
+            window.unix_timestamp() + auth::THROTTLE_WINDOW_SECS - now.unix_timestamp();
+        return Err(SetupError::Throttled {
+            retry_after: retry_after.max(1),
+        });
+    }
+    let address = EmailAddress::parse(email).map_err(|_| CreateError::BadEmail)?;
+    auth::check_password(password, &[address.as_str(), "prefcenter"])
+        .map_err(CreateError::Password)?;
+    let hash = hash_password(password.to_owned()).await;
+    let outcome = core
+        .writer
+        .run(
+            users::CreateFirstAdmin {
+                code_hash: code_hash(core, code),
+                user: CreateUser {
+                    email: address.as_str().to_owned(),
+                    role: Role::Admin,
+                    password_hash: Some(hash),
+                },
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(|e| CreateError::Service(e.into()))?;
+    match outcome {
+        users::Setup::Created(id) => Ok(id),
+        users::Setup::Closed => Err(SetupError::Closed),
+        users::Setup::WrongCode => {
+            core.writer
+                .run(
+                    SignInFailed {
+                        window,
+                        keys: vec![address_key],
+                    },
+                    Priority::Interactive,
+                )
+                .await
+                .map_err(|e| CreateError::Service(e.into()))?;
+            Err(SetupError::WrongCode)
+        }
+    }
+}
+
+/// Gives a user another role, unless no active admin would be left.
+pub async fn set_role(core: &Core, user_id: i64, role: Role) -> Result<users::UserChange> {
+    Ok(core
+        .writer
+        .run(users::SetRole { user_id, role }, Priority::Interactive)
+        .await?)
+}
+
+/// Deletes a user, unless no active admin would be left.
+pub async fn delete_user(core: &Core, user_id: i64) -> Result<users::UserChange> {
+    Ok(core
+        .writer
+        .run(users::DeleteUser { user_id }, Priority::Interactive)
+        .await?)
+}
+
 /// Disables or enables a user; their sessions end at once either way.
 pub async fn set_disabled(core: &Core, user_id: i64, disabled: bool) -> Result<bool> {
     Ok(core

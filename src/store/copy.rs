@@ -248,6 +248,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             "console_sessions",
             &[("id", Text), ("data", Bytes), ("expires_at", Time)],
         ),
+        (
+            "console_setup",
+            &[("id", Int), ("code_hash", Bytes), ("created_at", Time)],
+        ),
     ]
 };
 

@@ -103,6 +103,177 @@ impl Unit for CreateUser {
     }
 }
 
+/// Puts a new setup code (its keyed hash) in place of any earlier one, while no user exists;
+/// `false` when a user exists (no code is needed, none is kept).
+pub struct NewSetupCode {
+    pub code_hash: Vec<u8>,
+}
+
+impl Unit for NewSetupCode {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            on!(tx.conn(), c => {
+                let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                    .fetch_one(&mut *c)
+                    .await?;
+                if users > 0 {
+                    sqlx::query("DELETE FROM console_setup").execute(&mut *c).await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO console_setup (id, code_hash, created_at) VALUES (1, $1, $2)
+                     ON CONFLICT (id) DO UPDATE SET code_hash = excluded.code_hash,
+                         created_at = excluded.created_at",
+                )
+                .bind(&self.code_hash)
+                .bind(Ts::new(now))
+                .execute(&mut *c)
+                .await?;
+                Ok(true)
+            })
+        })
+    }
+}
+
+/// What the setup step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    Created(i64),
+    /// A user exists already: the setup step is over.
+    Closed,
+    /// The code is not the one the server printed.
+    WrongCode,
+}
+
+/// Creates the first admin, if the code matches and still no user exists; the code goes.
+pub struct CreateFirstAdmin {
+    pub code_hash: Vec<u8>,
+    pub user: CreateUser,
+}
+
+impl Unit for CreateFirstAdmin {
+    type Output = Setup;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Setup>> {
+        Box::pin(async move {
+            let (users, stored): (i64, Option<Vec<u8>>) = on!(tx.conn(), c => {
+                let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                    .fetch_one(&mut *c)
+                    .await?;
+                let stored: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT code_hash FROM console_setup WHERE id = 1")
+                        .fetch_optional(&mut *c)
+                        .await?;
+                (users, stored)
+            });
+            if users > 0 {
+                return Ok(Setup::Closed);
+            }
+            let matches = stored.is_some_and(|s| {
+                use subtle::ConstantTimeEq as _;
+                bool::from(s.ct_eq(&self.code_hash))
+            });
+            if !matches {
+                return Ok(Setup::WrongCode);
+            }
+            let Some(id) = self.user.apply(tx).await? else {
+                return Ok(Setup::Closed);
+            };
+            on!(tx.conn(), c => {
+                sqlx::query("DELETE FROM console_setup").execute(&mut *c).await?;
+            });
+            Ok(Setup::Created(id))
+        })
+    }
+}
+
+/// Why a change to a user is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Done,
+    NotFound,
+    /// It would leave no active admin.
+    LastAdmin,
+}
+
+/// Gives a user another role (takes effect at their next request: the role is read every
+/// time), unless that leaves no active admin.
+pub struct SetRole {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+/// Deletes a user (their sessions then name nobody), unless that leaves no active admin.
+pub struct DeleteUser {
+    pub user_id: i64,
+}
+
+/// Whether taking `user_id` out of the active admins leaves none.
+async fn last_admin(tx: &mut Tx, user_id: i64) -> Result<Option<bool>> {
+    on!(tx.conn(), c => {
+        let role: Option<(String, Option<Ts>)> =
+            sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *c)
+                .await?;
+        let Some((role, disabled)) = role else {
+            return Ok(None);
+        };
+        if role != "admin" || disabled.is_some() {
+            return Ok(Some(false));
+        }
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *c)
+        .await?;
+        Ok(Some(others == 0))
+    })
+}
+
+impl Unit for SetRole {
+    type Output = UserChange;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<UserChange>> {
+        Box::pin(async move {
+            match last_admin(tx, self.user_id).await? {
+                None => return Ok(UserChange::NotFound),
+                Some(true) if self.role != Role::Admin => return Ok(UserChange::LastAdmin),
+                Some(_) => {}
+            }
+            on!(tx.conn(), c => {
+                sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                    .bind(self.role.as_str())
+                    .bind(self.user_id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            Ok(UserChange::Done)
+        })
+    }
+}
+
+impl Unit for DeleteUser {
+    type Output = UserChange;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<UserChange>> {
+        Box::pin(async move {
+            match last_admin(tx, self.user_id).await? {
+                None => return Ok(UserChange::NotFound),
+                Some(true) => return Ok(UserChange::LastAdmin),
+                Some(false) => {}
+            }
+            on!(tx.conn(), c => {
+                sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(self.user_id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            Ok(UserChange::Done)
+        })
+    }
+}
+
 /// A successful sign-in: its time, and the password rehashed when the parameters changed.
 pub struct SignedIn {
     pub user_id: i64,

@@ -549,6 +549,21 @@ async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
             format!("/admin/users/{target}/enable"),
             [303, 403, 403, 303],
         ),
+        (
+            "POST",
+            format!("/admin/users/{target}/role"),
+            [303, 403, 403, 303],
+        ),
+        (
+            "GET",
+            format!("/admin/users/{target}/delete"),
+            [303, 403, 403, 200],
+        ),
+        (
+            "POST",
+            format!("/admin/users/{target}/delete"),
+            [303, 403, 403, 303],
+        ),
     ];
     let mut browsers = vec![Browser::new(&app)];
     for email in [
@@ -570,7 +585,8 @@ async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
                 } else {
                     b.console_token().await
                 };
-                b.post(path, &format!("csrf={csrf}"), Some(&base)).await
+                b.post(path, &format!("csrf={csrf}&role=analyst"), Some(&base))
+                    .await
             };
             assert_eq!(
                 got.status,
@@ -587,6 +603,15 @@ async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
             }
         }
     }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE id = $1")
+            .bind(target)
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap(),
+        0,
+        "the admin's delete went through, nobody else's did"
+    );
     // Only admins see the Users link.
     assert!(!browsers[2]
         .get("/admin")
@@ -598,5 +623,168 @@ async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
         .await
         .body
         .contains("href=\"/admin/users\""));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_setup_page_creates_the_first_admin_once_with_the_printed_code() {
+    let app = spawn_app().await;
+    let code = app
+        .setup_code
+        .clone()
+        .expect("no user yet: the server prints a code");
+    assert!(
+        code.len() == 14
+            && code.split('-').count() == 3
+            && code
+                .chars()
+                .all(|c| c == '-' || "ABCDEFGHJKMNPQRSTVWXYZ23456789".contains(c)),
+        "{code}"
+    );
+    let mut b = Browser::new(&app);
+    let form = b.get("/admin/setup").await;
+    assert_eq!(form.status, 200);
+    let mut token = csrf_of(&form.body);
+    let base = app.base.clone();
+    let post = |token: &str, code: &str, pw: &str, confirm: &str| {
+        format!(
+            "csrf={token}&code={}&email=owner%40contoso.com&password={}&confirm={}",
+            urlencode(code),
+            urlencode(pw),
+            urlencode(confirm)
+        )
+    };
+    for (c, pw, confirm, says) in [
+        (
+            "ABCD-EFGH-JKMN",
+            GOOD,
+            GOOD,
+            "not the code the server printed",
+        ),
+        (
+            code.as_str(),
+            GOOD,
+            "violet tram kettle 94",
+            "The two passwords differ.",
+        ),
+        (code.as_str(), "password1234", "password1234", "too common"),
+        (code.as_str(), "short", "short", "at least 12"),
+    ] {
+        let a = b
+            .post("/admin/setup", &post(&token, c, pw, confirm), Some(&base))
+            .await;
+        assert_eq!(a.status, 400, "{says}");
+        assert!(a.body.contains(says), "{says}: {}", a.body);
+        // Each answer's form carries a fresh token (and its cookie).
+        token = csrf_of(&a.body);
+    }
+    // Another site cannot post it.
+    let foreign = b
+        .post(
+            "/admin/setup",
+            &post(&token, &code, GOOD, GOOD),
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(foreign.status, 403);
+    // The code as a person may type it: lower case, without the hyphens.
+    let typed = code.replace('-', "").to_lowercase();
+    let made = b
+        .post(
+            "/admin/setup",
+            &post(&token, &typed, GOOD, GOOD),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(made.location, "/admin/sign-in?created=1");
+    assert!(b
+        .get(&made.location)
+        .await
+        .body
+        .contains("administrator account is ready"));
+    // Once: the page is gone and the code with it.
+    assert_eq!(b.get("/admin/setup").await.location, "/admin/sign-in");
+    let token = b.sign_in_token().await;
+    let again = b
+        .post(
+            "/admin/setup",
+            &post(&token, &code, GOOD, GOOD).replace("owner%40", "intruder%40"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(again.location, "/admin/sign-in");
+    let users: Vec<(String, String)> = sqlx::query_as("SELECT email, role FROM users")
+        .fetch_all(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        users,
+        vec![("owner@contoso.com".to_owned(), "admin".to_owned())]
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_setup")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(b.sign_in("owner@contoso.com", GOOD).await.status, 303);
+
+    // The last admin cannot be demoted or deleted; another admin first, then it can.
+    let me = user_id(&app, "owner@contoso.com").await;
+    let csrf = b.console_token().await;
+    let demote = b
+        .post(
+            &format!("/admin/users/{me}/role"),
+            &format!("csrf={csrf}&role=staff"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(demote.location, "/admin/users?refused=last_admin");
+    assert!(b
+        .get(&demote.location)
+        .await
+        .body
+        .contains("no active administrator"));
+    assert!(create_user(&app, "second@contoso.com", "staff", GOOD).0);
+    let second = user_id(&app, "second@contoso.com").await;
+    let mut other = Browser::new(&app);
+    assert_eq!(other.sign_in("second@contoso.com", GOOD).await.status, 303);
+    assert_eq!(other.get("/admin/users").await.status, 403);
+    let promote = b
+        .post(
+            &format!("/admin/users/{second}/role"),
+            &format!("csrf={csrf}&role=admin"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(promote.location, "/admin/users");
+    // The new role applies at the other's next request, without signing in again.
+    assert_eq!(other.get("/admin/users").await.status, 200);
+    let bad_role = b
+        .post(
+            &format!("/admin/users/{second}/role"),
+            &format!("csrf={csrf}&role=root"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad_role.status, 400);
+    // Deleting a user ends their sessions.
+    let deleted = b
+        .post(
+            &format!("/admin/users/{second}/delete"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(deleted.location, "/admin/users");
+    assert_eq!(
+        other.get("/admin").await.location,
+        "/admin/sign-in?ended=revoked"
+    );
+    assert_eq!(
+        b.get(&format!("/admin/users/{me}/delete")).await.status,
+        409
+    );
+    assert_eq!(b.get("/admin/users/999999/delete").await.status, 404);
+    assert_eq!(b.get("/admin/users/abc/delete").await.status, 404);
     app.stop().await;
 }

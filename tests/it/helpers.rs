@@ -52,6 +52,8 @@ pub struct TestApp {
     pub db_url: String,
     /// (address, full link) of the demo contacts.
     pub links: Vec<(String, String)>,
+    /// The console's one-time setup code the server printed (no user exists yet).
+    pub setup_code: Option<String>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -135,6 +137,7 @@ async fn launch(
         .await
         .unwrap();
     let links = prepared.demo_links.clone();
+    let setup_code = prepared.setup_code.clone();
     let (stop, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(prefcenter::server::serve(prepared, listener, async move {
         let _ = rx.await;
@@ -147,6 +150,7 @@ async fn launch(
             dir,
             db_url,
             links,
+            setup_code,
             client,
             stop: Some(stop),
             task: Some(task),
