@@ -788,3 +788,50 @@ async fn the_setup_page_creates_the_first_admin_once_with_the_printed_code() {
     assert_eq!(b.get("/admin/users/abc/delete").await.status, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_hash_made_with_weaker_parameters_is_made_again_at_sign_in() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    // A hash from an older, cheaper setting (argon2id m=4096, t=1).
+    let old = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(
+        GOOD.as_bytes(),
+        &SaltString::encode_b64(&[7u8; 16]).unwrap(),
+    )
+    .unwrap()
+    .to_string();
+    sqlx::query("UPDATE users SET password_hash = $1")
+        .bind(&old)
+        .execute(&mut app.db().await)
+        .await
+        .unwrap();
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let now: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert!(now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{now}");
+    assert_ne!(now, old);
+    // A wrong password never rewrites it.
+    let mut stranger = Browser::new(&app);
+    assert_eq!(
+        stranger
+            .sign_in("admin@contoso.com", "violet tram kettle 94")
+            .await
+            .status,
+        401
+    );
+    let after: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(after, now);
+    app.stop().await;
+}
