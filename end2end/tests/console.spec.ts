@@ -91,6 +91,12 @@ test('the setup step, sign-in, users, disabling and sign-out', async ({ page, br
   await expect(staff.getByRole('status')).toHaveText('Your session was ended by an administrator.');
   await staffContext.close();
 
+  // The audit log names it, with who did it.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
+  await expect(page.getByRole('row', { name: /user\.disable/ })).toContainText('admin@contoso.com');
+  await expectNoViolations(page, 'the audit log');
+
   // Sign-out.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('status')).toHaveText('You are signed out.');
@@ -105,6 +111,8 @@ test('console pages pass axe at phone width', async ({ page, server }) => {
   await expectNoViolations(page, 'the console home at phone width');
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
   await expectNoViolations(page, 'the users page at phone width');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
+  await expectNoViolations(page, 'the audit log at phone width');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expectNoViolations(page, 'the sign-in page at phone width');
 });

@@ -43,7 +43,9 @@ impl Role {
     pub fn may(self, what: Permission) -> bool {
         match what {
             Permission::UseConsole => true,
-            Permission::ManageUsers | Permission::ConfigureProfiles => self == Role::Admin,
+            Permission::ManageUsers | Permission::ConfigureProfiles | Permission::ReadAudit => {
+                self == Role::Admin
+            }
             Permission::RecordConsent => matches!(self, Role::Admin | Role::Staff),
             Permission::ReadReports => true,
         }
@@ -58,6 +60,8 @@ pub enum Permission {
     ConfigureProfiles,
     RecordConsent,
     ReadReports,
+    /// The console's audit log and its export.
+    ReadAudit,
 }
 
 /// The shortest and longest password accepted.

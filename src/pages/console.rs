@@ -140,6 +140,7 @@ fn ConsoleFrame(
             <nav class="console-nav" aria-label="Console">
                 {link("/admin", "Home")}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
+                {role.may(Permission::ReadAudit).then(|| link("/admin/audit", "Audit log"))}
                 <span class="who">{email} " · " {role.label()}</span>
                 <form method="post" action="/admin/sign-out" class="inline">
                     <input type="hidden" name="csrf" value=csrf/>
@@ -168,6 +169,10 @@ pub fn console_home_page(v: ConsoleHome) -> impl IntoView {
                 {role.may(Permission::ManageUsers).then(|| view! {
                     <h2><a href="/admin/users">"Users"</a></h2>
                     <p class="muted">"Who can sign in to this console, with which role; disable an account to end its sessions at once."</p>
+                })}
+                {role.may(Permission::ReadAudit).then(|| view! {
+                    <h2><a href="/admin/audit">"Audit log"</a></h2>
+                    <p class="muted">"Every change made in the console: who, when, what it was before and after; as CSV too."</p>
                 })}
             </section>
         </ConsoleFrame>
@@ -291,5 +296,127 @@ pub fn console_forbidden_page() -> impl IntoView {
                 <p class="manage"><a href="/admin">"Back to the console"</a></p>
             </section>
         </Layout>
+    }
+}
+
+/// One line of the audit log page.
+pub struct AuditRow {
+    /// "24 Nov 2026 10:00:05 UTC".
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+    pub before: String,
+    pub after: String,
+}
+
+pub struct AuditView {
+    pub me: String,
+    pub csrf: String,
+    pub rows: Vec<AuditRow>,
+    pub actors: Vec<String>,
+    pub kinds: Vec<String>,
+    /// The filter as given (actor, kind, from day, to day).
+    pub actor: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    /// A day that is not `YYYY-MM-DD` was ignored.
+    pub bad_day: bool,
+    /// The query of the CSV export (the same filter) and of the next, older page.
+    pub csv_query: String,
+    pub older_query: Option<String>,
+}
+
+/// A before or after value: its JSON, or a dash when there is none.
+fn json_cell(v: String) -> AnyView {
+    if v.is_empty() {
+        view! { <span class="muted">"—"</span> }.into_any()
+    } else {
+        view! { <code>{v}</code> }.into_any()
+    }
+}
+
+/// `GET /admin/audit`: the log, newest first, filtered.
+pub fn audit_page(v: AuditView) -> impl IntoView {
+    let options = |all: Vec<String>, chosen: String| {
+        all.into_iter()
+            .map(|a| {
+                let sel = a == chosen;
+                let value = a.clone();
+                view! { <option value=value selected=sel>{a}</option> }
+            })
+            .collect_view()
+    };
+    let empty = v.rows.is_empty();
+    let rows = v
+        .rows
+        .into_iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td class="nowrap">{r.at}</td>
+                    <td>{r.actor}</td>
+                    <td class="nowrap"><code>{r.kind}</code></td>
+                    <td>{r.subject}</td>
+                    <td>{json_cell(r.before)}</td>
+                    <td>{json_cell(r.after)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let csv = format!("/admin/audit.csv{}", v.csv_query);
+    view! {
+        <ConsoleFrame email=v.me role=Role::Admin csrf=v.csrf title="Audit log".to_owned() current="/admin/audit">
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">"Audit log"</h1>
+                <form method="get" action="/admin/audit" class="filters">
+                    <div>
+                        <label for="f-actor">"Who"</label>
+                        <select id="f-actor" name="actor">
+                            <option value="">"Anyone"</option>
+                            {options(v.actors, v.actor)}
+                        </select>
+                    </div>
+                    <div>
+                        <label for="f-kind">"What"</label>
+                        <select id="f-kind" name="kind">
+                            <option value="">"Any change"</option>
+                            {options(v.kinds, v.kind)}
+                        </select>
+                    </div>
+                    <div>
+                        <label for="f-from">"From"</label>
+                        <input type="date" id="f-from" name="from" value=v.from/>
+                    </div>
+                    <div>
+                        <label for="f-to">"To"</label>
+                        <input type="date" id="f-to" name="to" value=v.to/>
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-quiet">"Filter"</button>
+                        <a href=csv>"Download as CSV"</a>
+                    </div>
+                </form>
+                {v.bad_day.then(|| view! { <p class="form-error" role="alert">"A date was not a day (YYYY-MM-DD) and was left out of the filter."</p> })}
+                {if empty {
+                    view! { <p class="empty">"No change matches."</p> }.into_any()
+                } else {
+                    view! {
+                        // Scrolls sideways on a narrow screen: focusable, so a keyboard can too.
+                        <div class="table-wrap" tabindex="0" role="region" aria-label="Changes">
+                            <table>
+                                <thead><tr>
+                                    <th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
+                                    <th scope="col">"Of"</th><th scope="col">"Before"</th><th scope="col">"After"</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
+                {v.older_query.map(|q| view! { <p class="manage"><a href=format!("/admin/audit{q}")>"Older changes"</a></p> })}
+            </section>
+        </ConsoleFrame>
     }
 }

@@ -487,7 +487,14 @@ async fn user_create(settings: &Settings, email: &str, role: &str) -> CliResult 
         crate::store::Clock::system(),
     );
     let core = crate::services::Core::new(db.read, w, crate::services::Policy::new(""), secret);
-    let created = crate::services::auth::create_user(&core, email, role, password).await;
+    let actor = crate::services::auth::Actor {
+        user_id: None,
+        name: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "operator".into())
+        ),
+    };
+    let created = crate::services::auth::create_user(&core, email, role, password, actor).await;
     let read = core.read.clone();
     drop(core);
     let _ = task.await;

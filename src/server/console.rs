@@ -85,6 +85,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(delete_user_form).post(delete_user),
         )
         .route("/admin/setup", get(setup_form).post(setup))
+        .route("/admin/audit", get(audit_page))
+        .route("/admin/audit.csv", get(audit_csv))
         .layer(layer)
 }
 
@@ -189,6 +191,14 @@ impl FromRequestParts<AppState> for Console {
 }
 
 impl Console {
+    /// This user as the audit log names them.
+    fn actor(&self) -> auth::Actor {
+        auth::Actor {
+            user_id: Some(self.user.id),
+            name: self.user.email.clone(),
+        }
+    }
+
     /// The 403 page when the user's role does not allow `what`.
     async fn require(&self, what: Permission, page: Page) -> Result<Page, Response> {
         if self.user.role.may(what) {
@@ -428,7 +438,7 @@ async fn set_disabled(
         // Locking oneself out is never what an admin means.
         return (StatusCode::CONFLICT, "You cannot disable your own account.").into_response();
     }
-    match auth::set_disabled(&state.core, id, disabled).await {
+    match auth::set_disabled(&state.core, id, disabled, console.actor()).await {
         Ok(true) => Redirect::to("/admin/users").into_response(),
         Ok(false) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => page.error(e, "disable user").await,
@@ -500,7 +510,7 @@ async fn change_role(
     let Some(role) = field(&pairs, "role").and_then(crate::domain::auth::Role::parse) else {
         return (StatusCode::BAD_REQUEST, "Choose admin, staff or analyst.").into_response();
     };
-    match auth::set_role(&state.core, id, role).await {
+    match auth::set_role(&state.core, id, role, console.actor()).await {
         Ok(change) => after_change(change),
         Err(e) => page.error(e, "change role").await,
     }
@@ -546,7 +556,7 @@ async fn delete_user(
     if id == console.user.id {
         return (StatusCode::CONFLICT, "You cannot delete your own account.").into_response();
     }
-    match auth::delete_user(&state.core, id).await {
+    match auth::delete_user(&state.core, id, console.actor()).await {
         Ok(change) => after_change(change),
         Err(e) => page.error(e, "delete user").await,
     }
@@ -641,4 +651,114 @@ async fn setup(
             setup_response(&state, page, status, Some((field_name, message)), email).await
         }
     }
+}
+
+/// The audit filter a query gives, the query again (for the CSV and paging links), and
+/// whether a day was ignored.
+fn audit_filter(page: &Page) -> (crate::store::audit::Filter, [String; 4], bool) {
+    use crate::services::audit::day_start;
+    let get = |k: &str| page.query_value(k).unwrap_or_default();
+    let (actor, kind, from, to) = (get("actor"), get("kind"), get("from"), get("to"));
+    let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
+    let from_ts = nonempty(&from).and_then(|d| day_start(&d, 0));
+    let to_ts = nonempty(&to).and_then(|d| day_start(&d, 1));
+    let bad_day = (nonempty(&from).is_some() && from_ts.is_none())
+        || (nonempty(&to).is_some() && to_ts.is_none());
+    let filter = crate::store::audit::Filter {
+        actor: nonempty(&actor),
+        kind: nonempty(&kind),
+        from: from_ts,
+        to: to_ts,
+        before_id: page.query_value("before").and_then(|b| b.parse().ok()),
+    };
+    (filter, [actor, kind, from, to], bad_day)
+}
+
+fn audit_query(given: &[String; 4], before: Option<i64>) -> String {
+    let mut pairs: Vec<(&str, String)> = ["actor", "kind", "from", "to"]
+        .into_iter()
+        .zip(given.iter().cloned())
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if let Some(b) = before {
+        pairs.push(("before", b.to_string()));
+    }
+    if pairs.is_empty() {
+        return String::new();
+    }
+    format!(
+        "?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
+/// `GET /admin/audit`.
+async fn audit_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ReadAudit, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (filter, given, bad_day) = audit_filter(&page);
+    let loaded = async {
+        let lines = crate::services::audit::page(&state.core, &filter).await?;
+        let choices = crate::services::audit::choices(&state.core).await?;
+        Ok::<_, crate::services::consent::ServiceError>((lines, choices))
+    }
+    .await;
+    let (lines, (actors, kinds)) = match loaded {
+        Ok(x) => x,
+        Err(e) => return page.error(e, "audit log").await,
+    };
+    let older_query = (lines.len() as i64 == crate::services::audit::PAGE)
+        .then(|| audit_query(&given, lines.last().map(|l| l.id)));
+    let rows = lines
+        .into_iter()
+        .map(|l| pages::AuditRow {
+            at: l.at.get(..19).unwrap_or(&l.at).replace('T', " "),
+            actor: l.actor,
+            kind: l.kind,
+            subject: l.subject,
+            before: l.before.unwrap_or_default(),
+            after: l.after.unwrap_or_default(),
+        })
+        .collect();
+    let [actor, kind, from, to] = given.clone();
+    let view = pages::AuditView {
+        me: console.user.email.clone(),
+        csrf: console.su.csrf.clone(),
+        rows,
+        actors,
+        kinds,
+        actor,
+        kind,
+        from,
+        to,
+        bad_day,
+        csv_query: audit_query(&given, None),
+        older_query,
+    };
+    page.send(StatusCode::OK, move || pages::audit_page(view))
+        .await
+}
+
+/// `GET /admin/audit.csv`: the filtered log as CSV, streamed.
+async fn audit_csv(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ReadAudit, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (mut filter, _, _) = audit_filter(&page);
+    filter.before_id = None;
+    let stream = crate::services::audit::csv_stream(state.core.clone(), filter);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"prefcenter-audit.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

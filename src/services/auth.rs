@@ -7,6 +7,7 @@ use super::consent::{Result, ServiceError};
 use super::Core;
 use crate::domain::auth::{self, PasswordError, Role, SessionEnd};
 use crate::domain::parse::EmailAddress;
+pub use crate::store::audit::Actor;
 use crate::store::users::{self, CreateUser, SetDisabled, SignInFailed, SignedIn, User};
 use crate::store::writer::Priority;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -85,6 +86,7 @@ pub async fn create_user(
     email: &str,
     role: Role,
     password: &str,
+    actor: Actor,
 ) -> std::result::Result<i64, CreateError> {
     let email = EmailAddress::parse(email).map_err(|_| CreateError::BadEmail)?;
     auth::check_password(password, &[email.as_str(), "prefcenter"])
@@ -97,6 +99,7 @@ pub async fn create_user(
                 email: email.as_str().to_owned(),
                 role,
                 password_hash: Some(hash),
+                actor,
             },
             Priority::Interactive,
         )
@@ -344,6 +347,10 @@ pub async fn first_admin(
                     email: address.as_str().to_owned(),
                     role: Role::Admin,
                     password_hash: Some(hash),
+                    actor: Actor {
+                        user_id: None,
+                        name: "setup page".into(),
+                    },
                 },
             },
             Priority::Interactive,
@@ -370,26 +377,45 @@ pub async fn first_admin(
 }
 
 /// Gives a user another role, unless no active admin would be left.
-pub async fn set_role(core: &Core, user_id: i64, role: Role) -> Result<users::UserChange> {
+pub async fn set_role(
+    core: &Core,
+    user_id: i64,
+    role: Role,
+    actor: Actor,
+) -> Result<users::UserChange> {
     Ok(core
         .writer
-        .run(users::SetRole { user_id, role }, Priority::Interactive)
+        .run(
+            users::SetRole {
+                user_id,
+                role,
+                actor,
+            },
+            Priority::Interactive,
+        )
         .await?)
 }
 
 /// Deletes a user, unless no active admin would be left.
-pub async fn delete_user(core: &Core, user_id: i64) -> Result<users::UserChange> {
+pub async fn delete_user(core: &Core, user_id: i64, actor: Actor) -> Result<users::UserChange> {
     Ok(core
         .writer
-        .run(users::DeleteUser { user_id }, Priority::Interactive)
+        .run(users::DeleteUser { user_id, actor }, Priority::Interactive)
         .await?)
 }
 
 /// Disables or enables a user; their sessions end at once either way.
-pub async fn set_disabled(core: &Core, user_id: i64, disabled: bool) -> Result<bool> {
+pub async fn set_disabled(core: &Core, user_id: i64, disabled: bool, actor: Actor) -> Result<bool> {
     Ok(core
         .writer
-        .run(SetDisabled { user_id, disabled }, Priority::Interactive)
+        .run(
+            SetDisabled {
+                user_id,
+                disabled,
+                actor,
+            },
+            Priority::Interactive,
+        )
         .await?)
 }
 

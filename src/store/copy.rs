@@ -252,6 +252,19 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             "console_setup",
             &[("id", Int), ("code_hash", Bytes), ("created_at", Time)],
         ),
+        (
+            "console_audit",
+            &[
+                ("id", Int),
+                ("at", Time),
+                ("actor_user_id", Int),
+                ("actor", Text),
+                ("kind", Text),
+                ("subject", Text),
+                ("before", Text),
+                ("after", Text),
+            ],
+        ),
     ]
 };
 
@@ -266,6 +279,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "outbox",
     "ledger_checkpoints",
     "users",
+    "console_audit",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

@@ -74,6 +74,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "console users",
         include_str!("../../migrations/0010_console_users.sql"),
     ),
+    (
+        11,
+        "console audit",
+        include_str!("../../migrations/0011_console_audit.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -1,5 +1,6 @@
 //! Console users and their sessions (tower-sessions' records, written through the writer).
 
+use super::audit::{self, Actor, Entry};
 use super::backend::{on, read, DbRow, Ts};
 use super::writer::{Tx, Unit};
 use super::{format_time, Reader, Result, StoreError};
@@ -81,6 +82,7 @@ pub struct CreateUser {
     pub email: String,
     pub role: Role,
     pub password_hash: Option<String>,
+    pub actor: Actor,
 }
 
 impl Unit for CreateUser {
@@ -88,17 +90,28 @@ impl Unit for CreateUser {
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>>> {
         Box::pin(async move {
             let now = tx.now_str();
-            on!(tx.conn(), c => Ok(sqlx::query_scalar(
+            let email = self.email.to_lowercase();
+            let id: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar(
                 "INSERT INTO users (email, role, password_hash, created_at, sessions_after)
                  VALUES ($1, $2, $3, $4, $4)
                  ON CONFLICT (email) DO NOTHING RETURNING id",
             )
-            .bind(self.email.to_lowercase())
+            .bind(&email)
             .bind(self.role.as_str())
             .bind(&self.password_hash)
             .bind(Ts::new(now))
             .fetch_optional(&mut *c)
-            .await?))
+            .await?);
+            if let Some(id) = id {
+                let entry = Entry {
+                    kind: "user.create",
+                    subject: format!("user {id} {email}"),
+                    before: None,
+                    after: Some(serde_json::json!({ "email": email, "role": self.role.as_str() })),
+                };
+                audit::record(tx, &self.actor, entry).await?;
+            }
+            Ok(id)
         })
     }
 }
@@ -202,11 +215,42 @@ pub enum UserChange {
 pub struct SetRole {
     pub user_id: i64,
     pub role: Role,
+    pub actor: Actor,
 }
 
 /// Deletes a user (their sessions then name nobody), unless that leaves no active admin.
 pub struct DeleteUser {
     pub user_id: i64,
+    pub actor: Actor,
+}
+
+/// A user as the audit log names them, with what it records of them.
+struct About {
+    id: i64,
+    email: String,
+    role: String,
+    disabled: bool,
+}
+
+impl About {
+    fn subject(&self) -> String {
+        format!("user {} {}", self.id, self.email)
+    }
+}
+
+async fn about(tx: &mut Tx, user_id: i64) -> Result<Option<About>> {
+    let row: Option<(String, String, Option<Ts>)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT email, role, disabled_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await?);
+    Ok(row.map(|(email, role, disabled)| About {
+        id: user_id,
+        email,
+        role,
+        disabled: disabled.is_some(),
+    }))
 }
 
 /// Whether taking `user_id` out of the active admins leaves none.
@@ -242,6 +286,12 @@ impl Unit for SetRole {
                 Some(true) if self.role != Role::Admin => return Ok(UserChange::LastAdmin),
                 Some(_) => {}
             }
+            let Some(before) = about(tx, self.user_id).await? else {
+                return Ok(UserChange::NotFound);
+            };
+            if before.role == self.role.as_str() {
+                return Ok(UserChange::Done);
+            }
             on!(tx.conn(), c => {
                 sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
                     .bind(self.role.as_str())
@@ -249,6 +299,13 @@ impl Unit for SetRole {
                     .execute(&mut *c)
                     .await?;
             });
+            let entry = Entry {
+                kind: "user.role",
+                subject: before.subject(),
+                before: Some(serde_json::json!({ "role": before.role })),
+                after: Some(serde_json::json!({ "role": self.role.as_str() })),
+            };
+            audit::record(tx, &self.actor, entry).await?;
             Ok(UserChange::Done)
         })
     }
@@ -263,12 +320,26 @@ impl Unit for DeleteUser {
                 Some(true) => return Ok(UserChange::LastAdmin),
                 Some(false) => {}
             }
+            let Some(before) = about(tx, self.user_id).await? else {
+                return Ok(UserChange::NotFound);
+            };
             on!(tx.conn(), c => {
                 sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(self.user_id)
                     .execute(&mut *c)
                     .await?;
             });
+            let entry = Entry {
+                kind: "user.delete",
+                subject: before.subject(),
+                before: Some(serde_json::json!({
+                    "email": before.email,
+                    "role": before.role,
+                    "state": if before.disabled { "disabled" } else { "active" },
+                })),
+                after: None,
+            };
+            audit::record(tx, &self.actor, entry).await?;
             Ok(UserChange::Done)
         })
     }
@@ -305,6 +376,7 @@ impl Unit for SignedIn {
 pub struct SetDisabled {
     pub user_id: i64,
     pub disabled: bool,
+    pub actor: Actor,
 }
 
 impl Unit for SetDisabled {
@@ -312,17 +384,32 @@ impl Unit for SetDisabled {
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let now = tx.now_str();
+            let Some(before) = about(tx, self.user_id).await? else {
+                return Ok(false);
+            };
             let disabled_at = self.disabled.then(|| Ts::new(now.clone()));
-            on!(tx.conn(), c => Ok(sqlx::query(
-                "UPDATE users SET disabled_at = $1, sessions_after = $2 WHERE id = $3",
-            )
-            .bind(disabled_at)
-            .bind(Ts::new(now))
-            .bind(self.user_id)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-                == 1))
+            on!(tx.conn(), c => {
+                sqlx::query("UPDATE users SET disabled_at = $1, sessions_after = $2 WHERE id = $3")
+                    .bind(disabled_at)
+                    .bind(Ts::new(now))
+                    .bind(self.user_id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            let state =
+                |d: bool| serde_json::json!({ "state": if d { "disabled" } else { "active" } });
+            let entry = Entry {
+                kind: if self.disabled {
+                    "user.disable"
+                } else {
+                    "user.enable"
+                },
+                subject: before.subject(),
+                before: Some(state(before.disabled)),
+                after: Some(state(self.disabled)),
+            };
+            audit::record(tx, &self.actor, entry).await?;
+            Ok(true)
         })
     }
 }

@@ -549,6 +549,8 @@ async fn each_role_gets_exactly_what_it_may_on_every_console_route() {
             format!("/admin/users/{target}/enable"),
             [303, 403, 403, 303],
         ),
+        ("GET", "/admin/audit".into(), [303, 403, 403, 200]),
+        ("GET", "/admin/audit.csv".into(), [303, 403, 403, 200]),
         (
             "POST",
             format!("/admin/users/{target}/role"),
@@ -833,5 +835,91 @@ async fn a_hash_made_with_weaker_parameters_is_made_again_at_sign_in() {
         .await
         .unwrap();
     assert_eq!(after, now);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_log_names_every_console_change_and_exports_formula_safe_csv() {
+    let app = spawn_app().await;
+    // An admin whose address a spreadsheet would take for a formula.
+    assert!(create_user(&app, "=cmd@contoso.com", "admin", GOOD).0);
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let staff = user_id(&app, "staff@contoso.com").await;
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("=cmd@contoso.com", GOOD).await.status, 303);
+    let csrf = b.console_token().await;
+    let base = app.base.clone();
+    for (path, form) in [
+        ("role", "role=analyst"),
+        ("disable", ""),
+        ("enable", ""),
+        ("delete", ""),
+    ] {
+        let a = b
+            .post(
+                &format!("/admin/users/{staff}/{path}"),
+                &format!("csrf={csrf}&{form}"),
+                Some(&base),
+            )
+            .await;
+        assert_eq!(a.location, "/admin/users", "{path}");
+    }
+    let log = b.get("/admin/audit").await;
+    assert_eq!(log.status, 200);
+    let rows = log.body.matches("<tr>").count() - 1;
+    assert_eq!(rows, 6, "two creations and four changes: {}", log.body);
+    for needle in [
+        "user.create",
+        "user.role",
+        r#"<code>{"role":"staff"}</code>"#,
+        r#"<code>{"role":"analyst"}</code>"#,
+        "user.disable",
+        "user.enable",
+        "user.delete",
+        "cli:",
+        &format!("user {staff} staff@contoso.com"),
+    ] {
+        assert!(log.body.contains(needle), "{needle}: {}", log.body);
+    }
+    // Newest first.
+    assert!(log.body.find("user.delete").unwrap() < log.body.find("user.role").unwrap());
+
+    // Filters: by kind, by who, by day; a date that is no day is said, not a crash.
+    let by_kind = b.get("/admin/audit?kind=user.role").await.body;
+    assert_eq!(by_kind.matches("<tr>").count() - 1, 1);
+    let by_actor = b.get("/admin/audit?actor=%3Dcmd%40contoso.com").await.body;
+    assert_eq!(by_actor.matches("<tr>").count() - 1, 4);
+    let today = app.clock.now().date();
+    let tomorrow = today.next_day().unwrap();
+    assert!(b
+        .get(&format!("/admin/audit?from={tomorrow}"))
+        .await
+        .body
+        .contains("No change matches."));
+    assert_eq!(
+        b.get(&format!("/admin/audit?from={today}&to={today}"))
+            .await
+            .body
+            .matches("<tr>")
+            .count()
+            - 1,
+        6
+    );
+    let bad = b.get("/admin/audit?from=yesterday&kind=%00%27").await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.body.contains("was not a day"));
+
+    // The export: the same lines, quoted, and a cell that starts like a formula made text.
+    let csv = b.get("/admin/audit.csv?kind=user.disable").await;
+    assert_eq!(csv.status, 200);
+    let text = csv.body;
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,at,actor,kind,subject,before,after"));
+    let row = lines.next().unwrap();
+    assert!(row.contains(",'=cmd@contoso.com,user.disable,"), "{row}");
+    assert!(row.contains(r#""{""state"":""active""}""#), "{row}");
+    assert_eq!(lines.next(), None);
+    let all = b.get("/admin/audit.csv").await.body;
+    assert_eq!(all.lines().count(), 7);
     app.stop().await;
 }
