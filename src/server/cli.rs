@@ -401,8 +401,24 @@ async fn writer(
     ),
     Box<dyn std::error::Error>,
 > {
+    let db = open_existing(&settings.database_url).await?;
+    writer_on(settings, db).await
+}
+
+/// The same on a database already open (a command that may create it opens it itself).
+async fn writer_on(
+    settings: &Settings,
+    mut db: crate::store::Db,
+) -> Result<
+    (
+        crate::store::writer::Writer,
+        tokio::task::JoinHandle<()>,
+        crate::store::Reader,
+        std::sync::Arc<[u8]>,
+    ),
+    Box<dyn std::error::Error>,
+> {
     let secret: std::sync::Arc<[u8]> = settings.load_secret()?.into();
-    let mut db = open_existing(&settings.database_url).await?;
     super::check_keys(&mut db, &secret).await?;
     let (w, task) = crate::store::writer::Writer::spawn(
         db.write,
@@ -470,8 +486,7 @@ async fn user_create(settings: &Settings, email: &str, role: &str) -> CliResult 
         .read_line(&mut line)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = line.trim_end_matches(['\n', '\r']);
-    let secret: std::sync::Arc<[u8]> = settings.load_secret()?.into();
-    let mut db = crate::store::open(&settings.database_url, 1)
+    let db = crate::store::open(&settings.database_url, 1)
         .await
         .map_err(|e| {
             format!(
@@ -479,14 +494,8 @@ async fn user_create(settings: &Settings, email: &str, role: &str) -> CliResult 
                 crate::store::backend::shown_url(&settings.database_url)
             )
         })?;
-    super::check_keys(&mut db, &secret).await?;
-    let (w, task) = crate::store::writer::Writer::spawn(
-        db.write,
-        db.write_options,
-        secret.clone(),
-        crate::store::Clock::system(),
-    );
-    let core = crate::services::Core::new(db.read, w, crate::services::Policy::new(""), secret);
+    let (w, task, read, secret) = writer_on(settings, db).await?;
+    let core = crate::services::Core::new(read, w, crate::services::Policy::new(""), secret);
     let actor = crate::services::auth::Actor {
         user_id: None,
         name: format!(

@@ -264,19 +264,29 @@ async fn sign_in_response(
     error: Option<String>,
     email: String,
 ) -> Response {
+    with_form_token(state, page, status, move |csrf| {
+        pages::sign_in_page(pages::SignInView {
+            csrf,
+            notice,
+            error,
+            email,
+        })
+    })
+    .await
+}
+
+/// A page whose form is posted before any session exists (sign-in, setup): a fresh token in
+/// the form and in a cookie of its own, which the POST must both carry back.
+async fn with_form_token<V: leptos::prelude::IntoView + 'static>(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    view: impl FnOnce(String) -> V,
+) -> Response {
     let cookies = Cookies::for_base_url(&state.core.policy.base_url);
     let token = base64_url(&crate::services::random_bytes::<24>());
     let form_token = token.clone();
-    let mut res = page
-        .send(status, move || {
-            pages::sign_in_page(pages::SignInView {
-                csrf: form_token,
-                notice,
-                error,
-                email,
-            })
-        })
-        .await;
+    let mut res = page.send(status, move || view(form_token)).await;
     if let Ok(v) = format!("{SIGNIN_CSRF}={token}{}", cookies.attrs()).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -578,22 +588,10 @@ async fn setup_response(
     error: Option<(&'static str, String)>,
     email: String,
 ) -> Response {
-    let cookies = Cookies::for_base_url(&state.core.policy.base_url);
-    let token = base64_url(&crate::services::random_bytes::<24>());
-    let form_token = token.clone();
-    let mut res = page
-        .send(status, move || {
-            pages::setup_page(pages::SetupView {
-                csrf: form_token,
-                error,
-                email,
-            })
-        })
-        .await;
-    if let Ok(v) = format!("{SIGNIN_CSRF}={token}{}", cookies.attrs()).parse() {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+    with_form_token(state, page, status, move |csrf| {
+        pages::setup_page(pages::SetupView { csrf, error, email })
+    })
+    .await
 }
 
 /// `POST /admin/setup`.
