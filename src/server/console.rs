@@ -655,7 +655,8 @@ async fn setup(
 /// whether a day was ignored.
 fn audit_filter(page: &Page) -> (crate::store::audit::Filter, [String; 4], bool) {
     use crate::services::audit::day_start;
-    let get = |k: &str| page.query_value(k).unwrap_or_default();
+    // A NUL can match nothing stored, and PostgreSQL refuses it in text: it goes.
+    let get = |k: &str| page.query_value(k).unwrap_or_default().replace('\0', "");
     let (actor, kind, from, to) = (get("actor"), get("kind"), get("from"), get("to"));
     let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
     let from_ts = nonempty(&from).and_then(|d| day_start(&d, 0));

@@ -178,9 +178,14 @@ pub async fn sign_in(
             retry_after: retry_after.max(1),
         });
     }
-    let user = users::by_email(&core.read, &email)
-        .await
-        .map_err(ServiceError::from)?;
+    // What is not an address names nobody (and never reaches the database: PostgreSQL refuses
+    // a NUL in text).
+    let user = match EmailAddress::parse(&email) {
+        Ok(address) => users::by_email(&core.read, address.as_str())
+            .await
+            .map_err(ServiceError::from)?,
+        Err(_) => None,
+    };
     let too_long = auth::password_length(password) == Err(PasswordError::TooLong);
     let phc = user
         .as_ref()

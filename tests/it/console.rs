@@ -480,6 +480,24 @@ async fn forms_from_another_site_or_without_their_token_are_refused() {
             .status,
         403
     );
+    let long = "a".repeat(5000);
+    for junk in ["admin%00%40contoso.com", "%27%3B--", "", long.as_str()] {
+        let token = b.sign_in_token().await;
+        let a = b
+            .post(
+                "/admin/sign-in",
+                &format!("csrf={token}&email={junk}&password=x%00y"),
+                Some(&base),
+            )
+            .await;
+        assert_eq!(a.status, 401, "{junk:.40}");
+        assert!(a.body.contains("Invalid email or password."));
+    }
+    let token = b.sign_in_token().await;
+    let form = format!(
+        "csrf={token}&email=admin%40contoso.com&password={}",
+        urlencode(GOOD)
+    );
     assert_eq!(
         b.post("/admin/sign-in", &form, Some(&base)).await.status,
         303
