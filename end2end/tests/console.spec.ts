@@ -113,6 +113,14 @@ test('console pages pass axe at phone width', async ({ page, server }) => {
   await expectNoViolations(page, 'the users page at phone width');
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
   await expectNoViolations(page, 'the audit log at phone width');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Your account' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
+  await page.getByLabel('Current password').fill('not it at all 123');
+  await page.getByLabel('New password', { exact: true }).fill('amber lantern quietly 27');
+  await page.getByLabel('New password again').fill('amber lantern quietly 27');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await expect(page.locator('#current-error')).toHaveText('This is not your current password.');
+  await expectNoViolations(page, 'the account page with an error, at phone width');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expectNoViolations(page, 'the sign-in page at phone width');
 });

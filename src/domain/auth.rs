@@ -157,7 +157,17 @@ pub enum SessionEnd {
     Revoked,
 }
 
-/// Checks a session's times (Unix seconds) against `now` and the user's `sessions_after`.
+/// A moment as sessions count it: Unix microseconds (the stored timestamps' resolution, so a
+/// session begun earlier in the same second as a password change still ends with it).
+#[cfg(feature = "ssr")]
+pub fn micros(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
+}
+
+const SECOND: i64 = 1_000_000;
+
+/// Checks a session's times (Unix microseconds) against `now` and the user's
+/// `sessions_after`.
 pub fn session_end(
     now: i64,
     signed_in_at: i64,
@@ -166,9 +176,9 @@ pub fn session_end(
 ) -> Option<SessionEnd> {
     if signed_in_at < sessions_after {
         Some(SessionEnd::Revoked)
-    } else if now - signed_in_at >= ABSOLUTE_SECS {
+    } else if now - signed_in_at >= ABSOLUTE_SECS * SECOND {
         Some(SessionEnd::Absolute)
-    } else if now - seen_at >= IDLE_SECS {
+    } else if now - seen_at >= IDLE_SECS * SECOND {
         Some(SessionEnd::Idle)
     } else {
         None
@@ -228,15 +238,25 @@ mod tests {
 
     #[test]
     fn sessions_end_when_idle_too_old_or_revoked() {
-        let t = 1_000_000;
+        let t = 1_795_000_000 * SECOND;
         assert_eq!(session_end(t, t, t, 0), None);
-        assert_eq!(session_end(t + IDLE_SECS - 1, t, t, 0), None);
-        assert_eq!(session_end(t + IDLE_SECS, t, t, 0), Some(SessionEnd::Idle));
+        assert_eq!(session_end(t + IDLE_SECS * SECOND - 1, t, t, 0), None);
         assert_eq!(
-            session_end(t + ABSOLUTE_SECS, t, t + ABSOLUTE_SECS - 60, 0),
+            session_end(t + IDLE_SECS * SECOND, t, t, 0),
+            Some(SessionEnd::Idle)
+        );
+        assert_eq!(
+            session_end(
+                t + ABSOLUTE_SECS * SECOND,
+                t,
+                t + (ABSOLUTE_SECS - 60) * SECOND,
+                0
+            ),
             Some(SessionEnd::Absolute)
         );
+        // Begun one microsecond before the user's sessions were ended: over.
         assert_eq!(session_end(t + 5, t, t, t + 1), Some(SessionEnd::Revoked));
+        assert_eq!(session_end(t + 5, t + 1, t + 1, t + 1), None);
         assert!(may_try(ACCOUNT_FAILURES - 1, 0));
         assert!(!may_try(ACCOUNT_FAILURES, 0));
         assert!(!may_try(0, ADDRESS_FAILURES));

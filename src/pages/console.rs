@@ -141,6 +141,7 @@ fn ConsoleFrame(
                 {link("/admin", "Home")}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ReadAudit).then(|| link("/admin/audit", "Audit log"))}
+                {link("/admin/account", "Your account")}
                 <span class="who">{email} " · " {role.label()}</span>
                 <form method="post" action="/admin/sign-out" class="inline">
                     <input type="hidden" name="csrf" value=csrf/>
@@ -416,6 +417,52 @@ pub fn audit_page(v: AuditView) -> impl IntoView {
                     }.into_any()
                 }}
                 {v.older_query.map(|q| view! { <p class="manage"><a href=format!("/admin/audit{q}")>"Older changes"</a></p> })}
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+pub struct AccountView {
+    pub email: String,
+    pub role: Role,
+    pub csrf: String,
+    /// (field, message): "current", "password" or "confirm".
+    pub error: Option<(&'static str, String)>,
+    pub changed: bool,
+}
+
+/// `GET /admin/account`: who you are, and a new password.
+pub fn account_page(v: AccountView) -> impl IntoView {
+    let bad = |f: &str| v.error.as_ref().is_some_and(|(e, _)| *e == f);
+    let (bad_current, bad_password, bad_confirm) =
+        (bad("current"), bad("password"), bad("confirm"));
+    view! {
+        <ConsoleFrame email=v.email.clone() role=v.role csrf=v.csrf.clone() title="Your account".to_owned() current="/admin/account">
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">"Your account"</h1>
+                <p>{v.email.clone()} " · " {v.role.label()}</p>
+                {v.changed.then(|| view! { <p class="notice" role="status">"Your password is changed. Every other session of yours has ended."</p> })}
+                <h2 id="password-heading">"Change your password"</h2>
+                <form method="post" action="/admin/account/password" class="stacked narrow-form" aria-labelledby="password-heading">
+                    <input type="hidden" name="csrf" value=v.csrf/>
+                    <label for="current">"Current password"</label>
+                    <input type="password" id="current" name="current" autocomplete="current-password" required=true
+                        maxlength="128" aria-invalid=bad_current.then_some("true") aria-describedby=bad_current.then_some("current-error")/>
+                    {field_error("current-error", &v.error, "current")}
+                    <label for="password">"New password"</label>
+                    <input type="password" id="password" name="password" autocomplete="new-password" required=true
+                        minlength="12" maxlength="128" aria-invalid=bad_password.then_some("true")
+                        aria-describedby=if bad_password { "password-error password-hint" } else { "password-hint" }/>
+                    <p class="muted" id="password-hint">"12 to 128 characters; a few unrelated words make a good one."</p>
+                    {field_error("password-error", &v.error, "password")}
+                    <label for="confirm">"New password again"</label>
+                    <input type="password" id="confirm" name="confirm" autocomplete="new-password" required=true
+                        maxlength="128" aria-invalid=bad_confirm.then_some("true") aria-describedby=bad_confirm.then_some("confirm-error")/>
+                    {field_error("confirm-error", &v.error, "confirm")}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">"Change the password"</button>
+                    </div>
+                </form>
             </section>
         </ConsoleFrame>
     }

@@ -13,9 +13,9 @@ mod preferences;
 mod receipt;
 
 pub use console::{
-    audit_page, console_forbidden_page, console_home_page, delete_user_page, setup_page,
-    sign_in_page, users_page, AuditRow, AuditView, ConsoleHome, SetupView, SignInNotice,
-    SignInView, UserRow, UsersView,
+    account_page, audit_page, console_forbidden_page, console_home_page, delete_user_page,
+    setup_page, sign_in_page, users_page, AccountView, AuditRow, AuditView, ConsoleHome, SetupView,
+    SignInNotice, SignInView, UserRow, UsersView,
 };
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};

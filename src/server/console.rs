@@ -86,6 +86,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/setup", get(setup_form).post(setup))
         .route("/admin/audit", get(audit_page))
+        .route("/admin/account", get(account))
+        .route("/admin/account/password", post(change_password))
         .route("/admin/audit.csv", get(audit_csv))
         .layer(layer)
 }
@@ -178,8 +180,8 @@ impl FromRequestParts<AppState> for Console {
             }
         };
         // Seen now (written at most once a minute, so a busy page costs no write per request).
-        let now = state.core.clock.now().unix_timestamp();
-        if now - su.seen_at >= 60 {
+        let now = crate::domain::auth::micros(state.core.clock.now());
+        if now - su.seen_at >= 60_000_000 {
             su.seen_at = now;
             session
                 .insert(USER_KEY, &su)
@@ -760,4 +762,75 @@ async fn audit_csv(State(state): State<AppState>, console: Console, page: Page) 
         axum::body::Body::from_stream(stream),
     )
         .into_response()
+}
+
+fn account_view(
+    console: &Console,
+    error: Option<(&'static str, String)>,
+    changed: bool,
+) -> pages::AccountView {
+    pages::AccountView {
+        email: console.user.email.clone(),
+        role: console.user.role,
+        csrf: console.su.csrf.clone(),
+        error,
+        changed,
+    }
+}
+
+/// `GET /admin/account`.
+async fn account(console: Console, page: Page) -> Response {
+    let changed = page.query_value("changed").is_some();
+    let view = account_view(&console, None, changed);
+    page.send(StatusCode::OK, move || pages::account_page(view))
+        .await
+}
+
+/// `POST /admin/account/password`: the current password, then the new one twice.
+async fn change_password(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::services::auth::PasswordChangeError;
+    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
+    if !console.csrf_ok(&state, &headers, &pairs) {
+        return forbidden_post();
+    }
+    let current = field(&pairs, "current").unwrap_or("");
+    let new = field(&pairs, "password").unwrap_or("");
+    let refused: (&'static str, String) = if field(&pairs, "confirm").unwrap_or("") != new {
+        ("confirm", "The two new passwords differ.".into())
+    } else {
+        match auth::change_password(&state.core, &console.user, current, new).await {
+            Ok(from) => {
+                // This session goes on from now, under a new id; every other one has ended.
+                let mut su = console.su.clone();
+                su.signed_in_at = from;
+                su.seen_at = from;
+                if console.session.cycle_id().await.is_err()
+                    || console.session.insert(USER_KEY, &su).await.is_err()
+                {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                return Redirect::to("/admin/account?changed=1").into_response();
+            }
+            Err(PasswordChangeError::WrongCurrent) => {
+                ("current", PasswordChangeError::WrongCurrent.to_string())
+            }
+            Err(PasswordChangeError::Weak(e)) => {
+                let mut m = e.to_string();
+                if let Some(first) = m.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                ("password", format!("{m}."))
+            }
+            Err(PasswordChangeError::Service(e)) => return page.error(e, "password change").await,
+        }
+    };
+    let view = account_view(&console, Some(refused), false);
+    page.send(StatusCode::BAD_REQUEST, move || pages::account_page(view))
+        .await
 }

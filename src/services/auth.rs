@@ -123,8 +123,8 @@ pub enum SignInError {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionUser {
     pub user_id: i64,
-    /// When they signed in, and when the session was last used (Unix seconds, by the core's
-    /// clock).
+    /// When they signed in, and when the session was last used (Unix microseconds, by the
+    /// core's clock).
     pub signed_in_at: i64,
     pub seen_at: i64,
     /// The token every console form carries back (CSRF), fresh at every sign-in.
@@ -222,7 +222,7 @@ pub async fn sign_in(
         )
         .await
         .map_err(ServiceError::from)?;
-    let t = now.unix_timestamp();
+    let t = auth::micros(now);
     let csrf = base64_url(&super::random_bytes::<24>());
     Ok((
         user.clone(),
@@ -253,7 +253,7 @@ pub async fn session_user(
     if user.disabled {
         return Ok(Err(SessionEnd::Revoked));
     }
-    let now = core.clock.now().unix_timestamp();
+    let now = auth::micros(core.clock.now());
     Ok(
         match auth::session_end(now, s.signed_in_at, s.seen_at, user.sessions_after) {
             Some(end) => Err(end),
@@ -379,6 +379,54 @@ pub async fn first_admin(
             Err(SetupError::WrongCode)
         }
     }
+}
+
+/// Why a password change is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("This is not your current password.")]
+    WrongCurrent,
+    #[error("{0}")]
+    Weak(PasswordError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Changes a signed-in user's own password (the current one proves it is them). Every other
+/// session of theirs ends; the caller's session continues from the returned moment.
+pub async fn change_password(
+    core: &Core,
+    user: &User,
+    current: &str,
+    new: &str,
+) -> std::result::Result<i64, PasswordChangeError> {
+    let phc = user
+        .password_hash
+        .clone()
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let (ok, _) = verify(phc, current.chars().take(auth::MAX_PASSWORD).collect()).await;
+    if !ok {
+        return Err(PasswordChangeError::WrongCurrent);
+    }
+    auth::check_password(new, &[user.email.as_str(), "prefcenter"])
+        .map_err(PasswordChangeError::Weak)?;
+    let hash = hash_password(new.to_owned()).await;
+    let from = core
+        .writer
+        .run(
+            users::SetPassword {
+                user_id: user.id,
+                password_hash: hash,
+                actor: Actor {
+                    user_id: Some(user.id),
+                    name: user.email.clone(),
+                },
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    from.ok_or(PasswordChangeError::Service(ServiceError::InvalidLink))
 }
 
 /// Gives a user another role, unless no active admin would be left.

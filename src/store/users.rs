@@ -16,7 +16,7 @@ pub struct User {
     /// The argon2id PHC string; `None` until the user sets a password (an invitation).
     pub password_hash: Option<String>,
     pub disabled: bool,
-    /// Sessions begun before this moment (Unix seconds) are over.
+    /// Sessions begun before this moment (Unix microseconds) are over.
     pub sessions_after: i64,
 }
 
@@ -32,7 +32,7 @@ fn user(r: &impl DbRow) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         password_hash: r.col("password_hash")?,
         disabled: r.col::<Option<Ts>>("disabled_at")?.is_some(),
-        sessions_after: super::parse_time(&after.0)?.unix_timestamp(),
+        sessions_after: crate::domain::auth::micros(super::parse_time(&after.0)?),
     })
 }
 
@@ -368,6 +368,43 @@ impl Unit for SignedIn {
                 .await?;
             });
             Ok(())
+        })
+    }
+}
+
+/// A user's new password: every session of theirs begun before now ends; returns the moment
+/// (Unix seconds) the caller's own session starts again from.
+pub struct SetPassword {
+    pub user_id: i64,
+    pub password_hash: String,
+    pub actor: Actor,
+}
+
+impl Unit for SetPassword {
+    type Output = Option<i64>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>>> {
+        Box::pin(async move {
+            let now = tx.now();
+            let Some(who) = about(tx, self.user_id).await? else {
+                return Ok(None);
+            };
+            on!(tx.conn(), c => {
+                sqlx::query("UPDATE users SET password_hash = $1, sessions_after = $2 WHERE id = $3")
+                    .bind(&self.password_hash)
+                    .bind(Ts::new(format_time(now)))
+                    .bind(self.user_id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            // The log says that it changed, never what it is.
+            let entry = Entry {
+                kind: "user.password",
+                subject: who.subject(),
+                before: None,
+                after: None,
+            };
+            audit::record(tx, &self.actor, entry).await?;
+            Ok(Some(crate::domain::auth::micros(now)))
         })
     }
 }

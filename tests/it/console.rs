@@ -941,3 +941,89 @@ async fn the_audit_log_names_every_console_change_and_exports_formula_safe_csv()
     assert_eq!(all.lines().count(), 7);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_changes_their_password_and_every_other_session_of_theirs_ends() {
+    let app = spawn_app().await;
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut laptop = Browser::new(&app);
+    let mut phone = Browser::new(&app);
+    assert_eq!(laptop.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    assert_eq!(phone.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    let page = laptop.get("/admin/account").await;
+    assert_eq!(page.status, 200);
+    let csrf = csrf_of(&page.body);
+    let base = app.base.clone();
+    let new = "amber lantern quietly 27";
+    let form = |current: &str, pw: &str, confirm: &str| {
+        format!(
+            "csrf={csrf}&current={}&password={}&confirm={}",
+            urlencode(current),
+            urlencode(pw),
+            urlencode(confirm)
+        )
+    };
+    for (body, says) in [
+        (
+            form("not my password 12", new, new),
+            "not your current password",
+        ),
+        (
+            form(GOOD, new, "amber lantern quietly 28"),
+            "The two new passwords differ.",
+        ),
+        (form(GOOD, "password1234", "password1234"), "too common"),
+    ] {
+        let a = laptop
+            .post("/admin/account/password", &body, Some(&base))
+            .await;
+        assert_eq!(a.status, 400, "{says}");
+        assert!(a.body.contains(says), "{says}: {}", a.body);
+    }
+    // Without the form's token: refused.
+    let no_token = format!(
+        "current={}&password={}&confirm={}",
+        urlencode(GOOD),
+        urlencode(new),
+        urlencode(new)
+    );
+    assert_eq!(
+        laptop
+            .post("/admin/account/password", &no_token, Some(&base))
+            .await
+            .status,
+        403
+    );
+    let before = laptop.session().unwrap();
+    let done = laptop
+        .post(
+            "/admin/account/password",
+            &form(GOOD, new, new),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(done.location, "/admin/account?changed=1");
+    // This browser goes on, under a new session id; the phone's session is over.
+    assert_ne!(laptop.session().unwrap(), before);
+    assert!(laptop
+        .get(&done.location)
+        .await
+        .body
+        .contains("Your password is changed."));
+    assert_eq!(
+        phone.get("/admin").await.location,
+        "/admin/sign-in?ended=revoked"
+    );
+    let mut fresh = Browser::new(&app);
+    assert_eq!(fresh.sign_in("staff@contoso.com", GOOD).await.status, 401);
+    assert_eq!(fresh.sign_in("staff@contoso.com", new).await.status, 303);
+    // The audit log says it changed, and nothing of the password.
+    let audit: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT kind, before, after FROM console_audit WHERE kind = 'user.password'",
+    )
+    .fetch_all(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!(audit, vec![("user.password".to_owned(), None, None)]);
+    app.stop().await;
+}
