@@ -72,6 +72,30 @@ fn field_error(
         .map(|(_, m)| view! { <p class="form-error" id=id>{m.clone()}</p> })
 }
 
+/// A new password and its repetition, each with its message beside it (`password`,
+/// `confirm`), as the setup and account pages ask for them.
+fn new_password_fields(
+    label: &'static str,
+    again: &'static str,
+    error: &Option<(&'static str, String)>,
+) -> impl IntoView {
+    let bad = |f: &str| error.as_ref().is_some_and(|(e, _)| *e == f);
+    let (bad_password, bad_confirm) = (bad("password"), bad("confirm"));
+    view! {
+        <label for="password">{label}</label>
+        <input type="password" id="password" name="password" autocomplete="new-password" required=true
+            minlength="12" maxlength="128" aria-invalid=bad_password.then_some("true")
+            aria-describedby=if bad_password { "password-error password-hint" } else { "password-hint" }/>
+        <p class="muted" id="password-hint">"12 to 128 characters; a few unrelated words make a good one."</p>
+        {field_error("password-error", error, "password")}
+        <label for="confirm">{again}</label>
+        <input type="password" id="confirm" name="confirm" autocomplete="new-password" required=true
+            maxlength="128" aria-invalid=bad_confirm.then_some("true")
+            aria-describedby=bad_confirm.then_some("confirm-error")/>
+        {field_error("confirm-error", error, "confirm")}
+    }
+}
+
 pub struct SetupView {
     pub csrf: String,
     /// (field, message): "code", "email", "password", "confirm" or "form".
@@ -82,8 +106,7 @@ pub struct SetupView {
 /// `GET /admin/setup`: the first admin, unlocked by the code the server printed.
 pub fn setup_page(v: SetupView) -> impl IntoView {
     let bad = |f: &str| v.error.as_ref().is_some_and(|(e, _)| *e == f);
-    let (bad_code, bad_email, bad_password, bad_confirm) =
-        (bad("code"), bad("email"), bad("password"), bad("confirm"));
+    let (bad_code, bad_email) = (bad("code"), bad("email"));
     view! {
         <Layout brand=None lang=Lang::En title="Set up the console".to_owned()>
             <section class="card narrow" aria-labelledby="page-title">
@@ -101,17 +124,7 @@ pub fn setup_page(v: SetupView) -> impl IntoView {
                     <input type="email" id="email" name="email" autocomplete="username" required=true value=v.email
                         aria-invalid=bad_email.then_some("true") aria-describedby=bad_email.then_some("email-error")/>
                     {field_error("email-error", &v.error, "email")}
-                    <label for="password">"Password"</label>
-                    <input type="password" id="password" name="password" autocomplete="new-password" required=true
-                        minlength="12" maxlength="128" aria-invalid=bad_password.then_some("true")
-                        aria-describedby=if bad_password { "password-error password-hint" } else { "password-hint" }/>
-                    <p class="muted" id="password-hint">"12 to 128 characters; a few unrelated words make a good one."</p>
-                    {field_error("password-error", &v.error, "password")}
-                    <label for="confirm">"Password again"</label>
-                    <input type="password" id="confirm" name="confirm" autocomplete="new-password" required=true
-                        maxlength="128" aria-invalid=bad_confirm.then_some("true")
-                        aria-describedby=bad_confirm.then_some("confirm-error")/>
-                    {field_error("confirm-error", &v.error, "confirm")}
+                    {new_password_fields("Password", "Password again", &v.error)}
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">"Create the administrator"</button>
                     </div>
@@ -434,8 +447,7 @@ pub struct AccountView {
 /// `GET /admin/account`: who you are, and a new password.
 pub fn account_page(v: AccountView) -> impl IntoView {
     let bad = |f: &str| v.error.as_ref().is_some_and(|(e, _)| *e == f);
-    let (bad_current, bad_password, bad_confirm) =
-        (bad("current"), bad("password"), bad("confirm"));
+    let bad_current = bad("current");
     view! {
         <ConsoleFrame email=v.email.clone() role=v.role csrf=v.csrf.clone() title="Your account".to_owned() current="/admin/account">
             <section class="card" aria-labelledby="page-title">
@@ -449,16 +461,7 @@ pub fn account_page(v: AccountView) -> impl IntoView {
                     <input type="password" id="current" name="current" autocomplete="current-password" required=true
                         maxlength="128" aria-invalid=bad_current.then_some("true") aria-describedby=bad_current.then_some("current-error")/>
                     {field_error("current-error", &v.error, "current")}
-                    <label for="password">"New password"</label>
-                    <input type="password" id="password" name="password" autocomplete="new-password" required=true
-                        minlength="12" maxlength="128" aria-invalid=bad_password.then_some("true")
-                        aria-describedby=if bad_password { "password-error password-hint" } else { "password-hint" }/>
-                    <p class="muted" id="password-hint">"12 to 128 characters; a few unrelated words make a good one."</p>
-                    {field_error("password-error", &v.error, "password")}
-                    <label for="confirm">"New password again"</label>
-                    <input type="password" id="confirm" name="confirm" autocomplete="new-password" required=true
-                        maxlength="128" aria-invalid=bad_confirm.then_some("true") aria-describedby=bad_confirm.then_some("confirm-error")/>
-                    {field_error("confirm-error", &v.error, "confirm")}
+                    {new_password_fields("New password", "New password again", &v.error)}
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">"Change the password"</button>
                     </div>
