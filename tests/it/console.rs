@@ -42,6 +42,8 @@ struct Answer {
     set_cookies: Vec<String>,
     retry_after: Option<String>,
     cache_control: Option<String>,
+    /// Every response header, by name (lower case).
+    headers: HashMap<String, String>,
     body: String,
 }
 
@@ -91,6 +93,11 @@ impl<'a> Browser<'a> {
                 .headers()
                 .get("cache-control")
                 .map(|v| v.to_str().unwrap().to_owned()),
+            headers: res
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
             set_cookies,
             body: res.text().await.unwrap(),
         }
@@ -204,9 +211,24 @@ async fn the_first_admin_signs_in_and_out_with_safe_cookies_and_a_fresh_session_
         "{hash}"
     );
 
-    // The sign-in form's own token cookie.
+    // The sign-in form's own token cookie, and the headers of a console page: no caching, no
+    // framing, a nonce-based policy without scripts from elsewhere, and a same-origin referrer
+    // (so that the browser's `Origin` on the form's POST is real, not "null").
     let mut b = Browser::new(&app);
     let form = b.get("/admin/sign-in").await;
+    let h = &form.headers;
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let csp = &h["content-security-policy"];
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    // Contact pages keep theirs: no referrer at all (their URLs carry tokens).
+    let contact = app.get(&format!("/u/{}", app.token("holly"))).await;
+    assert_eq!(contact.headers()["referrer-policy"], "no-referrer");
     let signin_cookie = form
         .set_cookies
         .iter()
