@@ -59,6 +59,80 @@ impl Cookies {
     }
 }
 
+/// Who may use a console route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (signing in, the setup step): their own checks apply.
+    Public,
+    /// A signed-in user whose role allows this.
+    Needs(Permission),
+}
+
+/// One console route: its method, path and who may use it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
+    Route {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every console route. The router is built from this list and nothing else, and the role
+/// matrix test walks it: a route cannot be served without being here, and one whose handler
+/// does not check what this says fails that test.
+pub const ROUTES: &[Route] = {
+    use Access::{Needs, Public};
+    use Permission::*;
+    &[
+        route("GET", "/admin", Needs(UseConsole)),
+        route("GET", "/admin/sign-in", Public),
+        route("POST", "/admin/sign-in", Public),
+        route("POST", "/admin/sign-out", Needs(UseConsole)),
+        route("GET", "/admin/setup", Public),
+        route("POST", "/admin/setup", Public),
+        route("GET", "/admin/account", Needs(UseConsole)),
+        route("POST", "/admin/account/password", Needs(UseConsole)),
+        route("GET", "/admin/users", Needs(ManageUsers)),
+        route("POST", "/admin/users/{id}/role", Needs(ManageUsers)),
+        route("POST", "/admin/users/{id}/disable", Needs(ManageUsers)),
+        route("POST", "/admin/users/{id}/enable", Needs(ManageUsers)),
+        route("GET", "/admin/users/{id}/delete", Needs(ManageUsers)),
+        route("POST", "/admin/users/{id}/delete", Needs(ManageUsers)),
+        route("GET", "/admin/audit", Needs(ReadAudit)),
+        route("GET", "/admin/audit.csv", Needs(ReadAudit)),
+    ]
+};
+
+/// The handler of a route of [`ROUTES`].
+fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
+    match (r.method, r.path) {
+        ("GET", "/admin") => get(home),
+        ("GET", "/admin/sign-in") => get(sign_in_form),
+        ("POST", "/admin/sign-in") => post(sign_in),
+        ("POST", "/admin/sign-out") => post(sign_out),
+        ("GET", "/admin/setup") => get(setup_form),
+        ("POST", "/admin/setup") => post(setup),
+        ("GET", "/admin/account") => get(account),
+        ("POST", "/admin/account/password") => post(change_password),
+        ("GET", "/admin/users") => get(users_page),
+        ("POST", "/admin/users/{id}/role") => post(change_role),
+        ("POST", "/admin/users/{id}/disable") => post(disable_user),
+        ("POST", "/admin/users/{id}/enable") => post(enable_user),
+        ("GET", "/admin/users/{id}/delete") => get(delete_user_form),
+        ("POST", "/admin/users/{id}/delete") => post(delete_user),
+        ("GET", "/admin/audit") => get(audit_page),
+        ("GET", "/admin/audit.csv") => get(audit_csv),
+        (m, p) => panic!("console route {m} {p} has no handler"),
+    }
+}
+
 /// The console's router, with its session layer.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let cookies = Cookies::for_base_url(&state.core.policy.base_url);
@@ -72,23 +146,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
                 crate::domain::auth::IDLE_SECS,
             )));
-    Router::new()
-        .route("/admin", get(home))
-        .route("/admin/sign-in", get(sign_in_form).post(sign_in))
-        .route("/admin/sign-out", post(sign_out))
-        .route("/admin/users", get(users_page))
-        .route("/admin/users/{id}/disable", post(disable_user))
-        .route("/admin/users/{id}/enable", post(enable_user))
-        .route("/admin/users/{id}/role", post(change_role))
-        .route(
-            "/admin/users/{id}/delete",
-            get(delete_user_form).post(delete_user),
-        )
-        .route("/admin/setup", get(setup_form).post(setup))
-        .route("/admin/audit", get(audit_page))
-        .route("/admin/account", get(account))
-        .route("/admin/account/password", post(change_password))
-        .route("/admin/audit.csv", get(audit_csv))
+    ROUTES
+        .iter()
+        .fold(Router::new(), |r, route| {
+            r.route(route.path, handler(route))
+        })
         .layer(layer)
 }
 
