@@ -389,18 +389,16 @@ async fn erase(settings: &Settings, email: &str, reason: &str, actor: Option<&st
     }
 }
 
+/// A command's writer: the writer, its task, the read connections and the secret.
+type CliWriter = (
+    crate::store::writer::Writer,
+    tokio::task::JoinHandle<()>,
+    crate::store::Reader,
+    std::sync::Arc<[u8]>,
+);
+
 /// The writer on an existing database, for commands that write (through the one write path).
-async fn writer(
-    settings: &Settings,
-) -> Result<
-    (
-        crate::store::writer::Writer,
-        tokio::task::JoinHandle<()>,
-        crate::store::Reader,
-        std::sync::Arc<[u8]>,
-    ),
-    Box<dyn std::error::Error>,
-> {
+async fn writer(settings: &Settings) -> Result<CliWriter, Box<dyn std::error::Error>> {
     let db = open_existing(&settings.database_url).await?;
     writer_on(settings, db).await
 }
@@ -409,15 +407,7 @@ async fn writer(
 async fn writer_on(
     settings: &Settings,
     mut db: crate::store::Db,
-) -> Result<
-    (
-        crate::store::writer::Writer,
-        tokio::task::JoinHandle<()>,
-        crate::store::Reader,
-        std::sync::Arc<[u8]>,
-    ),
-    Box<dyn std::error::Error>,
-> {
+) -> Result<CliWriter, Box<dyn std::error::Error>> {
     let secret: std::sync::Arc<[u8]> = settings.load_secret()?.into();
     super::check_keys(&mut db, &secret).await?;
     let (w, task) = crate::store::writer::Writer::spawn(

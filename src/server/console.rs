@@ -348,7 +348,7 @@ async fn with_form_token<V: leptos::prelude::IntoView + 'static>(
     view: impl FnOnce(String) -> V,
 ) -> Response {
     let cookies = Cookies::for_base_url(&state.core.policy.base_url);
-    let token = base64_url(&crate::services::random_bytes::<24>());
+    let token = crate::services::random_text::<24>();
     let form_token = token.clone();
     let mut res = page.send(status, move || view(form_token)).await;
     if let Ok(v) = format!("{SIGNIN_CSRF}={token}{}", cookies.attrs()).parse() {
@@ -357,9 +357,26 @@ async fn with_form_token<V: leptos::prelude::IntoView + 'static>(
     res
 }
 
-fn base64_url(b: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+/// The fields of a form posted before any session (sign-in, setup), if it came from this
+/// server: an `Origin` of ours when the browser sends one, and the token of the form's cookie.
+async fn pre_session_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Option<Vec<(String, String)>> {
+    let pairs = form_pairs(headers, body).await.unwrap_or_default();
+    let sent = field(&pairs, "csrf").unwrap_or("");
+    let kept = cookie(headers, SIGNIN_CSRF).unwrap_or_default();
+    (same_origin(state, headers) && !kept.is_empty() && ct_eq(sent, &kept)).then_some(pairs)
+}
+
+/// A password rule's words as a sentence beside its field ("Use at least 12 characters.").
+fn sentence(e: crate::domain::auth::PasswordError) -> String {
+    let mut m = e.to_string();
+    if let Some(first) = m.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    format!("{m}.")
 }
 
 /// `POST /admin/sign-in`.
@@ -371,12 +388,9 @@ async fn sign_in(
     body: Bytes,
 ) -> Response {
     let headers = &req_parts.headers;
-    let pairs = form_pairs(headers, body).await.unwrap_or_default();
-    let sent = field(&pairs, "csrf").unwrap_or("");
-    let kept = cookie(headers, SIGNIN_CSRF).unwrap_or_default();
-    if !same_origin(&state, headers) || kept.is_empty() || !ct_eq(sent, &kept) {
+    let Some(pairs) = pre_session_form(&state, headers, body).await else {
         return forbidden_post();
-    }
+    };
     let email = field(&pairs, "email").unwrap_or("").trim().to_owned();
     let password = field(&pairs, "password").unwrap_or("");
     let info = request_info(&req_parts, state.trust_forwarded_for);
@@ -667,12 +681,9 @@ async fn setup(
 ) -> Response {
     use crate::services::auth::{CreateError, SetupError};
     let headers = &req_parts.headers;
-    let pairs = form_pairs(headers, body).await.unwrap_or_default();
-    let sent = field(&pairs, "csrf").unwrap_or("");
-    let kept = cookie(headers, SIGNIN_CSRF).unwrap_or_default();
-    if !same_origin(&state, headers) || kept.is_empty() || !ct_eq(sent, &kept) {
+    let Some(pairs) = pre_session_form(&state, headers, body).await else {
         return forbidden_post();
-    }
+    };
     let email = field(&pairs, "email").unwrap_or("").trim().to_owned();
     let password = field(&pairs, "password").unwrap_or("");
     if field(&pairs, "confirm").unwrap_or("") != password {
@@ -701,13 +712,7 @@ async fn setup(
             };
             let message = match &e {
                 SetupError::Create(CreateError::BadEmail) => "Enter an email address.".to_owned(),
-                SetupError::Create(CreateError::Password(p)) => {
-                    let mut m = p.to_string();
-                    if let Some(first) = m.get_mut(0..1) {
-                        first.make_ascii_uppercase();
-                    }
-                    format!("{m}.")
-                }
+                SetupError::Create(CreateError::Password(p)) => sentence(*p),
                 other => other.to_string(),
             };
             setup_response(&state, page, status, Some((field_name, message)), email).await
@@ -882,13 +887,7 @@ async fn change_password(
             Err(PasswordChangeError::WrongCurrent) => {
                 ("current", PasswordChangeError::WrongCurrent.to_string())
             }
-            Err(PasswordChangeError::Weak(e)) => {
-                let mut m = e.to_string();
-                if let Some(first) = m.get_mut(0..1) {
-                    first.make_ascii_uppercase();
-                }
-                ("password", format!("{m}."))
-            }
+            Err(PasswordChangeError::Weak(e)) => ("password", sentence(e)),
             Err(PasswordChangeError::Service(e)) => return page.error(e, "password change").await,
         }
     };

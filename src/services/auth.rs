@@ -131,15 +131,21 @@ pub struct SessionUser {
     pub csrf: String,
 }
 
-fn throttle_keys(core: &Core, email: &str, client: Option<std::net::IpAddr>) -> (Vec<u8>, Vec<u8>) {
-    let account =
-        crate::domain::optin::client_key(core.secret(), "signin-account", &email.to_lowercase());
-    let address = crate::domain::optin::client_key(
-        core.secret(),
-        "signin-address",
-        &client.map(|c| c.to_string()).unwrap_or_default(),
-    );
-    (account.to_vec(), address.to_vec())
+/// The sign-in throttle's key of a client address (a keyed hash, never the address).
+fn address_key(core: &Core, client: Option<std::net::IpAddr>) -> Vec<u8> {
+    let client = client.map(|c| c.to_string()).unwrap_or_default();
+    crate::domain::optin::client_key(core.secret(), "signin-address", &client).to_vec()
+}
+
+/// The sign-in throttle's key of an account.
+fn account_key(core: &Core, email: &str) -> Vec<u8> {
+    crate::domain::optin::client_key(core.secret(), "signin-account", &email.to_lowercase())
+        .to_vec()
+}
+
+/// Seconds until the throttle window that started at `window` is over (at least 1).
+fn retry_after(window: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
+    (window.unix_timestamp() + auth::THROTTLE_WINDOW_SECS - now.unix_timestamp()).max(1)
 }
 
 /// Signs a user in. `device` is the device cookie the browser sent, if any.
@@ -153,7 +159,7 @@ pub async fn sign_in(
     let email = email.trim().to_lowercase();
     let now = core.clock.now();
     let window = crate::store::rate::window_start(now, auth::THROTTLE_WINDOW_SECS);
-    let (account_key, address_key) = throttle_keys(core, &email, client);
+    let (account_key, address_key) = (account_key(core, &email), address_key(core, client));
     let known_device = device.is_some_and(|d| {
         use subtle::ConstantTimeEq as _;
         bool::from(
@@ -172,10 +178,8 @@ pub async fn sign_in(
         .await
         .map_err(ServiceError::from)?;
     if !auth::may_try(account_failures, address_failures) {
-        let retry_after =
-            window.unix_timestamp() + auth::THROTTLE_WINDOW_SECS - now.unix_timestamp();
         return Err(SignInError::Throttled {
-            retry_after: retry_after.max(1),
+            retry_after: retry_after(window, now),
         });
     }
     // What is not an address names nobody (and never reaches the database: PostgreSQL refuses
@@ -223,7 +227,7 @@ pub async fn sign_in(
         .await
         .map_err(ServiceError::from)?;
     let t = auth::micros(now);
-    let csrf = base64_url(&super::random_bytes::<24>());
+    let csrf = super::random_text::<24>();
     Ok((
         user.clone(),
         SessionUser {
@@ -233,11 +237,6 @@ pub async fn sign_in(
             csrf,
         },
     ))
-}
-
-fn base64_url(b: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
 /// The user a session belongs to, if the session is still good: the user exists, is not
@@ -328,15 +327,13 @@ pub async fn first_admin(
 ) -> std::result::Result<i64, SetupError> {
     let now = core.clock.now();
     let window = crate::store::rate::window_start(now, auth::THROTTLE_WINDOW_SECS);
-    let (_, address_key) = throttle_keys(core, "", client);
+    let address_key = address_key(core, client);
     let failures = crate::store::rate::count(&core.read, window, &address_key)
         .await
         .map_err(|e| CreateError::Service(e.into()))?;
     if !auth::may_try(0, failures) {
-        let retry_after =
-            window.unix_timestamp() + auth::THROTTLE_WINDOW_SECS - now.unix_timestamp();
         return Err(SetupError::Throttled {
-            retry_after: retry_after.max(1),
+            retry_after: retry_after(window, now),
         });
     }
     let address = EmailAddress::parse(email).map_err(|_| CreateError::BadEmail)?;

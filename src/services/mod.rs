@@ -140,6 +140,12 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
+/// `N` random bytes as URL-safe base64 without padding (CSRF tokens and the like).
+pub fn random_text<const N: usize>() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
 /// A new link token and its hash.
 pub fn new_token() -> crate::domain::token::LinkToken {
     crate::domain::token::LinkToken::from_random(random_bytes())

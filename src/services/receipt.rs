@@ -211,16 +211,17 @@ pub enum Checked {
 /// The standing of a valid receipt's records in the ledger.
 pub async fn currency(read: &store::Reader, receipt: &Receipt) -> Result<Currency> {
     let changes = &receipt.prefcenter.changes;
-    let mut named = Vec::with_capacity(changes.len());
-    for c in changes.iter().take(ledger::MAX_NAMED) {
-        match unhex(&c.hash) {
-            Some(h) => named.push((c.seq, h)),
-            None => return Ok(Currency::NotInLedger),
-        }
-    }
     if changes.is_empty() || changes.len() > ledger::MAX_NAMED {
         return Ok(Currency::NotInLedger);
     }
+    // A hash that is not one names no record of the ledger.
+    let Some(named) = changes
+        .iter()
+        .map(|c| unhex(&c.hash).map(|h| (c.seq, h)))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(Currency::NotInLedger);
+    };
     let standing = ledger::standing(read, &named).await?;
     Ok(
         if standing
