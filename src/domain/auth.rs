@@ -146,6 +146,8 @@ pub fn may_try(account_failures: i64, address_failures: i64) -> bool {
 
 /// How long a session may sit unused, and how long it may last at all.
 pub const IDLE_SECS: i64 = 30 * 60;
+/// How long an invitation link stands (each resend mints a fresh one).
+pub const INVITE_DAYS: i64 = 7;
 pub const ABSOLUTE_SECS: i64 = 12 * 3600;
 
 /// Why a session is no longer good, or `None` while it is.

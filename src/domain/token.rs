@@ -60,38 +60,55 @@ impl LinkToken {
     }
 }
 
-/// A double opt-in confirmation token: the same shape as a link token, hashed in its own domain
-/// and kept in its own table, so it can never act as an unsubscribe link, nor a link token as a
-/// confirmation.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ConfirmToken(LinkToken);
+/// A token of the same shape as a link token, hashed in a domain of its own and kept in a
+/// table of its own, so it can never act as another kind of token.
+macro_rules! domain_token {
+    ($(#[$doc:meta])* $name:ident, $domain:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(LinkToken);
 
-impl std::fmt::Debug for ConfirmToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ConfirmToken(…)")
-    }
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(…)"))
+            }
+        }
+
+        impl $name {
+            pub fn from_random(bytes: [u8; TOKEN_BYTES]) -> $name {
+                $name(LinkToken::from_random(bytes))
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                LinkToken::parse(s).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+
+            pub fn hash(&self) -> TokenHash {
+                let mut h = Sha256::new();
+                h.update($domain);
+                h.update(self.0.as_str().as_bytes());
+                TokenHash(h.finalize().into())
+            }
+        }
+    };
 }
 
-impl ConfirmToken {
-    pub fn from_random(bytes: [u8; TOKEN_BYTES]) -> ConfirmToken {
-        ConfirmToken(LinkToken::from_random(bytes))
-    }
+domain_token!(
+    /// A double opt-in confirmation token: never an unsubscribe link, nor a link token a
+    /// confirmation.
+    ConfirmToken,
+    b"prefcenter-confirm-v1\0"
+);
 
-    pub fn parse(s: &str) -> Option<ConfirmToken> {
-        LinkToken::parse(s).map(ConfirmToken)
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-
-    pub fn hash(&self) -> TokenHash {
-        let mut h = Sha256::new();
-        h.update(b"prefcenter-confirm-v1\0");
-        h.update(self.0.as_str().as_bytes());
-        TokenHash(h.finalize().into())
-    }
-}
+domain_token!(
+    /// A console invitation's token (sets the invited user's first password).
+    InviteToken,
+    b"prefcenter-invite-v1\0"
+);
 
 #[cfg(test)]
 mod tests {
@@ -132,6 +149,10 @@ mod tests {
         assert_eq!(link.as_str(), confirm.as_str());
         assert_ne!(link.hash(), confirm.hash());
         assert!(!format!("{confirm:?}").contains(confirm.as_str()));
+        let invite = InviteToken::from_random(bytes);
+        assert_ne!(invite.hash(), confirm.hash());
+        assert_ne!(invite.hash(), link.hash());
+        assert_eq!(format!("{invite:?}"), "InviteToken(…)");
     }
 
     #[test]

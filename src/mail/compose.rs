@@ -186,6 +186,92 @@ pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
     .map_err(|err| err.to_string())
 }
 
+/// The display name console emails come from (the server-wide sender address).
+pub const CONSOLE_SENDER: &str = "Preference center";
+
+/// An invitation to the console.
+pub struct InviteEmail<'a> {
+    pub from: Mailbox,
+    pub to: Mailbox,
+    pub message_id: &'a str,
+    pub role: crate::domain::auth::Role,
+    pub accept_url: &'a str,
+    /// Already formatted for the reader ("1 December 2026").
+    pub expires: &'a str,
+}
+
+const INVITE_SUBJECT: &str = "You are invited to the preference center console";
+
+fn invite_intro(e: &InviteEmail<'_>) -> String {
+    format!(
+        "You have been invited to the preference center console as {} {}. Choose your password to sign in.",
+        match e.role {
+            crate::domain::auth::Role::Admin => "an",
+            _ => "a",
+        },
+        e.role.label().to_lowercase()
+    )
+}
+
+pub fn invite_text_body(e: &InviteEmail<'_>) -> String {
+    format!(
+        "Hello,\n\n{}\n\nChoose your password:\n{}\n\nThe link works until {}. If you did not expect this, ignore this email: nothing happens without it.\n",
+        invite_intro(e),
+        e.accept_url,
+        e.expires
+    )
+}
+
+pub fn invite_html_body(e: &InviteEmail<'_>) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;"><tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
+<tr><td style="background:#1d2330;color:#ffffff;padding:16px 24px;font-size:18px;font-weight:600;">Preference center console</td></tr>
+<tr><td style="padding:24px;font-size:16px;line-height:1.5;">
+<p style="margin:0 0 16px;">Hello,</p>
+<p style="margin:0 0 24px;">{intro}</p>
+<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:#0b4f91;color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">Choose your password</a></p>
+<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">If the button does not work, open this address:</p>
+<p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
+<p style="margin:0;font-size:14px;color:#4a5365;">The link works until {expires}. If you did not expect this, ignore this email: nothing happens without it.</p>
+</td></tr></table></td></tr></table>
+</body></html>"#,
+        title = esc(INVITE_SUBJECT),
+        intro = esc(&invite_intro(e)),
+        url = esc(e.accept_url),
+        expires = esc(e.expires),
+    )
+}
+
+/// Builds an invitation. Fails only if an address cannot be put in a header.
+pub fn invitation(e: &InviteEmail<'_>) -> Result<Message, String> {
+    Message::builder()
+        .from(e.from.clone())
+        .to(e.to.clone())
+        .subject(INVITE_SUBJECT)
+        .message_id(Some(e.message_id.to_owned()))
+        .date_now()
+        .header(AutoSubmitted)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(invite_text_body(e)),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(invite_html_body(e)),
+                ),
+        )
+        .map_err(|err| err.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +320,22 @@ mod tests {
         assert!(html_body(&e).contains("Contoso &lt;Ltd&gt;"));
         assert!(text_body(&e).contains("http://localhost:3000/c/abc"));
         assert!(text_body(&e).contains("Newsletter (email)"));
+    }
+
+    #[test]
+    fn an_invitation_names_the_role_and_the_link() {
+        let e = InviteEmail {
+            from: "Preference center <noreply@example.org>".parse().unwrap(),
+            to: "new@example.org".parse().unwrap(),
+            message_id: "<inv@localhost>",
+            role: crate::domain::auth::Role::Admin,
+            accept_url: "http://localhost:3000/admin/invite/abc?x=<1>",
+            expires: "1 December 2026",
+        };
+        let raw = String::from_utf8(invitation(&e).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <inv@localhost>"));
+        assert!(invite_text_body(&e).contains("as an admin"));
+        assert!(invite_text_body(&e).contains("http://localhost:3000/admin/invite/abc"));
+        assert!(invite_html_body(&e).contains("abc?x=&lt;1&gt;"));
     }
 }

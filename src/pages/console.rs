@@ -198,6 +198,8 @@ pub struct UserRow {
     pub email: String,
     pub role: Role,
     pub disabled: bool,
+    /// Invited by this user and not accepted yet.
+    pub invited_by: Option<String>,
 }
 
 pub struct UsersView {
@@ -206,9 +208,18 @@ pub struct UsersView {
     pub users: Vec<UserRow>,
     /// A refusal to show above the list ("the last admin").
     pub notice: Option<String>,
+    /// What was just done ("Invitation sent to …").
+    pub done: Option<String>,
+    /// The invitation form as posted, and why it was refused: ("email" | "role", message).
+    pub invite_email: String,
+    pub invite_role: Role,
+    pub invite_error: Option<(&'static str, String)>,
 }
 
 pub fn users_page(v: UsersView) -> impl IntoView {
+    let csrf_invite = v.csrf.clone();
+    let bad_email = v.invite_error.as_ref().is_some_and(|(f, _)| *f == "email");
+    let bad_role = v.invite_error.as_ref().is_some_and(|(f, _)| *f == "role");
     let me_email = v
         .users
         .iter()
@@ -226,7 +237,21 @@ pub fn users_page(v: UsersView) -> impl IntoView {
                 format!("/admin/users/{}/disable", u.id)
             };
             let label = if u.disabled { "Enable" } else { "Disable" };
-            let state = if u.disabled { "Disabled" } else { "Active" };
+            let invited = u.invited_by.is_some();
+            let state = match (&u.invited_by, u.disabled) {
+                (_, true) => "Disabled".to_owned(),
+                (Some(by), false) => format!("Invited by {by}, not accepted yet"),
+                (None, false) => "Active".to_owned(),
+            };
+            let resend = (invited && !u.disabled).then(|| {
+                let action = format!("/admin/users/{}/invite", u.id);
+                view! {
+                    <form method="post" action=action class="inline">
+                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        <button type="submit" class="btn btn-quiet" aria-label=format!("Send the invitation to {} again", u.email)>"Send again"</button>
+                    </form>
+                }
+            });
             let mine = u.id == v.me;
             let role_action = format!("/admin/users/{}/role", u.id);
             let select_id = format!("role-{}", u.id);
@@ -234,6 +259,7 @@ pub fn users_page(v: UsersView) -> impl IntoView {
             let controls = (!mine).then(|| {
                 let delete = format!("/admin/users/{}/delete", u.id);
                 view! {
+                    {resend}
                     <form method="post" action=toggle class="inline">
                         <input type="hidden" name="csrf" value=csrf.clone()/>
                         <button type="submit" class="btn btn-quiet" aria-label=format!("{label} {}", u.email)>{label}</button>
@@ -269,8 +295,8 @@ pub fn users_page(v: UsersView) -> impl IntoView {
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">"Users"</h1>
                 {v.notice.map(|n| view! { <p class="form-error" role="alert">{n}</p> })}
-                <p class="muted">"A role change applies at the user's next click; disabling or deleting a user ends their sessions at once. New users are created with "
-                    <code>"prefcenter user create EMAIL --role ROLE"</code> "."</p>
+                {v.done.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+                <p class="muted">"A role change applies at the user's next click; disabling or deleting a user ends their sessions at once."</p>
                 <div class="table-wrap">
                     <table>
                         <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
@@ -278,7 +304,76 @@ pub fn users_page(v: UsersView) -> impl IntoView {
                     </table>
                 </div>
             </section>
+            <section class="card" aria-labelledby="invite-title">
+                <h2 id="invite-title">"Invite a user"</h2>
+                <p class="muted">"They get an email with a link to choose their password; the link works for "
+                    {crate::domain::auth::INVITE_DAYS} " days. Until then they cannot sign in."</p>
+                <form method="post" action="/admin/users/invite" class="stacked narrow-form">
+                    <input type="hidden" name="csrf" value=csrf_invite/>
+                    <label for="invite-email">"Email"</label>
+                    <input type="email" id="invite-email" name="email" autocomplete="off" required=true value=v.invite_email
+                        aria-invalid=bad_email.then_some("true") aria-describedby=bad_email.then_some("invite-email-error")/>
+                    {field_error("invite-email-error", &v.invite_error, "email")}
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" name="role" aria-invalid=bad_role.then_some("true")
+                        aria-describedby=bad_role.then_some("invite-role-error")>
+                        {Role::ALL.into_iter().map(|r| {
+                            let chosen = r == v.invite_role;
+                            view! { <option value=r.as_str() selected=chosen>{r.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                    {field_error("invite-role-error", &v.invite_error, "role")}
+                    <p class="muted">"Admins manage users and the setup; staff record consent for contacts; analysts read reports."</p>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">"Send the invitation"</button>
+                    </div>
+                </form>
+            </section>
         </ConsoleFrame>
+    }
+}
+
+pub struct AcceptInviteView {
+    pub csrf: String,
+    pub token: String,
+    pub email: String,
+    pub role: Role,
+    pub error: Option<(&'static str, String)>,
+}
+
+/// `GET /admin/invite/{token}`: an invited user chooses their password.
+pub fn accept_invite_page(v: AcceptInviteView) -> impl IntoView {
+    let action = format!("/admin/invite/{}", v.token);
+    view! {
+        <Layout brand=None lang=Lang::En title="Join the console".to_owned()>
+            <section class="card narrow" aria-labelledby="page-title">
+                <h1 id="page-title">"Join the console"</h1>
+                <p>"You were invited as " <strong>{v.role.label()}</strong> ". Choose a password to finish; you are signed in right after."</p>
+                {field_error("form-error", &v.error, "form")}
+                <form method="post" action=action class="stacked">
+                    <input type="hidden" name="csrf" value=v.csrf/>
+                    <label for="email">"Email"</label>
+                    <input type="email" id="email" name="email" autocomplete="username" readonly=true value=v.email/>
+                    {new_password_fields("Password", "Password again", &v.error)}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">"Join"</button>
+                    </div>
+                </form>
+            </section>
+        </Layout>
+    }
+}
+
+/// An invitation link that no longer stands.
+pub fn invite_gone_page() -> impl IntoView {
+    view! {
+        <Layout brand=None lang=Lang::En title="Invitation no longer valid".to_owned()>
+            <section class="card narrow" aria-labelledby="page-title">
+                <h1 id="page-title">"This invitation is no longer valid"</h1>
+                <p>"It has expired, has been used already, or was withdrawn. Ask an administrator to send it again."</p>
+                <p><a href="/admin/sign-in">"Go to sign-in"</a></p>
+            </section>
+        </Layout>
     }
 }
 

@@ -13,9 +13,10 @@ mod preferences;
 mod receipt;
 
 pub use console::{
-    account_page, audit_page, console_forbidden_page, console_home_page, delete_user_page,
-    setup_page, sign_in_page, users_page, AccountView, AuditRow, AuditView, ConsoleHome, SetupView,
-    SignInNotice, SignInView, UserRow, UsersView,
+    accept_invite_page, account_page, audit_page, console_forbidden_page, console_home_page,
+    delete_user_page, invite_gone_page, setup_page, sign_in_page, users_page, AcceptInviteView,
+    AccountView, AuditRow, AuditView, ConsoleHome, SetupView, SignInNotice, SignInView, UserRow,
+    UsersView,
 };
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};

@@ -100,6 +100,10 @@ pub const ROUTES: &[Route] = {
         route("GET", "/admin/account", Needs(UseConsole)),
         route("POST", "/admin/account/password", Needs(UseConsole)),
         route("GET", "/admin/users", Needs(ManageUsers)),
+        route("POST", "/admin/users/invite", Needs(ManageUsers)),
+        route("POST", "/admin/users/{id}/invite", Needs(ManageUsers)),
+        route("GET", "/admin/invite/{token}", Public),
+        route("POST", "/admin/invite/{token}", Public),
         route("POST", "/admin/users/{id}/role", Needs(ManageUsers)),
         route("POST", "/admin/users/{id}/disable", Needs(ManageUsers)),
         route("POST", "/admin/users/{id}/enable", Needs(ManageUsers)),
@@ -122,6 +126,10 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("GET", "/admin/account") => get(account),
         ("POST", "/admin/account/password") => post(change_password),
         ("GET", "/admin/users") => get(users_page),
+        ("POST", "/admin/users/invite") => post(invite_user),
+        ("POST", "/admin/users/{id}/invite") => post(invite_again),
+        ("GET", "/admin/invite/{token}") => get(accept_invite_form),
+        ("POST", "/admin/invite/{token}") => post(accept_invite),
         ("POST", "/admin/users/{id}/role") => post(change_role),
         ("POST", "/admin/users/{id}/disable") => post(disable_user),
         ("POST", "/admin/users/{id}/enable") => post(enable_user),
@@ -303,8 +311,14 @@ async fn home(console: Console, page: Page) -> Response {
 
 /// `GET /admin/sign-in`: the form (or the console, for a user signed in already).
 async fn sign_in_form(State(state): State<AppState>, session: Session, page: Page) -> Response {
-    if let Ok(Some(_)) = session.get::<SessionUser>(USER_KEY).await {
-        return Redirect::to("/admin").into_response();
+    if let Ok(Some(su)) = session.get::<SessionUser>(USER_KEY).await {
+        // Signed in already, unless that session has ended meanwhile (then it goes).
+        match auth::session_user(&state.core, &su).await {
+            Ok(Ok(_)) => return Redirect::to("/admin").into_response(),
+            _ => {
+                let _ = session.flush().await;
+            }
+        }
     }
     let ended = page.query_value("ended");
     let notice = match ended.as_deref() {
@@ -467,12 +481,18 @@ async fn sign_out(
     Redirect::to("/admin/sign-in?signed_out=1").into_response()
 }
 
-/// `GET /admin/users`: every user, with their role and state (admins only).
-async fn users_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
-    let page = match console.require(Permission::ManageUsers, page).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+/// The users page, with the invitation form as posted and why it was refused, if it was.
+async fn users_response(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    status: StatusCode,
+    invite: (
+        String,
+        crate::domain::auth::Role,
+        Option<(&'static str, String)>,
+    ),
+) -> Response {
     match crate::store::users::all(&state.core.read).await {
         Ok(list) => {
             let notice = match page.query_value("refused").as_deref() {
@@ -482,13 +502,26 @@ async fn users_page(State(state): State<AppState>, console: Console, page: Page)
                 ),
                 _ => None,
             };
+            let done = page
+                .query_value("invited")
+                .and_then(|id| id.parse::<i64>().ok())
+                .and_then(|id| list.iter().find(|u| u.id == id))
+                .map(|u| format!("Invitation sent to {}.", u.email));
+            let (invite_email, invite_role, invite_error) = invite;
             let view = pages::UsersView {
                 notice,
+                done,
                 me: console.user.id,
                 csrf: console.su.csrf.clone(),
+                invite_email,
+                invite_role,
+                invite_error,
                 users: list
                     .into_iter()
                     .map(|u| pages::UserRow {
+                        invited_by: u
+                            .invited()
+                            .then(|| u.invited_by.clone().unwrap_or_default()),
                         id: u.id,
                         email: u.email,
                         role: u.role,
@@ -496,10 +529,174 @@ async fn users_page(State(state): State<AppState>, console: Console, page: Page)
                     })
                     .collect(),
             };
-            page.send(StatusCode::OK, move || pages::users_page(view))
-                .await
+            page.send(status, move || pages::users_page(view)).await
         }
         Err(e) => page.error(e.into(), "users page").await,
+    }
+}
+
+/// `GET /admin/users`: every user, with their role and state (admins only).
+async fn users_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ManageUsers, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let blank = (String::new(), crate::domain::auth::Role::Staff, None);
+    users_response(&state, &console, page, StatusCode::OK, blank).await
+}
+
+/// `POST /admin/users/invite`: creates the user without a password and queues the email.
+async fn invite_user(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::services::auth::CreateError;
+    let page = match console.require(Permission::ManageUsers, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
+    if !console.csrf_ok(&state, &headers, &pairs) {
+        return forbidden_post();
+    }
+    let email = field(&pairs, "email")
+        .unwrap_or("")
+        .trim()
+        .replace('\0', "");
+    let role = field(&pairs, "role").and_then(crate::domain::auth::Role::parse);
+    let refused = match role {
+        None => ("role", "Choose admin, staff or analyst.".to_owned()),
+        Some(role) => match auth::invite(&state.core, &email, role, console.actor()).await {
+            Ok(id) => return Redirect::to(&format!("/admin/users?invited={id}")).into_response(),
+            Err(CreateError::Service(e)) => return page.error(e, "invite").await,
+            Err(CreateError::Exists) => {
+                ("email", "This address has an account already.".to_owned())
+            }
+            Err(_) => ("email", "Enter an email address.".to_owned()),
+        },
+    };
+    let role = role.unwrap_or(crate::domain::auth::Role::Staff);
+    let invite = (email, role, Some(refused));
+    users_response(&state, &console, page, StatusCode::BAD_REQUEST, invite).await
+}
+
+/// `POST /admin/users/{id}/invite`: sends the invitation again, with a fresh link.
+async fn invite_again(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, _, id) = match admin_post(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match auth::invite_again(&state.core, id, console.actor()).await {
+        Ok(true) => Redirect::to(&format!("/admin/users?invited={id}")).into_response(),
+        Ok(false) => (
+            StatusCode::CONFLICT,
+            "This user has accepted their invitation, is disabled or was deleted.",
+        )
+            .into_response(),
+        Err(e) => page.error(e, "invite again").await,
+    }
+}
+
+/// The invitation token of the path, if it is one.
+fn invite_token(page: &Page) -> Option<crate::domain::token::InviteToken> {
+    crate::domain::token::InviteToken::parse(&page.segment(3))
+}
+
+/// `GET /admin/invite/{token}`: the invited user's password form.
+async fn accept_invite_form(State(state): State<AppState>, page: Page) -> Response {
+    let Some(token) = invite_token(&page) else {
+        return page
+            .send(StatusCode::NOT_FOUND, pages::invite_gone_page)
+            .await;
+    };
+    match auth::invitee(&state.core, &token).await {
+        Ok(Some(user)) => accept_response(&state, page, StatusCode::OK, &token, user, None).await,
+        Ok(None) => page.send(StatusCode::GONE, pages::invite_gone_page).await,
+        Err(e) => page.error(e, "invitation").await,
+    }
+}
+
+async fn accept_response(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    token: &crate::domain::token::InviteToken,
+    user: User,
+    error: Option<(&'static str, String)>,
+) -> Response {
+    let token = token.as_str().to_owned();
+    with_form_token(state, page, status, move |csrf| {
+        pages::accept_invite_page(pages::AcceptInviteView {
+            csrf,
+            token,
+            email: user.email,
+            role: user.role,
+            error,
+        })
+    })
+    .await
+}
+
+/// `POST /admin/invite/{token}`: the first password; the user is signed in.
+async fn accept_invite(
+    State(state): State<AppState>,
+    session: Session,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::services::auth::AcceptError;
+    let Some(pairs) = pre_session_form(&state, &headers, body).await else {
+        return forbidden_post();
+    };
+    let Some(token) = invite_token(&page) else {
+        return page
+            .send(StatusCode::NOT_FOUND, pages::invite_gone_page)
+            .await;
+    };
+    let password = field(&pairs, "password").unwrap_or("");
+    let refused = if field(&pairs, "confirm").unwrap_or("") != password {
+        ("confirm", "The two passwords differ.".to_owned())
+    } else {
+        match auth::accept_invite(&state.core, &token, password).await {
+            Ok((user, su)) => {
+                if session.cycle_id().await.is_err() || session.insert(USER_KEY, &su).await.is_err()
+                {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                tracing::info!(user = user.id, "a console invitation was accepted");
+                return Redirect::to("/admin").into_response();
+            }
+            Err(AcceptError::Gone) => {
+                return page.send(StatusCode::GONE, pages::invite_gone_page).await
+            }
+            Err(AcceptError::Password(e)) => ("password", sentence(e)),
+            Err(AcceptError::Service(e)) => return page.error(e, "invitation").await,
+        }
+    };
+    match auth::invitee(&state.core, &token).await {
+        Ok(Some(user)) => {
+            accept_response(
+                &state,
+                page,
+                StatusCode::BAD_REQUEST,
+                &token,
+                user,
+                Some(refused),
+            )
+            .await
+        }
+        Ok(None) => page.send(StatusCode::GONE, pages::invite_gone_page).await,
+        Err(e) => page.error(e, "invitation").await,
     }
 }
 

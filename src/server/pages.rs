@@ -71,7 +71,7 @@ impl Page {
     /// Segment `index` of the path (`/u/{token}` → 2), percent-decoded exactly once, as the
     /// POST to the same URL reads it. A segment that is not UTF-8 once decoded is empty (an
     /// invalid link, not an error).
-    fn segment(&self, index: usize) -> String {
+    pub(super) fn segment(&self, index: usize) -> String {
         self.path
             .split('/')
             .nth(index)

@@ -7,6 +7,7 @@ use super::consent::{Result, ServiceError};
 use super::Core;
 use crate::domain::auth::{self, PasswordError, Role, SessionEnd};
 use crate::domain::parse::EmailAddress;
+use crate::domain::token::InviteToken;
 pub use crate::store::audit::Actor;
 use crate::store::users::{self, CreateUser, SetDisabled, SignInFailed, SignedIn, User};
 use crate::store::writer::Priority;
@@ -106,6 +107,100 @@ pub async fn create_user(
         .await
         .map_err(ServiceError::from)?;
     id.ok_or(CreateError::Exists)
+}
+
+/// Invites a user by email: created without a password, an invitation queued in the outbox.
+pub async fn invite(
+    core: &Core,
+    email: &str,
+    role: Role,
+    actor: Actor,
+) -> std::result::Result<i64, CreateError> {
+    let email = EmailAddress::parse(email).map_err(|_| CreateError::BadEmail)?;
+    let id = core
+        .writer
+        .run(
+            users::Invite {
+                email: email.as_str().to_owned(),
+                role,
+                message_id: super::optin::new_message_id(&core.policy.base_url),
+                actor,
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    id.ok_or(CreateError::Exists)
+}
+
+/// Sends a user's invitation again; `false` when they have accepted it, are disabled or gone.
+pub async fn invite_again(core: &Core, user_id: i64, actor: Actor) -> Result<bool> {
+    Ok(core
+        .writer
+        .run(
+            users::ResendInvite {
+                user_id,
+                message_id: super::optin::new_message_id(&core.policy.base_url),
+                actor,
+            },
+            Priority::Interactive,
+        )
+        .await?)
+}
+
+/// The invited user an invitation link is for, while it stands.
+pub async fn invitee(core: &Core, token: &InviteToken) -> Result<Option<User>> {
+    let now = crate::store::format_time(core.clock.now());
+    Ok(users::by_invite_token(&core.read, &token.hash(), &now).await?)
+}
+
+/// Why an invitation was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("this invitation link has expired or has been used")]
+    Gone,
+    #[error("{0}")]
+    Password(PasswordError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Accepts an invitation with the user's first password, and signs them in.
+pub async fn accept_invite(
+    core: &Core,
+    token: &InviteToken,
+    password: &str,
+) -> std::result::Result<(User, SessionUser), AcceptError> {
+    let Some(user) = invitee(core, token).await? else {
+        return Err(AcceptError::Gone);
+    };
+    auth::check_password(password, &[user.email.as_str(), "prefcenter"])
+        .map_err(AcceptError::Password)?;
+    let hash = hash_password(password.to_owned()).await;
+    let accepted = core
+        .writer
+        .run(
+            users::AcceptInvite {
+                token_hash: token.hash(),
+                password_hash: hash,
+            },
+            Priority::Interactive,
+        )
+        .await
+        .map_err(ServiceError::from)?;
+    let Some((id, from)) = accepted else {
+        return Err(AcceptError::Gone);
+    };
+    let csrf = super::random_text::<24>();
+    Ok((
+        user,
+        SessionUser {
+            user_id: id,
+            signed_in_at: from,
+            seen_at: from,
+            csrf,
+        },
+    ))
 }
 
 /// Why a sign-in did not succeed (the page says one thing for every bad credential).

@@ -37,11 +37,26 @@ pub struct DeliverySettings {
     pub echo_links: bool,
 }
 
-/// A claimed message, still wanted, with the confirm token minted for it.
+/// A claimed message, still wanted, with the token minted for it.
 pub struct ToSend {
     pub claimed: Claimed,
-    pub request: OptInRequest,
-    pub token: crate::domain::token::ConfirmToken,
+    pub what: Outgoing,
+}
+
+/// What a claimed message is.
+pub enum Outgoing {
+    /// A double opt-in confirmation request (or its reminder).
+    Confirm {
+        request: OptInRequest,
+        token: crate::domain::token::ConfirmToken,
+    },
+    /// An invitation to the console.
+    Invite {
+        email: String,
+        role: crate::domain::auth::Role,
+        token: crate::domain::token::InviteToken,
+        expires_at: time::OffsetDateTime,
+    },
 }
 
 struct Claim {
@@ -55,7 +70,7 @@ async fn still_wanted(
     tx: &mut Tx,
     c: &Claimed,
 ) -> store::Result<std::result::Result<OptInRequest, &'static str>> {
-    let Some(request_id) = c.request_id else {
+    let (Some(request_id), Some(point)) = (c.request_id, c.contact_point_id) else {
         return Ok(Err("no request"));
     };
     let Some(request) = requests::request_by_id(tx, request_id).await? else {
@@ -67,7 +82,7 @@ async fn still_wanted(
     if parse_time(&request.expires_at)? <= tx.now() {
         return Ok(Err("request expired"));
     }
-    let owner = store::contacts::point_owner_tx(tx, c.contact_point_id).await?;
+    let owner = store::contacts::point_owner_tx(tx, point).await?;
     if owner
         .as_ref()
         .is_none_or(|o| o.address.is_none() || o.suppressed)
@@ -76,7 +91,7 @@ async fn still_wanted(
     }
     let mut pending = false;
     for i in &request.items.0 {
-        let s = tx.state(c.contact_point_id, i.subject, i.channel).await?;
+        let s = tx.state(point, i.subject, i.channel).await?;
         if s.map(|s| s.value) == Some(ConsentValue::Pending) {
             pending = true;
             break;
@@ -89,6 +104,36 @@ async fn still_wanted(
     Ok(Ok(request))
 }
 
+/// An invitation still wanted (the user exists, has not accepted, is not disabled), with a
+/// fresh link minted for this email.
+async fn invitation(
+    tx: &mut Tx,
+    c: &Claimed,
+) -> store::Result<std::result::Result<Outgoing, &'static str>> {
+    let Some(user_id) = c.user_id else {
+        return Ok(Err("no user"));
+    };
+    let Some((email, role)) = store::users::pending_invitee(tx, user_id).await? else {
+        return Ok(Err("user gone, disabled or already signed up"));
+    };
+    let token = crate::domain::token::InviteToken::from_random(super::random_bytes());
+    let expires_at = tx.now() + time::Duration::days(crate::domain::auth::INVITE_DAYS);
+    store::users::insert_invite_token(
+        tx,
+        user_id,
+        &token.hash(),
+        &c.message_id,
+        &store::format_time(expires_at),
+    )
+    .await?;
+    Ok(Ok(Outgoing::Invite {
+        email,
+        role,
+        token,
+        expires_at,
+    }))
+}
+
 impl Unit for Claim {
     type Output = Vec<ToSend>;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<Vec<ToSend>>> {
@@ -99,22 +144,26 @@ impl Unit for Claim {
             let claimed = outbox::claim(tx, &self.owner, &lease_until, self.limit).await?;
             let mut out = Vec::new();
             for c in claimed {
-                match still_wanted(tx, &c).await? {
-                    Ok(request) => {
-                        let token = super::new_confirm_token();
-                        requests::insert_confirm_token(
-                            tx,
-                            request.id,
-                            &token.hash(),
-                            &c.message_id,
-                        )
-                        .await?;
-                        out.push(ToSend {
-                            claimed: c,
-                            request,
-                            token,
-                        });
+                let what = if c.kind == outbox::MailKind::Invite {
+                    invitation(tx, &c).await?
+                } else {
+                    match still_wanted(tx, &c).await? {
+                        Ok(request) => {
+                            let token = super::new_confirm_token();
+                            requests::insert_confirm_token(
+                                tx,
+                                request.id,
+                                &token.hash(),
+                                &c.message_id,
+                            )
+                            .await?;
+                            Ok(Outgoing::Confirm { request, token })
+                        }
+                        Err(why) => Err(why),
                     }
+                };
+                match what {
+                    Ok(what) => out.push(ToSend { claimed: c, what }),
                     Err(why) => {
                         outbox::finish(tx, c.id, &self.owner, &Finish::Cancelled { why }).await?;
                     }
@@ -199,8 +248,79 @@ impl Worker {
 
     async fn deliver(&self, m: &ToSend) -> Finish {
         let c = &m.claimed;
-        let data: ConfirmMail = match confirm_mail(&self.core, c.contact_point_id, &m.request).await
-        {
+        match &m.what {
+            Outgoing::Confirm { request, token } => self.confirm(c, request, token).await,
+            Outgoing::Invite {
+                email,
+                role,
+                token,
+                expires_at,
+            } => self.invite(c, email, *role, token, *expires_at).await,
+        }
+    }
+
+    async fn invite(
+        &self,
+        c: &Claimed,
+        email: &str,
+        role: crate::domain::auth::Role,
+        token: &crate::domain::token::InviteToken,
+        expires_at: time::OffsetDateTime,
+    ) -> Finish {
+        let Some(from) = Self::mailbox(Some(compose::CONSOLE_SENDER), &self.settings.default_from)
+        else {
+            return Finish::Dead {
+                error: "no usable sender address".into(),
+            };
+        };
+        let Some(to) = Self::mailbox(None, email) else {
+            return Finish::Dead {
+                error: "the recipient address cannot be put in a header".into(),
+            };
+        };
+        let url = format!(
+            "{}/admin/invite/{}",
+            self.core.policy.base_url,
+            token.as_str()
+        );
+        let t = expires_at;
+        let expires = crate::i18n::long_date(
+            crate::domain::parse::Lang::En,
+            t.day(),
+            u8::from(t.month()),
+            t.year(),
+        );
+        let invite = compose::InviteEmail {
+            from,
+            to,
+            message_id: &c.message_id,
+            role,
+            accept_url: &url,
+            expires: &expires,
+        };
+        let message = match compose::invitation(&invite) {
+            Ok(m) => m,
+            Err(e) => return Finish::Dead { error: e },
+        };
+        let masked = crate::domain::parse::EmailAddress::parse(email)
+            .map(|a| a.masked())
+            .unwrap_or_default();
+        self.hand_over(c, message, || {
+            format!("Console invitation for {masked}\n  accept: {url}")
+        })
+        .await
+    }
+
+    async fn confirm(
+        &self,
+        c: &Claimed,
+        request: &OptInRequest,
+        token: &crate::domain::token::ConfirmToken,
+    ) -> Finish {
+        let Some(point) = c.contact_point_id else {
+            return Finish::Cancelled { why: "no contact" };
+        };
+        let data: ConfirmMail = match confirm_mail(&self.core, point, request).await {
             Ok(Some(d)) => d,
             Ok(None) => {
                 return Finish::Cancelled {
@@ -225,7 +345,7 @@ impl Worker {
                 error: "the recipient address cannot be put in a header".into(),
             };
         };
-        let url = format!("{}/c/{}", self.core.policy.base_url, m.token.as_str());
+        let url = format!("{}/c/{}", self.core.policy.base_url, token.as_str());
         let brand = super::consent::brand(&data.catalog);
         let t = data.expires_at;
         let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
@@ -248,6 +368,21 @@ impl Worker {
             Ok(m) => m,
             Err(e) => return Finish::Dead { error: e },
         };
+        let masked = data.to.masked();
+        self.hand_over(c, message, || {
+            format!("Confirmation email for {masked}\n  confirm: {url}")
+        })
+        .await
+    }
+
+    /// Gives a rendered message to the transport; `echo` is what the demo prints about it
+    /// when the message is kept as a file.
+    async fn hand_over(
+        &self,
+        c: &Claimed,
+        message: lettre::Message,
+        echo: impl FnOnce() -> String,
+    ) -> Finish {
         match self.transport.send(&message, &c.message_id).await {
             Ok(Delivered::Smtp) => {
                 tracing::info!(
@@ -266,11 +401,7 @@ impl Worker {
                     "no SMTP server configured: the email is kept as a file"
                 );
                 if self.settings.echo_links {
-                    println!(
-                        "\nConfirmation email for {} kept in {}\n  confirm: {url}\n",
-                        data.to.masked(),
-                        path.display()
-                    );
+                    println!("\n{} (kept in {})\n", echo(), path.display());
                 }
                 Finish::Sent
             }

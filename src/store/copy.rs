@@ -192,6 +192,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("kind", Text),
                 ("contact_point_id", Int),
                 ("request_id", Int),
+                ("user_id", Int),
                 ("message_id", Text),
                 ("created_at", Time),
                 ("status", Text),
@@ -242,6 +243,17 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("disabled_at", Time),
                 ("last_sign_in_at", Time),
                 ("sessions_after", Time),
+                ("invited_by", Text),
+            ],
+        ),
+        (
+            "invite_tokens",
+            &[
+                ("token_hash", Bytes),
+                ("user_id", Int),
+                ("message_id", Text),
+                ("issued_at", Time),
+                ("expires_at", Time),
             ],
         ),
         (

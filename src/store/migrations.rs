@@ -79,6 +79,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "console audit",
         include_str!("../../migrations/0011_console_audit.sql"),
     ),
+    (
+        12,
+        "invitations",
+        include_str!("../../migrations/0012_invitations.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

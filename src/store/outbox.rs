@@ -13,6 +13,8 @@ pub enum MailKind {
     Confirm,
     /// The one reminder of an unconfirmed request.
     Reminder,
+    /// An invitation to the console (to a user, not a contact point).
+    Invite,
 }
 
 impl MailKind {
@@ -20,12 +22,14 @@ impl MailKind {
         match self {
             MailKind::Confirm => "confirm",
             MailKind::Reminder => "reminder",
+            MailKind::Invite => "invite",
         }
     }
     pub fn parse(s: &str) -> Option<MailKind> {
         match s {
             "confirm" => Some(MailKind::Confirm),
             "reminder" => Some(MailKind::Reminder),
+            "invite" => Some(MailKind::Invite),
             _ => None,
         }
     }
@@ -59,6 +63,39 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Queues an invitation to the console for a user, due at once.
+pub async fn enqueue_invite(tx: &mut Tx, user_id: i64, message_id: &str) -> Result<i64> {
+    let now = tx.now_str();
+    let id = on!(tx.conn(), c => sqlx::query_scalar(
+        "INSERT INTO outbox (kind, user_id, message_id, created_at, next_attempt_at)
+         VALUES ('invite', $1, $2, $3, $3) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(message_id)
+    .bind(Ts::new(&*now))
+    .fetch_one(c)
+    .await?);
+    tx.wake_mail();
+    Ok(id)
+}
+
+/// Cancels the invitations still queued for a user (deleted, or accepted meanwhile).
+pub async fn cancel_invites(tx: &mut Tx, user_id: i64, why: &str) -> Result<()> {
+    let now = tx.now_str();
+    on!(tx.conn(), c => {
+        sqlx::query(
+            "UPDATE outbox SET status = 'cancelled', last_error = $2, finished_at = $3
+             WHERE user_id = $1 AND status = 'queued' AND lease_owner IS NULL",
+        )
+        .bind(user_id)
+        .bind(why)
+        .bind(Ts(now))
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
 /// When the last confirmation or reminder to a contact point was (or will be) sent: the
 /// cooldown between two of them counts from there.
 pub async fn last_due(tx: &mut Tx, contact_point_id: i64) -> Result<Option<String>> {
@@ -77,8 +114,11 @@ pub async fn last_due(tx: &mut Tx, contact_point_id: i64) -> Result<Option<Strin
 pub struct Claimed {
     pub id: i64,
     pub kind: MailKind,
-    pub contact_point_id: i64,
+    /// Set for mail to a contact (confirm, reminder).
+    pub contact_point_id: Option<i64>,
     pub request_id: Option<i64>,
+    /// Set for mail to a console user (invite).
+    pub user_id: Option<i64>,
     pub message_id: String,
     /// Including this one.
     pub attempts: i64,
@@ -100,7 +140,7 @@ pub async fn claim(
              WHERE status = 'queued' AND next_attempt_at <= $3
                AND (lease_until IS NULL OR lease_until <= $3)
              ORDER BY next_attempt_at, id LIMIT $4)
-         RETURNING id, kind, contact_point_id, request_id, message_id, attempts",
+         RETURNING id, kind, contact_point_id, request_id, user_id, message_id, attempts",
     )
     .bind(Ts::new(lease_until))
     .bind(owner)
@@ -123,6 +163,7 @@ fn claimed(r: &impl DbRow) -> Result<Claimed> {
             .ok_or_else(|| StoreError::Corrupt(format!("mail kind {kind}")))?,
         contact_point_id: r.col("contact_point_id")?,
         request_id: r.col("request_id")?,
+        user_id: r.col("user_id")?,
         message_id: r.col("message_id")?,
         attempts: r.col("attempts")?,
     })

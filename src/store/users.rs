@@ -18,10 +18,19 @@ pub struct User {
     pub disabled: bool,
     /// Sessions begun before this moment (Unix microseconds) are over.
     pub sessions_after: i64,
+    /// Who invited them (`None`: created with a password, by the setup step or the CLI).
+    pub invited_by: Option<String>,
+}
+
+impl User {
+    /// Invited, and the invitation not accepted yet.
+    pub fn invited(&self) -> bool {
+        self.password_hash.is_none()
+    }
 }
 
 const SELECT_USER: &str =
-    "SELECT id, email, role, password_hash, disabled_at, sessions_after FROM users";
+    "SELECT id, email, role, password_hash, disabled_at, sessions_after, invited_by FROM users";
 
 fn user(r: &impl DbRow) -> Result<User> {
     let role: String = r.col("role")?;
@@ -33,6 +42,7 @@ fn user(r: &impl DbRow) -> Result<User> {
         password_hash: r.col("password_hash")?,
         disabled: r.col::<Option<Ts>>("disabled_at")?.is_some(),
         sessions_after: crate::domain::auth::micros(super::parse_time(&after.0)?),
+        invited_by: r.col("invited_by")?,
     })
 }
 
@@ -328,7 +338,12 @@ impl Unit for DeleteUser {
                     .bind(self.user_id)
                     .execute(&mut *c)
                     .await?;
+                sqlx::query("DELETE FROM invite_tokens WHERE user_id = $1")
+                    .bind(self.user_id)
+                    .execute(&mut *c)
+                    .await?;
             });
+            super::outbox::cancel_invites(tx, self.user_id, "user deleted").await?;
             let entry = Entry {
                 kind: "user.delete",
                 subject: before.subject(),
@@ -341,6 +356,205 @@ impl Unit for DeleteUser {
             };
             audit::record(tx, &self.actor, entry).await?;
             Ok(UserChange::Done)
+        })
+    }
+}
+
+/// Invites a user: the user is created without a password (they cannot sign in until they
+/// accept) and an invitation email is queued in the same transaction. `None` when the address
+/// has a user already.
+pub struct Invite {
+    pub email: String,
+    pub role: Role,
+    pub message_id: String,
+    pub actor: Actor,
+}
+
+impl Unit for Invite {
+    type Output = Option<i64>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<i64>>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            let email = self.email.to_lowercase();
+            let id: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar(
+                "INSERT INTO users (email, role, created_at, sessions_after, invited_by)
+                 VALUES ($1, $2, $3, $3, $4)
+                 ON CONFLICT (email) DO NOTHING RETURNING id",
+            )
+            .bind(&email)
+            .bind(self.role.as_str())
+            .bind(Ts::new(now))
+            .bind(&self.actor.name)
+            .fetch_optional(&mut *c)
+            .await?);
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            super::outbox::enqueue_invite(tx, id, &self.message_id).await?;
+            let entry = Entry {
+                kind: "user.invite",
+                subject: format!("user {id} {email}"),
+                before: None,
+                after: Some(serde_json::json!({ "email": email, "role": self.role.as_str() })),
+            };
+            audit::record(tx, &self.actor, entry).await?;
+            Ok(Some(id))
+        })
+    }
+}
+
+/// Sends an invitation again (a fresh link; what was still queued is cancelled). Only for a
+/// user who has not accepted and is not disabled.
+pub struct ResendInvite {
+    pub user_id: i64,
+    pub message_id: String,
+    pub actor: Actor,
+}
+
+impl Unit for ResendInvite {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let pending: Option<String> = on!(tx.conn(), c => sqlx::query_scalar(
+                "SELECT email FROM users
+                 WHERE id = $1 AND password_hash IS NULL AND disabled_at IS NULL",
+            )
+            .bind(self.user_id)
+            .fetch_optional(&mut *c)
+            .await?);
+            let Some(email) = pending else {
+                return Ok(false);
+            };
+            super::outbox::cancel_invites(tx, self.user_id, "sent again").await?;
+            super::outbox::enqueue_invite(tx, self.user_id, &self.message_id).await?;
+            let entry = Entry {
+                kind: "user.invite_again",
+                subject: format!("user {} {email}", self.user_id),
+                before: None,
+                after: None,
+            };
+            audit::record(tx, &self.actor, entry).await?;
+            Ok(true)
+        })
+    }
+}
+
+/// The invited user an outbox row is for, while the invitation still stands (the user exists,
+/// has not accepted, is not disabled): their address and role.
+pub async fn pending_invitee(tx: &mut Tx, user_id: i64) -> Result<Option<(String, Role)>> {
+    let row: Option<(String, String)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT email, role FROM users
+         WHERE id = $1 AND password_hash IS NULL AND disabled_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await?);
+    row.map(|(email, role)| {
+        Role::parse(&role)
+            .map(|r| (email, r))
+            .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))
+    })
+    .transpose()
+}
+
+/// Keeps the hash of an invitation link minted for the email `message_id`.
+pub async fn insert_invite_token(
+    tx: &mut Tx,
+    user_id: i64,
+    hash: &crate::domain::token::TokenHash,
+    message_id: &str,
+    expires_at: &str,
+) -> Result<()> {
+    let now = tx.now_str();
+    on!(tx.conn(), c => {
+        sqlx::query(
+            "INSERT INTO invite_tokens (token_hash, user_id, message_id, issued_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&hash.0[..])
+        .bind(user_id)
+        .bind(message_id)
+        .bind(Ts(now))
+        .bind(Ts::new(expires_at))
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The user an invitation link is for, while it stands: not expired at `now`, the user still
+/// invited (no password yet) and not disabled.
+pub async fn by_invite_token(
+    read: &Reader,
+    hash: &crate::domain::token::TokenHash,
+    now: &str,
+) -> Result<Option<User>> {
+    let sql = format!(
+        "{SELECT_USER} WHERE id = (SELECT user_id FROM invite_tokens
+                                   WHERE token_hash = $1 AND expires_at > $2)
+             AND password_hash IS NULL AND disabled_at IS NULL"
+    );
+    read!(read, c => sqlx::query(&sql)
+        .bind(&hash.0[..])
+        .bind(Ts::new(now))
+        .fetch_optional(&mut *c)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose())
+}
+
+/// Accepts an invitation: the user's first password, if the link still stands (checked again
+/// inside the transaction); every invitation link of theirs goes. Returns the user's id and
+/// the moment (Unix microseconds) their first session may start from.
+pub struct AcceptInvite {
+    pub token_hash: crate::domain::token::TokenHash,
+    pub password_hash: String,
+}
+
+impl Unit for AcceptInvite {
+    type Output = Option<(i64, i64)>;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Option<(i64, i64)>>> {
+        Box::pin(async move {
+            let now = tx.now();
+            let at = format_time(now);
+            let found: Option<(i64, String)> = on!(tx.conn(), c => sqlx::query_as(
+                "SELECT u.id, u.email FROM invite_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.expires_at > $2
+                   AND u.password_hash IS NULL AND u.disabled_at IS NULL",
+            )
+            .bind(&self.token_hash.0[..])
+            .bind(Ts::new(&*at))
+            .fetch_optional(&mut *c)
+            .await?);
+            let Some((id, email)) = found else {
+                return Ok(None);
+            };
+            on!(tx.conn(), c => {
+                sqlx::query("UPDATE users SET password_hash = $1, sessions_after = $2 WHERE id = $3")
+                    .bind(&self.password_hash)
+                    .bind(Ts::new(&*at))
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("DELETE FROM invite_tokens WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            super::outbox::cancel_invites(tx, id, "accepted").await?;
+            let actor = Actor {
+                user_id: Some(id),
+                name: email.clone(),
+            };
+            let entry = Entry {
+                kind: "user.accept_invite",
+                subject: format!("user {id} {email}"),
+                before: None,
+                after: None,
+            };
+            audit::record(tx, &actor, entry).await?;
+            Ok(Some((id, crate::domain::auth::micros(now))))
         })
     }
 }

@@ -1048,3 +1048,203 @@ async fn a_user_changes_their_password_and_every_other_session_of_theirs_ends() 
     assert_eq!(audit, vec![("user.password".to_owned(), None, None)]);
     app.stop().await;
 }
+
+/// The invitation link's path (`/admin/invite/<token>`) in an email's plain-text part.
+fn invite_path(mail: &crate::smtp::Received) -> String {
+    let text = mail.raw.replace("=\r\n", "");
+    let i = text
+        .find("/admin/invite/")
+        .expect("an invitation link in the email");
+    text[i..i + "/admin/invite/".len() + 32].to_owned()
+}
+
+#[tokio::test]
+async fn an_invited_user_chooses_a_password_from_the_emailed_link_once() {
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    let base = app.base.clone();
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let csrf = admin.console_token().await;
+    let invite =
+        |email: &str, role: &str| format!("csrf={csrf}&email={}&role={role}", urlencode(email));
+
+    // Not an address, or an address with an account: said beside the field, nothing sent.
+    let bad = admin
+        .post(
+            "/admin/users/invite",
+            &invite("not an address", "staff"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Enter an email address."), "{}", bad.body);
+    assert!(bad.body.contains("aria-invalid=\"true\""));
+    let taken = admin
+        .post(
+            "/admin/users/invite",
+            &invite("Admin@Contoso.com", "staff"),
+            Some(&base),
+        )
+        .await;
+    assert!(
+        taken.body.contains("has an account already"),
+        "{}",
+        taken.body
+    );
+    let no_role = admin
+        .post(
+            "/admin/users/invite",
+            &invite("x@contoso.com", "owner"),
+            Some(&base),
+        )
+        .await;
+    assert!(no_role.body.contains("Choose admin, staff or analyst."));
+
+    let sent = admin
+        .post(
+            "/admin/users/invite",
+            &invite("New.Person@Contoso.com", "staff"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(sent.location.starts_with("/admin/users?invited="));
+    let users = admin.get(&sent.location).await;
+    assert!(users
+        .body
+        .contains("Invitation sent to new.person@contoso.com."));
+    assert!(users
+        .body
+        .contains("Invited by admin@contoso.com, not accepted yet"));
+
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, vec!["new.person@contoso.com".to_owned()]);
+    assert!(mail.header("Subject").unwrap().contains("invited"));
+    assert!(mail.raw.contains("as a staff"), "{}", mail.raw);
+    let path = invite_path(&mail);
+
+    // Until they accept, no password works.
+    let mut new = Browser::new(&app);
+    assert_eq!(
+        new.sign_in("new.person@contoso.com", GOOD).await.status,
+        401
+    );
+    assert_eq!(new.sign_in("new.person@contoso.com", "").await.status, 401);
+
+    let form = new.get(&path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("new.person@contoso.com"));
+    // A weak password is refused beside its field, the link still stands.
+    let weak = new
+        .post(
+            &path,
+            &format!(
+                "csrf={}&password=password123&confirm=password123",
+                csrf_of(&form.body)
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(weak.status, 400, "{}", weak.body);
+    assert!(weak.body.contains("id=\"password-error\""), "{}", weak.body);
+    // A form without its token, or from elsewhere, does nothing.
+    let forged = new
+        .post(
+            &path,
+            &format!("csrf=x&password={0}&confirm={0}", urlencode(GOOD)),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let joined = new
+        .post(
+            &path,
+            &format!(
+                "csrf={}&password={1}&confirm={1}",
+                csrf_of(&weak.body),
+                urlencode(GOOD)
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    assert_eq!(joined.location, "/admin");
+    let home = new.get("/admin").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("new.person@contoso.com") && home.body.contains("Staff"));
+    // The link works once.
+    let again = Browser::new(&app).get(&path).await;
+    assert_eq!(again.status, 410);
+    assert!(again.body.contains("no longer valid"));
+    let mut other = Browser::new(&app);
+    assert_eq!(
+        other.sign_in("new.person@contoso.com", GOOD).await.status,
+        303
+    );
+    // Nothing to send again to someone who accepted.
+    let id = user_id(&app, "new.person@contoso.com").await;
+    let resend = admin
+        .post(
+            &format!("/admin/users/{id}/invite"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(resend.status, 409);
+
+    // Sent again: the newer link works, the older one too until one is used; deleting the
+    // user takes every link of theirs.
+    let sent = admin
+        .post(
+            "/admin/users/invite",
+            &invite("later@contoso.com", "analyst"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    let first = invite_path(&smtp.wait_for(2).await[1]);
+    let later = user_id(&app, "later@contoso.com").await;
+    let resend = admin
+        .post(
+            &format!("/admin/users/{later}/invite"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(resend.status, 303);
+    let second = invite_path(&smtp.wait_for(3).await[2]);
+    assert_ne!(first, second);
+    assert_eq!(Browser::new(&app).get(&second).await.status, 200);
+    // A week and a day later, neither works.
+    app.clock.advance(Duration::from_secs(8 * 24 * 3600));
+    assert_eq!(Browser::new(&app).get(&first).await.status, 410);
+    assert_eq!(Browser::new(&app).get(&second).await.status, 410);
+    // (The admin's session has ended meanwhile.)
+    assert_eq!(admin.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let csrf = admin.console_token().await;
+    let delete = admin
+        .post(
+            &format!("/admin/users/{later}/delete"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(delete.status, 303);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invite_tokens")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "a deleted user's links go with them");
+    // A token that is not one is a page, not an error.
+    assert_eq!(
+        Browser::new(&app).get("/admin/invite/nope").await.status,
+        404
+    );
+
+    let audit = admin.get("/admin/audit").await;
+    for kind in ["user.invite", "user.accept_invite", "user.invite_again"] {
+        assert!(audit.body.contains(kind), "{kind} in the audit log");
+    }
+}

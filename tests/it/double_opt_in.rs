@@ -6,7 +6,7 @@ use crate::helpers::*;
 use crate::smtp::{free_port, Reply, Smtp};
 use std::time::Duration;
 
-async fn app_with_smtp(port: u16) -> TestApp {
+pub async fn app_with_smtp(port: u16) -> TestApp {
     let port = port.to_string();
     spawn_app_on(
         0,
