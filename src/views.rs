@@ -14,6 +14,8 @@ pub struct Brand {
     /// Text colour readable on `primary`.
     pub on_primary: String,
     pub footer_address: String,
+    /// Text under the postal address (registration, legal notice), as the admin wrote it.
+    pub legal_footer: Option<String>,
     pub privacy_url: Option<String>,
 }
 

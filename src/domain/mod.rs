@@ -13,6 +13,7 @@ pub mod proof;
 /// Receipts are made and checked on the server only (the JWS crate is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod receipt;
+pub mod setup;
 pub mod token;
 
 pub use decision::{decide, Decision, Reason};

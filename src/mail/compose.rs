@@ -92,6 +92,10 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
     s.push('\n');
     s.push_str(&e.brand.footer_address);
     s.push('\n');
+    if let Some(legal) = &e.brand.legal_footer {
+        s.push_str(legal);
+        s.push('\n');
+    }
     s
 }
 
@@ -127,7 +131,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
 <p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
 <p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>
 </td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}{legal}</td></tr>
 </table></td></tr></table>
 </body></html>"#,
         lang = e.lang.code(),
@@ -149,7 +153,12 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         expires = esc(e.expires),
         ignore = esc(t.mail_ignore),
         why = esc(t.mail_why),
-        address = esc(&b.footer_address),
+        address = esc(&b.footer_address).replace('\n', "<br>"),
+        legal = b
+            .legal_footer
+            .as_deref()
+            .map(|l| format!("<br>{}", esc(l).replace('\n', "<br>")))
+            .unwrap_or_default(),
     )
 }
 
@@ -283,6 +292,7 @@ mod tests {
             primary: "#0f5fa8".into(),
             on_primary: "#ffffff".into(),
             footer_address: "4567 Main Street".into(),
+            legal_footer: Some("Contoso Ltd, registered in <Ruritania>".into()),
             privacy_url: None,
         };
         let items = vec![ConfirmItem {
@@ -318,6 +328,8 @@ mod tests {
         assert!(!raw.to_ascii_lowercase().contains("list-unsubscribe"));
         // The brand name is text, never markup.
         assert!(html_body(&e).contains("Contoso &lt;Ltd&gt;"));
+        assert!(html_body(&e).contains("registered in &lt;Ruritania&gt;"));
+        assert!(text_body(&e).contains("registered in <Ruritania>"));
         assert!(text_body(&e).contains("http://localhost:3000/c/abc"));
         assert!(text_body(&e).contains("Newsletter (email)"));
     }

@@ -136,7 +136,7 @@ pub fn setup_page(v: SetupView) -> impl IntoView {
 
 /// The navigation and the signed-in user, on every console page.
 #[component]
-fn ConsoleFrame(
+pub(crate) fn ConsoleFrame(
     email: String,
     role: Role,
     csrf: String,
@@ -152,6 +152,7 @@ fn ConsoleFrame(
         <Layout brand=None lang=Lang::En title=title>
             <nav class="console-nav" aria-label="Console">
                 {link("/admin", "Home")}
+                {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ReadAudit).then(|| link("/admin/audit", "Audit log"))}
                 {link("/admin/account", "Your account")}
@@ -180,6 +181,10 @@ pub fn console_home_page(v: ConsoleHome) -> impl IntoView {
                 <h1 id="page-title">"Console"</h1>
                 <p>"You are signed in as " <strong>{v.email}</strong> ", with the role "
                     <strong>{role.label()}</strong> "."</p>
+                {role.may(Permission::ConfigureProfiles).then(|| view! {
+                    <h2><a href="/admin/profiles">"Compliance setup"</a></h2>
+                    <p class="muted">"Profiles for each brand or region: sender, legal text, double opt-in rules, and the purposes and topics contacts choose from."</p>
+                })}
                 {role.may(Permission::ManageUsers).then(|| view! {
                     <h2><a href="/admin/users">"Users"</a></h2>
                     <p class="muted">"Who can sign in to this console, with which role; disable an account to end its sessions at once."</p>

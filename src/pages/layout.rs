@@ -44,6 +44,7 @@ pub fn Layout(
                     <div class="wrap">
                         <p>{t.footer_why} " " {b.name.clone()} "."</p>
                         <address>{b.footer_address.clone()}</address>
+                        {b.legal_footer.clone().map(|l| view! { <p class="legal-note">{l}</p> })}
                         {b.privacy_url.clone().map(|u| view! {
                             <p><a href=u rel="noopener">{t.privacy_policy}</a></p>
                         })}

@@ -11,6 +11,7 @@ mod layout;
 mod optin;
 mod preferences;
 mod receipt;
+pub mod setup;
 
 pub use console::{
     accept_invite_page, account_page, audit_page, console_forbidden_page, console_home_page,

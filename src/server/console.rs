@@ -5,7 +5,7 @@
 
 use super::contact::{field, form_pairs};
 use super::pages::Page;
-use super::{request_info, AppState};
+use super::{request_info, setup, AppState};
 use crate::domain::auth::{Permission, SessionEnd};
 use crate::pages;
 use crate::services::auth::{self, SessionUser, SignInError};
@@ -109,6 +109,66 @@ pub const ROUTES: &[Route] = {
         route("POST", "/admin/users/{id}/enable", Needs(ManageUsers)),
         route("GET", "/admin/users/{id}/delete", Needs(ManageUsers)),
         route("POST", "/admin/users/{id}/delete", Needs(ManageUsers)),
+        route("GET", "/admin/profiles", Needs(ConfigureProfiles)),
+        route("GET", "/admin/profiles/new", Needs(ConfigureProfiles)),
+        route("POST", "/admin/profiles/new", Needs(ConfigureProfiles)),
+        route("GET", "/admin/profiles/{id}", Needs(ConfigureProfiles)),
+        route("GET", "/admin/profiles/{id}/edit", Needs(ConfigureProfiles)),
+        route(
+            "POST",
+            "/admin/profiles/{id}/edit",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "GET",
+            "/admin/profiles/{id}/purposes/new",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/profiles/{id}/purposes/new",
+            Needs(ConfigureProfiles),
+        ),
+        route("GET", "/admin/purposes/{id}/edit", Needs(ConfigureProfiles)),
+        route(
+            "POST",
+            "/admin/purposes/{id}/edit",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/purposes/{id}/move",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "GET",
+            "/admin/purposes/{id}/retire",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/purposes/{id}/retire",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "GET",
+            "/admin/purposes/{id}/topics/new",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/purposes/{id}/topics/new",
+            Needs(ConfigureProfiles),
+        ),
+        route("GET", "/admin/topics/{id}/edit", Needs(ConfigureProfiles)),
+        route("POST", "/admin/topics/{id}/edit", Needs(ConfigureProfiles)),
+        route("POST", "/admin/topics/{id}/move", Needs(ConfigureProfiles)),
+        route("GET", "/admin/topics/{id}/retire", Needs(ConfigureProfiles)),
+        route(
+            "POST",
+            "/admin/topics/{id}/retire",
+            Needs(ConfigureProfiles),
+        ),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -135,6 +195,29 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/users/{id}/enable") => post(enable_user),
         ("GET", "/admin/users/{id}/delete") => get(delete_user_form),
         ("POST", "/admin/users/{id}/delete") => post(delete_user),
+        ("GET", "/admin/profiles") => get(setup::profiles),
+        ("GET", "/admin/profiles/new") => get(setup::profile_new),
+        ("POST", "/admin/profiles/new" | "/admin/profiles/{id}/edit") => post(setup::profile_save),
+        ("GET", "/admin/profiles/{id}") => get(setup::profile_show),
+        ("GET", "/admin/profiles/{id}/edit") => get(setup::profile_edit),
+        ("GET", "/admin/profiles/{id}/purposes/new") => get(setup::purpose_new),
+        ("POST", "/admin/profiles/{id}/purposes/new" | "/admin/purposes/{id}/edit") => {
+            post(setup::purpose_save)
+        }
+        ("GET", "/admin/purposes/{id}/edit") => get(setup::purpose_edit),
+        ("POST", "/admin/purposes/{id}/move" | "/admin/topics/{id}/move") => post(setup::move_item),
+        ("GET", "/admin/purposes/{id}/retire" | "/admin/topics/{id}/retire") => {
+            get(setup::retire_form)
+        }
+        ("POST", "/admin/purposes/{id}/retire" | "/admin/topics/{id}/retire") => {
+            post(setup::retire)
+        }
+        ("GET", "/admin/purposes/{id}/topics/new" | "/admin/topics/{id}/edit") => {
+            get(setup::topic_form_get)
+        }
+        ("POST", "/admin/purposes/{id}/topics/new" | "/admin/topics/{id}/edit") => {
+            post(setup::topic_save)
+        }
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),
@@ -264,7 +347,7 @@ impl FromRequestParts<AppState> for Console {
 
 impl Console {
     /// This user as the audit log names them.
-    fn actor(&self) -> auth::Actor {
+    pub(super) fn actor(&self) -> auth::Actor {
         auth::Actor {
             user_id: Some(self.user.id),
             name: self.user.email.clone(),
@@ -272,7 +355,7 @@ impl Console {
     }
 
     /// The 403 page when the user's role does not allow `what`.
-    async fn require(&self, what: Permission, page: Page) -> Result<Page, Response> {
+    pub(super) async fn require(&self, what: Permission, page: Page) -> Result<Page, Response> {
         if self.user.role.may(what) {
             Ok(page)
         } else {
@@ -284,12 +367,17 @@ impl Console {
 
     /// The checks of a console POST: an `Origin` of this server when there is one, and the
     /// session's CSRF token in the form.
-    fn csrf_ok(&self, state: &AppState, headers: &HeaderMap, pairs: &[(String, String)]) -> bool {
+    pub(super) fn csrf_ok(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+        pairs: &[(String, String)],
+    ) -> bool {
         same_origin(state, headers) && field(pairs, "csrf").is_some_and(|t| ct_eq(t, &self.su.csrf))
     }
 }
 
-fn forbidden_post() -> Response {
+pub(super) fn forbidden_post() -> Response {
     (
         StatusCode::FORBIDDEN,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod optin;
 pub mod pages;
 pub mod receipt;
+pub mod setup;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;

@@ -204,6 +204,7 @@ pub(crate) fn brand(c: &Catalog) -> Brand {
         on_primary: primary.readable_text().as_str().to_owned(),
         primary: primary.as_str().to_owned(),
         footer_address: c.profile.footer_address.clone(),
+        legal_footer: c.profile.legal_footer.clone(),
         privacy_url: c.profile.privacy_url.clone(),
     }
 }
@@ -568,7 +569,16 @@ pub async fn save(
         shown,
         None,
     );
-    apply_asking(core, email_point, wanted, items, meta, shown).await
+    apply_asking(
+        core,
+        &link.catalog.profile,
+        email_point,
+        wanted,
+        items,
+        meta,
+        shown,
+    )
+    .await
 }
 
 /// Change ids are 16 base64url characters; anything else is not one of ours.
@@ -806,13 +816,23 @@ pub async fn undo(
         Some(format!("Undo of change {change_id}")),
     );
     meta.actor_id = Some("undo".to_owned());
-    apply_asking(core, email_point, wanted, items, meta, shown).await
+    apply_asking(
+        core,
+        &link.catalog.profile,
+        email_point,
+        wanted,
+        items,
+        meta,
+        shown,
+    )
+    .await
 }
 
 /// Applies an action's changes; when it asks for opt-ins on the email point, in the same unit
 /// as the request for their confirmation (and its email).
 async fn apply_asking(
     core: &Core,
+    profile: &crate::store::catalog::Profile,
     email_point: Option<i64>,
     wanted: Vec<(Subject, Channel)>,
     items: Vec<(i64, Desired)>,
@@ -827,7 +847,7 @@ async fn apply_asking(
                 other: items,
                 meta,
                 lang: shown.lang.unwrap_or_default(),
-                settings: super::optin::AskSettings::from(core),
+                settings: super::optin::AskSettings::from(core, profile),
             };
             Ok(core
                 .writer

@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod optin;
 pub mod proof;
 pub mod receipt;
+pub mod setup;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;
@@ -93,6 +94,12 @@ impl Core {
             secret,
             catalogs: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Drops every cached catalogue (after a change made through this instance: its pages
+    /// show it at once).
+    pub fn forget_catalogs(&self) {
+        self.catalogs.write().expect("catalog lock").clear();
     }
 
     pub(crate) fn secret(&self) -> &[u8] {

@@ -49,12 +49,23 @@ pub struct AskSettings {
 }
 
 impl AskSettings {
-    pub fn from(core: &Core) -> AskSettings {
+    /// The server's settings, with the profile's double opt-in overrides where it has them.
+    pub fn from(core: &Core, profile: &crate::store::catalog::Profile) -> AskSettings {
         let d = |s: std::time::Duration| time::Duration::seconds(s.as_secs() as i64);
+        let confirm_ttl = profile
+            .doi_confirm_hours
+            .filter(|h| *h > 0)
+            .map(time::Duration::hours)
+            .unwrap_or_else(|| d(core.policy.confirm_ttl));
+        let reminder_after = match profile.doi_reminder_hours {
+            Some(0) => None,
+            Some(h) => Some(time::Duration::hours(h)),
+            None => core.policy.reminder_after.map(d),
+        };
         AskSettings {
-            confirm_ttl: d(core.policy.confirm_ttl),
+            confirm_ttl,
             cooldown: d(core.policy.signup_cooldown),
-            reminder_after: core.policy.reminder_after.map(d),
+            reminder_after,
             base_url: core.policy.base_url.clone(),
         }
     }
@@ -394,7 +405,7 @@ pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> 
         wanted,
         meta: meta(core, ActorKind::Contact, Source::Page, info, shown, None),
         lang: shown.lang.unwrap_or(req.lang),
-        settings: AskSettings::from(core),
+        settings: AskSettings::from(core, &catalog.profile),
         secret: core.secret.clone(),
     };
     Ok(core.writer.run(unit, Priority::Interactive).await?)
@@ -657,7 +668,7 @@ pub async fn resend(
         other: Vec::new(),
         meta: meta(core, ActorKind::Contact, Source::Page, info, shown, None),
         lang,
-        settings: AskSettings::from(core),
+        settings: AskSettings::from(core, &catalog.profile),
     };
     let done = core.writer.run(unit, Priority::Interactive).await?;
     Ok((brand(&catalog), lang, done.asked))

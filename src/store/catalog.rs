@@ -23,6 +23,11 @@ pub struct Profile {
     pub catalog_version: i64,
     /// The jurisdiction its consent falls under (receipts state it); `None` until configured.
     pub jurisdiction: Option<String>,
+    /// Text under the postal address on pages and emails.
+    pub legal_footer: Option<String>,
+    /// Double opt-in overrides of the server's settings (`None`: the server's; reminder 0: none).
+    pub doi_confirm_hours: Option<i64>,
+    pub doi_reminder_hours: Option<i64>,
 }
 
 /// A profile with its purposes and topics in display order.
@@ -51,7 +56,8 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     read!(read, c => {
         let Some(p) = sqlx::query(
             "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale,
-                    form_version, sender_name, sender_address, reply_to, catalog_version, jurisdiction
+                    form_version, sender_name, sender_address, reply_to, catalog_version, jurisdiction,
+                    legal_footer, doi_confirm_hours, doi_reminder_hours
              FROM compliance_profiles WHERE id = $1",
         )
         .bind(profile_id)
@@ -85,6 +91,57 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     })
 }
 
+/// A profile's catalogue with the definitions a decision rests on (enforcement model,
+/// channels, mandatory, minimum level, retirement) as they stood at `at`; what did not exist
+/// yet then counts as retired. Names and order are today's.
+pub async fn load_as_of(read: &Reader, profile_id: i64, at: &str) -> Result<Option<Catalog>> {
+    let Some(mut cat) = load(read, profile_id).await? else {
+        return Ok(None);
+    };
+    let (purposes, topics) = read!(read, c => {
+        let purposes: Vec<(i64, String, String, bool, i64, bool)> = sqlx::query_as(
+            "SELECT v.purpose_id, v.enforcement, v.channels, v.mandatory, v.min_consent_level, v.retired
+             FROM purpose_versions v JOIN purposes p ON p.id = v.purpose_id
+             WHERE p.profile_id = $1 AND v.effective_at = (
+                 SELECT MAX(w.effective_at) FROM purpose_versions w
+                 WHERE w.purpose_id = v.purpose_id AND w.effective_at <= $2)",
+        )
+        .bind(profile_id)
+        .bind(Ts::new(at))
+        .fetch_all(&mut *c)
+        .await?;
+        let topics: Vec<(i64, bool)> = sqlx::query_as(
+            "SELECT v.topic_id, v.retired
+             FROM topic_versions v JOIN topics t ON t.id = v.topic_id
+             JOIN purposes p ON p.id = t.purpose_id
+             WHERE p.profile_id = $1 AND v.effective_at = (
+                 SELECT MAX(w.effective_at) FROM topic_versions w
+                 WHERE w.topic_id = v.topic_id AND w.effective_at <= $2)",
+        )
+        .bind(profile_id)
+        .bind(Ts::new(at))
+        .fetch_all(&mut *c)
+        .await?;
+        Ok((purposes, topics))
+    })?;
+    for p in cat.purposes.iter_mut() {
+        p.retired = true;
+    }
+    for (id, enforcement, channels, mandatory, level, retired) in purposes {
+        if let Some(p) = cat.purposes.iter_mut().find(|p| p.id == id) {
+            (p.enforcement, p.channels, p.min_level) = parse_rules(&enforcement, &channels, level)?;
+            (p.mandatory, p.retired) = (mandatory, retired);
+        }
+    }
+    for t in cat.topics.iter_mut() {
+        t.retired = topics
+            .iter()
+            .find(|(id, _)| *id == t.id)
+            .is_none_or(|(_, retired)| *retired);
+    }
+    Ok(Some(cat))
+}
+
 fn profile(p: &impl DbRow) -> Result<Profile> {
     Ok(Profile {
         id: p.col("id")?,
@@ -100,25 +157,44 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         reply_to: p.col("reply_to")?,
         catalog_version: p.col("catalog_version")?,
         jurisdiction: p.col("jurisdiction")?,
+        legal_footer: p.col("legal_footer")?,
+        doi_confirm_hours: p.col("doi_confirm_hours")?,
+        doi_reminder_hours: p.col("doi_reminder_hours")?,
     })
 }
 
+/// A purpose's stored enforcement model, channels and minimum level (of today's row or of a
+/// version).
+fn parse_rules(
+    enforcement: &str,
+    channels: &str,
+    level: i64,
+) -> Result<(Enforcement, Vec<Channel>, ConsentLevel)> {
+    Ok((
+        Enforcement::parse(enforcement)
+            .ok_or_else(|| StoreError::Corrupt(format!("enforcement {enforcement}")))?,
+        Channel::parse_list(channels)
+            .ok_or_else(|| StoreError::Corrupt(format!("channels {channels}")))?,
+        ConsentLevel::new(level).ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+    ))
+}
+
 fn purpose(r: &impl DbRow) -> Result<Purpose> {
-    let enforcement: String = r.col("enforcement")?;
-    let channels: String = r.col("channels")?;
-    let level: i64 = r.col("min_consent_level")?;
+    let (enforcement, channels, min_level) = parse_rules(
+        &r.col::<String>("enforcement")?,
+        &r.col::<String>("channels")?,
+        r.col("min_consent_level")?,
+    )?;
+    let mandatory = r.col("mandatory")?;
     Ok(Purpose {
         id: r.col("id")?,
         key: r.col("key")?,
         name: r.col("name")?,
         description: r.col("description")?,
-        enforcement: Enforcement::parse(&enforcement)
-            .ok_or_else(|| StoreError::Corrupt(format!("enforcement {enforcement}")))?,
-        channels: Channel::parse_list(&channels)
-            .ok_or_else(|| StoreError::Corrupt(format!("channels {channels}")))?,
-        mandatory: r.col("mandatory")?,
-        min_level: ConsentLevel::new(level)
-            .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+        enforcement,
+        channels,
+        mandatory,
+        min_level,
         retired: r.col("retired")?,
     })
 }
@@ -132,6 +208,56 @@ fn topic(r: &impl DbRow) -> Result<Topic> {
         description: r.col("description")?,
         retired: r.col("retired")?,
     })
+}
+
+/// A profile as the console's list shows it.
+#[derive(Debug, Clone)]
+pub struct ProfileSummary {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub purposes: i64,
+    pub topics: i64,
+}
+
+/// Every profile by name, with its purposes and topics still in use.
+pub async fn summaries(read: &Reader) -> Result<Vec<ProfileSummary>> {
+    let rows: Vec<(i64, String, String, i64, i64)> = read!(read, c => Ok(sqlx::query_as(
+        "SELECT pr.id, pr.key, pr.name,
+                (SELECT COUNT(*) FROM purposes p WHERE p.profile_id = pr.id AND p.retired_at IS NULL),
+                (SELECT COUNT(*) FROM topics t JOIN purposes p ON p.id = t.purpose_id
+                 WHERE p.profile_id = pr.id AND t.retired_at IS NULL AND p.retired_at IS NULL)
+         FROM compliance_profiles pr ORDER BY pr.name, pr.id",
+    )
+    .fetch_all(&mut *c)
+    .await?))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, key, name, purposes, topics)| ProfileSummary {
+            id,
+            key,
+            name,
+            purposes,
+            topics,
+        })
+        .collect())
+}
+
+/// The profile a purpose or topic belongs to.
+pub async fn owner(read: &Reader, item: super::setup::Item) -> Result<Option<i64>> {
+    use super::setup::Item;
+    read!(read, c => Ok(match item {
+        Item::Purpose(id) => sqlx::query_scalar("SELECT profile_id FROM purposes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?,
+        Item::Topic(id) => sqlx::query_scalar(
+            "SELECT p.profile_id FROM topics t JOIN purposes p ON p.id = t.purpose_id WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?,
+    }))
 }
 
 /// A profile's catalogue version (`None`: no such profile).
@@ -210,21 +336,49 @@ pub async fn insert_purpose(
     mandatory: bool,
     position: i64,
 ) -> Result<i64> {
-    on!(conn, c => Ok(sqlx::query_scalar(
-        "INSERT INTO purposes (profile_id, key, name, description, enforcement, channels, mandatory, position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(profile_id)
-    .bind(key)
-    .bind(name)
-    .bind(description)
-    .bind(enforcement.as_str())
-    .bind(Channel::join(channels))
-    .bind(mandatory)
-    .bind(position)
-    .fetch_one(c)
-    .await?))
+    let now = super::now();
+    on!(conn, c => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO purposes (profile_id, key, name, description, enforcement, channels,
+                 mandatory, position, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(profile_id)
+        .bind(key)
+        .bind(name)
+        .bind(description)
+        .bind(enforcement.as_str())
+        .bind(Channel::join(channels))
+        .bind(mandatory)
+        .bind(position)
+        .bind(Ts::new(&*now))
+        .fetch_one(&mut *c)
+        .await?;
+        sqlx::query(PURPOSE_VERSION)
+            .bind(id)
+            .bind(Ts::new(&*now))
+            .execute(&mut *c)
+            .await?;
+        Ok(id)
+    })
 }
+
+/// Adds a purpose's version as it stands now, effective at `$2` (the same moment twice keeps
+/// the later state).
+pub(super) const PURPOSE_VERSION: &str = "INSERT INTO purpose_versions
+         (purpose_id, effective_at, enforcement, channels, mandatory, min_consent_level, retired)
+     SELECT id, $2, enforcement, channels, mandatory, min_consent_level, retired_at IS NOT NULL
+     FROM purposes WHERE id = $1
+     ON CONFLICT (purpose_id, effective_at) DO UPDATE SET
+         enforcement = excluded.enforcement, channels = excluded.channels,
+         mandatory = excluded.mandatory, min_consent_level = excluded.min_consent_level,
+         retired = excluded.retired";
+
+/// The same for a topic.
+pub(super) const TOPIC_VERSION: &str =
+    "INSERT INTO topic_versions (topic_id, effective_at, retired)
+     SELECT id, $2, retired_at IS NOT NULL FROM topics WHERE id = $1
+     ON CONFLICT (topic_id, effective_at) DO UPDATE SET retired = excluded.retired";
 
 pub async fn insert_topic(
     conn: ConnMut<'_>,
@@ -234,15 +388,25 @@ pub async fn insert_topic(
     description: &str,
     position: i64,
 ) -> Result<i64> {
-    on!(conn, c => Ok(sqlx::query_scalar(
-        "INSERT INTO topics (purpose_id, key, name, description, position)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(purpose_id)
-    .bind(key)
-    .bind(name)
-    .bind(description)
-    .bind(position)
-    .fetch_one(c)
-    .await?))
+    let now = super::now();
+    on!(conn, c => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO topics (purpose_id, key, name, description, position, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(purpose_id)
+        .bind(key)
+        .bind(name)
+        .bind(description)
+        .bind(position)
+        .bind(Ts::new(&*now))
+        .fetch_one(&mut *c)
+        .await?;
+        sqlx::query(TOPIC_VERSION)
+            .bind(id)
+            .bind(Ts::new(&*now))
+            .execute(&mut *c)
+            .await?;
+        Ok(id)
+    })
 }

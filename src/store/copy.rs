@@ -39,6 +39,9 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("reply_to", Text),
                 ("catalog_version", Int),
                 ("jurisdiction", Text),
+                ("legal_footer", Text),
+                ("doi_confirm_hours", Int),
+                ("doi_reminder_hours", Int),
             ],
         ),
         (
@@ -55,6 +58,19 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("min_consent_level", Int),
                 ("position", Int),
                 ("retired_at", Time),
+                ("created_at", Time),
+            ],
+        ),
+        (
+            "purpose_versions",
+            &[
+                ("purpose_id", Int),
+                ("effective_at", Time),
+                ("enforcement", Text),
+                ("channels", Text),
+                ("mandatory", Bool),
+                ("min_consent_level", Int),
+                ("retired", Bool),
             ],
         ),
         (
@@ -67,7 +83,12 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("description", Text),
                 ("position", Int),
                 ("retired_at", Time),
+                ("created_at", Time),
             ],
+        ),
+        (
+            "topic_versions",
+            &[("topic_id", Int), ("effective_at", Time), ("retired", Bool)],
         ),
         (
             "contacts",

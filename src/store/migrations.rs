@@ -84,6 +84,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "invitations",
         include_str!("../../migrations/0012_invitations.sql"),
     ),
+    (
+        13,
+        "compliance setup",
+        include_str!("../../migrations/0013_compliance_setup.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod proof;
 pub mod rate;
 pub mod read;
+pub mod setup;
 pub mod users;
 pub mod writer;
 

@@ -11,10 +11,15 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const GOOD: &str = "violet tram kettle 93";
+pub(crate) const GOOD: &str = "violet tram kettle 93";
 
 /// `prefcenter user create EMAIL --role ROLE`, the password on standard input.
-fn create_user(app: &TestApp, email: &str, role: &str, password: &str) -> (bool, String) {
+pub(crate) fn create_user(
+    app: &TestApp,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_prefcenter"))
         .args(["user", "create", email, "--role", role])
         .args(["--database-url", &app.db_url])
@@ -31,31 +36,31 @@ fn create_user(app: &TestApp, email: &str, role: &str, password: &str) -> (bool,
 }
 
 /// A browser: keeps cookies, sends them back, and can claim an `Origin`.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     jar: HashMap<String, String>,
 }
 
-struct Answer {
-    status: u16,
-    location: String,
-    set_cookies: Vec<String>,
-    retry_after: Option<String>,
-    cache_control: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) cache_control: Option<String>,
     /// Every response header, by name (lower case).
-    headers: HashMap<String, String>,
-    body: String,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Browser {
             app,
             jar: HashMap::new(),
         }
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+    pub(crate) async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
         let cookie: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let req = if cookie.is_empty() {
             req
@@ -103,12 +108,12 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
         let req = self.app.client.get(format!("{}{path}", self.app.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, form: &str, origin: Option<&str>) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, form: &str, origin: Option<&str>) -> Answer {
         let mut req = self
             .app
             .client
@@ -122,13 +127,13 @@ impl<'a> Browser<'a> {
     }
 
     /// The sign-in form's token (a GET of the form sets its cookie).
-    async fn sign_in_token(&mut self) -> String {
+    pub(crate) async fn sign_in_token(&mut self) -> String {
         let page = self.get("/admin/sign-in").await;
         assert_eq!(page.status, 200, "{}", page.body);
         csrf_of(&page.body)
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
         let token = self.sign_in_token().await;
         let origin = self.app.base.clone();
         self.post(
@@ -143,26 +148,26 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    fn session(&self) -> Option<String> {
+    pub(crate) fn session(&self) -> Option<String> {
         self.jar.get("prefcenter_session").cloned()
     }
 
     /// The CSRF token of the console's forms, from a console page.
-    async fn console_token(&mut self) -> String {
+    pub(crate) async fn console_token(&mut self) -> String {
         let home = self.get("/admin").await;
         assert_eq!(home.status, 200, "{}", home.body);
         csrf_of(&home.body)
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let i = html
         .find("name=\"csrf\" value=\"")
         .expect("a form with a csrf field");
     html[i + 19..].split('"').next().unwrap().to_owned()
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),

@@ -13,5 +13,6 @@ mod helpers;
 mod instances;
 mod proof;
 mod receipts;
+mod setup;
 mod smtp;
 mod writer;

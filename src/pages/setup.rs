@@ -1,0 +1,608 @@
+//! The console's compliance setup: profiles, their purposes and topics. Plain server-rendered
+//! forms (they work with JavaScript off), every message beside its field, a question before
+//! retiring. Everything an admin typed is shown as text.
+
+use super::console::ConsoleFrame;
+use crate::domain::auth::Role;
+use crate::domain::parse::Lang;
+use crate::domain::setup::FieldError;
+use crate::domain::{Channel, Enforcement};
+use leptos::prelude::*;
+
+/// Who is signed in (every setup page is an admin's).
+#[derive(Clone)]
+pub struct Frame {
+    pub email: String,
+    pub csrf: String,
+}
+
+/// A form as posted (or as stored, for an edit), with what was refused.
+#[derive(Clone, Default)]
+pub struct Form {
+    pub values: Vec<(String, String)>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Form {
+    fn val(&self, name: &str) -> String {
+        crate::domain::setup::Fields::get(self.values.as_slice(), name)
+            .unwrap_or("")
+            .to_owned()
+    }
+    fn has(&self, name: &str, value: &str) -> bool {
+        crate::domain::setup::Fields::all(self.values.as_slice(), name).contains(&value)
+    }
+    fn err(&self, name: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, m)| m.clone())
+    }
+}
+
+/// A labelled one-line field with its hint and its message.
+fn input(
+    form: &Form,
+    name: &'static str,
+    label: &'static str,
+    hint: Option<&'static str>,
+    kind: &'static str,
+    required: bool,
+    readonly: bool,
+) -> impl IntoView {
+    let err = form.err(name);
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = match (hint.is_some(), err.is_some()) {
+        (true, true) => Some(format!("{err_id} {hint_id}")),
+        (true, false) => Some(hint_id.clone()),
+        (false, true) => Some(err_id.clone()),
+        (false, false) => None,
+    };
+    view! {
+        <label for=id.clone()>{label}{(!required && !readonly).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
+        <input type=kind id=id name=name value=form.val(name) required=required readonly=readonly
+            aria-invalid=err.is_some().then_some("true") aria-describedby=described/>
+        {hint.map(|h| view! { <p class="muted" id=hint_id>{h}</p> })}
+        {err.map(|e| view! { <p class="form-error" id=err_id>{e}</p> })}
+    }
+}
+
+/// A labelled text area.
+fn area(
+    form: &Form,
+    name: &'static str,
+    label: &'static str,
+    hint: Option<&'static str>,
+    required: bool,
+) -> impl IntoView {
+    let err = form.err(name);
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = match (hint.is_some(), err.is_some()) {
+        (true, true) => Some(format!("{err_id} {hint_id}")),
+        (true, false) => Some(hint_id.clone()),
+        (false, true) => Some(err_id.clone()),
+        (false, false) => None,
+    };
+    view! {
+        <label for=id.clone()>{label}{(!required).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
+        <textarea id=id name=name rows="3" required=required
+            aria-invalid=err.is_some().then_some("true") aria-describedby=described>{form.val(name)}</textarea>
+        {hint.map(|h| view! { <p class="muted" id=hint_id>{h}</p> })}
+        {err.map(|e| view! { <p class="form-error" id=err_id>{e}</p> })}
+    }
+}
+
+/// The message above a form that something was refused (the fields say what).
+fn refused(form: &Form) -> Option<impl IntoView> {
+    (!form.errors.is_empty()).then(|| {
+        let n = form.errors.len();
+        view! {
+            <p class="form-error" role="alert">
+                {if n == 1 { "One field needs attention.".to_owned() } else { format!("{n} fields need attention.") }}
+            </p>
+        }
+    })
+}
+
+pub fn language_name(l: Lang) -> &'static str {
+    match l {
+        Lang::En => "English",
+        Lang::Fr => "Français",
+    }
+}
+
+pub fn enforcement_label(e: Enforcement) -> &'static str {
+    match e {
+        Enforcement::Restrictive => "Opt-in (restrictive)",
+        Enforcement::NonRestrictive => "Opt-out (non-restrictive)",
+        Enforcement::Disabled => "Switched off",
+    }
+}
+
+fn enforcement_hint(e: Enforcement) -> &'static str {
+    match e {
+        Enforcement::Restrictive => "Only people who said yes are contacted (GDPR, CASL).",
+        Enforcement::NonRestrictive => {
+            "Everyone is contacted unless they said no (CAN-SPAM, existing customers)."
+        }
+        Enforcement::Disabled => "Nobody is contacted for this purpose, whatever they said.",
+    }
+}
+
+pub fn level_label(level: u8) -> &'static str {
+    match level {
+        0 => "0 · Unknown",
+        1 => "1 · Contact",
+        2 => "2 · Transactional",
+        3 => "3 · Subscriptions",
+        4 => "4 · Marketing",
+        _ => "5 · Profiling",
+    }
+}
+
+pub struct ProfileRow {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub purposes: i64,
+    pub topics: i64,
+}
+
+/// `GET /admin/profiles`.
+pub fn profiles_page(frame: Frame, rows: Vec<ProfileRow>) -> impl IntoView {
+    let empty = rows.is_empty();
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let href = format!("/admin/profiles/{}", r.id);
+            view! {
+                <tr>
+                    <td><a href=href>{r.name}</a></td>
+                    <td><code>{r.key}</code></td>
+                    <td class="num">{r.purposes}</td>
+                    <td class="num">{r.topics}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf title="Compliance profiles".to_owned() current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <div class="title-row">
+                    <h1 id="page-title">"Compliance profiles"</h1>
+                    <a class="btn btn-primary" href="/admin/profiles/new">"New profile"</a>
+                </div>
+                <p class="muted">"One profile per brand or region: who the emails come from, the postal address and legal text under every page, the double opt-in rules, and the purposes and topics contacts choose from."</p>
+                {if empty {
+                    view! { <p class="empty">"No profile yet. Create the first one to give contacts a preference page."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col" class="num">"Purposes"</th><th scope="col" class="num">"Topics"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// `GET /admin/profiles/new` and `/admin/profiles/{id}/edit`. `defaults` are the server's double
+/// opt-in settings (hours until a link expires; until the reminder, if any).
+pub fn profile_form_page(
+    frame: Frame,
+    id: Option<i64>,
+    form: Form,
+    defaults: (i64, Option<i64>),
+) -> impl IntoView {
+    let (title, action, back) = match id {
+        None => (
+            "New compliance profile".to_owned(),
+            "/admin/profiles/new".to_owned(),
+            "/admin/profiles".to_owned(),
+        ),
+        Some(id) => (
+            "Profile settings".to_owned(),
+            format!("/admin/profiles/{id}/edit"),
+            format!("/admin/profiles/{id}"),
+        ),
+    };
+    let locale_err = form.err("default_locale");
+    let chosen_locale = form.val("default_locale");
+    let confirm_placeholder = format!("{} (the server's setting)", defaults.0);
+    let reminder_placeholder = match defaults.1 {
+        Some(h) => format!("{h} (the server's setting)"),
+        None => "none (the server's setting)".to_owned(),
+    };
+    let confirm_err = form.err("confirm_hours");
+    let reminder_err = form.err("reminder_hours");
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=title.clone() current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <p class="crumbs"><a href=back.clone()>"← Back"</a></p>
+                <h1 id="page-title">{title}</h1>
+                {refused(&form)}
+                <form method="post" action=action class="stacked setup-form" novalidate=true>
+                    <input type="hidden" name="csrf" value=frame.csrf/>
+                    <fieldset>
+                        <legend>"Identity"</legend>
+                        {input(&form, "name", "Name", Some("Shown at the top of every page and email, e.g. “Contoso Europe”."), "text", true, false)}
+                        {input(&form, "key", "Key", Some("Lower-case letters, digits, - and _. Sign-up forms and sending systems use it; it cannot change later."), "text", true, id.is_some())}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Sender"</legend>
+                        {input(&form, "sender_name", "Sender name", Some("Emails come from this name; the profile's name when empty."), "text", false, false)}
+                        {input(&form, "sender_address", "Sender address", None, "email", true, false)}
+                        {input(&form, "reply_to", "Reply-to address", None, "email", false, false)}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Legal"</legend>
+                        {area(&form, "footer_address", "Postal address", Some("Required under every commercial email (CAN-SPAM, CASL)."), true)}
+                        {area(&form, "legal_footer", "Legal footer", Some("Company registration or other notice, under the address."), false)}
+                        {input(&form, "privacy_url", "Privacy policy address", Some("https://…"), "url", false, false)}
+                        {input(&form, "jurisdiction", "Jurisdiction", Some("What consent receipts state, e.g. “EU (GDPR)” or “US-CA”."), "text", false, false)}
+                        <label for="f-default_locale">"Default language"</label>
+                        <select id="f-default_locale" name="default_locale" aria-invalid=locale_err.is_some().then_some("true")
+                            aria-describedby=locale_err.is_some().then_some("f-default_locale-error")>
+                            {Lang::ALL.into_iter().map(|l| {
+                                let chosen = chosen_locale == l.code();
+                                view! { <option value=l.code() selected=chosen>{language_name(l)}</option> }
+                            }).collect_view()}
+                        </select>
+                        {locale_err.map(|e| view! { <p class="form-error" id="f-default_locale-error">{e}</p> })}
+                    </fieldset>
+                    <fieldset>
+                        <legend>"Double opt-in"</legend>
+                        <p class="muted">"Leave empty to follow the server's settings."</p>
+                        <label for="f-confirm_hours">"Hours a confirmation link works" <span class="optional">" (optional)"</span></label>
+                        <input type="number" id="f-confirm_hours" name="confirm_hours" min="1" max="8760" inputmode="numeric"
+                            value=form.val("confirm_hours") placeholder=confirm_placeholder
+                            aria-invalid=confirm_err.is_some().then_some("true")
+                            aria-describedby=confirm_err.is_some().then_some("f-confirm_hours-error")/>
+                        {confirm_err.map(|e| view! { <p class="form-error" id="f-confirm_hours-error">{e}</p> })}
+                        <label for="f-reminder_hours">"Hours until the one reminder" <span class="optional">" (optional; 0 for none)"</span></label>
+                        <input type="number" id="f-reminder_hours" name="reminder_hours" min="0" max="8760" inputmode="numeric"
+                            value=form.val("reminder_hours") placeholder=reminder_placeholder
+                            aria-invalid=reminder_err.is_some().then_some("true")
+                            aria-describedby=reminder_err.is_some().then_some("f-reminder_hours-error")/>
+                        {reminder_err.map(|e| view! { <p class="form-error" id="f-reminder_hours-error">{e}</p> })}
+                    </fieldset>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Create the profile" }}</button>
+                        <a href=back>"Cancel"</a>
+                    </div>
+                </form>
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+pub struct TopicLine {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub retired: bool,
+}
+
+pub struct PurposeLine {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub enforcement: Enforcement,
+    pub channels: Vec<Channel>,
+    pub mandatory: bool,
+    pub min_level: u8,
+    pub retired: bool,
+    pub topics: Vec<TopicLine>,
+}
+
+pub struct ProfileOverview {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub sender: String,
+    pub footer_address: String,
+    pub privacy_url: Option<String>,
+    pub default_locale: Lang,
+    pub jurisdiction: Option<String>,
+    pub purposes: Vec<PurposeLine>,
+    /// What was just done ("Saved.").
+    pub done: Option<String>,
+}
+
+fn channel_names(list: &[Channel]) -> String {
+    list.iter()
+        .map(|c| match c {
+            Channel::Email => "Email",
+            Channel::Sms => "SMS",
+            Channel::Phone => "Phone",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Up and down buttons for a purpose or topic (`base`: `/admin/purposes/3`).
+fn mover(csrf: &str, base: &str, name: &str, first: bool, last: bool) -> impl IntoView {
+    let action = format!("{base}/move");
+    view! {
+        <form method="post" action=action class="inline mover">
+            <input type="hidden" name="csrf" value=csrf.to_owned()/>
+            <button type="submit" name="direction" value="up" class="btn btn-quiet btn-small" disabled=first
+                aria-label=format!("Move {name} up")>"↑"</button>
+            <button type="submit" name="direction" value="down" class="btn btn-quiet btn-small" disabled=last
+                aria-label=format!("Move {name} down")>"↓"</button>
+        </form>
+    }
+}
+
+/// `GET /admin/profiles/{id}`: the profile, its purposes and their topics, in order.
+pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
+    let csrf = frame.csrf.clone();
+    let count = p.purposes.len();
+    let purposes = p
+        .purposes
+        .into_iter()
+        .enumerate()
+        .map(|(i, pu)| {
+            let base = format!("/admin/purposes/{}", pu.id);
+            let topic_count = pu.topics.len();
+            let topics = pu
+                .topics
+                .into_iter()
+                .enumerate()
+                .map(|(j, t)| {
+                    let tbase = format!("/admin/topics/{}", t.id);
+                    let edit = format!("{tbase}/edit");
+                    let retire = format!("{tbase}/retire");
+                    let name = t.name.clone();
+                    view! {
+                        <li class=if t.retired { "topic retired" } else { "topic" }>
+                            <span class="item-name">{t.name.clone()}</span>
+                            " " <code>{t.key}</code>
+                            {t.retired.then_some(view! { " " <span class="badge">"Retired"</span> })}
+                            <span class="row-actions">
+                                {mover(&csrf, &tbase, &name, j == 0, j + 1 == topic_count)}
+                                <a class="btn btn-quiet btn-small" href=edit aria-label=format!("Edit {name}")>"Edit"</a>
+                                {(!t.retired).then(|| view! {
+                                    <a class="btn btn-danger btn-small" href=retire.clone() aria-label=format!("Retire {}", t.name)>"Retire"</a>
+                                })}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let edit = format!("{base}/edit");
+            let retire = format!("{base}/retire");
+            let add_topic = format!("{base}/topics/new");
+            let name = pu.name.clone();
+            let heading_id = format!("purpose-{}", pu.id);
+            let labelled_by = heading_id.clone();
+            view! {
+                <section class=if pu.retired { "purpose-block retired" } else { "purpose-block" } aria-labelledby=labelled_by>
+                    <div class="title-row">
+                        <h3 id=heading_id>{pu.name.clone()} " " <code>{pu.key}</code>
+                            {pu.retired.then_some(view! { " " <span class="badge">"Retired"</span> })}</h3>
+                        <span class="row-actions">
+                            {mover(&csrf, &base, &name, i == 0, i + 1 == count)}
+                            <a class="btn btn-quiet btn-small" href=edit aria-label=format!("Edit {name}")>"Edit"</a>
+                            {(!pu.retired).then(|| view! {
+                                <a class="btn btn-danger btn-small" href=retire.clone() aria-label=format!("Retire {}", pu.name)>"Retire"</a>
+                            })}
+                        </span>
+                    </div>
+                    <p class="muted">
+                        {enforcement_label(pu.enforcement)} " · " {channel_names(&pu.channels)}
+                        " · minimum level " {level_label(pu.min_level)}
+                        {pu.mandatory.then_some(" · mandatory (cannot be unsubscribed)")}
+                    </p>
+                    {if topic_count == 0 {
+                        view! { <p class="empty">"No topics: contacts choose the purpose as a whole."</p> }.into_any()
+                    } else {
+                        view! { <ul class="topic-list">{topics}</ul> }.into_any()
+                    }}
+                    {(!pu.retired).then(|| view! {
+                        <p><a class="btn btn-quiet btn-small" href=add_topic.clone() aria-label=format!("Add a topic to {}", pu.name)>"Add a topic"</a></p>
+                    })}
+                </section>
+            }
+        })
+        .collect_view();
+    let edit = format!("/admin/profiles/{}/edit", p.id);
+    let add_purpose = format!("/admin/profiles/{}/purposes/new", p.id);
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=p.name.clone() current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <p class="crumbs"><a href="/admin/profiles">"← Compliance profiles"</a></p>
+                <div class="title-row">
+                    <h1 id="page-title">{p.name.clone()}</h1>
+                    <a class="btn btn-quiet" href=edit>"Edit settings"</a>
+                </div>
+                {p.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
+                <dl class="facts">
+                    <dt>"Key"</dt><dd><code>{p.key}</code></dd>
+                    <dt>"Sender"</dt><dd>{p.sender}</dd>
+                    <dt>"Postal address"</dt><dd class="pre">{p.footer_address}</dd>
+                    <dt>"Privacy policy"</dt><dd>{p.privacy_url.unwrap_or_else(|| "—".to_owned())}</dd>
+                    <dt>"Default language"</dt><dd>{language_name(p.default_locale)}</dd>
+                    <dt>"Jurisdiction"</dt><dd>{p.jurisdiction.unwrap_or_else(|| "—".to_owned())}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="purposes-title">
+                <div class="title-row">
+                    <h2 id="purposes-title">"Purposes and topics"</h2>
+                    <a class="btn btn-primary" href=add_purpose>"Add a purpose"</a>
+                </div>
+                <p class="muted">"In the order contacts see them. A retired purpose or topic disappears from the pages and is denied to sending systems; what was recorded against it stays."</p>
+                {if count == 0 {
+                    view! { <p class="empty">"No purpose yet: contacts of this profile have nothing to choose."</p> }.into_any()
+                } else {
+                    purposes.into_any()
+                }}
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// `GET /admin/profiles/{id}/purposes/new` and `/admin/purposes/{id}/edit`.
+pub fn purpose_form_page(
+    frame: Frame,
+    profile: (i64, String),
+    id: Option<i64>,
+    form: Form,
+) -> impl IntoView {
+    let back = format!("/admin/profiles/{}", profile.0);
+    let (title, action) = match id {
+        None => (
+            format!("New purpose in {}", profile.1),
+            format!("/admin/profiles/{}/purposes/new", profile.0),
+        ),
+        Some(id) => (
+            format!("Purpose in {}", profile.1),
+            format!("/admin/purposes/{id}/edit"),
+        ),
+    };
+    let enforcement = form.val("enforcement");
+    let level = form.val("min_level");
+    let enf_err = form.err("enforcement");
+    let ch_err = form.err("channels");
+    let level_err = form.err("min_level");
+    let mandatory = form.has("mandatory", "on");
+    let enf_described = enf_err.is_some().then_some("f-enforcement-error");
+    let ch_described = ch_err.is_some().then_some("f-channels-error");
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=title.clone() current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <p class="crumbs"><a href=back.clone()>"← " {profile.1.clone()}</a></p>
+                <h1 id="page-title">{title}</h1>
+                {refused(&form)}
+                <form method="post" action=action class="stacked setup-form" novalidate=true>
+                    <input type="hidden" name="csrf" value=frame.csrf/>
+                    {input(&form, "name", "Name", Some("What contacts read, e.g. “Marketing”."), "text", true, false)}
+                    {input(&form, "key", "Key", Some("What sending systems ask about; it cannot change later."), "text", true, id.is_some())}
+                    {area(&form, "description", "Description", Some("One or two sentences under the name on the pages."), false)}
+                    <fieldset aria-describedby=enf_described>
+                        <legend>"Who is contacted"</legend>
+                        {[Enforcement::Restrictive, Enforcement::NonRestrictive, Enforcement::Disabled].into_iter().map(|e| {
+                            let id = format!("f-enforcement-{}", e.as_str());
+                            let hint = format!("{id}-hint");
+                            view! {
+                                <div class="choice">
+                                    <input type="radio" id=id.clone() name="enforcement" value=e.as_str()
+                                        checked=enforcement == e.as_str() aria-describedby=hint.clone()/>
+                                    <label for=id>{enforcement_label(e)}</label>
+                                    <p class="muted" id=hint>{enforcement_hint(e)}</p>
+                                </div>
+                            }
+                        }).collect_view()}
+                        {enf_err.map(|e| view! { <p class="form-error" id="f-enforcement-error">{e}</p> })}
+                    </fieldset>
+                    <fieldset aria-describedby=ch_described>
+                        <legend>"Channels"</legend>
+                        {Channel::ALL.into_iter().map(|c| {
+                            let id = format!("f-channel-{}", c.as_str());
+                            view! {
+                                <div class="choice">
+                                    <input type="checkbox" id=id.clone() name="channels" value=c.as_str() checked=form.has("channels", c.as_str())/>
+                                    <label for=id>{channel_names(&[c])}</label>
+                                </div>
+                            }
+                        }).collect_view()}
+                        {ch_err.map(|e| view! { <p class="form-error" id="f-channels-error">{e}</p> })}
+                    </fieldset>
+                    <label for="f-min_level">"Minimum consent level"</label>
+                    <select id="f-min_level" name="min_level" aria-invalid=level_err.is_some().then_some("true")
+                        aria-describedby=if level_err.is_some() { "f-min_level-error f-min_level-hint" } else { "f-min_level-hint" }>
+                        {(0u8..=5).map(|l| {
+                            let v = l.to_string();
+                            view! { <option value=v.clone() selected=level == v>{level_label(l)}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="muted" id="f-min_level-hint">"Contacts whose consent level is lower are not contacted for this purpose."</p>
+                    {level_err.map(|e| view! { <p class="form-error" id="f-min_level-error">{e}</p> })}
+                    <div class="choice">
+                        <input type="checkbox" id="f-mandatory" name="mandatory" value="on" checked=mandatory aria-describedby="f-mandatory-hint"/>
+                        <label for="f-mandatory">"Mandatory"</label>
+                        <p class="muted" id="f-mandatory-hint">"Service messages (receipts, security): shown on the pages, not unsubscribable."</p>
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Add the purpose" }}</button>
+                        <a href=back>"Cancel"</a>
+                    </div>
+                </form>
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// `GET /admin/purposes/{id}/topics/new` and `/admin/topics/{id}/edit`.
+pub fn topic_form_page(
+    frame: Frame,
+    profile: (i64, String),
+    purpose: (i64, String),
+    id: Option<i64>,
+    form: Form,
+) -> impl IntoView {
+    let back = format!("/admin/profiles/{}", profile.0);
+    let (title, action) = match id {
+        None => (
+            format!("New topic in {}", purpose.1),
+            format!("/admin/purposes/{}/topics/new", purpose.0),
+        ),
+        Some(id) => (
+            format!("Topic in {}", purpose.1),
+            format!("/admin/topics/{id}/edit"),
+        ),
+    };
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=title.clone() current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <p class="crumbs"><a href=back.clone()>"← " {profile.1.clone()}</a></p>
+                <h1 id="page-title">{title}</h1>
+                {refused(&form)}
+                <form method="post" action=action class="stacked setup-form" novalidate=true>
+                    <input type="hidden" name="csrf" value=frame.csrf/>
+                    {input(&form, "name", "Name", Some("What contacts read, e.g. “Product updates”."), "text", true, false)}
+                    {input(&form, "key", "Key", Some("What sending systems use (with the purpose's key); it cannot change later."), "text", true, id.is_some())}
+                    {area(&form, "description", "Description", None, false)}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Add the topic" }}</button>
+                        <a href=back>"Cancel"</a>
+                    </div>
+                </form>
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// `GET /admin/{purposes|topics}/{id}/retire`: asks first.
+pub fn retire_page(
+    frame: Frame,
+    what: &'static str,
+    action: String,
+    name: String,
+    profile: (i64, String),
+) -> impl IntoView {
+    let back = format!("/admin/profiles/{}", profile.0);
+    let title = format!("Retire {name}?");
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=title.clone() current="/admin/profiles">
+            <section class="card narrow-card" aria-labelledby="page-title">
+                <h1 id="page-title">{title}</h1>
+                <p>"From now on this " {what} " no longer appears on " {profile.1} "'s pages, and sending systems are told no for it, with the reason “retired”. "
+                   "What contacts chose for it stays in the ledger. This cannot be undone from the console."</p>
+                <form method="post" action=action class="actions">
+                    <input type="hidden" name="csrf" value=frame.csrf/>
+                    <button type="submit" class="btn btn-danger">"Retire " {name}</button>
+                    <a href=back>"Cancel"</a>
+                </form>
+            </section>
+        </ConsoleFrame>
+    }
+}

@@ -1,0 +1,482 @@
+//! The compliance setup from outside: an admin creates a profile, a purpose and a topic,
+//! edits, reorders and retires them through the console's forms; bad input is said beside its
+//! field; the contact's page shows each change at once (the cache is dropped); nothing is
+//! deleted; every change is in the audit log; the definitions a decision rests on are kept as
+//! they were at each moment.
+
+use crate::console::{create_user, csrf_of, urlencode, Browser, GOOD};
+use crate::helpers::{spawn_app, TestApp};
+use prefcenter::domain::Enforcement;
+use std::time::Duration;
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn admin(app: &TestApp) -> (Browser<'_>, String) {
+    assert!(create_user(app, "admin@contoso.com", "admin", GOOD).0);
+    let mut b = Browser::new(app);
+    assert_eq!(b.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let csrf = b.console_token().await;
+    (b, csrf)
+}
+
+async fn contoso(app: &TestApp) -> i64 {
+    let id: i64 = sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = 'contoso'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    id
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_profile_and_every_refused_field_is_named() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let list = b.get("/admin/profiles").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("Contoso"), "the demo profile is listed");
+
+    let bad = b
+        .post(
+            "/admin/profiles/new",
+            &form(&[
+                ("csrf", &csrf),
+                ("key", "Bad Key"),
+                ("name", ""),
+                ("sender_address", "not an address"),
+                ("footer_address", "1 Rue de Rivoli"),
+                ("privacy_url", "javascript:alert(1)"),
+                ("default_locale", "fr"),
+                ("confirm_hours", "24"),
+                ("reminder_hours", "30"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    for id in [
+        "f-key-error",
+        "f-name-error",
+        "f-sender_address-error",
+        "f-privacy_url-error",
+        "f-reminder_hours-error",
+    ] {
+        assert!(
+            bad.body.contains(&format!("id=\"{id}\"")),
+            "{id}: {}",
+            bad.body
+        );
+    }
+    assert!(bad.body.contains("5 fields need attention."));
+    // What was typed comes back (as text), the address among it.
+    assert!(bad.body.contains("1 Rue de Rivoli"));
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM compliance_profiles").await,
+        1
+    );
+
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("key", "contoso-eu"),
+        ("name", "Contoso Europe"),
+        ("sender_name", "Contoso EU"),
+        ("sender_address", "news@contoso.eu"),
+        (
+            "footer_address",
+            "Contoso SARL\n1 Rue de Rivoli\n75001 Paris",
+        ),
+        ("legal_footer", "RCS Paris 123 456 789"),
+        ("privacy_url", "https://contoso.eu/privacy"),
+        ("default_locale", "fr"),
+        ("jurisdiction", "EU (GDPR)"),
+        ("confirm_hours", "48"),
+        ("reminder_hours", "0"),
+    ];
+    let made = b
+        .post("/admin/profiles/new", &form(&good), Some(&base))
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    assert!(
+        made.location.ends_with("?done=created"),
+        "{}",
+        made.location
+    );
+    let page = b.get(&made.location).await;
+    assert!(page.body.contains("Contoso Europe"));
+    assert!(page.body.contains("No purpose yet"));
+    assert!(page.body.contains("Contoso EU &lt;news@contoso.eu&gt;"));
+    // The same key again is refused beside the key.
+    let again = b
+        .post("/admin/profiles/new", &form(&good), Some(&base))
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("has this key already"));
+
+    // Editing keeps the key whatever the (read-only) field sends back.
+    let id = made
+        .location
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut edited = good.to_vec();
+    edited[1] = ("key", "stolen");
+    edited[2] = ("name", "Contoso Europe SAS");
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{id}/edit"),
+            &form(&edited),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let key: String = sqlx::query_scalar("SELECT key FROM compliance_profiles WHERE id = $1")
+        .bind(id.parse::<i64>().unwrap())
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(key, "contoso-eu");
+    let audit = b.get("/admin/audit?kind=profile.edit").await;
+    assert!(
+        audit.body.contains("Contoso Europe SAS"),
+        "before and after are logged"
+    );
+    // Another site's form, or one without the token, changes nothing.
+    let forged = b
+        .post(
+            &format!("/admin/profiles/{id}/edit"),
+            &form(&edited[1..]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let elsewhere = b
+        .post(
+            &format!("/admin/profiles/{id}/edit"),
+            &form(&edited),
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 403);
+    assert_eq!(b.get("/admin/profiles/999").await.status, 404);
+    assert_eq!(b.get("/admin/profiles/nope/edit").await.status, 404);
+}
+
+#[tokio::test]
+async fn purposes_and_topics_are_added_reordered_and_retired_and_contacts_see_it_at_once() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let holly = app.link("holly").replace("/u/", "/p/");
+    let contact_page = || async {
+        app.client
+            .get(&holly)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+
+    // A purpose with a refused field, then a good one.
+    let bad = b
+        .post(
+            &format!("/admin/profiles/{profile}/purposes/new"),
+            &form(&[
+                ("csrf", &csrf),
+                ("key", "events"),
+                ("name", "Events"),
+                ("enforcement", "restrictive"),
+                ("min_level", "0"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Choose at least one channel."));
+    let made = b
+        .post(
+            &format!("/admin/profiles/{profile}/purposes/new"),
+            &form(&[
+                ("csrf", &csrf),
+                ("key", "events"),
+                ("name", "Events <b>live</b>"),
+                ("description", "Invitations to our events."),
+                ("enforcement", "non_restrictive"),
+                ("channels", "email"),
+                ("min_level", "0"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let purpose: i64 = scalar(&app, "SELECT id FROM purposes WHERE key = 'events'").await;
+    let topic_made = b
+        .post(
+            &format!("/admin/purposes/{purpose}/topics/new"),
+            &form(&[
+                ("csrf", &csrf),
+                ("key", "webinars"),
+                ("name", "Webinars"),
+                ("description", "Online sessions, twice a month."),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(topic_made.status, 303, "{}", topic_made.body);
+    let topic: i64 = scalar(&app, "SELECT id FROM topics WHERE key = 'webinars'").await;
+
+    // The contact's page shows them at once, the markup in the name as text.
+    let page = contact_page().await;
+    assert!(page.contains("Webinars"), "{page}");
+    assert!(page.contains("Events &lt;b&gt;live&lt;/b&gt;"), "{page}");
+    assert!(!page.contains("<b>live</b>"));
+
+    // The last purpose moves up: it is now before "Transactional".
+    let overview = b.get(&format!("/admin/profiles/{profile}")).await;
+    let order = |body: &str| {
+        (
+            body.find("Transactional").unwrap(),
+            body.find("Events &lt;b&gt;").unwrap(),
+        )
+    };
+    let (t, e) = order(&overview.body);
+    assert!(t < e);
+    let moved = b
+        .post(
+            &format!("/admin/purposes/{purpose}/move"),
+            &form(&[("csrf", &csrf), ("direction", "up")]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(moved.status, 303);
+    let (t, e) = order(&b.get(&format!("/admin/profiles/{profile}")).await.body);
+    assert!(e < t, "moved up");
+    let bad_move = b
+        .post(
+            &format!("/admin/purposes/{purpose}/move"),
+            &form(&[("csrf", &csrf), ("direction", "sideways")]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad_move.status, 400);
+
+    // The enforcement model changes: a new definition version; as of before, it was opt-out.
+    let before_change = prefcenter::store::format_time(app.clock.now());
+    app.clock.advance(Duration::from_secs(60));
+    let edited = b
+        .post(
+            &format!("/admin/purposes/{purpose}/edit"),
+            &form(&[
+                ("csrf", &csrf),
+                ("key", "ignored"),
+                ("name", "Live events"),
+                ("enforcement", "restrictive"),
+                ("channels", "email"),
+                ("channels", "sms"),
+                ("min_level", "3"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    let reader = app.reader().await;
+    let now = prefcenter::store::catalog::load(&reader, profile)
+        .await
+        .unwrap()
+        .unwrap();
+    let p = now.purpose(purpose).unwrap();
+    assert_eq!(
+        (p.key.as_str(), p.enforcement),
+        ("events", Enforcement::Restrictive)
+    );
+    let then = prefcenter::store::catalog::load_as_of(&reader, profile, &before_change)
+        .await
+        .unwrap()
+        .unwrap();
+    let p = then.purpose(purpose).unwrap();
+    assert_eq!(p.enforcement, Enforcement::NonRestrictive);
+    assert_eq!(p.channels.len(), 1);
+    assert!(!then.topic(topic).unwrap().retired);
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM purpose_versions WHERE purpose_id = {purpose}")
+        )
+        .await,
+        2
+    );
+
+    // Retiring asks first, then hides the topic from the contact; nothing is deleted.
+    let ask = b.get(&format!("/admin/topics/{topic}/retire")).await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("Retire Webinars?"));
+    assert!(
+        contact_page().await.contains("Webinars"),
+        "asking changes nothing"
+    );
+    let retired = b
+        .post(
+            &format!("/admin/topics/{topic}/retire"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(retired.status, 303);
+    assert!(!contact_page().await.contains("Webinars"));
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM topics WHERE key = 'webinars'").await,
+        1
+    );
+    let moment = prefcenter::store::format_time(app.clock.now());
+    let cat = prefcenter::store::catalog::load_as_of(&reader, profile, &moment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(cat.topic(topic).unwrap().retired);
+    // Before the topic existed, it counts as retired too.
+    let long_ago =
+        prefcenter::store::catalog::load_as_of(&reader, profile, "2000-01-01T00:00:00.000000Z")
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(long_ago.topic(topic).unwrap().retired && long_ago.purpose(purpose).unwrap().retired);
+    let overview = b.get(&format!("/admin/profiles/{profile}")).await;
+    assert!(overview.body.contains("Retired"));
+    // The purpose goes too, with everything under it.
+    assert_eq!(
+        b.post(
+            &format!("/admin/purposes/{purpose}/retire"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await
+        .status,
+        303
+    );
+    let page = contact_page().await;
+    assert!(!page.contains("Live events") && page.contains("Product updates"));
+
+    let audit = b.get("/admin/audit").await.body;
+    for kind in [
+        "purpose.create",
+        "topic.create",
+        "purpose.move",
+        "purpose.edit",
+        "topic.retire",
+        "purpose.retire",
+    ] {
+        assert!(audit.contains(kind), "{kind} in the audit log");
+    }
+    // Unknown ids are a 404, never an error.
+    for path in [
+        "/admin/purposes/9999/edit",
+        "/admin/topics/9999/retire",
+        "/admin/purposes/x/topics/new",
+    ] {
+        assert_eq!(b.get(path).await.status, 404, "{path}");
+    }
+    app.assert_ledger_sound().await;
+}
+
+#[tokio::test]
+async fn a_profile_s_double_opt_in_settings_override_the_server_s() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let edit = b.get(&format!("/admin/profiles/{profile}/edit")).await;
+    assert_eq!(edit.status, 200);
+    // The stored values fill the form; only the double opt-in fields change.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for name in [
+        "name",
+        "sender_name",
+        "sender_address",
+        "reply_to",
+        "privacy_url",
+        "jurisdiction",
+    ] {
+        let marker = format!("name=\"{name}\" value=\"");
+        let v = edit
+            .body
+            .find(&marker)
+            .map(|i| {
+                let rest = &edit.body[i + marker.len()..];
+                rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+            })
+            .unwrap_or_default();
+        pairs.push((name.to_owned(), v));
+    }
+    let mut body: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    body.extend([
+        ("csrf", csrf.as_str()),
+        ("key", "contoso"),
+        ("footer_address", "4567 Main Street"),
+        ("default_locale", "en"),
+        ("confirm_hours", "24"),
+        ("reminder_hours", "0"),
+    ]);
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{profile}/edit"),
+            &form(&body),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let signup = app
+        .post_form("/s/contoso", "email=new%40example.com&t1.email=on")
+        .await;
+    assert!(signup.status().is_success() || signup.status().is_redirection());
+    let (created, expires, remind): (String, String, Option<String>) = sqlx::query_as(
+        "SELECT CAST(created_at AS TEXT), CAST(expires_at AS TEXT), CAST(remind_at AS TEXT)
+         FROM opt_in_requests ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert!(remind.is_none(), "no reminder for this profile");
+    let parse = |s: &str| {
+        time::OffsetDateTime::parse(
+            &s.replace(' ', "T").replace("+00", "Z"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap_or_else(|_| panic!("{s}"))
+    };
+    let hours = (parse(&expires) - parse(&created)).whole_hours();
+    assert_eq!(hours, 24);
+    // The legal footer and address show under the contact's page.
+    let page = app
+        .client
+        .get(app.link("holly"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("4567 Main Street"));
+    let _ = csrf_of(&edit.body);
+}
