@@ -135,12 +135,12 @@ fn enforcement_hint(e: Enforcement) -> &'static str {
 
 pub fn level_label(level: u8) -> &'static str {
     match level {
-        0 => "0 · Unknown",
-        1 => "1 · Contact",
-        2 => "2 · Transactional",
-        3 => "3 · Subscriptions",
-        4 => "4 · Marketing",
-        _ => "5 · Profiling",
+        0 => "0 (unknown)",
+        1 => "1 (contact)",
+        2 => "2 (transactional)",
+        3 => "3 (subscriptions)",
+        4 => "4 (marketing)",
+        _ => "5 (profiling)",
     }
 }
 
@@ -216,10 +216,17 @@ pub fn profile_form_page(
     };
     let locale_err = form.err("default_locale");
     let chosen_locale = form.val("default_locale");
-    let confirm_placeholder = format!("{} (the server's setting)", defaults.0);
-    let reminder_placeholder = match defaults.1 {
-        Some(h) => format!("{h} (the server's setting)"),
-        None => "none (the server's setting)".to_owned(),
+    let confirm_placeholder = defaults.0.to_string();
+    let confirm_hint = format!("Empty: the server's setting, {} hours.", defaults.0);
+    let (reminder_placeholder, reminder_hint) = match defaults.1 {
+        Some(h) => (
+            h.to_string(),
+            format!("Empty: the server's setting, {h} hours. 0: no reminder."),
+        ),
+        None => (
+            String::new(),
+            "Empty: the server's setting, no reminder. 0: no reminder.".to_owned(),
+        ),
     };
     let confirm_err = form.err("confirm_hours");
     let reminder_err = form.err("reminder_hours");
@@ -246,7 +253,7 @@ pub fn profile_form_page(
                         <legend>"Legal"</legend>
                         {area(&form, "footer_address", "Postal address", Some("Required under every commercial email (CAN-SPAM, CASL)."), true)}
                         {area(&form, "legal_footer", "Legal footer", Some("Company registration or other notice, under the address."), false)}
-                        {input(&form, "privacy_url", "Privacy policy address", Some("https://…"), "url", false, false)}
+                        {input(&form, "privacy_url", "Privacy policy address", Some("Linked under every page, e.g. https://contoso.com/privacy."), "url", false, false)}
                         {input(&form, "jurisdiction", "Jurisdiction", Some("What consent receipts state, e.g. “EU (GDPR)” or “US-CA”."), "text", false, false)}
                         <label for="f-default_locale">"Default language"</label>
                         <select id="f-default_locale" name="default_locale" aria-invalid=locale_err.is_some().then_some("true")
@@ -260,18 +267,19 @@ pub fn profile_form_page(
                     </fieldset>
                     <fieldset>
                         <legend>"Double opt-in"</legend>
-                        <p class="muted">"Leave empty to follow the server's settings."</p>
                         <label for="f-confirm_hours">"Hours a confirmation link works" <span class="optional">" (optional)"</span></label>
                         <input type="number" id="f-confirm_hours" name="confirm_hours" min="1" max="8760" inputmode="numeric"
                             value=form.val("confirm_hours") placeholder=confirm_placeholder
                             aria-invalid=confirm_err.is_some().then_some("true")
-                            aria-describedby=confirm_err.is_some().then_some("f-confirm_hours-error")/>
+                            aria-describedby=if confirm_err.is_some() { "f-confirm_hours-error f-confirm_hours-hint" } else { "f-confirm_hours-hint" }/>
+                        <p class="muted" id="f-confirm_hours-hint">{confirm_hint}</p>
                         {confirm_err.map(|e| view! { <p class="form-error" id="f-confirm_hours-error">{e}</p> })}
-                        <label for="f-reminder_hours">"Hours until the one reminder" <span class="optional">" (optional; 0 for none)"</span></label>
+                        <label for="f-reminder_hours">"Hours until the one reminder" <span class="optional">" (optional)"</span></label>
                         <input type="number" id="f-reminder_hours" name="reminder_hours" min="0" max="8760" inputmode="numeric"
                             value=form.val("reminder_hours") placeholder=reminder_placeholder
                             aria-invalid=reminder_err.is_some().then_some("true")
-                            aria-describedby=reminder_err.is_some().then_some("f-reminder_hours-error")/>
+                            aria-describedby=if reminder_err.is_some() { "f-reminder_hours-error f-reminder_hours-hint" } else { "f-reminder_hours-hint" }/>
+                        <p class="muted" id="f-reminder_hours-hint">{reminder_hint}</p>
                         {reminder_err.map(|e| view! { <p class="form-error" id="f-reminder_hours-error">{e}</p> })}
                     </fieldset>
                     <div class="actions">
@@ -363,10 +371,12 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
                     let retire = format!("{tbase}/retire");
                     let name = t.name.clone();
                     view! {
-                        <li class=if t.retired { "topic retired" } else { "topic" }>
-                            <span class="item-name">{t.name.clone()}</span>
-                            " " <code>{t.key}</code>
-                            {t.retired.then_some(view! { " " <span class="badge">"Retired"</span> })}
+                        <li class=if t.retired { "setup-topic retired" } else { "setup-topic" }>
+                            <span class="item-label">
+                                <span class="item-name">{t.name.clone()}</span>
+                                " " <code>{t.key}</code>
+                                {t.retired.then_some(view! { " " <span class="badge">"Retired"</span> })}
+                            </span>
                             <span class="row-actions">
                                 {mover(&csrf, &tbase, &name, j == 0, j + 1 == topic_count)}
                                 <a class="btn btn-quiet btn-small" href=edit aria-label=format!("Edit {name}")>"Edit"</a>
@@ -399,7 +409,7 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
                     </div>
                     <p class="muted">
                         {enforcement_label(pu.enforcement)} " · " {channel_names(&pu.channels)}
-                        " · minimum level " {level_label(pu.min_level)}
+                        " · minimum consent level " {level_label(pu.min_level)}
                         {pu.mandatory.then_some(" · mandatory (cannot be unsubscribed)")}
                     </p>
                     {if topic_count == 0 {
