@@ -64,12 +64,12 @@ test('an admin adds, names and retires a topic, and the contact sees each change
   await page.getByLabel('Key').fill('webinars');
   await page.getByRole('button', { name: 'Add the topic' }).click();
   await expect(page.locator('#f-name-error')).toHaveText('Enter a name.');
-  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByLabel('Key')).toHaveValue('webinars');
   await expectNoViolations(page, 'the topic form with an error beside its field');
   await shot(page, 'console-topic-error', 'desktop');
-  await page.getByLabel('Name').fill('Webinars');
-  await page.getByLabel('Description').fill('Online sessions, twice a month.');
+  await page.getByLabel('Name', { exact: true }).fill('Webinars');
+  await page.locator('#f-description').fill('Online sessions, twice a month.');
   await page.getByRole('button', { name: 'Add the topic' }).click();
   await expect(page.getByRole('status')).toHaveText('Added.');
   await expect(page.locator('li.setup-topic', { hasText: 'Webinars' })).toBeVisible();
@@ -80,7 +80,7 @@ test('an admin adds, names and retires a topic, and the contact sees each change
 
   // Markup typed into a name is text on the console and on the contact's page.
   await page.getByRole('link', { name: 'Edit Webinars' }).click();
-  await page.getByLabel('Name').fill(XSS);
+  await page.getByLabel('Name', { exact: true }).fill(XSS);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText('Saved.');
   await expect(page.locator('li.setup-topic .item-name', { hasText: 'onerror' })).toHaveText(XSS);

@@ -138,21 +138,43 @@ impl Colour {
     }
 }
 
-/// A language tag we have texts for (`i18n.rs`), chosen by [`Lang::negotiate`].
+/// A language we have texts for (`src/i18n/*.ftl`), chosen by [`Lang::negotiate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Lang {
     #[default]
     En,
+    De,
     Fr,
+    Ar,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+    pub const ALL: [Lang; 4] = [Lang::En, Lang::De, Lang::Fr, Lang::Ar];
 
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
+            Lang::De => "de",
             Lang::Fr => "fr",
+            Lang::Ar => "ar",
+        }
+    }
+
+    /// The writing direction of the language's script (`dir` on the page).
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::Ar => "rtl",
+            _ => "ltr",
+        }
+    }
+
+    /// The language's name in itself ("Deutsch"), as a language menu shows it.
+    pub fn endonym(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::De => "Deutsch",
+            Lang::Fr => "Français",
+            Lang::Ar => "العربية",
         }
     }
 
@@ -162,23 +184,34 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.code() == primary)
     }
 
-    /// Picks the best supported language from an `Accept-Language` header, honouring q-values.
+    /// Picks the best supported language from an `Accept-Language` header: its tags by
+    /// q-value (highest first, q=0 never), negotiated against ours by fluent-langneg (which
+    /// matches `de-AT` to `de`, `zh-Hant` to nothing, …).
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',').take(20) {
-            let mut it = part.split(';');
-            let tag = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(l) = Lang::parse(tag) {
-                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, l));
-                }
-            }
-        }
-        best.map(|(_, l)| l)
+        use fluent_langneg::{negotiate_languages, NegotiationStrategy};
+        let mut weighted: Vec<(f32, unic_langid::LanguageIdentifier)> = header
+            .split(',')
+            // Bounded: a header of thousands of tags is not a browser's.
+            .take(20)
+            .filter_map(|part| {
+                let mut it = part.split(';');
+                let tag = it.next()?.trim().parse().ok()?;
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+                (q > 0.0).then_some((q, tag))
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let requested: Vec<_> = weighted.into_iter().map(|(_, id)| id).collect();
+        let available: Vec<unic_langid::LanguageIdentifier> = Lang::ALL
+            .iter()
+            .filter_map(|l| l.code().parse().ok())
+            .collect();
+        let chosen = negotiate_languages(&requested, &available, None, NegotiationStrategy::Lookup);
+        chosen
+            .first()
+            .and_then(|id| Lang::parse(id.language.as_str()))
     }
 
     /// The link's `lang`, then the contact's stored locale, then the browser's
@@ -266,14 +299,15 @@ mod tests {
             Option<&'static str>,
             Option<&'static str>,
         );
-        let table: [(Option<&str>, Case, Lang); 9] = [
+        let table: [(Option<&str>, Case, Lang); 10] = [
             (Some("fr"), (Some("en"), Some("en"), Some("en")), Fr),
             (Some("en-GB"), (Some("fr"), Some("fr"), Some("fr")), En),
             (Some("zz"), (Some("fr"), Some("en"), Some("en")), Fr),
             (None, (Some("fr_CA"), Some("en"), Some("en")), Fr),
             (None, (Some("zz"), Some("fr-CH, en;q=0.5"), Some("en")), Fr),
             (None, (None, Some("fr"), Some("en")), Fr),
-            (None, (None, Some("de, it"), Some("fr")), Fr),
+            (None, (None, Some("it, pt"), Some("fr")), Fr),
+            (None, (None, Some("de-AT, it"), Some("fr")), De),
             (None, (None, None, Some("fr")), Fr),
             (None, (None, Some("zz"), Some("zz")), En),
         ];
@@ -285,10 +319,16 @@ mod tests {
             );
         }
         assert_eq!(
-            Lang::from_accept_language("de-CH, fr;q=0.9, en;q=0.8"),
+            Lang::from_accept_language("it-CH, fr;q=0.9, en;q=0.8"),
             Some(Fr)
         );
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.5, ar-EG;q=0.9"),
+            Some(Ar)
+        );
+        assert_eq!(Lang::from_accept_language("it, pt"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
         assert_eq!(Lang::from_accept_language("fr;q=0, en;q=0.1"), Some(En));
-        assert_eq!(Lang::from_accept_language("de, it"), None);
+        assert_eq!(Lang::from_accept_language(&"x;q=,".repeat(10_000)), None);
     }
 }

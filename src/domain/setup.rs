@@ -120,12 +120,57 @@ impl<'a, F: Fields + ?Sized> Check<'a, F> {
         }
     }
 
+    /// The name and description in each other language, where given (`name_de`, …).
+    fn translations(&mut self) -> Vec<Translation> {
+        let mut out = Vec::new();
+        for lang in Lang::ALL {
+            let (name_field, description_field) = translation_fields(lang);
+            let name = self.text(name_field, "a name", 120, false);
+            let description =
+                self.text_lines(description_field, "a description", 1000, false, true);
+            if name.is_empty() && !description.is_empty() {
+                self.errors.push((
+                    name_field,
+                    format!(
+                        "Enter the name in {} too, or leave both empty.",
+                        lang.endonym()
+                    ),
+                ));
+            } else if !name.is_empty() {
+                out.push(Translation {
+                    lang,
+                    name,
+                    description,
+                });
+            }
+        }
+        out
+    }
+
     fn done<T>(self, value: T) -> Result<T, Vec<FieldError>> {
         if self.errors.is_empty() {
             Ok(value)
         } else {
             Err(self.errors)
         }
+    }
+}
+
+/// A purpose's or topic's words in another language than the profile's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    pub lang: Lang,
+    pub name: String,
+    pub description: String,
+}
+
+/// The form fields of a language's name and description (`name_de`, `description_de`).
+pub fn translation_fields(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::En => ("name_en", "description_en"),
+        Lang::De => ("name_de", "description_de"),
+        Lang::Fr => ("name_fr", "description_fr"),
+        Lang::Ar => ("name_ar", "description_ar"),
     }
 }
 
@@ -249,6 +294,8 @@ pub struct PurposeFields {
     pub channels: Vec<Channel>,
     pub mandatory: bool,
     pub min_level: ConsentLevel,
+    /// Names and descriptions in other languages.
+    pub texts: Vec<Translation>,
 }
 
 pub fn purpose<F: Fields + ?Sized>(f: &F) -> Result<PurposeFields, Vec<FieldError>> {
@@ -296,6 +343,7 @@ pub fn purpose<F: Fields + ?Sized>(f: &F) -> Result<PurposeFields, Vec<FieldErro
             ConsentLevel::UNKNOWN
         }
     };
+    let texts = c.translations();
     c.done(PurposeFields {
         key,
         name,
@@ -304,6 +352,7 @@ pub fn purpose<F: Fields + ?Sized>(f: &F) -> Result<PurposeFields, Vec<FieldErro
         channels,
         mandatory,
         min_level,
+        texts,
     })
 }
 
@@ -313,6 +362,8 @@ pub struct TopicFields {
     pub key: String,
     pub name: String,
     pub description: String,
+    /// Names and descriptions in other languages.
+    pub texts: Vec<Translation>,
 }
 
 pub fn topic<F: Fields + ?Sized>(f: &F) -> Result<TopicFields, Vec<FieldError>> {
@@ -323,10 +374,12 @@ pub fn topic<F: Fields + ?Sized>(f: &F) -> Result<TopicFields, Vec<FieldError>> 
     let key = c.key("key");
     let name = c.text("name", "a name", 120, true);
     let description = c.text_lines("description", "a description", 1000, false, true);
+    let texts = c.translations();
     c.done(TopicFields {
         key,
         name,
         description,
+        texts,
     })
 }
 
@@ -481,6 +534,28 @@ mod tests {
         .unwrap();
         assert_eq!(t.name, "<script>alert(1)</script>");
         assert_eq!(t.description, "Line one\nLine two");
+        assert!(t.texts.is_empty());
+        let t = topic(
+            form(&[
+                ("key", "webinars"),
+                ("name", "Webinars"),
+                ("name_de", " Webinare "),
+                ("description_ar", "جلسات"),
+            ])
+            .as_slice(),
+        )
+        .unwrap_err();
+        assert_eq!(fields_of(&t), ["name_ar"]);
+        let t = topic(form(&[("key", "w"), ("name", "W"), ("name_de", "Webinare")]).as_slice())
+            .unwrap();
+        assert_eq!(
+            t.texts,
+            [Translation {
+                lang: Lang::De,
+                name: "Webinare".into(),
+                description: String::new()
+            }]
+        );
         let e = topic(form(&[("key", "w"), ("name", &"n".repeat(121))]).as_slice()).unwrap_err();
         assert_eq!(fields_of(&e), ["name"]);
     }

@@ -115,16 +115,16 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
     // Inline styles only: mail clients drop style sheets. Brand colours are validated #rrggbb.
     format!(
         r#"<!DOCTYPE html>
-<html lang="{lang}">
+<html lang="{lang}" dir="{dir}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
+<body dir="{dir}" style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;"><tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
 <tr><td style="background:{primary};color:{on_primary};padding:16px 24px;font-size:18px;font-weight:600;">{brand}</td></tr>
 <tr><td style="padding:24px;font-size:16px;line-height:1.5;">
 <p style="margin:0 0 16px;">{greeting}</p>
 <p style="margin:0 0 16px;">{intro}</p>
-<ul style="margin:0 0 24px;padding-left:20px;">{items}</ul>
+<ul style="margin:0 0 24px;padding:0 20px;">{items}</ul>
 <p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{button}</a></p>
 <p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
 <p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
@@ -135,6 +135,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
 </table></td></tr></table>
 </body></html>"#,
         lang = e.lang.code(),
+        dir = e.lang.dir(),
         title = esc(if e.reminder {
             t.mail_reminder_subject
         } else {

@@ -26,7 +26,7 @@ pub fn Layout(
     };
     view! {
         // The language this page is rendered in, on <html> (the shell leaves it to the page).
-        <Html {..} lang=lang.code()/>
+        <Html {..} lang=lang.code() dir=lang.dir()/>
         <Title text=full_title/>
         {css.map(|c| view! { <Style>{c}</Style> })}
         <a class="skip" href="#content">{t.skip_to_content}</a>
@@ -42,9 +42,9 @@ pub fn Layout(
             view! {
                 <footer class="legal">
                     <div class="wrap">
-                        <p>{t.footer_why} " " {b.name.clone()} "."</p>
-                        <address>{b.footer_address.clone()}</address>
-                        {b.legal_footer.clone().map(|l| view! { <p class="legal-note">{l}</p> })}
+                        <p>{t.footer_why} " " <bdi>{b.name.clone()}</bdi> "."</p>
+                        <address dir="auto">{b.footer_address.clone()}</address>
+                        {b.legal_footer.clone().map(|l| view! { <p class="legal-note" dir="auto">{l}</p> })}
                         {b.privacy_url.clone().map(|u| view! {
                             <p><a href=u rel="noopener">{t.privacy_policy}</a></p>
                         })}

@@ -99,7 +99,7 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=title.to_owned()>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">{title}</h1>
-                <p class="for">{pt.for_address} " " <strong>{v.address.clone()}</strong></p>
+                <p class="for">{pt.for_address} " " <strong><bdi>{v.address.clone()}</bdi></strong></p>
                 {body}
                 {receipt}
             </section>
@@ -159,9 +159,9 @@ pub fn signup_page(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoV
                                         <div class="topic-text">
                                             <span class="check">
                                                 <input type="checkbox" id=id.clone() name=topic.field.clone() value="on" aria-describedby=desc.clone()/>
-                                                <label for=id class="topic-name">{topic.name.clone()}</label>
+                                                <label for=id class="topic-name" dir="auto">{topic.name.clone()}</label>
                                             </span>
-                                            <span class="muted" id=desc>{topic.description.clone()}</span>
+                                            <span class="muted" id=desc dir="auto">{topic.description.clone()}</span>
                                         </div>
                                     </li>
                                 }

@@ -48,7 +48,7 @@ fn mandatory_note(v: &PreferencesView, t: &'static Texts) -> impl IntoView {
         view! {
             <section class="note" aria-labelledby="svc-title">
                 <h2 id="svc-title">{t.mandatory_heading}</h2>
-                <p class="muted">{names.join(", ")} {t.colon} {t.mandatory_note}</p>
+                <p class="muted"><bdi>{names.join(", ")}</bdi> {t.colon} {t.mandatory_note}</p>
             </section>
         }
     })
@@ -83,8 +83,8 @@ pub fn unsubscribe_page(token: &str, v: PreferencesView) -> impl IntoView {
                     view! {
                         <li class="topic">
                             <div class="topic-text">
-                                <span class="topic-name">{name.clone()}</span>
-                                <span class="muted" id=desc_id.clone()>{desc}</span>
+                                <span class="topic-name" dir="auto">{name.clone()}</span>
+                                <span class="muted" id=desc_id.clone() dir="auto">{desc}</span>
                             </div>
                             <form method="post" action=format!("/u/{token}")>
                                 {shown_fields(&v)}
@@ -106,7 +106,7 @@ pub fn unsubscribe_page(token: &str, v: PreferencesView) -> impl IntoView {
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.unsubscribe_title.to_owned()>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">{t.unsubscribe_title}</h1>
-                <p class="for">{t.for_address} " " <strong>{v.address.clone()}</strong></p>
+                <p class="for">{t.for_address} " " <strong><bdi>{v.address.clone()}</bdi></strong></p>
                 <p>{t.unsubscribe_intro}</p>
                 <h2>{t.you_receive}</h2>
                 {list}
@@ -122,8 +122,8 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
     let legend_id = format!("p-{}", p.key);
     view! {
         <fieldset class="purpose" aria-describedby=format!("{legend_id}-d")>
-            <legend id=legend_id.clone()>{p.name.clone()}</legend>
-            <p class="muted" id=format!("{legend_id}-d")>{p.description.clone()}</p>
+            <legend id=legend_id.clone() dir="auto">{p.name.clone()}</legend>
+            <p class="muted" id=format!("{legend_id}-d") dir="auto">{p.description.clone()}</p>
             <ul class="topics" role="list">
                 {p.topics.iter().map(|row| {
                     let desc_id = format!("d-{}", row.key.replace('.', "-"));
@@ -136,8 +136,8 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
                     view! {
                         <li class="topic">
                             <div class="topic-text">
-                                <span class="topic-name">{row.name.clone()}</span>
-                                <span class="muted" id=desc_id.clone()>{row.description.clone()}</span>
+                                <span class="topic-name" dir="auto">{row.name.clone()}</span>
+                                <span class="muted" id=desc_id.clone() dir="auto">{row.description.clone()}</span>
                                 {(!pending.is_empty()).then(|| view! {
                                     <span class="pending">{pending.join(", ")} {t.colon} {t.pending_note}</span>
                                 })}
@@ -185,7 +185,7 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.center_title.to_owned()>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title">{t.center_title}</h1>
-                <p class="for">{t.for_address} " " <strong>{v.address.clone()}</strong></p>
+                <p class="for">{t.for_address} " " <strong><bdi>{v.address.clone()}</bdi></strong></p>
                 <p>{t.center_intro}</p>
                 <form method="post" action=action class="center">
                     {fields}

@@ -85,7 +85,7 @@ pub fn receipt_check_page(v: ReceiptCheckView) -> impl IntoView {
                 Some(
                     view! {
                         <section class="card outcome" aria-labelledby="outcome-title" role="alert">
-                            <h1 id="outcome-title" class="refused">{t.invalid_title}</h1>
+                            <h1 id="outcome-title" class="refused">{t.receipt_invalid_title}</h1>
                             <p id="why">{why}</p>
                         </section>
                     }

@@ -40,6 +40,26 @@ impl Form {
     }
 }
 
+/// A field's id, its message (if refused), the ids of its message and hint, and what
+/// `aria-describedby` names.
+fn field_ids(
+    form: &Form,
+    name: &str,
+    has_hint: bool,
+) -> (String, Option<String>, String, String, Option<String>) {
+    let err = form.err(name);
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = match (has_hint, err.is_some()) {
+        (true, true) => Some(format!("{err_id} {hint_id}")),
+        (true, false) => Some(hint_id.clone()),
+        (false, true) => Some(err_id.clone()),
+        (false, false) => None,
+    };
+    (id, err, err_id, hint_id, described)
+}
+
 /// A labelled one-line field with its hint and its message.
 fn input(
     form: &Form,
@@ -50,16 +70,7 @@ fn input(
     required: bool,
     readonly: bool,
 ) -> impl IntoView {
-    let err = form.err(name);
-    let id = format!("f-{name}");
-    let err_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let described = match (hint.is_some(), err.is_some()) {
-        (true, true) => Some(format!("{err_id} {hint_id}")),
-        (true, false) => Some(hint_id.clone()),
-        (false, true) => Some(err_id.clone()),
-        (false, false) => None,
-    };
+    let (id, err, err_id, hint_id, described) = field_ids(form, name, hint.is_some());
     view! {
         <label for=id.clone()>{label}{(!required && !readonly).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
         <input type=kind id=id name=name value=form.val(name) required=required readonly=readonly
@@ -77,22 +88,49 @@ fn area(
     hint: Option<&'static str>,
     required: bool,
 ) -> impl IntoView {
-    let err = form.err(name);
-    let id = format!("f-{name}");
-    let err_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let described = match (hint.is_some(), err.is_some()) {
-        (true, true) => Some(format!("{err_id} {hint_id}")),
-        (true, false) => Some(hint_id.clone()),
-        (false, true) => Some(err_id.clone()),
-        (false, false) => None,
-    };
+    let (id, err, err_id, hint_id, described) = field_ids(form, name, hint.is_some());
     view! {
         <label for=id.clone()>{label}{(!required).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
         <textarea id=id name=name rows="3" required=required
             aria-invalid=err.is_some().then_some("true") aria-describedby=described>{form.val(name)}</textarea>
         {hint.map(|h| view! { <p class="muted" id=hint_id>{h}</p> })}
         {err.map(|e| view! { <p class="form-error" id=err_id>{e}</p> })}
+    }
+}
+
+/// The name and description in every language but the profile's default, each field in its
+/// language's direction.
+fn translations(form: &Form, default_lang: Lang) -> impl IntoView {
+    let others: Vec<Lang> = Lang::ALL
+        .into_iter()
+        .filter(|l| *l != default_lang)
+        .collect();
+    view! {
+        <fieldset>
+            <legend>"Other languages"</legend>
+            <p class="muted">{format!(
+                "The name and description above are in {}. Pages in another language show these words where given, else the ones above.",
+                default_lang.endonym()
+            )}</p>
+            {others.into_iter().map(|l| {
+                let (name_field, description_field) = crate::domain::setup::translation_fields(l);
+                let name_id = format!("f-{name_field}");
+                let description_id = format!("f-{description_field}");
+                let err = form.err(name_field);
+                let err_id = format!("{name_id}-error");
+                view! {
+                    <div class="translation" lang=l.code() dir=l.dir()>
+                        <label for=name_id.clone()>{format!("Name in {}", l.endonym())} <span class="optional">" (optional)"</span></label>
+                        <input type="text" id=name_id name=name_field value=form.val(name_field)
+                            aria-invalid=err.is_some().then_some("true")
+                            aria-describedby=err.is_some().then_some(err_id.clone())/>
+                        {err.map(|e| view! { <p class="form-error" id=err_id>{e}</p> })}
+                        <label for=description_id.clone()>{format!("Description in {}", l.endonym())} <span class="optional">" (optional)"</span></label>
+                        <textarea id=description_id name=description_field rows="2">{form.val(description_field)}</textarea>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
     }
 }
 
@@ -106,13 +144,6 @@ fn refused(form: &Form) -> Option<impl IntoView> {
             </p>
         }
     })
-}
-
-pub fn language_name(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "English",
-        Lang::Fr => "Français",
-    }
 }
 
 pub fn enforcement_label(e: Enforcement) -> &'static str {
@@ -260,7 +291,7 @@ pub fn profile_form_page(
                             aria-describedby=locale_err.is_some().then_some("f-default_locale-error")>
                             {Lang::ALL.into_iter().map(|l| {
                                 let chosen = chosen_locale == l.code();
-                                view! { <option value=l.code() selected=chosen>{language_name(l)}</option> }
+                                view! { <option value=l.code() selected=chosen>{l.endonym()}</option> }
                             }).collect_view()}
                         </select>
                         {locale_err.map(|e| view! { <p class="form-error" id="f-default_locale-error">{e}</p> })}
@@ -440,7 +471,7 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
                     <dt>"Sender"</dt><dd>{p.sender}</dd>
                     <dt>"Postal address"</dt><dd class="pre">{p.footer_address}</dd>
                     <dt>"Privacy policy"</dt><dd>{p.privacy_url.unwrap_or_else(|| "—".to_owned())}</dd>
-                    <dt>"Default language"</dt><dd>{language_name(p.default_locale)}</dd>
+                    <dt>"Default language"</dt><dd>{p.default_locale.endonym()}</dd>
                     <dt>"Jurisdiction"</dt><dd>{p.jurisdiction.unwrap_or_else(|| "—".to_owned())}</dd>
                 </dl>
             </section>
@@ -463,7 +494,7 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
 /// `GET /admin/profiles/{id}/purposes/new` and `/admin/purposes/{id}/edit`.
 pub fn purpose_form_page(
     frame: Frame,
-    profile: (i64, String),
+    profile: (i64, String, Lang),
     id: Option<i64>,
     form: Form,
 ) -> impl IntoView {
@@ -541,6 +572,7 @@ pub fn purpose_form_page(
                         <label for="f-mandatory">"Mandatory"</label>
                         <p class="muted" id="f-mandatory-hint">"Service messages (receipts, security): shown on the pages, not unsubscribable."</p>
                     </div>
+                    {translations(&form, profile.2)}
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Add the purpose" }}</button>
                         <a href=back>"Cancel"</a>
@@ -554,7 +586,7 @@ pub fn purpose_form_page(
 /// `GET /admin/purposes/{id}/topics/new` and `/admin/topics/{id}/edit`.
 pub fn topic_form_page(
     frame: Frame,
-    profile: (i64, String),
+    profile: (i64, String, Lang),
     purpose: (i64, String),
     id: Option<i64>,
     form: Form,
@@ -581,6 +613,7 @@ pub fn topic_form_page(
                     {input(&form, "name", "Name", Some("What contacts read, e.g. “Product updates”."), "text", true, false)}
                     {input(&form, "key", "Key", Some("What sending systems use (with the purpose's key); it cannot change later."), "text", true, id.is_some())}
                     {area(&form, "description", "Description", None, false)}
+                    {translations(&form, profile.2)}
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Add the topic" }}</button>
                         <a href=back>"Cancel"</a>

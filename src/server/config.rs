@@ -339,6 +339,11 @@ pub struct Settings {
     )]
     pub mail_from: String,
 
+    /// A folder of `<lang>.ftl` files (Project Fluent) whose messages replace the built-in
+    /// texts of that language (en, de, fr, ar): a deployment's own wording without a rebuild.
+    #[arg(long, env = "PREFCENTER_TRANSLATIONS_DIR", global = true)]
+    pub translations_dir: Option<PathBuf>,
+
     /// Where emails are kept when no SMTP server is configured. Default: <data-dir>/mail.
     #[arg(long, env = "PREFCENTER_MAIL_DIR", global = true)]
     pub mail_dir: Option<PathBuf>,

@@ -327,6 +327,8 @@ pub enum StartError {
          belongs to another deployment)"
     )]
     SigningKeyMismatch(crate::domain::proof::KeyId),
+    #[error("translations: {0}")]
+    Translations(#[from] crate::i18n::LoadError),
 }
 
 /// Refuses a secret the database was not written with, and makes sure a signing key is
@@ -369,6 +371,9 @@ pub async fn prepare_with_clock(
     clock: store::Clock,
 ) -> Result<Prepared, StartError> {
     let secret: Arc<[u8]> = settings.load_secret().map_err(StartError::Secret)?.into();
+    for file in crate::i18n::load(settings.translations_dir.as_deref())? {
+        tracing::info!(file, "translations read");
+    }
     let mut db = store::open(&settings.database_url, settings.read_connections).await?;
     if let Err(e) = check_keys(&mut db, &secret).await {
         db.read.close().await;

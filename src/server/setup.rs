@@ -296,6 +296,26 @@ pub async fn profile_show(State(state): State<AppState>, console: Console, page:
         .await
 }
 
+/// The form fields of an item's words in other languages.
+fn texts_values(cat: &Catalog, subject: crate::domain::Subject) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for t in cat.texts_of(subject) {
+        let (name, description) = forms::translation_fields(t.lang);
+        v.push((name.to_owned(), t.name.clone()));
+        v.push((description.to_owned(), t.description.clone()));
+    }
+    v
+}
+
+/// A profile's id, name and default language, as the item forms name it.
+fn profile_of(cat: &Catalog) -> (i64, String, Lang) {
+    (
+        cat.profile.id,
+        cat.profile.name.clone(),
+        Lang::parse(&cat.profile.default_locale).unwrap_or_default(),
+    )
+}
+
 fn purpose_values(p: &crate::domain::Purpose) -> Vec<(String, String)> {
     let mut v = pairs(&[
         ("key", p.key.clone()),
@@ -317,7 +337,7 @@ async fn purpose_form(
     console: &Console,
     page: Page,
     status: StatusCode,
-    profile: (i64, String),
+    profile: (i64, String, Lang),
     id: Option<i64>,
     form: Form,
 ) -> Response {
@@ -362,7 +382,7 @@ pub async fn purpose_new(State(state): State<AppState>, console: Console, page: 
                 ]),
                 errors: Vec::new(),
             };
-            let profile = (id, cat.profile.name);
+            let profile = profile_of(&cat);
             purpose_form(&console, page, StatusCode::OK, profile, None, form).await
         }
         Ok(None) => not_found(),
@@ -381,11 +401,13 @@ pub async fn purpose_edit(State(state): State<AppState>, console: Console, page:
             let Some(p) = cat.purpose(id) else {
                 return not_found();
             };
+            let mut values = purpose_values(p);
+            values.extend(texts_values(&cat, crate::domain::Subject::Purpose(id)));
             let form = Form {
-                values: purpose_values(p),
+                values,
                 errors: Vec::new(),
             };
-            let profile = (cat.profile.id, cat.profile.name.clone());
+            let profile = profile_of(&cat);
             purpose_form(&console, page, StatusCode::OK, profile, Some(id), form).await
         }
         Ok(None) => not_found(),
@@ -428,9 +450,13 @@ pub async fn purpose_save(
             Err(e) => return page.error(e, "purpose").await,
         }
     };
-    let profile = (cat.profile.id, cat.profile.name.clone());
+    let profile = profile_of(&cat);
     let fields = match forms::purpose(values.as_slice()) {
-        Ok(f) => f,
+        Ok(mut f) => {
+            // The default language's words are the item's own fields.
+            f.texts.retain(|t| t.lang != profile.2);
+            f
+        }
         Err(errors) => {
             let form = Form { values, errors };
             return purpose_form(&console, page, StatusCode::BAD_REQUEST, profile, id, form).await;
@@ -463,7 +489,7 @@ async fn topic_form(
     form: Form,
 ) -> Response {
     let f = frame(console);
-    let profile = (cat.profile.id, cat.profile.name.clone());
+    let profile = profile_of(cat);
     let purpose = (
         purpose_id,
         cat.purpose(purpose_id)
@@ -505,12 +531,14 @@ pub async fn topic_form_get(
             let Some(t) = cat.topic(id) else {
                 return not_found();
             };
+            let mut values = pairs(&[
+                ("key", t.key.clone()),
+                ("name", t.name.clone()),
+                ("description", t.description.clone()),
+            ]);
+            values.extend(texts_values(&cat, crate::domain::Subject::Topic(id)));
             let form = Form {
-                values: pairs(&[
-                    ("key", t.key.clone()),
-                    ("name", t.name.clone()),
-                    ("description", t.description.clone()),
-                ]),
+                values,
                 errors: Vec::new(),
             };
             let purpose_id = t.purpose_id;
@@ -557,8 +585,12 @@ pub async fn topic_save(
         Ok(None) => return not_found(),
         Err(e) => return page.error(e, "topic").await,
     };
+    let default_lang = profile_of(&cat).2;
     let fields = match forms::topic(values.as_slice()) {
-        Ok(f) => f,
+        Ok(mut f) => {
+            f.texts.retain(|t| t.lang != default_lang);
+            f
+        }
         Err(errors) => {
             let form = Form { values, errors };
             return topic_form(

@@ -231,17 +231,18 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
         }
         let topics: Vec<_> = cat.topics_of(p.id).filter(|t| !t.retired).collect();
         let rows: Vec<TopicRow> = if topics.is_empty() {
-            vec![row(link, facts, p, None, &channels)]
+            vec![row(link, facts, p, None, &channels, lang)]
         } else {
             topics
                 .iter()
-                .map(|t| row(link, facts, p, Some(t), &channels))
+                .map(|t| row(link, facts, p, Some(t), &channels, lang))
                 .collect()
         };
+        let (name, description) = cat.purpose_words(p, lang);
         purposes.push(PurposeBlock {
             key: p.key.clone(),
-            name: p.name.clone(),
-            description: p.description.clone(),
+            name: name.to_owned(),
+            description: description.to_owned(),
             mandatory: p.mandatory,
             channels,
             topics: rows,
@@ -271,6 +272,7 @@ fn row(
     p: &crate::domain::Purpose,
     t: Option<&crate::domain::Topic>,
     channels: &[Channel],
+    lang: Lang,
 ) -> TopicRow {
     let subject = t
         .map(|t| Subject::Topic(t.id))
@@ -291,12 +293,14 @@ fn row(
             })
         })
         .collect();
+    let (name, description) = match t {
+        Some(t) => link.catalog.topic_words(t, lang),
+        None => link.catalog.purpose_words(p, lang),
+    };
     TopicRow {
         key: field_name(subject, Channel::Email),
-        name: t.map(|t| t.name.clone()).unwrap_or_else(|| p.name.clone()),
-        description: t
-            .map(|t| t.description.clone())
-            .unwrap_or_else(|| p.description.clone()),
+        name: name.to_owned(),
+        description: description.to_owned(),
         cells,
     }
 }
@@ -593,7 +597,7 @@ fn valid_change_id(id: &str) -> bool {
 /// channel it touched, whether they received it before and after, by the same decision the
 /// senders get. A purpose-level catch-all record is folded into its topics. States the action
 /// did not touch are taken as they are now.
-fn effects(link: &Link, records: &[Record]) -> Vec<ChangeLine> {
+fn effects(link: &Link, records: &[Record], lang: Lang) -> Vec<ChangeLine> {
     let cat = &link.catalog;
     let facts = link.facts();
     // (point, subject, channel) → (old, new) of this action.
@@ -665,7 +669,10 @@ fn effects(link: &Link, records: &[Record]) -> Vec<ChangeLine> {
                     } else {
                         continue;
                     };
-                    let what = t.map(|t| t.name.clone()).unwrap_or_else(|| p.name.clone());
+                    let what = match t {
+                        Some(t) => cat.topic_words(t, lang).0.to_owned(),
+                        None => cat.purpose_words(p, lang).0.to_owned(),
+                    };
                     match lines
                         .iter_mut()
                         .find(|l| l.effect == effect && l.what == what)
@@ -713,7 +720,7 @@ pub async fn change(
     let is_undo = records
         .first()
         .is_some_and(|r| r.actor_id.as_deref() == Some("undo"));
-    let lines = effects(&link, &records);
+    let lines = effects(&link, &records, lang);
     // Nothing to put back that the contact could see: no undo offered.
     let can_undo = !lines.is_empty()
         && !is_undo

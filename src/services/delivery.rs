@@ -306,7 +306,10 @@ impl Worker {
             .map(|a| a.masked())
             .unwrap_or_default();
         self.hand_over(c, message, || {
-            format!("Console invitation for {masked}\n  accept: {url}")
+            (
+                format!("Console invitation for {masked}"),
+                format!("accept: {url}"),
+            )
         })
         .await
     }
@@ -370,18 +373,21 @@ impl Worker {
         };
         let masked = data.to.masked();
         self.hand_over(c, message, || {
-            format!("Confirmation email for {masked}\n  confirm: {url}")
+            (
+                format!("Confirmation email for {masked}"),
+                format!("confirm: {url}"),
+            )
         })
         .await
     }
 
     /// Gives a rendered message to the transport; `echo` is what the demo prints about it
-    /// when the message is kept as a file.
+    /// when the message is kept as a file: a headline, and the line with its link.
     async fn hand_over(
         &self,
         c: &Claimed,
         message: lettre::Message,
-        echo: impl FnOnce() -> String,
+        echo: impl FnOnce() -> (String, String),
     ) -> Finish {
         match self.transport.send(&message, &c.message_id).await {
             Ok(Delivered::Smtp) => {
@@ -401,7 +407,8 @@ impl Worker {
                     "no SMTP server configured: the email is kept as a file"
                 );
                 if self.settings.echo_links {
-                    println!("\n{} (kept in {})\n", echo(), path.display());
+                    let (headline, link) = echo();
+                    println!("\n{headline} kept in {}\n  {link}\n", path.display());
                 }
                 Finish::Sent
             }

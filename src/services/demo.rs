@@ -2,7 +2,7 @@
 
 use super::{new_token, Core};
 use crate::domain::ledger::{Desired, Evidence};
-use crate::domain::parse::EmailAddress;
+use crate::domain::parse::{EmailAddress, Lang};
 use crate::domain::{
     ActorKind, Channel, ConsentLevel, ConsentValue, Enforcement, PointKind, Source, Subject,
 };
@@ -17,8 +17,11 @@ pub const DEMO_PROFILE: &str = "contoso";
 
 /// The demo's contacts: address, phone, and opted-in (true) / opted-out (false) topics.
 /// A demo contact: email, phone, and (topic key, opted in?) on email.
+/// A demo contact: address, phone, stored language (`None`: the pages follow the browser's
+/// `Accept-Language`), and their email topics.
 pub type DemoContact = (
     &'static str,
+    Option<&'static str>,
     Option<&'static str>,
     &'static [(&'static str, bool)],
 );
@@ -27,12 +30,114 @@ pub const DEMO_CONTACTS: &[DemoContact] = &[
     (
         "holly@contoso.com",
         Some("+14255550101"),
+        Some("en"),
         &[("newsletter", false), ("product-updates", true)],
     ),
     (
         "frank@contoso.com",
         None,
+        Some("en"),
         &[("newsletter", true), ("product-updates", false)],
+    ),
+    (
+        "lena@contoso.com",
+        None,
+        None,
+        &[("newsletter", true), ("product-updates", true)],
+    ),
+];
+
+/// The demo catalogue's names and descriptions in German, French and Arabic.
+const DEMO_TRANSLATIONS: &[(&str, Lang, &str, &str)] = &[
+    (
+        "commercial",
+        Lang::De,
+        "Angebote und Neuigkeiten",
+        "Neuigkeiten, Angebote und Einladungen von Contoso.",
+    ),
+    (
+        "commercial",
+        Lang::Fr,
+        "Communications commerciales",
+        "Actualités, offres et invitations de Contoso.",
+    ),
+    (
+        "commercial",
+        Lang::Ar,
+        "الرسائل التسويقية",
+        "أخبار وعروض ودعوات من Contoso.",
+    ),
+    (
+        "newsletter",
+        Lang::De,
+        "Newsletter",
+        "Einmal im Monat Geschichten, Tipps und Neues von Contoso.",
+    ),
+    (
+        "newsletter",
+        Lang::Fr,
+        "Lettre d'information",
+        "Chaque mois, des articles, des conseils et les nouveautés de Contoso.",
+    ),
+    (
+        "newsletter",
+        Lang::Ar,
+        "النشرة الإخبارية",
+        "ملخص شهري للقصص والنصائح وجديد Contoso.",
+    ),
+    (
+        "product-updates",
+        Lang::De,
+        "Produktneuheiten",
+        "Neue Funktionen und Änderungen an den Contoso-Produkten, die Sie nutzen.",
+    ),
+    (
+        "product-updates",
+        Lang::Fr,
+        "Nouveautés produits",
+        "Nouvelles fonctionnalités et évolutions des produits Contoso que vous utilisez.",
+    ),
+    (
+        "product-updates",
+        Lang::Ar,
+        "تحديثات المنتجات",
+        "ميزات وتغييرات جديدة في منتجات Contoso التي تستخدمها.",
+    ),
+    (
+        "events",
+        Lang::De,
+        "Veranstaltungen",
+        "Einladungen zu Webinaren, Konferenzen und Treffen vor Ort.",
+    ),
+    (
+        "events",
+        Lang::Fr,
+        "Événements",
+        "Invitations à des webinaires, conférences et rencontres près de chez vous.",
+    ),
+    (
+        "events",
+        Lang::Ar,
+        "الفعاليات",
+        "دعوات إلى ندوات عبر الإنترنت ومؤتمرات ولقاءات محلية.",
+    ),
+    (
+        "transactional",
+        Lang::De,
+        "Servicenachrichten",
+        "Belege sowie Konto- und Sicherheitshinweise zu Dingen, die Sie angefordert haben.",
+    ),
+    (
+        "transactional",
+        Lang::Fr,
+        "Messages de service",
+        "Reçus, avis de compte et de sécurité concernant ce que vous avez demandé.",
+    ),
+    (
+        "transactional",
+        Lang::Ar,
+        "رسائل الخدمة",
+        "إيصالات وإشعارات الحساب والأمان بشأن ما طلبته.",
     ),
 ];
 
@@ -108,7 +213,7 @@ async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {
             catalog::insert_topic(conn.as_mut(), commercial, key, name, desc, pos as i64).await?;
         topics.push((key, id));
     }
-    catalog::insert_purpose(
+    let transactional = catalog::insert_purpose(
         conn.as_mut(),
         profile,
         "transactional",
@@ -120,15 +225,29 @@ async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {
         2,
     )
     .await?;
+    // Contoso's words in its contacts' other languages (English is the profile's default).
+    let subject = |key: &str| match key {
+        "commercial" => Some(Subject::Purpose(commercial)),
+        "transactional" => Some(Subject::Purpose(transactional)),
+        key => topics
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, id)| Subject::Topic(*id)),
+    };
+    for (key, lang, name, description) in DEMO_TRANSLATIONS {
+        if let Some(s) = subject(key) {
+            catalog::insert_item_text(conn.as_mut(), s, *lang, name, description).await?;
+        }
+    }
 
     let mut initial = Vec::new();
-    for (email, phone, prefs) in DEMO_CONTACTS {
+    for (email, phone, locale, prefs) in DEMO_CONTACTS {
         let now = crate::store::now();
         let contact = contacts::insert_contact(
             conn.as_mut(),
             &NewContact {
                 profile_id: profile,
-                locale: Some("en"),
+                locale: *locale,
                 level: ConsentLevel::MARKETING,
                 is_child: false,
             },
@@ -237,7 +356,7 @@ pub async fn demo_links(core: &Core) -> Result<Vec<(String, String)>> {
         links: DEMO_CONTACTS
             .iter()
             .zip(&tokens)
-            .map(|((email, _, _), t)| (email.to_string(), t.hash()))
+            .map(|((email, _, _, _), t)| (email.to_string(), t.hash()))
             .collect(),
         ttl_days: core.policy.link_ttl_days,
     };
@@ -247,7 +366,7 @@ pub async fn demo_links(core: &Core) -> Result<Vec<(String, String)>> {
         .zip(tokens)
         .zip(found)
         .filter(|(_, f)| *f)
-        .map(|(((email, _, _), t), _)| {
+        .map(|(((email, _, _, _), t), _)| {
             (
                 email.to_string(),
                 format!("{}/u/{}", core.policy.base_url, t.as_str()),

@@ -227,13 +227,13 @@ pub async fn signup_form(core: &Core, profile_key: &str, lang: Lang) -> Result<S
         brand: brand(&catalog),
         lang,
         profile_key: profile_key.to_owned(),
-        topics: signup_topics(&catalog),
+        topics: signup_topics(&catalog, lang),
         stamp,
     })
 }
 
 /// What the form offers: every optional, live topic (or topic-less purpose) sent by email.
-fn signup_topics(cat: &Catalog) -> Vec<SignupTopic> {
+fn signup_topics(cat: &Catalog, lang: Lang) -> Vec<SignupTopic> {
     let mut out = Vec::new();
     for p in cat.purposes.iter().filter(|p| {
         !p.mandatory
@@ -243,17 +243,19 @@ fn signup_topics(cat: &Catalog) -> Vec<SignupTopic> {
     }) {
         let topics: Vec<_> = cat.topics_of(p.id).filter(|t| !t.retired).collect();
         if topics.is_empty() {
+            let (name, description) = cat.purpose_words(p, lang);
             out.push(SignupTopic {
                 field: field_name(Subject::Purpose(p.id), Channel::Email),
-                name: p.name.clone(),
-                description: p.description.clone(),
+                name: name.to_owned(),
+                description: description.to_owned(),
             });
         }
         for t in topics {
+            let (name, description) = cat.topic_words(t, lang);
             out.push(SignupTopic {
                 field: field_name(Subject::Topic(t.id), Channel::Email),
-                name: t.name.clone(),
-                description: t.description.clone(),
+                name: name.to_owned(),
+                description: description.to_owned(),
             });
         }
     }
@@ -376,7 +378,8 @@ pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> 
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let catalog = core.catalog(profile_id).await?;
-    let offered: Vec<SignupTopic> = signup_topics(&catalog);
+    // The fields are the same in every language; the words do not matter here.
+    let offered: Vec<SignupTopic> = signup_topics(&catalog, Lang::En);
     let mut wanted = Vec::new();
     for f in req.fields {
         if !offered.iter().any(|t| &t.field == f) {
@@ -414,22 +417,24 @@ pub async fn signup(core: &Core, req: SignupRequest<'_>, info: &RequestInfo) -> 
 // ---------------------------------------------------------------------------------------------
 // The confirm link.
 
-fn items_view(cat: &Catalog, items: &PendingItems) -> Vec<ConfirmItem> {
+fn items_view(cat: &Catalog, items: &PendingItems, lang: Lang) -> Vec<ConfirmItem> {
     items
         .0
         .iter()
         .map(|i| ConfirmItem {
             field: i.field(),
-            name: describe(cat, i.subject),
+            name: describe(cat, i.subject, lang),
             channel: i.channel,
         })
         .collect()
 }
 
-fn describe(cat: &Catalog, subject: Subject) -> String {
+fn describe(cat: &Catalog, subject: Subject, lang: Lang) -> String {
     match subject {
-        Subject::Topic(id) => cat.topic(id).map(|t| t.name.clone()),
-        Subject::Purpose(id) => cat.purpose(id).map(|p| p.name.clone()),
+        Subject::Topic(id) => cat.topic(id).map(|t| cat.topic_words(t, lang).0.to_owned()),
+        Subject::Purpose(id) => cat
+            .purpose(id)
+            .map(|p| cat.purpose_words(p, lang).0.to_owned()),
         Subject::Erasure => None,
     }
     .unwrap_or_else(|| "—".to_owned())
@@ -473,9 +478,9 @@ pub async fn confirm_page(
     };
     let items = match state {
         ConfirmState::AlreadyConfirmed => {
-            confirmed_items(core, &catalog, &request, target.contact_id).await?
+            confirmed_items(core, &catalog, &request, target.contact_id, lang).await?
         }
-        _ => items_view(&catalog, &request.items),
+        _ => items_view(&catalog, &request.items, lang),
     };
     Ok(ConfirmView {
         brand: brand(&catalog),
@@ -493,6 +498,7 @@ async fn confirmed_items(
     catalog: &Catalog,
     request: &OptInRequest,
     contact_id: i64,
+    lang: Lang,
 ) -> Result<Vec<ConfirmItem>> {
     let Some(change) = &request.confirm_change_id else {
         return Ok(Vec::new());
@@ -503,7 +509,7 @@ async fn confirmed_items(
         .filter(|r| r.new_value == ConsentValue::OptedIn)
         .map(|r| ConfirmItem {
             field: field_name(r.subject, r.channel),
-            name: describe(catalog, r.subject),
+            name: describe(catalog, r.subject, lang),
             channel: r.channel,
         })
         .collect())
@@ -846,7 +852,7 @@ pub async fn confirm_mail(
     };
     let catalog = core.catalog(owner.profile_id).await?;
     let lang = Lang::parse(&request.language).unwrap_or_default();
-    let items = items_view(&catalog, &request.items);
+    let items = items_view(&catalog, &request.items, lang);
     Ok(Some(ConfirmMail {
         to,
         catalog,

@@ -69,6 +69,13 @@ pub async fn issue(
         .ok_or_else(|| StoreError::Corrupt("no signing key is recorded".into()))?;
     let recorded = store::parse_time(&first.record.occurred_at)?;
     let profile = &catalog.profile;
+    // Names in the language the contact was shown.
+    let shown_lang = first
+        .record
+        .language
+        .as_deref()
+        .and_then(crate::domain::parse::Lang::parse)
+        .unwrap_or_default();
 
     let mut changes = Vec::new();
     let mut purposes: Vec<ServicePurpose> = Vec::new();
@@ -89,9 +96,11 @@ pub async fn issue(
             ))
             .into());
         };
-        let shown = match topic {
-            Some(t) => format!("{}: {}", purpose.name, t.name),
-            None => purpose.name.clone(),
+        let purpose_name = catalog.purpose_words(purpose, shown_lang).0.to_owned();
+        let topic_name = topic.map(|t| catalog.topic_words(t, shown_lang).0.to_owned());
+        let shown = match &topic_name {
+            Some(t) => format!("{purpose_name}: {t}"),
+            None => purpose_name.clone(),
         };
         let category = pii_category(r.channel).to_owned();
         match purposes.iter_mut().find(|p| p.purpose == shown) {
@@ -99,7 +108,7 @@ pub async fn issue(
             Some(_) => {}
             None => purposes.push(ServicePurpose {
                 purpose: shown,
-                purpose_category: vec![purpose.name.clone()],
+                purpose_category: vec![purpose_name.clone()],
                 consent_type: "EXPLICIT".into(),
                 pii_category: vec![category],
                 primary_purpose: purpose.mandatory,
@@ -112,9 +121,9 @@ pub async fn issue(
         changes.push(ReceiptChange {
             event: ReceiptChange::event_of(r.new_value.as_str()).into(),
             purpose: purpose.key.clone(),
-            purpose_name: purpose.name.clone(),
+            purpose_name,
             topic: topic.map(|t| t.key.clone()),
-            topic_name: topic.map(|t| t.name.clone()),
+            topic_name,
             channel: r.channel.as_str().into(),
             old_value: r.old_value.as_str().into(),
             new_value: r.new_value.as_str().into(),

@@ -3,7 +3,8 @@
 use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
-use crate::domain::{Channel, ConsentLevel, Enforcement, Purpose, Topic};
+use crate::domain::parse::Lang;
+use crate::domain::{Channel, ConsentLevel, Enforcement, Purpose, Subject, Topic};
 
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -36,6 +37,17 @@ pub struct Catalog {
     pub profile: Profile,
     pub purposes: Vec<Purpose>,
     pub topics: Vec<Topic>,
+    /// Names and descriptions in other languages than the profile's default.
+    pub texts: Vec<ItemText>,
+}
+
+/// A purpose's or topic's words in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemText {
+    pub subject: Subject,
+    pub lang: Lang,
+    pub name: String,
+    pub description: String,
 }
 
 impl Catalog {
@@ -49,6 +61,45 @@ impl Catalog {
     }
     pub fn topic(&self, id: i64) -> Option<&Topic> {
         self.topics.iter().find(|t| t.id == id)
+    }
+
+    fn words<'a>(
+        &'a self,
+        subject: Subject,
+        lang: Lang,
+        name: &'a str,
+        description: &'a str,
+    ) -> (&'a str, &'a str) {
+        match self
+            .texts
+            .iter()
+            .find(|t| t.subject == subject && t.lang == lang)
+        {
+            Some(t) => (
+                &t.name,
+                if t.description.is_empty() {
+                    description
+                } else {
+                    &t.description
+                },
+            ),
+            None => (name, description),
+        }
+    }
+
+    /// A purpose's name and description in `lang` (the default words where there are none).
+    pub fn purpose_words<'a>(&'a self, p: &'a Purpose, lang: Lang) -> (&'a str, &'a str) {
+        self.words(Subject::Purpose(p.id), lang, &p.name, &p.description)
+    }
+
+    /// A topic's name and description in `lang` (the default words where there are none).
+    pub fn topic_words<'a>(&'a self, t: &'a Topic, lang: Lang) -> (&'a str, &'a str) {
+        self.words(Subject::Topic(t.id), lang, &t.name, &t.description)
+    }
+
+    /// The translations of one purpose or topic.
+    pub fn texts_of(&self, subject: Subject) -> impl Iterator<Item = &ItemText> {
+        self.texts.iter().filter(move |t| t.subject == subject)
     }
 }
 
@@ -83,10 +134,35 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
         .bind(profile_id)
         .fetch_all(&mut *c)
         .await?;
+        let texts: Vec<(String, i64, String, String, String)> = sqlx::query_as(
+            "SELECT x.subject_kind, x.subject_id, x.lang, x.name, x.description FROM item_texts x
+             WHERE (x.subject_kind = 'purpose'
+                    AND x.subject_id IN (SELECT id FROM purposes WHERE profile_id = $1))
+                OR (x.subject_kind = 'topic' AND x.subject_id IN (
+                    SELECT t.id FROM topics t JOIN purposes p ON p.id = t.purpose_id
+                    WHERE p.profile_id = $1))",
+        )
+        .bind(profile_id)
+        .fetch_all(&mut *c)
+        .await?;
         Ok(Some(Catalog {
             profile: profile(&p)?,
             purposes: purposes.iter().map(purpose).collect::<Result<_>>()?,
             topics: topics.iter().map(topic).collect::<Result<_>>()?,
+            texts: texts
+                .into_iter()
+                .filter_map(|(kind, id, lang, name, description)| {
+                    Some(ItemText {
+                        subject: match kind.as_str() {
+                            "purpose" => Subject::Purpose(id),
+                            _ => Subject::Topic(id),
+                        },
+                        lang: Lang::parse(&lang)?,
+                        name,
+                        description,
+                    })
+                })
+                .collect(),
         }))
     })
 }
@@ -379,6 +455,35 @@ pub(super) const TOPIC_VERSION: &str =
     "INSERT INTO topic_versions (topic_id, effective_at, retired)
      SELECT id, $2, retired_at IS NOT NULL FROM topics WHERE id = $1
      ON CONFLICT (topic_id, effective_at) DO UPDATE SET retired = excluded.retired";
+
+/// A purpose's or topic's words in another language (start-up and demo work).
+pub async fn insert_item_text(
+    conn: ConnMut<'_>,
+    subject: Subject,
+    lang: Lang,
+    name: &str,
+    description: &str,
+) -> Result<()> {
+    let (kind, id) = match subject {
+        Subject::Purpose(id) => ("purpose", id),
+        Subject::Topic(id) => ("topic", id),
+        Subject::Erasure => return Ok(()),
+    };
+    on!(conn, c => {
+        sqlx::query(
+            "INSERT INTO item_texts (subject_kind, subject_id, lang, name, description)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(lang.code())
+        .bind(name)
+        .bind(description)
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
 
 pub async fn insert_topic(
     conn: ConnMut<'_>,

@@ -87,6 +87,16 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "item_texts",
+            &[
+                ("subject_kind", Text),
+                ("subject_id", Int),
+                ("lang", Text),
+                ("name", Text),
+                ("description", Text),
+            ],
+        ),
+        (
             "topic_versions",
             &[("topic_id", Int), ("effective_at", Time), ("retired", Bool)],
         ),

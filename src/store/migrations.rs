@@ -89,6 +89,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "compliance setup",
         include_str!("../../migrations/0013_compliance_setup.sql"),
     ),
+    (
+        14,
+        "item texts",
+        include_str!("../../migrations/0014_item_texts.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

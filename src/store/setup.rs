@@ -9,7 +9,7 @@ use super::backend::{on, DbRow, Ts};
 use super::catalog::{PURPOSE_VERSION, TOPIC_VERSION};
 use super::writer::{Tx, Unit};
 use super::Result;
-use crate::domain::setup::{ProfileFields, PurposeFields, TopicFields};
+use crate::domain::setup::{ProfileFields, PurposeFields, TopicFields, Translation};
 use crate::domain::Channel;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
@@ -38,6 +38,25 @@ impl Item {
             Item::Topic(_) => "topic",
         }
     }
+}
+
+/// The audit entry of a save: `kinds` are the (create, edit) kinds; a save with nothing
+/// before is a creation.
+async fn record_save(
+    tx: &mut Tx,
+    actor: &Actor,
+    kinds: (&'static str, &'static str),
+    subject: String,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<()> {
+    let entry = Entry {
+        kind: if before.is_none() { kinds.0 } else { kinds.1 },
+        subject,
+        before,
+        after,
+    };
+    audit::record(tx, actor, entry).await
 }
 
 async fn bump(tx: &mut Tx, profile_id: i64) -> Result<()> {
@@ -154,17 +173,9 @@ impl Unit for SaveProfile {
                 return Ok(Saved::Done(id));
             }
             bump(tx, id).await?;
-            let entry = Entry {
-                kind: if before.is_none() {
-                    "profile.create"
-                } else {
-                    "profile.edit"
-                },
-                subject: format!("profile {id} {}", f.key),
-                before,
-                after,
-            };
-            audit::record(tx, &self.actor, entry).await?;
+            let kinds = ("profile.create", "profile.edit");
+            let subject = format!("profile {id} {}", f.key);
+            record_save(tx, &self.actor, kinds, subject, before, after).await?;
             Ok(Saved::Done(id))
         })
     }
@@ -199,8 +210,17 @@ async fn purpose_json(tx: &mut Tx, id: i64) -> Result<Option<(Value, Value)>> {
     })
 }
 
+/// [`purpose_json`] with the words in other languages.
+async fn purpose_with_texts(tx: &mut Tx, id: i64) -> Result<Option<(Value, Value)>> {
+    let Some((mut all, rules)) = purpose_json(tx, id).await? else {
+        return Ok(None);
+    };
+    all["texts"] = texts_json(tx, Item::Purpose(id)).await?;
+    Ok(Some((all, rules)))
+}
+
 async fn topic_json(tx: &mut Tx, id: i64) -> Result<Option<Value>> {
-    on!(tx.conn(), c => {
+    let found: Option<Value> = on!(tx.conn(), c => {
         let Some(r) = sqlx::query(
             "SELECT key, name, description, retired_at IS NOT NULL AS retired FROM topics WHERE id = $1",
         )
@@ -210,13 +230,68 @@ async fn topic_json(tx: &mut Tx, id: i64) -> Result<Option<Value>> {
         else {
             return Ok(None);
         };
-        Ok(Some(json!({
+        Ok::<_, super::StoreError>(Some(json!({
             "key": r.col::<String>("key")?,
             "name": r.col::<String>("name")?,
             "description": r.col::<String>("description")?,
             "retired": r.col::<bool>("retired")?,
         })))
-    })
+    })?;
+    let Some(mut v) = found else {
+        return Ok(None);
+    };
+    v["texts"] = texts_json(tx, Item::Topic(id)).await?;
+    Ok(Some(v))
+}
+
+/// An item's words in other languages, as the audit log keeps them: {"de": {"name", "description"}}.
+async fn texts_json(tx: &mut Tx, item: Item) -> Result<Value> {
+    let (kind, id) = match item {
+        Item::Purpose(id) => ("purpose", id),
+        Item::Topic(id) => ("topic", id),
+    };
+    let rows: Vec<(String, String, String)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT lang, name, description FROM item_texts
+         WHERE subject_kind = $1 AND subject_id = $2 ORDER BY lang",
+    )
+    .bind(kind)
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await?);
+    let mut m = serde_json::Map::new();
+    for (lang, name, description) in rows {
+        m.insert(lang, json!({ "name": name, "description": description }));
+    }
+    Ok(Value::Object(m))
+}
+
+/// Puts an item's words in other languages in place of the ones it had.
+async fn replace_texts(tx: &mut Tx, item: Item, texts: &[Translation]) -> Result<()> {
+    let (kind, id) = match item {
+        Item::Purpose(id) => ("purpose", id),
+        Item::Topic(id) => ("topic", id),
+    };
+    on!(tx.conn(), c => {
+        sqlx::query("DELETE FROM item_texts WHERE subject_kind = $1 AND subject_id = $2")
+            .bind(kind)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        for t in texts {
+            sqlx::query(
+                "INSERT INTO item_texts (subject_kind, subject_id, lang, name, description)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(t.lang.code())
+            .bind(&t.name)
+            .bind(&t.description)
+            .execute(&mut *c)
+            .await?;
+        }
+    });
+    Ok(())
 }
 
 async fn add_version(tx: &mut Tx, item: Item) -> Result<()> {
@@ -275,7 +350,7 @@ impl Unit for SavePurpose {
                     let Some(profile_id) = profile_of(tx, Item::Purpose(id)).await? else {
                         return Ok(Saved::NotFound);
                     };
-                    (id, profile_id, purpose_json(tx, id).await?)
+                    (id, profile_id, purpose_with_texts(tx, id).await?)
                 }
             };
             on!(tx.conn(), c => {
@@ -293,7 +368,8 @@ impl Unit for SavePurpose {
                 .execute(&mut *c)
                 .await?;
             });
-            let after = purpose_json(tx, id).await?;
+            replace_texts(tx, Item::Purpose(id), &f.texts).await?;
+            let after = purpose_with_texts(tx, id).await?;
             let (before_all, before_rules) = before.unzip();
             let (after_all, after_rules) = after.unzip();
             if before_all.is_some() && before_all == after_all {
@@ -303,17 +379,9 @@ impl Unit for SavePurpose {
                 add_version(tx, Item::Purpose(id)).await?;
             }
             bump(tx, profile_id).await?;
-            let entry = Entry {
-                kind: if before_all.is_none() {
-                    "purpose.create"
-                } else {
-                    "purpose.edit"
-                },
-                subject: format!("purpose {id} {}", f.key),
-                before: before_all,
-                after: after_all,
-            };
-            audit::record(tx, &self.actor, entry).await?;
+            let kinds = ("purpose.create", "purpose.edit");
+            let subject = format!("purpose {id} {}", f.key);
+            record_save(tx, &self.actor, kinds, subject, before_all, after_all).await?;
             Ok(Saved::Done(id))
         })
     }
@@ -375,6 +443,7 @@ impl Unit for SaveTopic {
                     .execute(&mut *c)
                     .await?;
             });
+            replace_texts(tx, Item::Topic(id), &f.texts).await?;
             let after = topic_json(tx, id).await?;
             if before.is_some() && before == after {
                 return Ok(Saved::Done(id));
@@ -382,17 +451,9 @@ impl Unit for SaveTopic {
             if let Some(profile_id) = profile_of(tx, Item::Topic(id)).await? {
                 bump(tx, profile_id).await?;
             }
-            let entry = Entry {
-                kind: if before.is_none() {
-                    "topic.create"
-                } else {
-                    "topic.edit"
-                },
-                subject: format!("topic {id} {}", f.key),
-                before,
-                after,
-            };
-            audit::record(tx, &self.actor, entry).await?;
+            let kinds = ("topic.create", "topic.edit");
+            let subject = format!("topic {id} {}", f.key);
+            record_save(tx, &self.actor, kinds, subject, before, after).await?;
             Ok(Saved::Done(id))
         })
     }

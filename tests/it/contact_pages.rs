@@ -180,7 +180,7 @@ async fn wrong_tokens_are_indistinguishable() {
         assert_eq!(s, post_status, "POST #{i}");
         assert_eq!(body, post_body, "POST #{i} body differs");
     }
-    assert_eq!(app.ledger_count().await, 5, "only the demo's records");
+    assert_eq!(app.ledger_count().await, 7, "only the demo's records");
     app.stop().await;
 }
 

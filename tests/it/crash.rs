@@ -168,6 +168,7 @@ async fn a_server_killed_mid_send_sends_again_with_the_same_message_id_and_loses
         vec![
             ("frank@contoso.com".to_owned(), "opted_out".to_owned()),
             ("holly@contoso.com".to_owned(), "pending".to_owned()),
+            ("lena@contoso.com".to_owned(), "opted_in".to_owned()),
         ]
     );
     let sent: String = sqlx::query_scalar("SELECT status FROM outbox")

@@ -480,3 +480,76 @@ async fn a_profile_s_double_opt_in_settings_override_the_server_s() {
     assert!(page.contains("4567 Main Street"));
     let _ = csrf_of(&edit.body);
 }
+
+#[tokio::test]
+async fn names_in_other_languages_follow_the_contact_s_language() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let topic: i64 = scalar(&app, "SELECT id FROM topics WHERE key = 'newsletter'").await;
+    let edit = b.get(&format!("/admin/topics/{topic}/edit")).await;
+    assert_eq!(edit.status, 200);
+    // The profile's default is English: the other three are offered, each in its direction.
+    assert!(edit.body.contains("Name in Deutsch") && edit.body.contains("Name in العربية"));
+    assert!(!edit.body.contains("Name in English"));
+    assert!(edit.body.contains("lang=\"ar\" dir=\"rtl\""));
+    let saved = b
+        .post(
+            &format!("/admin/topics/{topic}/edit"),
+            &form(&[
+                ("csrf", &csrf),
+                ("name", "Newsletter"),
+                ("description", "Our monthly newsletter."),
+                ("name_de", "Monatlicher Rundbrief"),
+                ("description_de", "Einmal im Monat das Wichtigste."),
+                ("name_ar", "النشرة الشهرية"),
+                ("name_en", "Ignored: English is the default"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    // The demo's German, French and Arabic words for it are replaced by these two.
+    assert_eq!(
+        scalar(&app, &format!("SELECT COUNT(*) FROM item_texts WHERE subject_kind = 'topic' AND subject_id = {topic}")).await,
+        2
+    );
+
+    // Lena has no stored language: her browser's decides; a link's ?lang= wins over it.
+    let lena = app.link("lena").replace("/u/", "/p/");
+    let get = |url: String, accept: &'static str| {
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .header("accept-language", accept)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let de = get(lena.clone(), "de-DE,de;q=0.9,en;q=0.5").await;
+    assert!(
+        de.contains("<html lang=\"de\" dir=\"ltr\""),
+        "{}",
+        &de[..200]
+    );
+    assert!(de.contains("Monatlicher Rundbrief"));
+    assert!(de.contains("Einmal im Monat das Wichtigste."));
+    let ar = get(format!("{lena}?lang=ar"), "de").await;
+    assert!(ar.contains("<html lang=\"ar\" dir=\"rtl\""));
+    assert!(ar.contains("النشرة الشهرية"));
+    // No Arabic description: the default one shows.
+    assert!(ar.contains("Our monthly newsletter."));
+    let en = get(lena.clone(), "it").await;
+    assert!(en.contains("<html lang=\"en\"") && en.contains(">Newsletter<"));
+    // Holly's stored language (English) wins over her browser's.
+    let holly = get(app.link("holly").replace("/u/", "/p/"), "de").await;
+    assert!(holly.contains("<html lang=\"en\""));
+    // The audit log keeps the words in every language, before and after.
+    let audit = b.get("/admin/audit?kind=topic.edit").await.body;
+    assert!(audit.contains("Monatlicher Rundbrief"));
+}

@@ -1,0 +1,150 @@
+# prefcenter: the contact's pages and emails (English).
+# Every message id is the same in every language file; arguments are written { $name }.
+
+## Pages
+
+skip_to_content = Skip to content
+invalid_title = This link is not valid
+invalid_body = The link you followed is not valid or has expired.
+invalid_hint = Use the unsubscribe link in a recent email from us, or reply to that email and ask to be removed.
+error_title = Something went wrong
+error_body = We could not complete this just now. Nothing was changed. Please try again in a moment.
+unsubscribe_title = Unsubscribe
+unsubscribe_intro = Choose what you no longer want to receive. The change takes effect at once.
+you_receive = You currently receive
+nothing_received = You are not subscribed to any of our optional emails.
+unsubscribe_from = Unsubscribe
+# The accessible name of one topic's button.
+unsubscribe_from_topic = Unsubscribe from { $topic }
+unsubscribe_all = Unsubscribe from everything
+unsubscribe_all_hint = Stops every optional message from us. Service messages about things you asked for may still arrive.
+manage_link = Manage all your preferences
+center_title = Your communication preferences
+center_intro = Tick what you want to receive and untick what you don't, then save. Unticking takes effect at once; new subscriptions are confirmed by email first.
+save = Save preferences
+save_hint = Saving records your choices with the date and time.
+mandatory_heading = Service messages
+mandatory_note = Sent only about things you asked for, such as receipts and security notices. They can't be switched off here.
+pending_note = waiting for your confirmation
+done_title = Your preferences are updated
+done_nothing = Nothing needed to change: your preferences were already as you chose.
+no_longer_receive = You will no longer receive:
+now_receive = You will now receive:
+waiting_confirmation = Waiting for your confirmation:
+undo = Undo this change
+undo_hint = Changed your mind? Undo restores your previous choices.
+undone_title = Your change was undone
+back_to_center = Back to your preferences
+one_click_done = You are unsubscribed.
+bad_request_title = We could not read that request
+bad_request_body = Something in the form was missing or not as expected. Nothing was changed. Please go back and try again.
+footer_why = You receive this because you are in contact with
+privacy_policy = Privacy policy
+for_address = Preferences for
+generic_brand = Email preferences
+colon = :{" "}
+channel_label_email = Email
+channel_label_sms = Text message
+channel_label_phone = Phone call
+channel_word_email = email
+channel_word_sms = text message
+channel_word_phone = phone
+# One line of the "what changed" page: a topic and the channels it changed on.
+topic_by_channels = { $topic } by { $channels }
+# Lists of channel words: two, and more than two (the rest is itself a list).
+list_two = { $first } and { $second }
+list_more = { $first }, { $rest }
+
+## Double opt-in: confirm page, sign-up form, confirmation email
+
+check_inbox_hint = We sent you an email to confirm: nothing starts until you press the button in it.
+confirm_title = Confirm your subscription
+confirm_intro = You asked to receive the following. Press Confirm to start receiving them.
+confirm_keep_hint = Untick anything you no longer want before confirming.
+confirm_button = Confirm
+confirmed_title = Thank you, your subscription is confirmed
+confirmed_intro = You will now receive:
+already_title = This subscription is already confirmed
+already_intro = This link was used before. You receive:
+expired_title = This confirmation link has expired
+expired_intro = Links to confirm a subscription work for a limited time. You asked for:
+resend_button = Send me a new link
+resent_title = A new link is on its way
+resent_body = If this address can receive it, an email with a new confirmation link will arrive in a few minutes.
+nothing_title = Nothing is waiting for confirmation
+nothing_body = What this link asked for was changed or withdrawn since. Nothing was changed now.
+none_kept_title = Nothing was confirmed
+none_kept_body = You unticked everything, so you will not receive these. Nothing else changed.
+signup_title = Subscribe
+signup_intro = Choose what you would like to receive. We will send you an email to confirm your address first.
+email_label = Email address
+email_hint = For example name@example.com
+topics_legend = What would you like to receive?
+language_label = Language
+signup_button = Subscribe
+signup_privacy = We use your address only to send what you choose. Every email has a link to change your mind.
+sent_title = Check your inbox
+sent_body = If the address can receive email, a message with a link to confirm your subscription is on its way. Nothing is sent to you until you confirm.
+error_email = Enter an email address in the form name@example.com.
+error_no_topic = Choose at least one thing to receive.
+error_heading = Please correct this:
+too_many_title = Too many requests
+too_many_body = We received many requests from your connection. Please wait a minute and try again.
+mail_subject = Please confirm your subscription
+mail_reminder_subject = Reminder: please confirm your subscription
+mail_greeting = Hello,
+mail_intro = You asked to receive the following from us. To start receiving them, confirm your subscription:
+mail_reminder_intro = A few days ago you asked to receive the following from us, and we have not heard back. To start receiving them, confirm your subscription:
+mail_button = Confirm my subscription
+mail_link_hint = Or copy this link into your browser:
+mail_expires = This link works until
+mail_ignore = If you did not ask for this, ignore this email: you will not be subscribed and will hear nothing more about it.
+mail_why = You receive this email because messages from this sender were requested for this address.
+
+## Consent receipts
+
+offer_heading = Your receipt
+offer_body = A signed record of this change, to keep. Anyone can check that it is genuine, and whether it still stands.
+download = Download the receipt
+check_link = Check a receipt
+check_title = Check a consent receipt
+check_intro = Paste a receipt, or choose its file. The check says whether this preference center signed it and whether the choices it records still stand. It shows nothing that is not in the receipt.
+paste_label = The receipt's text
+file_label = Or the receipt's file (.jws)
+check_button = Check the receipt
+empty = Paste a receipt or choose its file first.
+valid_title = This receipt is genuine
+signed_with = It was signed by this preference center with key
+current = Still current: every choice it records is still in force.
+superseded = No longer current: at least one of the choices it records was changed since.
+not_in_ledger = The signature holds, but the ledger no longer holds the records it names as they were signed. Please tell the organization.
+receipt_invalid_title = This is not a valid receipt
+not_a_receipt = It is not a consent receipt of this preference center (or it was cut short).
+unknown_key = It names a signing key this preference center has never used.
+bad_signature = Its signature does not match its content: it was changed after it was signed, or signed by someone else.
+records_heading = What it records
+controller = Organization
+recorded_at = Recorded
+receipt_id = Receipt
+principal = For
+value_opted_in = receives
+value_opted_out = does not receive
+value_pending = waiting for confirmation
+value_not_set = not chosen
+
+## Dates
+
+month_1 = January
+month_2 = February
+month_3 = March
+month_4 = April
+month_5 = May
+month_6 = June
+month_7 = July
+month_8 = August
+month_9 = September
+month_10 = October
+month_11 = November
+month_12 = December
+# A date in a sentence: { $day } (a number), { $month } (a month's name above), { $year }.
+long_date = { $day } { $month } { $year }

@@ -1,0 +1,150 @@
+# prefcenter: the contact's pages and emails (français).
+# Every message id is the same in every language file; arguments are written { $name }.
+
+## Pages
+
+skip_to_content = Aller au contenu
+invalid_title = Ce lien n’est pas valide
+invalid_body = Le lien que vous avez suivi n’est pas valide ou a expiré.
+invalid_hint = Utilisez le lien de désinscription d’un e-mail récent de notre part, ou répondez à cet e-mail en demandant à ne plus rien recevoir.
+error_title = Une erreur s’est produite
+error_body = Nous n’avons pas pu terminer l’opération pour le moment. Rien n’a été modifié. Veuillez réessayer dans un instant.
+unsubscribe_title = Se désinscrire
+unsubscribe_intro = Choisissez ce que vous ne souhaitez plus recevoir. La modification prend effet immédiatement.
+you_receive = Vous recevez actuellement
+nothing_received = Vous n’êtes inscrit à aucun de nos e-mails facultatifs.
+unsubscribe_from = Se désinscrire
+# The accessible name of one topic's button.
+unsubscribe_from_topic = Se désinscrire de { $topic }
+unsubscribe_all = Se désinscrire de tout
+unsubscribe_all_hint = Met fin à tous nos messages facultatifs. Les messages de service liés à ce que vous avez demandé peuvent continuer à arriver.
+manage_link = Gérer toutes vos préférences
+center_title = Vos préférences de communication
+center_intro = Cochez ce que vous souhaitez recevoir et décochez le reste, puis enregistrez. Décocher prend effet immédiatement ; les nouvelles inscriptions sont d’abord confirmées par e-mail.
+save = Enregistrer mes préférences
+save_hint = L’enregistrement conserve vos choix avec la date et l’heure.
+mandatory_heading = Messages de service
+mandatory_note = Envoyés uniquement à propos de ce que vous avez demandé, comme les reçus et les alertes de sécurité. Ils ne peuvent pas être désactivés ici.
+pending_note = en attente de votre confirmation
+done_title = Vos préférences sont à jour
+done_nothing = Rien n’a eu besoin de changer : vos préférences étaient déjà celles que vous avez choisies.
+no_longer_receive = Vous ne recevrez plus :
+now_receive = Vous recevrez désormais :
+waiting_confirmation = En attente de votre confirmation :
+undo = Annuler cette modification
+undo_hint = Vous avez changé d’avis ? L’annulation rétablit vos choix précédents.
+undone_title = Votre modification a été annulée
+back_to_center = Retour à vos préférences
+one_click_done = Vous êtes désinscrit.
+bad_request_title = Nous n’avons pas pu lire cette demande
+bad_request_body = Un élément du formulaire manquait ou n’était pas celui attendu. Rien n’a été modifié. Veuillez revenir en arrière et réessayer.
+footer_why = Vous recevez ce message parce que vous êtes en relation avec
+privacy_policy = Politique de confidentialité
+for_address = Préférences de
+generic_brand = Préférences e-mail
+colon = {"\u00A0"}:{" "}
+channel_label_email = E-mail
+channel_label_sms = SMS
+channel_label_phone = Appel téléphonique
+channel_word_email = e-mail
+channel_word_sms = SMS
+channel_word_phone = téléphone
+# One line of the "what changed" page: a topic and the channels it changed on.
+topic_by_channels = { $topic } par { $channels }
+# Lists of channel words: two, and more than two (the rest is itself a list).
+list_two = { $first } et { $second }
+list_more = { $first }, { $rest }
+
+## Double opt-in: confirm page, sign-up form, confirmation email
+
+check_inbox_hint = Nous vous avons envoyé un e-mail de confirmation : rien ne commence tant que vous n'avez pas appuyé sur le bouton qu'il contient.
+confirm_title = Confirmez votre abonnement
+confirm_intro = Vous avez demandé à recevoir ce qui suit. Appuyez sur Confirmer pour commencer à le recevoir.
+confirm_keep_hint = Décochez ce que vous ne souhaitez plus recevoir avant de confirmer.
+confirm_button = Confirmer
+confirmed_title = Merci, votre abonnement est confirmé
+confirmed_intro = Vous recevrez désormais :
+already_title = Cet abonnement est déjà confirmé
+already_intro = Ce lien a déjà servi. Vous recevez :
+expired_title = Ce lien de confirmation a expiré
+expired_intro = Les liens de confirmation d'un abonnement ne sont valables qu'un temps limité. Vous aviez demandé :
+resend_button = M'envoyer un nouveau lien
+resent_title = Un nouveau lien est en route
+resent_body = Si cette adresse peut le recevoir, un e-mail contenant un nouveau lien de confirmation arrivera dans quelques minutes.
+nothing_title = Rien n'attend de confirmation
+nothing_body = Ce que ce lien demandait a été modifié ou retiré depuis. Rien n'a été changé maintenant.
+none_kept_title = Rien n'a été confirmé
+none_kept_body = Vous avez tout décoché : vous ne recevrez donc pas ces envois. Rien d'autre n'a changé.
+signup_title = S'abonner
+signup_intro = Choisissez ce que vous souhaitez recevoir. Nous vous enverrons d'abord un e-mail pour confirmer votre adresse.
+email_label = Adresse e-mail
+email_hint = Par exemple nom@exemple.fr
+topics_legend = Que souhaitez-vous recevoir ?
+language_label = Langue
+signup_button = S'abonner
+signup_privacy = Nous n'utilisons votre adresse que pour vous envoyer ce que vous choisissez. Chaque e-mail contient un lien pour changer d'avis.
+sent_title = Consultez votre boîte de réception
+sent_body = Si l'adresse peut recevoir des e-mails, un message contenant un lien pour confirmer votre abonnement est en route. Rien ne vous est envoyé avant votre confirmation.
+error_email = Saisissez une adresse e-mail de la forme nom@exemple.fr.
+error_no_topic = Choisissez au moins un envoi à recevoir.
+error_heading = Veuillez corriger ceci :
+too_many_title = Trop de demandes
+too_many_body = Nous avons reçu de nombreuses demandes depuis votre connexion. Veuillez patienter une minute puis réessayer.
+mail_subject = Merci de confirmer votre abonnement
+mail_reminder_subject = Rappel : merci de confirmer votre abonnement
+mail_greeting = Bonjour,
+mail_intro = Vous avez demandé à recevoir ce qui suit de notre part. Pour commencer à le recevoir, confirmez votre abonnement :
+mail_reminder_intro = Il y a quelques jours, vous avez demandé à recevoir ce qui suit de notre part, et nous n'avons pas eu de réponse. Pour commencer à le recevoir, confirmez votre abonnement :
+mail_button = Confirmer mon abonnement
+mail_link_hint = Ou copiez ce lien dans votre navigateur :
+mail_expires = Ce lien est valable jusqu'au
+mail_ignore = Si vous n'avez rien demandé, ignorez cet e-mail : vous ne serez pas abonné et nous ne vous en reparlerons pas.
+mail_why = Vous recevez cet e-mail parce que des messages de cet expéditeur ont été demandés pour cette adresse.
+
+## Consent receipts
+
+offer_heading = Votre reçu
+offer_body = Un relevé signé de ce changement, à conserver. Chacun peut vérifier qu'il est authentique et s'il est toujours en vigueur.
+download = Télécharger le reçu
+check_link = Vérifier un reçu
+check_title = Vérifier un reçu de consentement
+check_intro = Collez un reçu ou choisissez son fichier. La vérification indique si ce centre de préférences l'a signé et si les choix qu'il consigne sont toujours en vigueur. Elle ne montre rien qui ne soit déjà dans le reçu.
+paste_label = Le texte du reçu
+file_label = Ou le fichier du reçu (.jws)
+check_button = Vérifier le reçu
+empty = Collez d'abord un reçu ou choisissez son fichier.
+valid_title = Ce reçu est authentique
+signed_with = Il a été signé par ce centre de préférences avec la clé
+current = Toujours en vigueur : chacun des choix qu'il consigne s'applique encore.
+superseded = Plus en vigueur : au moins un des choix qu'il consigne a changé depuis.
+not_in_ledger = La signature est valide, mais le registre ne contient plus les enregistrements qu'il cite tels qu'ils ont été signés. Merci de le signaler à l'organisation.
+receipt_invalid_title = Ce reçu n'est pas valide
+not_a_receipt = Ce n'est pas un reçu de consentement de ce centre de préférences (ou il est incomplet).
+unknown_key = Il cite une clé de signature que ce centre de préférences n'a jamais utilisée.
+bad_signature = Sa signature ne correspond pas à son contenu : il a été modifié après sa signature, ou signé par quelqu'un d'autre.
+records_heading = Ce qu'il consigne
+controller = Organisation
+recorded_at = Enregistré le
+receipt_id = Reçu
+principal = Pour
+value_opted_in = reçoit
+value_opted_out = ne reçoit pas
+value_pending = en attente de confirmation
+value_not_set = non choisi
+
+## Dates
+
+month_1 = janvier
+month_2 = février
+month_3 = mars
+month_4 = avril
+month_5 = mai
+month_6 = juin
+month_7 = juillet
+month_8 = août
+month_9 = septembre
+month_10 = octobre
+month_11 = novembre
+month_12 = décembre
+# A date in a sentence: { $day } (a number), { $month } (a month's name above), { $year }.
+long_date = { $day } { $month } { $year }
