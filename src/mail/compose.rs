@@ -333,6 +333,19 @@ mod tests {
         assert!(text_body(&e).contains("registered in <Ruritania>"));
         assert!(text_body(&e).contains("http://localhost:3000/c/abc"));
         assert!(text_body(&e).contains("Newsletter (email)"));
+        // Admin-written names are text in the HTML part too.
+        let items = vec![ConfirmItem {
+            field: "t1.email".into(),
+            name: "<img src=x onerror=\"alert(1)\">".into(),
+            channel: Channel::Email,
+        }];
+        let e2 = ConfirmEmail { items: &items, ..e };
+        let html = html_body(&e2);
+        assert!(
+            html.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<img"));
     }
 
     #[test]
