@@ -17,6 +17,21 @@ pub struct Brand {
     /// Text under the postal address (registration, legal notice), as the admin wrote it.
     pub legal_footer: Option<String>,
     pub privacy_url: Option<String>,
+    /// The CSS font stack (one of the designer's fixed list).
+    pub font: String,
+    /// The published design's line under the brand name, in the page's language.
+    pub header: Option<String>,
+    /// Whether the unsubscribe page offers "Unsubscribe from everything".
+    pub unsubscribe_all: bool,
+    /// The published design's page texts in the page's language, by message id.
+    pub texts: std::collections::BTreeMap<String, String>,
+}
+
+impl Brand {
+    /// A page text: the design's where it replaced it, else the catalogue's.
+    pub fn text<'a>(&'a self, id: &str, catalogue: &'a str) -> &'a str {
+        self.texts.get(id).map(String::as_str).unwrap_or(catalogue)
+    }
 }
 
 /// One checkbox of the subscription center: a topic on a channel.

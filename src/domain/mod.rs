@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod decision;
+pub mod design;
 pub mod export;
 pub mod ledger;
 pub mod model;

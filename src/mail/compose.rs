@@ -295,6 +295,10 @@ mod tests {
             footer_address: "4567 Main Street".into(),
             legal_footer: Some("Contoso Ltd, registered in <Ruritania>".into()),
             privacy_url: None,
+            font: String::new(),
+            header: None,
+            unsubscribe_all: true,
+            texts: Default::default(),
         };
         let items = vec![ConfirmItem {
             field: "t1.email".into(),

@@ -17,9 +17,19 @@ pub fn Layout(
     let t = texts(lang);
     let name = brand.as_ref().map(|b| b.name.clone());
     // Brand colours are validated `#rrggbb` data; the style element carries the CSP nonce.
-    let css = brand
-        .as_ref()
-        .map(|b| format!(":root{{--brand:{};--on-brand:{}}}", b.primary, b.on_primary));
+    let css = brand.as_ref().map(|b| {
+        // Validated `#rrggbb` colours and a font stack from the designer's fixed list.
+        let font = if b.font.is_empty() {
+            String::new()
+        } else {
+            format!("body{{font-family:{}}}", b.font)
+        };
+        format!(
+            ":root{{--brand:{};--on-brand:{}}}{font}",
+            b.primary, b.on_primary
+        )
+    });
+    let header = brand.as_ref().and_then(|b| b.header.clone());
     let full_title = match &name {
         Some(n) => format!("{title} · {n}"),
         None => title,
@@ -33,6 +43,7 @@ pub fn Layout(
         <header class="brandbar">
             <div class="wrap">
                 <span class="brandname">{name.clone().unwrap_or_else(|| t.generic_brand.to_owned())}</span>
+                {header.map(|h| view! { <span class="brandline" dir="auto">{h}</span> })}
             </div>
         </header>
         <main id="content" class="wrap" tabindex="-1">

@@ -130,10 +130,10 @@ pub fn signup_page(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoV
     let email_invalid = error == Some("email");
     let action = format!("/s/{}", v.profile_key);
     view! {
-        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.signup_title.to_owned()>
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=v.brand.text("signup_title", t.signup_title).to_owned()>
             <section class="card" aria-labelledby="page-title">
-                <h1 id="page-title">{t.signup_title}</h1>
-                <p>{t.signup_intro}</p>
+                <h1 id="page-title">{v.brand.text("signup_title", t.signup_title).to_owned()}</h1>
+                <p class="intro">{v.brand.text("signup_intro", t.signup_intro).to_owned()}</p>
                 {message.map(|m| view! {
                     <div class="error" role="alert" id="form-error">
                         <p><strong>{t.error_heading}</strong> " " {m}</p>

@@ -27,14 +27,15 @@ fn shown_fields(v: &PreferencesView) -> impl IntoView {
 }
 
 fn unsubscribe_all_form(token: &str, v: &PreferencesView, t: &'static Texts) -> impl IntoView {
-    view! {
+    // The published design may leave it out.
+    v.brand.unsubscribe_all.then(|| view! {
         <form method="post" action=format!("/u/{token}") class="all">
             {shown_fields(v)}
             <input type="hidden" name="action" value="unsubscribe_all"/>
             <button type="submit" class="btn btn-danger" aria-describedby="all-hint">{t.unsubscribe_all}</button>
             <p id="all-hint" class="muted">{t.unsubscribe_all_hint}</p>
         </form>
-    }
+    })
 }
 
 fn mandatory_note(v: &PreferencesView, t: &'static Texts) -> impl IntoView {
@@ -103,11 +104,11 @@ pub fn unsubscribe_page(token: &str, v: PreferencesView) -> impl IntoView {
     let manage = format!("/p/{token}");
     let note = mandatory_note(&v, t);
     view! {
-        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.unsubscribe_title.to_owned()>
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=v.brand.text("unsubscribe_title", t.unsubscribe_title).to_owned()>
             <section class="card" aria-labelledby="page-title">
-                <h1 id="page-title">{t.unsubscribe_title}</h1>
+                <h1 id="page-title">{v.brand.text("unsubscribe_title", t.unsubscribe_title).to_owned()}</h1>
                 <p class="for">{t.for_address} " " <strong><bdi>{v.address.clone()}</bdi></strong></p>
-                <p>{t.unsubscribe_intro}</p>
+                <p class="intro">{v.brand.text("unsubscribe_intro", t.unsubscribe_intro).to_owned()}</p>
                 <h2>{t.you_receive}</h2>
                 {list}
                 {all_form}
@@ -182,11 +183,11 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
         .collect_view();
     let note = mandatory_note(&v, t);
     view! {
-        <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.center_title.to_owned()>
+        <Layout brand=Some(v.brand.clone()) lang=v.lang title=v.brand.text("center_title", t.center_title).to_owned()>
             <section class="card" aria-labelledby="page-title">
-                <h1 id="page-title">{t.center_title}</h1>
+                <h1 id="page-title">{v.brand.text("center_title", t.center_title).to_owned()}</h1>
                 <p class="for">{t.for_address} " " <strong><bdi>{v.address.clone()}</bdi></strong></p>
-                <p>{t.center_intro}</p>
+                <p class="intro">{v.brand.text("center_intro", t.center_intro).to_owned()}</p>
                 <form method="post" action=action class="center">
                     {fields}
                     <input type="hidden" name="action" value="save"/>
@@ -207,9 +208,9 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
 pub fn done_page(token: &str, v: ChangeView) -> impl IntoView {
     let t = texts(v.lang);
     let title = if v.is_undo {
-        t.undone_title
+        t.undone_title.to_owned()
     } else {
-        t.done_title
+        v.brand.text("done_title", t.done_title).to_owned()
     };
     let body = if v.lines.is_empty() {
         view! { <p>{t.done_nothing}</p> }.into_any()

@@ -456,6 +456,7 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
         })
         .collect_view();
     let edit = format!("/admin/profiles/{}/edit", p.id);
+    let design = format!("/admin/profiles/{}/design", p.id);
     let add_purpose = format!("/admin/profiles/{}/purposes/new", p.id);
     view! {
         <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=p.name.clone() current="/admin/profiles">
@@ -463,7 +464,10 @@ pub fn profile_page(frame: Frame, p: ProfileOverview) -> impl IntoView {
                 <p class="crumbs"><a href="/admin/profiles">"← Compliance profiles"</a></p>
                 <div class="title-row">
                     <h1 id="page-title">{p.name.clone()}</h1>
-                    <a class="btn btn-quiet" href=edit>"Edit settings"</a>
+                    <span class="row-actions">
+                        <a class="btn btn-quiet" href=edit>"Edit settings"</a>
+                        <a class="btn btn-primary" href=design>"Design the pages"</a>
+                    </span>
                 </div>
                 {p.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
                 <dl class="facts">
@@ -645,6 +649,193 @@ pub fn retire_page(
                     <button type="submit" class="btn btn-danger">"Retire " {name}</button>
                     <a href=back>"Cancel"</a>
                 </form>
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// A published version in the designer's list.
+pub struct VersionLine {
+    pub version: i64,
+    pub published_at: String,
+    pub published_by: String,
+    pub current: bool,
+}
+
+pub struct DesignerView {
+    pub profile: (i64, String),
+    pub form: Form,
+    /// Purposes and topics in use: (key, name, is a topic).
+    pub items: Vec<(String, String, bool)>,
+    /// The colour's contrast warnings (the draft is saved anyway).
+    pub warnings: Vec<String>,
+    pub draft_saved: Option<(String, String)>,
+    pub versions: Vec<VersionLine>,
+    /// The language the previews are in.
+    pub preview_lang: Lang,
+    pub done: Option<String>,
+}
+
+/// `GET /admin/profiles/{id}/design`: the editor beside its preview at desktop and phone width.
+pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
+    use crate::domain::design::{header_field, text_field, Font, EDITABLE_TEXTS};
+    let (id, name) = v.profile.clone();
+    let action = format!("/admin/profiles/{id}/design");
+    let publish = format!("/admin/profiles/{id}/design/publish");
+    let back = format!("/admin/profiles/{id}");
+    let preview_lang = v.preview_lang;
+    let preview = move |page: &str| {
+        format!(
+            "/admin/profiles/{id}/design/preview?page={page}&lang={}",
+            preview_lang.code()
+        )
+    };
+    let form = v.form.clone();
+    let font = form.val("font");
+    let primary_err = form.err("primary");
+    let texts_err = form.err("texts");
+    let csrf = frame.csrf.clone();
+    let saved = v.draft_saved.clone().map(|(at, by)| {
+        format!(
+            "Draft saved {} by {by}. Contacts see it once it is published.",
+            at.get(..16).unwrap_or(&at).replace('T', " ")
+        )
+    });
+    view! {
+        <ConsoleFrame email=frame.email role=Role::Admin csrf=frame.csrf.clone() title=format!("Design · {name}") current="/admin/profiles">
+            <section class="card" aria-labelledby="page-title">
+                <p class="crumbs"><a href=back.clone()>"← " {name.clone()}</a></p>
+                <div class="title-row">
+                    <h1 id="page-title">"Preference form design"</h1>
+                    <form method="post" action=publish class="inline">
+                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        <button type="submit" class="btn btn-primary">"Publish the draft"</button>
+                    </form>
+                </div>
+                {v.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
+                {saved.map(|s| view! { <p class="muted">{s}</p> })}
+                {v.warnings.into_iter().map(|w| view! { <p class="warning" role="status">{w}</p> }).collect_view()}
+                {refused(&form)}
+                <div class="designer">
+                    <form method="post" action=action class="stacked setup-form designer-form" novalidate=true>
+                        <input type="hidden" name="csrf" value=csrf/>
+                        <fieldset>
+                            <legend>"Brand"</legend>
+                            <label for="f-primary">"Brand colour"</label>
+                            <input type="color" id="f-primary" name="primary" value=form.val("primary")
+                                aria-invalid=primary_err.is_some().then_some("true")
+                                aria-describedby=if primary_err.is_some() { "f-primary-error f-primary-hint" } else { "f-primary-hint" }/>
+                            <p class="muted" id="f-primary-hint">"The header, buttons and links; text on it is black or white, whichever reads better."</p>
+                            {primary_err.map(|e| view! { <p class="form-error" id="f-primary-error">{e}</p> })}
+                            <p class="legend-like" id="font-label">"Font"</p>
+                            <div role="radiogroup" aria-labelledby="font-label">
+                                {Font::ALL.into_iter().map(|f| {
+                                    let fid = format!("f-font-{}", f.as_str());
+                                    view! {
+                                        <div class="choice">
+                                            <input type="radio" id=fid.clone() name="font" value=f.as_str() checked=font == f.as_str()/>
+                                            <label for=fid>{f.label()}</label>
+                                        </div>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            {Lang::ALL.into_iter().map(|l| {
+                                let field = header_field(l);
+                                let fid = format!("f-{field}");
+                                view! {
+                                    <label for=fid.clone()>{format!("Header line in {}", l.endonym())} <span class="optional">" (optional)"</span></label>
+                                    <input type="text" id=fid name=field.clone() value=form.val(&field) lang=l.code() dir=l.dir() maxlength="120"/>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        <fieldset>
+                            <legend>"What the pages show"</legend>
+                            {v.items.iter().map(|(key, item_name, is_topic)| {
+                                let fid = format!("f-show-{}", key.replace('/', "-"));
+                                view! {
+                                    <div class=if *is_topic { "choice nested" } else { "choice" }>
+                                        <input type="checkbox" id=fid.clone() name="show" value=key.clone() checked=form.has("show", key)/>
+                                        <label for=fid dir="auto">{item_name.clone()}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                            <div class="choice">
+                                <input type="checkbox" id="f-unsubscribe_all" name="unsubscribe_all" value="on" checked=form.has("unsubscribe_all", "on")/>
+                                <label for="f-unsubscribe_all">"Offer “Unsubscribe from everything”"</label>
+                            </div>
+                        </fieldset>
+                        <fieldset>
+                            <legend>"Page texts"</legend>
+                            <p class="muted">"Empty fields keep the standard wording (shown greyed)."</p>
+                            {texts_err.map(|e| view! { <p class="form-error">{e}</p> })}
+                            {Lang::ALL.into_iter().map(|l| {
+                                view! {
+                                    <details class="texts-lang" open=l == Lang::En>
+                                        <summary>{l.endonym()}</summary>
+                                        {EDITABLE_TEXTS.iter().map(|(tid, label)| {
+                                            let field = text_field(l, tid);
+                                            let fid = format!("f-{field}");
+                                            let standard = crate::i18n::message(l, tid, &[]);
+                                            view! {
+                                                <label for=fid.clone()>{*label}</label>
+                                                <textarea id=fid name=field.clone() rows="2" lang=l.code() dir=l.dir()
+                                                    placeholder=standard>{form.val(&field)}</textarea>
+                                            }
+                                        }).collect_view()}
+                                    </details>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        <div class="actions">
+                            <button type="submit" class="btn btn-primary">"Save the draft"</button>
+                            <a href=back>"Cancel"</a>
+                        </div>
+                    </form>
+                    <div class="previews" aria-labelledby="preview-title">
+                        <h2 id="preview-title">"Preview of the draft"</h2>
+                        <p class="muted">"In " {v.preview_lang.endonym()} ", for a sample contact. Save the draft to see a change. Other languages: "
+                            {Lang::ALL.into_iter().filter(|l| *l != v.preview_lang).map(|l| {
+                                let href = format!("/admin/profiles/{id}/design?lang={}", l.code());
+                                view! { <a href=href lang=l.code()>{l.endonym()}</a> " " }
+                            }).collect_view()}
+                        </p>
+                        <div class="frame-desktop">
+                            <iframe src=preview("center") title="Preference center at desktop width" sandbox=""></iframe>
+                        </div>
+                        <div class="frame-row">
+                            <iframe class="frame-phone" src=preview("center") title="Preference center at phone width" sandbox=""></iframe>
+                            <iframe class="frame-phone" src=preview("unsubscribe") title="Unsubscribe page at phone width" sandbox=""></iframe>
+                        </div>
+                    </div>
+                </div>
+            </section>
+            <section class="card" aria-labelledby="versions-title">
+                <h2 id="versions-title">"Published versions"</h2>
+                <p class="muted">"Every change a contact makes records the version and language their page showed. Versions never change; open one to see it as its contacts did."</p>
+                {if v.versions.is_empty() {
+                    view! { <p class="empty">"Nothing published with the designer yet: the pages show the brand colour and the standard texts."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr><th scope="col">"Version"</th><th scope="col">"Published"</th><th scope="col">"By"</th><th scope="col"><span class="sr-only">"Open"</span></th></tr></thead>
+                                <tbody>
+                                    {v.versions.into_iter().map(|l| {
+                                        let href = format!("/admin/profiles/{id}/versions/{}", l.version);
+                                        view! {
+                                            <tr>
+                                                <td>{l.version}{l.current.then_some(" (shown now)")}</td>
+                                                <td>{l.published_at.get(..16).unwrap_or(&l.published_at).replace('T', " ")}</td>
+                                                <td>{l.published_by}</td>
+                                                <td><a href=href aria-label=format!("Open version {}", l.version)>"Open"</a></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
             </section>
         </ConsoleFrame>
     }

@@ -169,6 +169,31 @@ pub const ROUTES: &[Route] = {
             "/admin/topics/{id}/retire",
             Needs(ConfigureProfiles),
         ),
+        route(
+            "GET",
+            "/admin/profiles/{id}/design",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/profiles/{id}/design",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/profiles/{id}/design/publish",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "GET",
+            "/admin/profiles/{id}/design/preview",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "GET",
+            "/admin/profiles/{id}/versions/{version}",
+            Needs(ConfigureProfiles),
+        ),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -218,6 +243,11 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/purposes/{id}/topics/new" | "/admin/topics/{id}/edit") => {
             post(setup::topic_save)
         }
+        ("GET", "/admin/profiles/{id}/design") => get(setup::design_page),
+        ("POST", "/admin/profiles/{id}/design") => post(setup::design_save),
+        ("POST", "/admin/profiles/{id}/design/publish") => post(setup::design_publish),
+        ("GET", "/admin/profiles/{id}/design/preview") => get(setup::design_preview),
+        ("GET", "/admin/profiles/{id}/versions/{version}") => get(setup::version_page),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),

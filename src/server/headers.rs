@@ -60,6 +60,17 @@ const CSP_WITHOUT_NONCE: &str = concat!(
     csp_rest!()
 );
 
+/// Framing a response asks for (a response extension; the default is no framing at all): the
+/// form designer's page embeds its previews, and the previews are embedded by it, both on
+/// this origin only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// The page shows frames of this origin.
+    EmbedsOwn,
+    /// The page may be shown in a frame of this origin.
+    EmbeddableByOwn,
+}
+
 /// The path with link tokens replaced, for logs.
 pub fn redact(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -95,6 +106,7 @@ pub async fn security(mut req: Request, next: Next) -> Response {
     });
 
     let mut res = next.run(req).await;
+    let framing = res.extensions().get::<Framing>().copied();
 
     let h = res.headers_mut();
     h.reserve(8);
@@ -109,6 +121,19 @@ pub async fn security(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|_| HeaderValue::from_static(CSP_WITHOUT_NONCE)),
         None => HeaderValue::from_static(CSP_WITHOUT_NONCE),
     };
+    let csp = match framing {
+        None => csp,
+        Some(f) => {
+            let s = csp.to_str().unwrap_or(CSP_WITHOUT_NONCE).to_owned();
+            let s = match f {
+                Framing::EmbedsOwn => format!("{s}; frame-src 'self'"),
+                Framing::EmbeddableByOwn => {
+                    s.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+                }
+            };
+            HeaderValue::from_str(&s).unwrap_or(csp)
+        }
+    };
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::REFERRER_POLICY,
@@ -122,7 +147,14 @@ pub async fn security(mut req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(if framing == Some(Framing::EmbeddableByOwn) {
+            "SAMEORIGIN"
+        } else {
+            "DENY"
+        }),
+    );
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),

@@ -738,3 +738,266 @@ pub async fn retire(
         Err(e) => page.error(e, "retire").await,
     }
 }
+
+/// A design as the designer's form shows it.
+fn design_values(
+    d: &crate::domain::design::Design,
+    items: &[(String, String, bool)],
+) -> Vec<(String, String)> {
+    use crate::domain::design::{header_field, text_field};
+    let mut v = pairs(&[
+        ("primary", d.primary.as_str().to_owned()),
+        ("font", d.font.as_str().to_owned()),
+    ]);
+    if d.unsubscribe_all {
+        v.push(("unsubscribe_all".to_owned(), "on".to_owned()));
+    }
+    for (key, _, _) in items {
+        let (purpose, topic) = match key.split_once('/') {
+            Some((p, t)) => (p, Some(t)),
+            None => (key.as_str(), None),
+        };
+        if d.shows(purpose, topic) {
+            v.push(("show".to_owned(), key.clone()));
+        }
+    }
+    for lang in Lang::ALL {
+        if let Some(h) = d.header_in(lang) {
+            v.push((header_field(lang), h.to_owned()));
+        }
+        for (id, _) in crate::domain::design::EDITABLE_TEXTS {
+            if let Some(t) = d.text(lang, id) {
+                v.push((text_field(lang, id), t.to_owned()));
+            }
+        }
+    }
+    v
+}
+
+async fn designer_response(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    status: StatusCode,
+    form: Option<Form>,
+) -> Response {
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    let d = match crate::services::design::designer(&state.core, id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return not_found(),
+        Err(e) => return page.error(e, "designer").await,
+    };
+    let warnings = if form.is_none() {
+        d.draft.warnings()
+    } else {
+        Vec::new()
+    };
+    let form = form.unwrap_or_else(|| Form {
+        values: design_values(&d.draft, &d.items),
+        errors: Vec::new(),
+    });
+    let preview_lang = page
+        .lang()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&d.catalog.profile.default_locale))
+        .unwrap_or_default();
+    let done = page.query_value("done").and_then(|d| {
+        Some(match d.as_str() {
+            "saved" => "Draft saved. The preview shows it; contacts see it once you publish.",
+            "published" => "Published: contacts see this design from now on.",
+            "nothing" => "There is no draft to publish: save one first.",
+            _ => return None,
+        })
+    });
+    let current = d.catalog.profile.form_version;
+    let view = views::DesignerView {
+        profile: (id, d.catalog.profile.name.clone()),
+        form,
+        items: d.items,
+        warnings,
+        draft_saved: d.draft_saved,
+        versions: d
+            .versions
+            .into_iter()
+            .map(|(version, published_at, published_by)| views::VersionLine {
+                current: version == current,
+                version,
+                published_at,
+                published_by,
+            })
+            .collect(),
+        preview_lang,
+        done: done.map(str::to_owned),
+    };
+    let f = frame(console);
+    let mut res = page
+        .send(status, move || views::designer_page(f, view))
+        .await;
+    res.extensions_mut()
+        .insert(super::headers::Framing::EmbedsOwn);
+    res
+}
+
+/// `GET /admin/profiles/{id}/design`.
+pub async fn design_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ConfigureProfiles, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    designer_response(&state, &console, page, StatusCode::OK, None).await
+}
+
+/// `POST /admin/profiles/{id}/design`: saves the draft (contacts see nothing of it).
+pub async fn design_save(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, values) = match posted(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    let items: Vec<String> = match load(&state, id).await {
+        Ok(Some(cat)) => crate::services::design::item_keys(&cat)
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect(),
+        Ok(None) => return not_found(),
+        Err(e) => return page.error(e, "designer").await,
+    };
+    match crate::domain::design::parse(values.as_slice(), &items) {
+        Ok(design) => {
+            match crate::services::design::save_draft(&state.core, id, design, console.actor())
+                .await
+            {
+                Ok(true) => {
+                    Redirect::to(&format!("/admin/profiles/{id}/design?done=saved")).into_response()
+                }
+                Ok(false) => not_found(),
+                Err(e) => page.error(e, "save draft").await,
+            }
+        }
+        Err(errors) => {
+            let form = Form { values, errors };
+            designer_response(&state, &console, page, StatusCode::BAD_REQUEST, Some(form)).await
+        }
+    }
+}
+
+/// `POST /admin/profiles/{id}/design/publish`.
+pub async fn design_publish(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::store::design::Publish;
+    let (page, _) = match posted(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    match crate::services::design::publish(&state.core, id, console.actor()).await {
+        Ok(Publish::Published(_)) => {
+            Redirect::to(&format!("/admin/profiles/{id}/design?done=published")).into_response()
+        }
+        Ok(Publish::NoDraft) => {
+            Redirect::to(&format!("/admin/profiles/{id}/design?done=nothing")).into_response()
+        }
+        Ok(Publish::NotFound) => not_found(),
+        Err(e) => page.error(e, "publish").await,
+    }
+}
+
+/// A contact's page for a sample contact under a design, framable by the designer.
+async fn sample_page(page: Page, view: crate::views::PreferencesView) -> Response {
+    let unsubscribe = page.query_value("page").as_deref() == Some("unsubscribe");
+    let mut res = if unsubscribe {
+        page.send(StatusCode::OK, move || {
+            crate::pages::unsubscribe_page("preview", view)
+        })
+        .await
+    } else {
+        page.send(StatusCode::OK, move || {
+            crate::pages::center_page("preview", view)
+        })
+        .await
+    };
+    res.extensions_mut()
+        .insert(super::headers::Framing::EmbeddableByOwn);
+    res
+}
+
+fn lang_of(page: &Page, cat: &Catalog) -> Lang {
+    page.lang()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&cat.profile.default_locale))
+        .unwrap_or_default()
+}
+
+/// `GET /admin/profiles/{id}/design/preview?page=center|unsubscribe&lang=..`: the draft.
+pub async fn design_preview(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+) -> Response {
+    let page = match console.require(Permission::ConfigureProfiles, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    let d = match crate::services::design::designer(&state.core, id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return not_found(),
+        Err(e) => return page.error(e, "preview").await,
+    };
+    let lang = lang_of(&page, &d.catalog);
+    let items = crate::services::design::shown_items(&d.catalog, &d.draft);
+    let view = crate::services::design::sample_view(
+        &d.catalog,
+        &d.draft,
+        &items,
+        lang,
+        d.catalog.profile.form_version + 1,
+    );
+    sample_page(page, view).await
+}
+
+/// `GET /admin/profiles/{id}/versions/{version}?page=..&lang=..`: a published version as its
+/// contacts saw it (its design and the purposes and topics it showed).
+pub async fn version_page(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::ConfigureProfiles, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (Some(id), Some(number)) = (page.segment_i64(3), page.segment_i64(5)) else {
+        return not_found();
+    };
+    let cat = match load(&state, id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found(),
+        Err(e) => return page.error(e, "version").await,
+    };
+    let published = match crate::services::design::version(&state.core, id, number).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return not_found(),
+        Err(e) => return page.error(e, "version").await,
+    };
+    let items: Vec<crate::domain::design::ShownPurpose> =
+        serde_json::from_str(&published.items).unwrap_or_default();
+    let lang = lang_of(&page, &cat);
+    let view = crate::services::design::sample_view(&cat, &published.design, &items, lang, number);
+    sample_page(page, view).await
+}

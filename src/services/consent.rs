@@ -3,7 +3,7 @@
 
 use super::{random_bytes, Core, IpEvidence};
 use crate::domain::ledger::{Desired, Evidence, Record};
-use crate::domain::parse::{Colour, EmailAddress, Lang, PhoneNumber};
+use crate::domain::parse::{EmailAddress, Lang, PhoneNumber};
 use crate::domain::token::LinkToken;
 use crate::domain::{
     decide, ActorKind, Channel, ConsentValue, ContactFacts, PointKind, Reason, StateEntry, Subject,
@@ -196,16 +196,28 @@ async fn resolve(core: &Core, token: &str) -> Result<Link> {
     })
 }
 
-pub(crate) fn brand(c: &Catalog) -> Brand {
-    let primary = Colour::parse(&c.profile.brand_primary)
-        .unwrap_or_else(|_| Colour::parse("#0b5cad").expect("valid"));
+pub(crate) fn brand(c: &Catalog, lang: Lang) -> Brand {
+    brand_of(&c.profile, &c.profile.design, lang)
+}
+
+/// A profile's brand under a design (the published one, a draft, or a past version).
+pub fn brand_of(
+    profile: &crate::store::catalog::Profile,
+    design: &crate::domain::design::Design,
+    lang: Lang,
+) -> Brand {
+    let primary = &design.primary;
     Brand {
-        name: c.profile.name.clone(),
+        name: profile.name.clone(),
         on_primary: primary.readable_text().as_str().to_owned(),
         primary: primary.as_str().to_owned(),
-        footer_address: c.profile.footer_address.clone(),
-        legal_footer: c.profile.legal_footer.clone(),
-        privacy_url: c.profile.privacy_url.clone(),
+        footer_address: profile.footer_address.clone(),
+        legal_footer: profile.legal_footer.clone(),
+        privacy_url: profile.privacy_url.clone(),
+        font: design.font.stack().to_owned(),
+        header: design.header_in(lang).map(str::to_owned),
+        unsubscribe_all: design.unsubscribe_all,
+        texts: design.texts.get(lang.code()).cloned().unwrap_or_default(),
     }
 }
 
@@ -215,11 +227,12 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
     let cat = &link.catalog;
     let facts = link.facts();
     let mut purposes = Vec::new();
-    for p in cat
-        .purposes
-        .iter()
-        .filter(|p| !p.retired && p.enforcement != crate::domain::Enforcement::Disabled)
-    {
+    let design = &cat.profile.design;
+    for p in cat.purposes.iter().filter(|p| {
+        !p.retired
+            && p.enforcement != crate::domain::Enforcement::Disabled
+            && design.shows(&p.key, None)
+    }) {
         let channels: Vec<Channel> = p
             .channels
             .iter()
@@ -229,7 +242,10 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
         if channels.is_empty() {
             continue;
         }
-        let topics: Vec<_> = cat.topics_of(p.id).filter(|t| !t.retired).collect();
+        let topics: Vec<_> = cat
+            .topics_of(p.id)
+            .filter(|t| !t.retired && design.shows(&p.key, Some(&t.key)))
+            .collect();
         let rows: Vec<TopicRow> = if topics.is_empty() {
             vec![row(link, facts, p, None, &channels, lang)]
         } else {
@@ -250,7 +266,7 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
     }
     let address = link.masked_address();
     PreferencesView {
-        brand: brand(cat),
+        brand: brand(cat, lang),
         lang,
         form_version: cat.profile.form_version,
         stamp: crate::domain::optin::sign_stamp(
@@ -730,7 +746,7 @@ pub async fn change(
                 .is_some_and(|s| s.record == r.seq)
         });
     Ok(ChangeView {
-        brand: brand(&link.catalog),
+        brand: brand(&link.catalog, lang),
         lang,
         change_id: change_id.to_owned(),
         lines,

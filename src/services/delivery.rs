@@ -349,7 +349,7 @@ impl Worker {
             };
         };
         let url = format!("{}/c/{}", self.core.policy.base_url, token.as_str());
-        let brand = super::consent::brand(&data.catalog);
+        let brand = super::consent::brand(&data.catalog, data.lang);
         let t = data.expires_at;
         let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
         let email = ConfirmEmail {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod consent;
 pub mod delivery;
 pub mod demo;
+pub mod design;
 pub mod erasure;
 pub mod optin;
 pub mod proof;

@@ -224,7 +224,7 @@ pub async fn signup_form(core: &Core, profile_key: &str, lang: Lang) -> Result<S
         },
     );
     Ok(SignupView {
-        brand: brand(&catalog),
+        brand: brand(&catalog, lang),
         lang,
         profile_key: profile_key.to_owned(),
         topics: signup_topics(&catalog, lang),
@@ -235,13 +235,18 @@ pub async fn signup_form(core: &Core, profile_key: &str, lang: Lang) -> Result<S
 /// What the form offers: every optional, live topic (or topic-less purpose) sent by email.
 fn signup_topics(cat: &Catalog, lang: Lang) -> Vec<SignupTopic> {
     let mut out = Vec::new();
+    let design = &cat.profile.design;
     for p in cat.purposes.iter().filter(|p| {
         !p.mandatory
             && !p.retired
             && p.enforcement != Enforcement::Disabled
             && p.channels.contains(&Channel::Email)
+            && design.shows(&p.key, None)
     }) {
-        let topics: Vec<_> = cat.topics_of(p.id).filter(|t| !t.retired).collect();
+        let topics: Vec<_> = cat
+            .topics_of(p.id)
+            .filter(|t| !t.retired && design.shows(&p.key, Some(&t.key)))
+            .collect();
         if topics.is_empty() {
             let (name, description) = cat.purpose_words(p, lang);
             out.push(SignupTopic {
@@ -483,7 +488,7 @@ pub async fn confirm_page(
         _ => items_view(&catalog, &request.items, lang),
     };
     Ok(ConfirmView {
-        brand: brand(&catalog),
+        brand: brand(&catalog, lang),
         lang,
         address: mask(&target.address),
         receipt: state == ConfirmState::AlreadyConfirmed && !items.is_empty(),
@@ -655,7 +660,7 @@ pub async fn resend(
     let expired = request.closed == Some(Outcome::Expired)
         || (request.closed.is_none() && parse_time(&request.expires_at)? <= core.clock.now());
     if !expired {
-        return Ok((brand(&catalog), lang, Asked::Nothing));
+        return Ok((brand(&catalog, lang), lang, Asked::Nothing));
     }
     // Close the old request first (expiry may not have run yet), then ask afresh.
     expire_request(core, request.id, Priority::Interactive).await?;
@@ -677,7 +682,7 @@ pub async fn resend(
         settings: AskSettings::from(core, &catalog.profile),
     };
     let done = core.writer.run(unit, Priority::Interactive).await?;
-    Ok((brand(&catalog), lang, done.asked))
+    Ok((brand(&catalog, lang), lang, done.asked))
 }
 
 // ---------------------------------------------------------------------------------------------

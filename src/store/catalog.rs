@@ -29,6 +29,9 @@ pub struct Profile {
     /// Double opt-in overrides of the server's settings (`None`: the server's; reminder 0: none).
     pub doi_confirm_hours: Option<i64>,
     pub doi_reminder_hours: Option<i64>,
+    /// The published design the pages show (version `form_version`); a profile that never
+    /// published one shows its brand colour and the catalogue's texts.
+    pub design: crate::domain::design::Design,
 }
 
 /// A profile with its purposes and topics in display order.
@@ -106,10 +109,13 @@ impl Catalog {
 pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     read!(read, c => {
         let Some(p) = sqlx::query(
-            "SELECT id, key, name, brand_primary, footer_address, privacy_url, default_locale,
-                    form_version, sender_name, sender_address, reply_to, catalog_version, jurisdiction,
-                    legal_footer, doi_confirm_hours, doi_reminder_hours
-             FROM compliance_profiles WHERE id = $1",
+            "SELECT p.id, p.key, p.name, p.brand_primary, p.footer_address, p.privacy_url,
+                    p.default_locale, p.form_version, p.sender_name, p.sender_address, p.reply_to,
+                    p.catalog_version, p.jurisdiction, p.legal_footer, p.doi_confirm_hours,
+                    p.doi_reminder_hours, v.design
+             FROM compliance_profiles p
+             LEFT JOIN form_versions v ON v.profile_id = p.id AND v.version = p.form_version
+             WHERE p.id = $1",
         )
         .bind(profile_id)
         .fetch_optional(&mut *c)
@@ -236,6 +242,11 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         legal_footer: p.col("legal_footer")?,
         doi_confirm_hours: p.col("doi_confirm_hours")?,
         doi_reminder_hours: p.col("doi_reminder_hours")?,
+        design: match p.col::<Option<String>>("design")? {
+            Some(json) => crate::domain::design::Design::from_json(&json)
+                .ok_or_else(|| StoreError::Corrupt("a published design".into()))?,
+            None => crate::domain::design::Design::initial(&p.col::<String>("brand_primary")?),
+        },
     })
 }
 

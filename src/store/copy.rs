@@ -87,6 +87,26 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "form_drafts",
+            &[
+                ("profile_id", Int),
+                ("design", Text),
+                ("updated_at", Time),
+                ("updated_by", Text),
+            ],
+        ),
+        (
+            "form_versions",
+            &[
+                ("profile_id", Int),
+                ("version", Int),
+                ("design", Text),
+                ("items", Text),
+                ("published_at", Time),
+                ("published_by", Text),
+            ],
+        ),
+        (
             "item_texts",
             &[
                 ("subject_kind", Text),

@@ -94,6 +94,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "item texts",
         include_str!("../../migrations/0014_item_texts.sql"),
     ),
+    (
+        15,
+        "form versions",
+        include_str!("../../migrations/0015_form_versions.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

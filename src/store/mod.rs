@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod clock;
 pub mod contacts;
 pub mod copy;
+pub mod design;
 pub mod erasure;
 pub mod keys;
 pub mod ledger;

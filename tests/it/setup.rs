@@ -553,3 +553,182 @@ async fn names_in_other_languages_follow_the_contact_s_language() {
     let audit = b.get("/admin/audit?kind=topic.edit").await.body;
     assert!(audit.contains("Monatlicher Rundbrief"));
 }
+
+#[tokio::test]
+async fn a_draft_design_changes_nothing_until_published_and_every_version_stays_as_it_was() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let designer = b.get(&format!("/admin/profiles/{profile}/design")).await;
+    assert_eq!(designer.status, 200, "{}", designer.body);
+    assert!(designer.headers["content-security-policy"].contains("frame-src 'self'"));
+    assert_eq!(designer.headers["x-frame-options"], "DENY");
+    // The demo's items, all shown.
+    assert!(designer.body.contains("value=\"commercial/events\""));
+
+    let bad = b
+        .post(
+            &format!("/admin/profiles/{profile}/design"),
+            &form(&[
+                ("csrf", &csrf),
+                ("primary", "red; background: url(x)"),
+                ("font", "system"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("id=\"f-primary-error\""));
+
+    let draft = form(&[
+        ("csrf", &csrf),
+        ("primary", "#7a1f5c"),
+        ("font", "serif"),
+        ("header_de", "Ihre Wahl, jederzeit"),
+        ("text_de_center_title", "Was möchten Sie von uns hören?"),
+        ("show", "commercial"),
+        ("show", "commercial/newsletter"),
+        ("show", "commercial/product-updates"),
+        ("show", "transactional"),
+    ]);
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{profile}/design"),
+            &draft,
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = |url: String, accept: &'static str| {
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .header("accept-language", accept)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let holly = app.link("holly").replace("/u/", "/p/");
+    let lena = app.link("lena").replace("/u/", "/p/");
+    // The draft is not what contacts see.
+    let before = page(holly.clone(), "en").await;
+    assert!(before.contains("--brand:#0f5fa8") && before.contains(">Events<"));
+    // The preview is, framable by the console only, the hidden topic gone.
+    let preview = b
+        .get(&format!(
+            "/admin/profiles/{profile}/design/preview?lang=de&page=center"
+        ))
+        .await;
+    assert_eq!(preview.status, 200);
+    assert!(preview.body.contains("--brand:#7a1f5c"));
+    assert!(preview.body.contains("Was möchten Sie von uns hören?"));
+    assert!(preview.body.contains("Ihre Wahl, jederzeit"));
+    assert!(!preview.body.contains("Veranstaltungen"), "hidden");
+    assert_eq!(preview.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(preview.headers["content-security-policy"].contains("frame-ancestors 'self'"));
+    // A staff user may not see it.
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut staff = Browser::new(&app);
+    assert_eq!(staff.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    assert_eq!(
+        staff
+            .get(&format!("/admin/profiles/{profile}/design/preview"))
+            .await
+            .status,
+        403
+    );
+
+    let published = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/publish"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(published.status, 303);
+    assert!(published.location.ends_with("done=published"));
+    let after = page(holly.clone(), "en").await;
+    assert!(after.contains("--brand:#7a1f5c"), "published at once");
+    assert!(!after.contains(">Events<"));
+    assert!(after.contains("font-family:Charter"));
+    let german = page(lena.clone(), "de").await;
+    assert!(
+        german.contains("Was möchten Sie von uns hören?")
+            && german.contains("Ihre Wahl, jederzeit")
+    );
+    // No "unsubscribe from everything" (the box was not ticked).
+    let unsubscribe = page(app.link("holly"), "en").await;
+    assert!(!unsubscribe.contains("unsubscribe_all"));
+
+    // A change made now names version 2, in the language shown.
+    let token = app.token("lena");
+    let res = app
+        .client
+        .get(format!("{}/u/{token}", app.base))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let stamp = res
+        .split("name=\"stamp\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let newsletter: i64 = scalar(&app, "SELECT id FROM topics WHERE key = 'newsletter'").await;
+    let done = app
+        .post_form(
+            &format!("/u/{token}"),
+            &format!("stamp={stamp}&action=unsubscribe&topic=t{newsletter}.email"),
+        )
+        .await;
+    assert!(done.status().is_redirection(), "{}", done.status());
+    let (version, language): (i64, String) = sqlx::query_as(
+        "SELECT form_version, language FROM consent_ledger ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!((version, language.as_str()), (2, "de"));
+
+    // Version 1 opens as it was (the old colour, Events shown); version 2 as published.
+    let v1 = b
+        .get(&format!("/admin/profiles/{profile}/versions/1"))
+        .await;
+    assert_eq!(v1.status, 200);
+    assert!(v1.body.contains("--brand:#0f5fa8") && v1.body.contains(">Events<"));
+    let v2 = b
+        .get(&format!("/admin/profiles/{profile}/versions/2?lang=de"))
+        .await;
+    assert!(
+        v2.body.contains("--brand:#7a1f5c") && v2.body.contains("Was möchten Sie von uns hören?")
+    );
+    assert_eq!(
+        b.get(&format!("/admin/profiles/{profile}/versions/9"))
+            .await
+            .status,
+        404
+    );
+    // Versions never change, even from the database's own prompt.
+    let mut db = app.db().await;
+    assert!(sqlx::query("UPDATE form_versions SET design = '{}'")
+        .execute(&mut db)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM form_versions")
+        .execute(&mut db)
+        .await
+        .is_err());
+    let audit = b.get("/admin/audit").await.body;
+    assert!(audit.contains("form.draft") && audit.contains("form.publish"));
+    app.assert_ledger_sound().await;
+}
