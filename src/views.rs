@@ -25,6 +25,8 @@ pub struct Brand {
     pub unsubscribe_all: bool,
     /// The published design's page texts in the page's language, by message id.
     pub texts: std::collections::BTreeMap<String, String>,
+    /// The logo: its address (`/logo/<sha256>`), width and height.
+    pub logo: Option<(String, u32, u32)>,
 }
 
 impl Brand {

@@ -36,6 +36,10 @@ test('design, preview, publish; German and Arabic pages follow; version 1 stays'
   await page.getByRole('link', { name: 'Design the pages' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Preference form design');
 
+  // A logo (checked by its bytes), then the rest.
+  await page.locator('#f-logo').setInputFiles(path.join(__dirname, 'logo.png'));
+  await page.getByRole('button', { name: 'Upload the logo' }).click();
+  await expect(page.getByRole('img', { name: 'The logo now in the draft' })).toBeVisible();
   // English and German: colour, font, header lines, a heading; Events left out.
   await page.locator('#f-primary').fill('#7a1f5c');
   await page.locator('#f-font-serif').check();
@@ -70,6 +74,7 @@ test('design, preview, publish; German and Arabic pages follow; version 1 stays'
   await lenaPage.reload();
   await expect(lenaPage.getByRole('heading', { level: 1 })).toHaveText(GERMAN_HEADING);
   await expect(lenaPage.locator('.brandline')).toHaveText('Ihre Wahl, jederzeit');
+  await expect(lenaPage.getByRole('img', { name: 'Contoso' })).toBeVisible();
   await expect(lenaPage.getByText('Veranstaltungen')).toHaveCount(0);
   const bar = await lenaPage.locator('.brandbar').evaluate((e) => getComputedStyle(e).backgroundColor);
   expect(bar).toBe('rgb(122, 31, 92)');

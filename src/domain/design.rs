@@ -73,6 +73,15 @@ pub const EDITABLE_TEXTS: &[(&str, &str)] = &[
     ("signup_intro", "Sign-up form: introduction"),
 ];
 
+/// A brand logo, stored by the SHA-256 of its bytes (`/logo/<sha256>` serves it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logo {
+    pub sha256: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// A preference form's design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Design {
@@ -90,6 +99,9 @@ pub struct Design {
     /// Page texts in place of the catalogue's, by language code, then message id.
     #[serde(default)]
     pub texts: BTreeMap<String, BTreeMap<String, String>>,
+    /// The logo in the page header, if any.
+    #[serde(default)]
+    pub logo: Option<Logo>,
 }
 
 impl Design {
@@ -103,6 +115,7 @@ impl Design {
             hidden: Vec::new(),
             unsubscribe_all: true,
             texts: BTreeMap::new(),
+            logo: None,
         }
     }
 
@@ -266,6 +279,7 @@ pub fn parse<F: Fields + ?Sized>(f: &F, items: &[String]) -> Result<Design, Vec<
             hidden,
             unsubscribe_all,
             texts,
+            logo: None,
         })
     } else {
         Err(errors)

@@ -7,6 +7,9 @@ pub mod decision;
 pub mod design;
 pub mod export;
 pub mod ledger;
+/// Logos are checked on the server only (the size reader is a server dependency).
+#[cfg(feature = "ssr")]
+pub mod logo;
 pub mod model;
 pub mod optin;
 pub mod parse;

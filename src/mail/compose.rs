@@ -299,6 +299,7 @@ mod tests {
             header: None,
             unsubscribe_all: true,
             texts: Default::default(),
+            logo: None,
         };
         let items = vec![ConfirmItem {
             field: "t1.email".into(),

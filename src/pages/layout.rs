@@ -30,6 +30,7 @@ pub fn Layout(
         )
     });
     let header = brand.as_ref().and_then(|b| b.header.clone());
+    let logo = brand.as_ref().and_then(|b| b.logo.clone());
     let full_title = match &name {
         Some(n) => format!("{title} · {n}"),
         None => title,
@@ -42,7 +43,20 @@ pub fn Layout(
         <a class="skip" href="#content">{t.skip_to_content}</a>
         <header class="brandbar">
             <div class="wrap">
-                <span class="brandname">{name.clone().unwrap_or_else(|| t.generic_brand.to_owned())}</span>
+                {match logo {
+                    // At most 48 px high, its width following; the brand's name is its text.
+                    Some((src, w, h)) => {
+                        let height = h.min(48);
+                        let width = (u64::from(w) * u64::from(height) / u64::from(h.max(1))).max(1);
+                        view! {
+                            <img class="logo" src=src alt=name.clone().unwrap_or_default()
+                                width=width.to_string() height=height.to_string()/>
+                        }.into_any()
+                    }
+                    None => view! {
+                        <span class="brandname">{name.clone().unwrap_or_else(|| t.generic_brand.to_owned())}</span>
+                    }.into_any(),
+                }}
                 {header.map(|h| view! { <span class="brandline" dir="auto">{h}</span> })}
             </div>
         </header>

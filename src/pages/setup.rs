@@ -674,6 +674,9 @@ pub struct DesignerView {
     /// The language the previews are in.
     pub preview_lang: Lang,
     pub done: Option<String>,
+    /// The draft's logo (address, width, height), and why an upload was refused.
+    pub logo: Option<(String, u32, u32)>,
+    pub logo_error: Option<String>,
 }
 
 /// `GET /admin/profiles/{id}/design`: the editor beside its preview at desktop and phone width.
@@ -682,6 +685,8 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
     let (id, name) = v.profile.clone();
     let action = format!("/admin/profiles/{id}/design");
     let publish = format!("/admin/profiles/{id}/design/publish");
+    let logo_action = format!("/admin/profiles/{id}/design/logo");
+    let remove_logo = format!("/admin/profiles/{id}/design/logo/remove");
     let back = format!("/admin/profiles/{id}");
     let preview_lang = v.preview_lang;
     let preview = move |page: &str| {
@@ -717,6 +722,28 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
                 {v.warnings.into_iter().map(|w| view! { <p class="warning" role="status">{w}</p> }).collect_view()}
                 {refused(&form)}
                 <div class="designer">
+                    <div class="editor">
+                    <form method="post" action=logo_action enctype="multipart/form-data" class="stacked setup-form designer-form logo-form">
+                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        <fieldset>
+                            <legend>"Logo"</legend>
+                            {v.logo.clone().map(|(src, w, h)| view! {
+                                <p class="logo-now"><img src=src alt="The logo now in the draft" width=w.min(240).to_string()
+                                    height=(u64::from(h) * u64::from(w.min(240)) / u64::from(w.max(1))).max(1).to_string()/></p>
+                            })}
+                            <label for="f-logo">"PNG, JPEG or WebP, up to 256 KB and 2000 pixels"</label>
+                            <input type="file" id="f-logo" name="logo" accept="image/png,image/jpeg,image/webp"
+                                aria-invalid=v.logo_error.is_some().then_some("true")
+                                aria-describedby=v.logo_error.is_some().then_some("f-logo-error")/>
+                            {v.logo_error.clone().map(|e| view! { <p class="form-error" id="f-logo-error">{e}</p> })}
+                            <div class="actions">
+                                <button type="submit" class="btn btn-quiet">"Upload the logo"</button>
+                                {v.logo.is_some().then(|| view! {
+                                    <button type="submit" class="btn btn-quiet" formaction=remove_logo.clone() formenctype="application/x-www-form-urlencoded">"Remove the logo"</button>
+                                })}
+                            </div>
+                        </fieldset>
+                    </form>
                     <form method="post" action=action class="stacked setup-form designer-form" novalidate=true>
                         <input type="hidden" name="csrf" value=csrf/>
                         <fieldset>
@@ -791,6 +818,7 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
                             <a href=back>"Cancel"</a>
                         </div>
                     </form>
+                    </div>
                     <div class="previews" aria-labelledby="preview-title">
                         <h2 id="preview-title">"Preview of the draft"</h2>
                         <p class="muted">"In " {v.preview_lang.endonym()} ", for a sample contact. Save the draft to see a change. Other languages: "

@@ -190,6 +190,16 @@ pub const ROUTES: &[Route] = {
             Needs(ConfigureProfiles),
         ),
         route(
+            "POST",
+            "/admin/profiles/{id}/design/logo",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
+            "/admin/profiles/{id}/design/logo/remove",
+            Needs(ConfigureProfiles),
+        ),
+        route(
             "GET",
             "/admin/profiles/{id}/versions/{version}",
             Needs(ConfigureProfiles),
@@ -247,6 +257,9 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/profiles/{id}/design") => post(setup::design_save),
         ("POST", "/admin/profiles/{id}/design/publish") => post(setup::design_publish),
         ("GET", "/admin/profiles/{id}/design/preview") => get(setup::design_preview),
+        ("POST", "/admin/profiles/{id}/design/logo") => post(setup::design_logo)
+            .layer(axum::extract::DefaultBodyLimit::max(setup::LOGO_BODY_LIMIT)),
+        ("POST", "/admin/profiles/{id}/design/logo/remove") => post(setup::design_logo),
         ("GET", "/admin/profiles/{id}/versions/{version}") => get(setup::version_page),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),

@@ -267,6 +267,35 @@ async fn bench_bulk(
 /// The largest request body accepted (the contact's forms are a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// `GET /logo/{sha256}`: a brand logo, as stored (checked by its bytes at upload). Its name is
+/// its content's hash, so it is cached for good.
+async fn logo(
+    State(state): State<AppState>,
+    axum::extract::Path(sha): axum::extract::Path<String>,
+) -> Response {
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match crate::store::design::logo(&state.core.read, &sha.to_ascii_lowercase()).await {
+        Ok(Some((mime, bytes))) => (
+            [
+                (header::CONTENT_TYPE, mime),
+                (
+                    header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a logo failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
 /// Builds the router over a ready core.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -284,6 +313,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::unsubscribe).post(contact::post_link),
         )
         .route("/p/{token}", get(pages::center))
+        .route("/logo/{sha256}", get(logo))
         .route("/u/{token}/done/{change}", get(pages::done))
         .route("/u/{token}/undo", post(contact::post_undo))
         .route(

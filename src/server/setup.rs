@@ -812,7 +812,22 @@ async fn designer_response(
         })
     });
     let current = d.catalog.profile.form_version;
+    let logo = d
+        .draft
+        .logo
+        .as_ref()
+        .map(|l| (format!("/logo/{}", l.sha256), l.width, l.height));
+    // Only the words this server says (a query cannot put text on the page).
+    let logo_error = page.query_value("logo_error").and_then(|m| {
+        use crate::domain::logo::LogoError::*;
+        [Empty, TooLarge, Svg, NotAnImage, Dimensions]
+            .into_iter()
+            .map(|e| e.to_string())
+            .find(|known| *known == m)
+    });
     let view = views::DesignerView {
+        logo,
+        logo_error,
         profile: (id, d.catalog.profile.name.clone()),
         form,
         items: d.items,
@@ -873,7 +888,13 @@ pub async fn design_save(
         Err(e) => return page.error(e, "designer").await,
     };
     match crate::domain::design::parse(values.as_slice(), &items) {
-        Ok(design) => {
+        Ok(mut design) => {
+            // The logo has its own form: the draft keeps the one it has.
+            design.logo = match crate::services::design::designer(&state.core, id).await {
+                Ok(Some(d)) => d.draft.logo,
+                Ok(None) => return not_found(),
+                Err(e) => return page.error(e, "designer").await,
+            };
             match crate::services::design::save_draft(&state.core, id, design, console.actor())
                 .await
             {
@@ -1000,4 +1021,89 @@ pub async fn version_page(State(state): State<AppState>, console: Console, page:
     let lang = lang_of(&page, &cat);
     let view = crate::services::design::sample_view(&cat, &published.design, &items, lang, number);
     sample_page(page, view).await
+}
+
+/// The largest body the logo upload takes (the file and the form's token).
+pub const LOGO_BODY_LIMIT: usize = crate::domain::logo::MAX_BYTES + 16 * 1024;
+
+/// The logo form's token and file (multipart/form-data), if the body is one.
+async fn logo_form(headers: &HeaderMap, body: Bytes) -> Option<(String, Vec<u8>)> {
+    let ct = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())?;
+    let boundary = multer::parse_boundary(ct).ok()?;
+    let limit = multer::SizeLimit::new().whole_stream(LOGO_BODY_LIMIT as u64);
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::with_constraints(
+        stream,
+        boundary,
+        multer::Constraints::new().size_limit(limit),
+    );
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    for _ in 0..8 {
+        let Some(field) = parts.next_field().await.ok()? else {
+            return Some((csrf, file));
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok()?,
+            Some("logo") => file = field.bytes().await.ok()?.to_vec(),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `POST /admin/profiles/{id}/design/logo` (multipart: the logo) and
+/// `/admin/profiles/{id}/design/logo/remove`: into the draft, or out of it.
+pub async fn design_logo(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let page = match console.require(Permission::ConfigureProfiles, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    let removing = page.segment(6) == "remove";
+    let (csrf, file) = if removing {
+        let pairs = form_pairs(&headers, body).await.unwrap_or_default();
+        let csrf = forms::Fields::get(pairs.as_slice(), "csrf")
+            .unwrap_or("")
+            .to_owned();
+        (csrf, Vec::new())
+    } else {
+        logo_form(&headers, body).await.unwrap_or_default()
+    };
+    let pairs = vec![("csrf".to_owned(), csrf)];
+    if !console.csrf_ok(&state, &headers, &pairs) {
+        return forbidden_post();
+    }
+    let logo = if removing {
+        None
+    } else {
+        match crate::domain::logo::check(&file) {
+            Ok(l) => Some((l, file)),
+            Err(e) => {
+                let to = format!(
+                    "/admin/profiles/{id}/design?logo_error={}",
+                    serde_urlencoded::to_string([("m", e.to_string())])
+                        .unwrap_or_default()
+                        .trim_start_matches("m=")
+                );
+                return Redirect::to(&to).into_response();
+            }
+        }
+    };
+    match crate::services::design::set_logo(&state.core, id, logo, console.actor()).await {
+        Ok(true) => {
+            Redirect::to(&format!("/admin/profiles/{id}/design?done=saved")).into_response()
+        }
+        Ok(false) => not_found(),
+        Err(e) => page.error(e, "logo").await,
+    }
 }

@@ -218,6 +218,10 @@ pub fn brand_of(
         header: design.header_in(lang).map(str::to_owned),
         unsubscribe_all: design.unsubscribe_all,
         texts: design.texts.get(lang.code()).cloned().unwrap_or_default(),
+        logo: design
+            .logo
+            .as_ref()
+            .map(|l| (format!("/logo/{}", l.sha256), l.width, l.height)),
     }
 }
 

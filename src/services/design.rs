@@ -117,6 +117,26 @@ pub async fn save_draft(
         .await?)
 }
 
+/// Puts a checked logo into the draft, or takes it out; `false` when there is no such profile.
+pub async fn set_logo(
+    core: &Core,
+    profile_id: i64,
+    logo: Option<(crate::domain::design::Logo, Vec<u8>)>,
+    actor: Actor,
+) -> Result<bool> {
+    Ok(core
+        .writer
+        .run(
+            store::SetLogo {
+                profile_id,
+                logo,
+                actor,
+            },
+            Priority::Interactive,
+        )
+        .await?)
+}
+
 /// Publishes the draft: the pages show it at once, on every instance within a second.
 pub async fn publish(core: &Core, profile_id: i64, actor: Actor) -> Result<Publish> {
     let Some(d) = designer(core, profile_id).await? else {

@@ -96,6 +96,17 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "form_logos",
+            &[
+                ("sha256", Text),
+                ("mime", Text),
+                ("bytes", Bytes),
+                ("width", Int),
+                ("height", Int),
+                ("created_at", Time),
+            ],
+        ),
+        (
             "form_versions",
             &[
                 ("profile_id", Int),

@@ -216,3 +216,87 @@ impl Unit for PublishDraft {
         })
     }
 }
+
+/// A logo's type and bytes.
+pub async fn logo(read: &Reader, sha256: &str) -> Result<Option<(String, Vec<u8>)>> {
+    read!(read, c => Ok(sqlx::query_as(
+        "SELECT mime, bytes FROM form_logos WHERE sha256 = $1",
+    )
+    .bind(sha256)
+    .fetch_optional(&mut *c)
+    .await?))
+}
+
+/// Puts a logo (checked already) into the draft, or takes it out (`logo` `None`); the draft
+/// starts from the published design when there is none yet.
+pub struct SetLogo {
+    pub profile_id: i64,
+    pub logo: Option<(crate::domain::design::Logo, Vec<u8>)>,
+    pub actor: Actor,
+}
+
+impl Unit for SetLogo {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let now = tx.now_str();
+            let found: Option<(String, Option<String>, Option<String>)> = on!(tx.conn(), c => sqlx::query_as(
+                "SELECT p.brand_primary, d.design,
+                        (SELECT v.design FROM form_versions v
+                         WHERE v.profile_id = p.id AND v.version = p.form_version)
+                 FROM compliance_profiles p LEFT JOIN form_drafts d ON d.profile_id = p.id
+                 WHERE p.id = $1",
+            )
+            .bind(self.profile_id)
+            .fetch_optional(&mut *c)
+            .await?);
+            let Some((primary, draft, published)) = found else {
+                return Ok(false);
+            };
+            let mut d = match draft.or(published) {
+                Some(json) => design(&json)?,
+                None => Design::initial(&primary),
+            };
+            let before = d.logo.clone();
+            d.logo = self.logo.as_ref().map(|(l, _)| l.clone());
+            if let Some((l, bytes)) = &self.logo {
+                on!(tx.conn(), c => {
+                    sqlx::query(
+                        "INSERT INTO form_logos (sha256, mime, bytes, width, height, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+                    )
+                    .bind(&l.sha256)
+                    .bind(&l.mime)
+                    .bind(bytes)
+                    .bind(i64::from(l.width))
+                    .bind(i64::from(l.height))
+                    .bind(Ts::new(&*now))
+                    .execute(&mut *c)
+                    .await?;
+                });
+            }
+            on!(tx.conn(), c => {
+                sqlx::query(
+                    "INSERT INTO form_drafts (profile_id, design, updated_at, updated_by)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (profile_id) DO UPDATE SET design = excluded.design,
+                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(self.profile_id)
+                .bind(d.to_json())
+                .bind(Ts::new(&*now))
+                .bind(&self.actor.name)
+                .execute(&mut *c)
+                .await?;
+            });
+            let entry = Entry {
+                kind: "form.logo",
+                subject: format!("profile {}", self.profile_id),
+                before: before.map(|l| serde_json::json!(l)),
+                after: d.logo.as_ref().map(|l| serde_json::json!(l)),
+            };
+            audit::record(tx, &self.actor, entry).await?;
+            Ok(true)
+        })
+    }
+}

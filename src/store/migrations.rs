@@ -99,6 +99,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "form versions",
         include_str!("../../migrations/0015_form_versions.sql"),
     ),
+    (
+        16,
+        "form logos",
+        include_str!("../../migrations/0016_form_logos.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -37,7 +37,7 @@ pub(crate) fn create_user(
 
 /// A browser: keeps cookies, sends them back, and can claim an `Origin`.
 pub(crate) struct Browser<'a> {
-    app: &'a TestApp,
+    pub(crate) app: &'a TestApp,
     jar: HashMap<String, String>,
 }
 

@@ -732,3 +732,180 @@ async fn a_draft_design_changes_nothing_until_published_and_every_version_stays_
     assert!(audit.contains("form.draft") && audit.contains("form.publish"));
     app.assert_ledger_sound().await;
 }
+
+/// A multipart upload of the designer's logo form.
+async fn upload_logo(
+    b: &mut Browser<'_>,
+    profile: i64,
+    csrf: &str,
+    name: &str,
+    bytes: &[u8],
+) -> crate::console::Answer {
+    let boundary = "----prefcenterLogo7Qx";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = b
+        .app
+        .client
+        .post(format!(
+            "{}/admin/profiles/{profile}/design/logo",
+            b.app.base
+        ))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("origin", b.app.base.clone())
+        .body(body);
+    b.send(req).await
+}
+
+#[tokio::test]
+async fn a_logo_is_checked_by_its_bytes_and_served_by_its_hash() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    // An SVG (with a script), or HTML called .png, is refused with its reason; nothing stored.
+    let svg = upload_logo(
+        &mut b,
+        profile,
+        &csrf,
+        "logo.png",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+    )
+    .await;
+    assert_eq!(svg.status, 303);
+    let page = b.get(&svg.location).await;
+    assert!(
+        page.body.contains("SVG files are not accepted"),
+        "{}",
+        page.body
+    );
+    let html = upload_logo(
+        &mut b,
+        profile,
+        &csrf,
+        "logo.png",
+        b"<html><script>alert(1)</script></html>",
+    )
+    .await;
+    assert!(b
+        .get(&html.location)
+        .await
+        .body
+        .contains("This is not a PNG, JPEG or WebP image."));
+    // A query cannot put words on the page.
+    let forged = b
+        .get(&format!(
+            "/admin/profiles/{profile}/design?logo_error=Call%20us%20now"
+        ))
+        .await;
+    assert!(!forged.body.contains("Call us now"));
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM form_logos").await, 0);
+    // Without the form's token, nothing.
+    let no_token = upload_logo(
+        &mut b,
+        profile,
+        "wrong",
+        "logo.png",
+        include_bytes!("fixtures/logo.png"),
+    )
+    .await;
+    assert_eq!(no_token.status, 403);
+
+    let ok = upload_logo(
+        &mut b,
+        profile,
+        &csrf,
+        "logo.png",
+        include_bytes!("fixtures/logo.png"),
+    )
+    .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(ok.location.ends_with("done=saved"));
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM form_logos")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let served = app
+        .client
+        .get(format!("{base}/logo/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert!(served.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        &served.bytes().await.unwrap()[..],
+        include_bytes!("fixtures/logo.png")
+    );
+    assert_eq!(app.get("/logo/../../etc/passwd").await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/logo/{}", "0".repeat(64))).await.status(),
+        404
+    );
+
+    // In the draft and its preview; contacts see it once published; saving the rest of the
+    // draft keeps it.
+    let preview = b
+        .get(&format!("/admin/profiles/{profile}/design/preview"))
+        .await;
+    assert!(preview.body.contains(&format!("src=\"/logo/{sha}\"")));
+    assert!(preview.body.contains("alt=\"Contoso\""));
+    let holly = app.link("holly");
+    let page = || async {
+        app.client
+            .get(&holly)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!page().await.contains("/logo/"));
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{profile}/design"),
+            &form(&[
+                ("csrf", &csrf),
+                ("primary", "#0f5fa8"),
+                ("font", "system"),
+                ("show", "commercial"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let published = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/publish"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(published.status, 303);
+    assert!(page().await.contains(&format!("src=\"/logo/{sha}\"")));
+    // Removed from the draft, it stays in the published version until the next publish.
+    let removed = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/logo/remove"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(page().await.contains("/logo/"));
+    let audit = b.get("/admin/audit?kind=form.logo").await.body;
+    assert!(audit.contains(&sha[..16]));
+}
