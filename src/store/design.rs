@@ -68,6 +68,26 @@ pub async fn versions(read: &Reader, profile_id: i64) -> Result<Vec<(i64, String
     Ok(rows.into_iter().map(|(v, at, by)| (v, at.0, by)).collect())
 }
 
+/// Puts a profile's draft in place of the one it had.
+async fn put_draft(tx: &mut Tx, profile_id: i64, json: &str, by: &str) -> Result<()> {
+    let now = tx.now_str();
+    on!(tx.conn(), c => {
+        sqlx::query(
+            "INSERT INTO form_drafts (profile_id, design, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (profile_id) DO UPDATE SET design = excluded.design,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(profile_id)
+        .bind(json)
+        .bind(Ts::new(now))
+        .bind(by)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
 /// Saves the designer's draft (contacts see nothing of it).
 pub struct SaveDraft {
     pub profile_id: i64,
@@ -79,7 +99,6 @@ impl Unit for SaveDraft {
     type Output = bool;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
-            let now = tx.now_str();
             let json = self.design.to_json();
             let (exists, before): (bool, Option<String>) = on!(tx.conn(), c => {
                 let exists: Option<i64> =
@@ -100,20 +119,7 @@ impl Unit for SaveDraft {
             if before.as_deref() == Some(json.as_str()) {
                 return Ok(true);
             }
-            on!(tx.conn(), c => {
-                sqlx::query(
-                    "INSERT INTO form_drafts (profile_id, design, updated_at, updated_by)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (profile_id) DO UPDATE SET design = excluded.design,
-                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                )
-                .bind(self.profile_id)
-                .bind(&json)
-                .bind(Ts::new(now))
-                .bind(&self.actor.name)
-                .execute(&mut *c)
-                .await?;
-            });
+            put_draft(tx, self.profile_id, &json, &self.actor.name).await?;
             let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
             let entry = Entry {
                 kind: "form.draft",
@@ -275,20 +281,7 @@ impl Unit for SetLogo {
                     .await?;
                 });
             }
-            on!(tx.conn(), c => {
-                sqlx::query(
-                    "INSERT INTO form_drafts (profile_id, design, updated_at, updated_by)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (profile_id) DO UPDATE SET design = excluded.design,
-                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                )
-                .bind(self.profile_id)
-                .bind(d.to_json())
-                .bind(Ts::new(&*now))
-                .bind(&self.actor.name)
-                .execute(&mut *c)
-                .await?;
-            });
+            put_draft(tx, self.profile_id, &d.to_json(), &self.actor.name).await?;
             let entry = Entry {
                 kind: "form.logo",
                 subject: format!("profile {}", self.profile_id),
