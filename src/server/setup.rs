@@ -1070,12 +1070,20 @@ pub async fn design_logo(
         return not_found();
     };
     let removing = page.segment(6) == "remove";
-    let (csrf, file) = if removing {
+    let token_only = |body: Bytes| async {
         let pairs = form_pairs(&headers, body).await.unwrap_or_default();
         let csrf = forms::Fields::get(pairs.as_slice(), "csrf")
             .unwrap_or("")
             .to_owned();
         (csrf, Vec::new())
+    };
+    // The upload is multipart; anything else carries no file (and is told so).
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| multer::parse_boundary(ct).is_ok());
+    let (csrf, file) = if removing || !multipart {
+        token_only(body).await
     } else {
         logo_form(&headers, body).await.unwrap_or_default()
     };

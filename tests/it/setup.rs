@@ -799,6 +799,20 @@ async fn a_logo_is_checked_by_its_bytes_and_served_by_its_hash() {
         .await
         .body
         .contains("This is not a PNG, JPEG or WebP image."));
+    // A form without a file says so.
+    let empty = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/logo"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(empty.status, 303);
+    assert!(b
+        .get(&empty.location)
+        .await
+        .body
+        .contains("Choose a file first."));
     // A query cannot put words on the page.
     let forged = b
         .get(&format!(
