@@ -71,6 +71,13 @@ pub const EDITABLE_TEXTS: &[(&str, &str)] = &[
     ("done_title", "After a change: heading"),
     ("signup_title", "Sign-up form: heading"),
     ("signup_intro", "Sign-up form: introduction"),
+    ("confirm_title", "Confirm page: heading"),
+    ("confirm_intro", "Confirm page: introduction"),
+    ("confirm_button", "Confirm page: button"),
+    ("confirmed_title", "Confirmed: heading"),
+    ("mail_subject", "Confirmation email: subject"),
+    ("mail_intro", "Confirmation email: introduction"),
+    ("mail_button", "Confirmation email: button"),
 ];
 
 /// A brand logo, stored by the SHA-256 of its bytes (`/logo/<sha256>` serves it).
@@ -243,12 +250,19 @@ pub fn parse<F: Fields + ?Sized>(f: &F, items: &[String]) -> Result<Design, Vec<
             header.insert(lang.code().to_owned(), h);
         }
         for (id, _) in EDITABLE_TEXTS {
-            let t = clean(
-                &f.get(&text_field(lang, id))
-                    .unwrap_or("")
-                    .replace("\r\n", "\n"),
-                true,
-            );
+            // Only introductions keep line breaks: a heading, a button or an email's subject
+            // is one line (a line break in a subject would be a header of its own).
+            let multiline = id.ends_with("_intro");
+            let raw = f
+                .get(&text_field(lang, id))
+                .unwrap_or("")
+                .replace("\r\n", "\n");
+            let raw = if multiline {
+                raw
+            } else {
+                raw.replace('\n', " ")
+            };
+            let t = clean(&raw, multiline);
             too_long |= t.chars().count() > 1000;
             if !t.is_empty() {
                 texts
@@ -325,6 +339,23 @@ mod tests {
         assert!(d.shows("commercial", None) && !d.shows("commercial", Some("events")));
         assert!(d.unsubscribe_all);
         assert_eq!(Design::from_json(&d.to_json()), Some(d));
+        // A subject stays one line; an introduction keeps its paragraphs.
+        let d = parse(
+            form(&[
+                ("primary", "#0f5fa8"),
+                ("font", "system"),
+                ("text_en_mail_subject", "Confirm\r\nBcc: victim@example.com"),
+                ("text_en_mail_intro", "One\r\n\r\nTwo"),
+            ])
+            .as_slice(),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            d.text(Lang::En, "mail_subject"),
+            Some("Confirm Bcc: victim@example.com")
+        );
+        assert_eq!(d.text(Lang::En, "mail_intro"), Some("One\n\nTwo"));
     }
 
     #[test]

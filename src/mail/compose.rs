@@ -72,7 +72,7 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
     s.push_str(if e.reminder {
         t.mail_reminder_intro
     } else {
-        t.mail_intro
+        e.brand.text("mail_intro", t.mail_intro)
     });
     s.push_str("\n\n");
     for i in e.items {
@@ -81,7 +81,7 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
         s.push('\n');
     }
     s.push('\n');
-    s.push_str(t.mail_button);
+    s.push_str(e.brand.text("mail_button", t.mail_button));
     s.push_str(":\n");
     s.push_str(e.confirm_url);
     s.push_str("\n\n");
@@ -110,7 +110,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
     let intro = if e.reminder {
         t.mail_reminder_intro
     } else {
-        t.mail_intro
+        e.brand.text("mail_intro", t.mail_intro)
     };
     // Inline styles only: mail clients drop style sheets. Brand colours are validated #rrggbb.
     format!(
@@ -139,7 +139,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         title = esc(if e.reminder {
             t.mail_reminder_subject
         } else {
-            t.mail_subject
+            e.brand.text("mail_subject", t.mail_subject)
         }),
         primary = b.primary,
         on_primary = b.on_primary,
@@ -148,7 +148,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         intro = esc(intro),
         items = items,
         url = esc(e.confirm_url),
-        button = esc(t.mail_button),
+        button = esc(e.brand.text("mail_button", t.mail_button)),
         hint = esc(t.mail_link_hint),
         expires_label = esc(t.mail_expires),
         expires = esc(e.expires),
@@ -172,7 +172,7 @@ pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
         .subject(if e.reminder {
             t.mail_reminder_subject
         } else {
-            t.mail_subject
+            e.brand.text("mail_subject", t.mail_subject)
         })
         .message_id(Some(e.message_id.to_owned()))
         .date_now()

@@ -24,14 +24,16 @@ fn item_list(items: &[ConfirmItem], lang: Lang) -> impl IntoView {
 pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl IntoView {
     let t: &'static OptInTexts = optin_texts(v.lang);
     let action = format!("/c/{token}");
-    let (title, body): (&'static str, AnyView) = match (v.state, after) {
+    // The published design's words where it replaced the catalogue's.
+    let b = v.brand.clone();
+    let (title, body): (String, AnyView) = match (v.state, after) {
         (ConfirmState::Open, _) => (
-            t.confirm_title,
+            b.text("confirm_title", t.confirm_title).to_owned(),
             view! {
-                <p>{t.confirm_intro}</p>
+                <p class="intro">{b.text("confirm_intro", t.confirm_intro).to_owned()}</p>
                 <form method="post" action=action class="center">
                     <fieldset class="purpose">
-                        <legend class="sr-only">{t.confirm_title}</legend>
+                        <legend class="sr-only">{b.text("confirm_title", t.confirm_title).to_owned()}</legend>
                         <ul class="topics" role="list">
                             {v.items.iter().map(|i| {
                                 let id = format!("k-{}", i.field.replace('.', "-"));
@@ -50,7 +52,7 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
                     <input type="hidden" name="action" value="confirm"/>
                     <p class="muted" id="keep-hint">{t.confirm_keep_hint}</p>
                     <div class="actions">
-                        <button type="submit" class="btn btn-primary" aria-describedby="keep-hint">{t.confirm_button}</button>
+                        <button type="submit" class="btn btn-primary" aria-describedby="keep-hint">{b.text("confirm_button", t.confirm_button).to_owned()}</button>
                     </div>
                 </form>
             }
@@ -58,23 +60,23 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
         ),
         // Everything unticked before pressing Confirm: nothing was opted in.
         (ConfirmState::AlreadyConfirmed, _) if v.items.is_empty() => (
-            t.none_kept_title,
+            t.none_kept_title.to_owned(),
             view! { <div role="status"><p>{t.none_kept_body}</p></div> }.into_any(),
         ),
         (ConfirmState::AlreadyConfirmed, Some("confirmed")) => (
-            t.confirmed_title,
+            b.text("confirmed_title", t.confirmed_title).to_owned(),
             view! { <div role="status"><p>{t.confirmed_intro}</p>{item_list(&v.items, v.lang)}</div> }.into_any(),
         ),
         (ConfirmState::AlreadyConfirmed, _) => (
-            t.already_title,
+            t.already_title.to_owned(),
             view! { <p>{t.already_intro}</p>{item_list(&v.items, v.lang)} }.into_any(),
         ),
         (ConfirmState::Expired, Some("resent")) => (
-            t.resent_title,
+            t.resent_title.to_owned(),
             view! { <div role="status"><p>{t.resent_body}</p></div> }.into_any(),
         ),
         (ConfirmState::Expired, _) => (
-            t.expired_title,
+            t.expired_title.to_owned(),
             view! {
                 <p>{t.expired_intro}</p>
                 {item_list(&v.items, v.lang)}
@@ -86,7 +88,7 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
             .into_any(),
         ),
         (ConfirmState::NothingPending, _) => (
-            t.nothing_title,
+            t.nothing_title.to_owned(),
             view! { <p>{t.nothing_body}</p> }.into_any(),
         ),
     };

@@ -923,3 +923,64 @@ async fn a_logo_is_checked_by_its_bytes_and_served_by_its_hash() {
     let audit = b.get("/admin/audit?kind=form.logo").await.body;
     assert!(audit.contains(&sha[..16]));
 }
+
+#[tokio::test]
+async fn the_confirm_page_and_email_use_the_published_design_s_words() {
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let draft = form(&[
+        ("csrf", &csrf),
+        ("primary", "#0f5fa8"),
+        ("font", "system"),
+        ("show", "commercial"),
+        ("show", "commercial/newsletter"),
+        (
+            "text_de_mail_subject",
+            "Willkommen bei Contoso: einmal bestaetigen\r\nBcc: x@example.com",
+        ),
+        ("text_de_mail_button", "Ja, ich moechte das"),
+        ("text_de_confirm_title", "Fast geschafft"),
+    ]);
+    assert_eq!(
+        b.post(
+            &format!("/admin/profiles/{profile}/design"),
+            &draft,
+            Some(&base)
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        b.post(
+            &format!("/admin/profiles/{profile}/design/publish"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base)
+        )
+        .await
+        .status,
+        303
+    );
+    let newsletter: i64 = scalar(&app, "SELECT id FROM topics WHERE key = 'newsletter'").await;
+    let res = app
+        .post_form(
+            "/s/contoso",
+            &format!("email=neu%40example.com&t{newsletter}.email=on&lang=de"),
+        )
+        .await;
+    assert!(res.status().is_redirection() || res.status().is_success());
+    let mail = smtp.wait_for(1).await.remove(0);
+    // One line: the line break became a space, no header of its own.
+    let subject = mail.header("Subject").unwrap();
+    assert!(
+        subject.contains("Willkommen bei Contoso: einmal bestaetigen Bcc: x@example.com"),
+        "{subject}"
+    );
+    assert!(mail.header("Bcc").is_none());
+    assert!(mail.raw.contains("Ja, ich moechte das"));
+    let confirm = app.get(&mail.confirm_path()).await.text().await.unwrap();
+    assert!(confirm.contains("Fast geschafft"), "{confirm}");
+}
