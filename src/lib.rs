@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod app;
 pub mod domain;
 pub mod i18n;
@@ -27,11 +28,12 @@ pub const STYLESHEET_PATH: &str = "/pkg/prefcenter.css";
 /// Where the icon is served (embedded in the binary from `public/`; cargo-leptos also copies it).
 pub const FAVICON_PATH: &str = "/favicon.svg";
 
-/// The browser entry point. Contact pages do not load it; it is here for console pages that
-/// will opt in to hydration.
+/// The browser entry point, loaded only by console pages with an island (`admin`): the islands
+/// mode's loader calls it, then hydrates each `<leptos-island>` on the page. Contact pages load
+/// no script at all.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

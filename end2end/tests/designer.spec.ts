@@ -105,3 +105,53 @@ test('design, preview, publish; German and Arabic pages follow; version 1 stays'
   await expectNoViolations(page, 'the designer at phone width', '.previews iframe');
   await page.screenshot({ path: path.join(SHOTS, 'console-designer-phone.png'), fullPage: true });
 });
+
+test('the preview follows the form as the admin types, saves nothing, and works without JavaScript', async ({ page, browser, server }) => {
+  test.setTimeout(60_000);
+  // The admin of the test above (same server: the suite runs in order).
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await signIn(page, server);
+  await page.goto(`${server.base}/admin/profiles`);
+  await page.getByRole('link', { name: 'Contoso' }).click();
+  await page.getByRole('link', { name: 'Design the pages' }).click();
+  // The island hydrated (the loader ran under the console's CSP: no violation reported).
+  const live = page.locator('.live-status');
+  await expect(live).toContainText('The preview follows your changes as you type');
+  // Typing: every preview follows, nothing is saved.
+  await page.locator('#f-header_en').fill('Typed, not saved');
+  const desktop = page.frameLocator('iframe[name="preview-desktop"]');
+  const phone = page.frameLocator('iframe[name="preview-unsubscribe"]');
+  await expect(desktop.locator('.brandline')).toHaveText('Typed, not saved');
+  await expect(phone.locator('.brandline')).toHaveText('Typed, not saved');
+  await expect(live).toContainText('not saved yet');
+  // A pale colour: the contrast warning appears as it is chosen, and the preview takes it.
+  await page.locator('#f-primary').fill('#ffd966');
+  await expect(live.locator('.warning').first()).toContainText('4.5:1');
+  await expect
+    .poll(async () => desktop.locator('.brandbar').evaluate((e) => getComputedStyle(e).backgroundColor))
+    .toBe('rgb(255, 217, 102)');
+  await expectNoViolations(page, 'the designer while previewing live', '.previews iframe');
+  await page.screenshot({ path: path.join(SHOTS, 'console-designer-live.png') });
+  // Nothing was saved: the page comes back with the saved draft, contacts see the published one.
+  await page.reload();
+  await expect(page.locator('#f-header_en')).toHaveValue('Your choice, any time');
+  expect(errors, errors.join('\n')).toEqual([]);
+
+  // Without JavaScript: no island, the "Preview changes" button posts the form into the
+  // large preview.
+  const nojs = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+  const p = await nojs.newPage();
+  await signIn(p, server);
+  await p.goto(page.url());
+  await expect(p.locator('.live-status')).toHaveText('');
+  await p.locator('#f-header_en').fill('Previewed by the button');
+  await p.getByRole('button', { name: 'Preview changes' }).click();
+  await expect(p.frameLocator('iframe[name="preview-desktop"]').locator('.brandline')).toHaveText('Previewed by the button');
+  await expect(p.locator('#f-header_en')).toHaveValue('Previewed by the button');
+  await nojs.close();
+});

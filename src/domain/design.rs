@@ -66,18 +66,35 @@ impl Font {
 pub const EDITABLE_TEXTS: &[(&str, &str)] = &[
     ("unsubscribe_title", "Unsubscribe page: heading"),
     ("unsubscribe_intro", "Unsubscribe page: introduction"),
+    (
+        "unsubscribe_all",
+        "Unsubscribe page: “unsubscribe from everything” button",
+    ),
+    (
+        "unsubscribe_all_hint",
+        "Unsubscribe page: what that button does",
+    ),
     ("center_title", "Preference center: heading"),
     ("center_intro", "Preference center: introduction"),
+    ("save", "Preference center: save button"),
+    ("save_hint", "Preference center: beside the save button"),
     ("done_title", "After a change: heading"),
     ("signup_title", "Sign-up form: heading"),
     ("signup_intro", "Sign-up form: introduction"),
+    ("signup_button", "Sign-up form: button"),
+    ("signup_privacy", "Sign-up form: privacy note"),
+    ("sent_title", "After signing up: heading"),
+    ("sent_body", "After signing up: message"),
     ("confirm_title", "Confirm page: heading"),
     ("confirm_intro", "Confirm page: introduction"),
     ("confirm_button", "Confirm page: button"),
     ("confirmed_title", "Confirmed: heading"),
+    ("confirmed_intro", "Confirmed: above the list"),
     ("mail_subject", "Confirmation email: subject"),
     ("mail_intro", "Confirmation email: introduction"),
     ("mail_button", "Confirmation email: button"),
+    ("mail_reminder_subject", "Reminder email: subject"),
+    ("mail_reminder_intro", "Reminder email: introduction"),
 ];
 
 /// A brand logo, stored by the SHA-256 of its bytes (`/logo/<sha256>` serves it).
@@ -207,6 +224,32 @@ pub fn words_in<'a>(
     match texts.iter().find(|(l, _, _)| l == lang.code()) {
         Some((_, n, d)) => (n, if d.is_empty() { description } else { d }),
         None => (name, description),
+    }
+}
+
+/// What the designer's live check says about the form as it stands (nothing saved): the fields
+/// it would refuse, with why, and the colour's contrast warnings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesignCheck {
+    /// (field name, message)
+    pub errors: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+/// The live check of a form: [`parse`]'s refusals, or the parsed design's warnings.
+pub fn check<F: Fields + ?Sized>(f: &F, items: &[String]) -> DesignCheck {
+    match parse(f, items) {
+        Ok(d) => DesignCheck {
+            errors: Vec::new(),
+            warnings: d.warnings(),
+        },
+        Err(errors) => DesignCheck {
+            errors: errors
+                .into_iter()
+                .map(|(field, m)| (field.to_owned(), m))
+                .collect(),
+            warnings: Vec::new(),
+        },
     }
 }
 
@@ -383,5 +426,22 @@ mod tests {
         let w = pale.warnings();
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].contains("4.5:1"));
+    }
+
+    #[test]
+    fn the_live_check_gives_refusals_or_warnings() {
+        let c = check(
+            form(&[("primary", "#ffd966"), ("font", "system")]).as_slice(),
+            &[],
+        );
+        assert!(c.errors.is_empty());
+        assert_eq!(c.warnings.len(), 1);
+        let c = check(
+            form(&[("primary", "ffd966"), ("font", "system")]).as_slice(),
+            &[],
+        );
+        assert_eq!(c.errors.len(), 1);
+        assert_eq!(c.errors[0].0, "primary");
+        assert!(c.warnings.is_empty());
     }
 }

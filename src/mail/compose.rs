@@ -70,7 +70,7 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
     s.push_str(t.mail_greeting);
     s.push_str("\n\n");
     s.push_str(if e.reminder {
-        t.mail_reminder_intro
+        e.brand.text("mail_reminder_intro", t.mail_reminder_intro)
     } else {
         e.brand.text("mail_intro", t.mail_intro)
     });
@@ -108,7 +108,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         .map(|i| format!("<li>{}</li>", esc(&item_line(e.lang, i))))
         .collect();
     let intro = if e.reminder {
-        t.mail_reminder_intro
+        e.brand.text("mail_reminder_intro", t.mail_reminder_intro)
     } else {
         e.brand.text("mail_intro", t.mail_intro)
     };
@@ -137,7 +137,8 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         lang = e.lang.code(),
         dir = e.lang.dir(),
         title = esc(if e.reminder {
-            t.mail_reminder_subject
+            e.brand
+                .text("mail_reminder_subject", t.mail_reminder_subject)
         } else {
             e.brand.text("mail_subject", t.mail_subject)
         }),
@@ -170,7 +171,8 @@ pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
         .from(e.from.clone())
         .to(e.to.clone())
         .subject(if e.reminder {
-            t.mail_reminder_subject
+            e.brand
+                .text("mail_reminder_subject", t.mail_reminder_subject)
         } else {
             e.brand.text("mail_subject", t.mail_subject)
         })

@@ -65,7 +65,7 @@ pub fn confirm_page(token: &str, v: ConfirmView, after: Option<&str>) -> impl In
         ),
         (ConfirmState::AlreadyConfirmed, Some("confirmed")) => (
             b.text("confirmed_title", t.confirmed_title).to_owned(),
-            view! { <div role="status"><p>{t.confirmed_intro}</p>{item_list(&v.items, v.lang)}</div> }.into_any(),
+            view! { <div role="status"><p>{b.text("confirmed_intro", t.confirmed_intro).to_owned()}</p>{item_list(&v.items, v.lang)}</div> }.into_any(),
         ),
         (ConfirmState::AlreadyConfirmed, _) => (
             t.already_title.to_owned(),
@@ -115,10 +115,10 @@ pub fn signup_page(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoV
     let t = optin_texts(v.lang);
     if sent {
         return view! {
-            <Layout brand=Some(v.brand.clone()) lang=v.lang title=t.sent_title.to_owned()>
+            <Layout brand=Some(v.brand.clone()) lang=v.lang title=v.brand.text("sent_title", t.sent_title).to_owned()>
                 <section class="card" aria-labelledby="page-title">
-                    <h1 id="page-title" class="done">{t.sent_title}</h1>
-                    <div role="status"><p>{t.sent_body}</p></div>
+                    <h1 id="page-title" class="done">{v.brand.text("sent_title", t.sent_title).to_owned()}</h1>
+                    <div role="status"><p>{v.brand.text("sent_body", t.sent_body).to_owned()}</p></div>
                 </section>
             </Layout>
         }
@@ -179,9 +179,9 @@ pub fn signup_page(v: SignupView, sent: bool, error: Option<&str>) -> impl IntoV
                         </select>
                     </div>
                     <div class="actions">
-                        <button type="submit" class="btn btn-primary">{t.signup_button}</button>
+                        <button type="submit" class="btn btn-primary">{v.brand.text("signup_button", t.signup_button).to_owned()}</button>
                     </div>
-                    <p class="muted">{t.signup_privacy}</p>
+                    <p class="muted">{v.brand.text("signup_privacy", t.signup_privacy).to_owned()}</p>
                 </form>
             </section>
         </Layout>

@@ -32,8 +32,8 @@ fn unsubscribe_all_form(token: &str, v: &PreferencesView, t: &'static Texts) -> 
         <form method="post" action=format!("/u/{token}") class="all">
             {shown_fields(v)}
             <input type="hidden" name="action" value="unsubscribe_all"/>
-            <button type="submit" class="btn btn-danger" aria-describedby="all-hint">{t.unsubscribe_all}</button>
-            <p id="all-hint" class="muted">{t.unsubscribe_all_hint}</p>
+            <button type="submit" class="btn btn-danger" aria-describedby="all-hint">{v.brand.text("unsubscribe_all", t.unsubscribe_all).to_owned()}</button>
+            <p id="all-hint" class="muted">{v.brand.text("unsubscribe_all_hint", t.unsubscribe_all_hint).to_owned()}</p>
         </form>
     })
 }
@@ -193,8 +193,8 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
                     <input type="hidden" name="action" value="save"/>
                     {sets}
                     <div class="actions">
-                        <button type="submit" class="btn btn-primary">{t.save}</button>
-                        <span class="muted">{t.save_hint}</span>
+                        <button type="submit" class="btn btn-primary">{v.brand.text("save", t.save).to_owned()}</button>
+                        <span class="muted">{v.brand.text("save_hint", t.save_hint).to_owned()}</span>
                     </div>
                 </form>
                 {all_form}

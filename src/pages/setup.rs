@@ -8,6 +8,7 @@ use crate::domain::parse::Lang;
 use crate::domain::setup::FieldError;
 use crate::domain::{Channel, Enforcement};
 use leptos::prelude::*;
+use leptos_meta::{Html, Title};
 
 /// Who is signed in (every setup page is an admin's).
 #[derive(Clone)]
@@ -677,6 +678,8 @@ pub struct DesignerView {
     /// The draft's logo (address, width, height), and why an upload was refused.
     pub logo: Option<(String, u32, u32)>,
     pub logo_error: Option<String>,
+    /// Where the browser bundle is (the live preview's island loads it).
+    pub bundle: leptos::config::LeptosOptions,
 }
 
 /// `GET /admin/profiles/{id}/design`: the editor beside its preview at desktop and phone width.
@@ -695,6 +698,7 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
             preview_lang.code()
         )
     };
+    let bundle = v.bundle.clone();
     let form = v.form.clone();
     let font = form.val("font");
     let primary_err = form.err("primary");
@@ -744,7 +748,7 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
                             </div>
                         </fieldset>
                     </form>
-                    <form method="post" action=action class="stacked setup-form designer-form" novalidate=true>
+                    <form method="post" action=action id=crate::admin::designer::FORM_ID class="stacked setup-form designer-form" novalidate=true>
                         <input type="hidden" name="csrf" value=csrf/>
                         <fieldset>
                             <legend>"Brand"</legend>
@@ -815,25 +819,29 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
                         </fieldset>
                         <div class="actions">
                             <button type="submit" class="btn btn-primary">"Save the draft"</button>
+                            // Without JavaScript: the form as it stands, into the large preview.
+                            <button type="submit" class="btn btn-quiet" formaction=preview("center") formtarget="preview-desktop">"Preview changes"</button>
                             <a href=back>"Cancel"</a>
                         </div>
                     </form>
                     </div>
                     <div class="previews" aria-labelledby="preview-title">
-                        <h2 id="preview-title">"Preview of the draft"</h2>
-                        <p class="muted">"In " {v.preview_lang.endonym()} ", for a sample contact. Save the draft to see a change. Other languages: "
+                        <h2 id="preview-title">"Preview"</h2>
+                        <p class="muted">"In " {v.preview_lang.endonym()} ", for a sample contact. Other languages: "
                             {Lang::ALL.into_iter().filter(|l| *l != v.preview_lang).map(|l| {
                                 let href = format!("/admin/profiles/{id}/design?lang={}", l.code());
                                 view! { <a href=href lang=l.code()>{l.endonym()}</a> " " }
                             }).collect_view()}
                         </p>
+                        <crate::admin::designer::LivePreview profile=id/>
                         <div class="frame-desktop">
-                            <iframe src=preview("center") title="Preference center at desktop width" sandbox=""></iframe>
+                            <iframe name="preview-desktop" src=preview("center") data-action=preview("center") title="Preference center at desktop width" sandbox=""></iframe>
                         </div>
                         <div class="frame-row">
-                            <iframe class="frame-phone" src=preview("center") title="Preference center at phone width" sandbox=""></iframe>
-                            <iframe class="frame-phone" src=preview("unsubscribe") title="Unsubscribe page at phone width" sandbox=""></iframe>
+                            <iframe name="preview-phone" class="frame-phone" src=preview("center") data-action=preview("center") title="Preference center at phone width" sandbox=""></iframe>
+                            <iframe name="preview-unsubscribe" class="frame-phone" src=preview("unsubscribe") data-action=preview("unsubscribe") title="Unsubscribe page at phone width" sandbox=""></iframe>
                         </div>
+                        <leptos::prelude::HydrationScripts options=bundle islands=true/>
                     </div>
                 </div>
             </section>
@@ -866,5 +874,19 @@ pub fn designer_page(frame: Frame, v: DesignerView) -> impl IntoView {
                 }}
             </section>
         </ConsoleFrame>
+    }
+}
+
+/// In a preview frame: the form as it stands would be refused, and why.
+pub fn preview_refused_page(messages: Vec<String>) -> impl IntoView {
+    view! {
+        <Html {..} lang="en"/>
+        <Title text="Preview unavailable"/>
+        <main class="wrap">
+            <section class="card">
+                <h1>"The preview waits for a fix"</h1>
+                <ul>{messages.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+            </section>
+        </main>
     }
 }

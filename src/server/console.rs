@@ -191,6 +191,11 @@ pub const ROUTES: &[Route] = {
         ),
         route(
             "POST",
+            "/admin/profiles/{id}/design/preview",
+            Needs(ConfigureProfiles),
+        ),
+        route(
+            "POST",
             "/admin/profiles/{id}/design/logo",
             Needs(ConfigureProfiles),
         ),
@@ -208,6 +213,58 @@ pub const ROUTES: &[Route] = {
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
 };
+
+/// Every console server function (`crate::admin`) and what its body's gate asks for. The role
+/// matrix test calls each as every role, and fails when a registered function is missing here
+/// (so one cannot be added without saying who may call it) or lets in a role this denies.
+pub const SERVER_FNS: &[(&str, Permission)] = &[(
+    <crate::admin::designer::CheckDesign as leptos::server_fn::ServerFn>::PATH,
+    Permission::ConfigureProfiles,
+)];
+
+/// The largest body a server function reads (the designer's whole form fits many times).
+const FN_BODY_LIMIT: usize = 256 * 1024;
+
+/// `POST /admin/fn/{name}`: the console's server functions, inside the console's session layer.
+async fn server_fn(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, FN_BODY_LIMIT).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"code":"too_large","message":"This request is too large."}"#,
+        )
+            .into_response();
+    };
+    let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(body));
+    leptos_axum::handle_server_fns_with_context(
+        move || leptos::prelude::provide_context(state.clone()),
+        req,
+    )
+    .await
+    .into_response()
+}
+
+/// The gate of every server function ([`crate::admin::allowed`]): a request from a page of this
+/// server (a browser's `fetch` always sends `Origin` with a POST; one without is refused), a
+/// console session that is still good, and a role that allows `what`.
+pub async fn fn_user(what: Permission) -> Result<(AppState, Console), crate::admin::FnError> {
+    use crate::admin::FnError;
+    let state = leptos::prelude::use_context::<AppState>().ok_or(FnError::Unavailable)?;
+    let mut parts = leptos::prelude::use_context::<Parts>().ok_or(FnError::Unavailable)?;
+    if parts.headers.get(header::ORIGIN).is_none() || !same_origin(&state, &parts.headers) {
+        return Err(FnError::CrossSite);
+    }
+    let console = match Console::from_request_parts(&mut parts, &state).await {
+        Ok(c) => c,
+        Err(Refused::SignIn(_)) => return Err(FnError::SignIn),
+        Err(Refused::Unavailable) => return Err(FnError::Unavailable),
+    };
+    if !console.user.role.may(what) {
+        return Err(FnError::Forbidden);
+    }
+    Ok((state, console))
+}
 
 /// The handler of a route of [`ROUTES`].
 fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
@@ -257,6 +314,7 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/profiles/{id}/design") => post(setup::design_save),
         ("POST", "/admin/profiles/{id}/design/publish") => post(setup::design_publish),
         ("GET", "/admin/profiles/{id}/design/preview") => get(setup::design_preview),
+        ("POST", "/admin/profiles/{id}/design/preview") => post(setup::design_preview_posted),
         ("POST", "/admin/profiles/{id}/design/logo") => post(setup::design_logo)
             .layer(axum::extract::DefaultBodyLimit::max(setup::LOGO_BODY_LIMIT)),
         ("POST", "/admin/profiles/{id}/design/logo/remove") => post(setup::design_logo),
@@ -285,6 +343,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .fold(Router::new(), |r, route| {
             r.route(route.path, handler(route))
         })
+        .route(
+            &format!("{}/{{*name}}", crate::admin::FN_PREFIX),
+            post(server_fn),
+        )
         .layer(layer)
 }
 

@@ -71,6 +71,13 @@ pub enum Framing {
     EmbeddableByOwn,
 }
 
+/// A page with an island (a response extension): besides its nonce-bearing loader, the policy
+/// allows this origin's scripts (the bundle the loader imports from `/pkg`) and compiling
+/// WebAssembly, and nothing else: no `eval`, no inline script without the nonce, no other
+/// origin. Every other page keeps a policy without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunsIslands;
+
 /// The path with link tokens replaced, for logs.
 pub fn redact(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -107,16 +114,22 @@ pub async fn security(mut req: Request, next: Next) -> Response {
 
     let mut res = next.run(req).await;
     let framing = res.extensions().get::<Framing>().copied();
+    let islands = res.extensions().get::<RunsIslands>().is_some();
 
     let h = res.headers_mut();
     h.reserve(8);
     let csp = match scope.nonce_used() {
         Some(nonce) => HeaderValue::from_str(&format!(
             concat!(
-                "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; ",
+                "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'{wasm}; ",
                 csp_rest!()
             ),
-            nonce = nonce
+            nonce = nonce,
+            wasm = if islands {
+                " 'self' 'wasm-unsafe-eval'"
+            } else {
+                ""
+            }
         ))
         .unwrap_or_else(|_| HeaderValue::from_static(CSP_WITHOUT_NONCE)),
         None => HeaderValue::from_static(CSP_WITHOUT_NONCE),

@@ -24,7 +24,7 @@ use axum::Router;
 use config::Settings;
 use headers::RequestScope;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -298,7 +298,12 @@ async fn logo(
 
 /// Builds the router over a ready core.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    // Server functions are served by the console's router alone (inside its session layer,
+    // `console::server_fn`), never by the one Leptos would add for them.
+    let server_fns = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let routes = generate_route_list_with_exclusions(App, Some(server_fns));
     let opts = state.leptos.clone();
     Router::new()
         .route("/readyz", get(readyz))

@@ -845,6 +845,7 @@ async fn designer_response(
             .collect(),
         preview_lang,
         done: done.map(str::to_owned),
+        bundle: state.leptos.clone(),
     };
     let f = frame(console);
     let mut res = page
@@ -852,6 +853,7 @@ async fn designer_response(
         .await;
     res.extensions_mut()
         .insert(super::headers::Framing::EmbedsOwn);
+    res.extensions_mut().insert(super::headers::RunsIslands);
     res
 }
 
@@ -976,6 +978,28 @@ pub async fn design_preview(
         Ok(p) => p,
         Err(r) => return r,
     };
+    preview(&state, page, None).await
+}
+
+/// `POST /admin/profiles/{id}/design/preview?page=..&lang=..`: the designer's form as it stands,
+/// unsaved (its "Preview changes" button, and the live preview posting into each frame).
+pub async fn design_preview_posted(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, values) = match posted(&state, &console, page, &headers, body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    preview(&state, page, Some(values)).await
+}
+
+/// The sample contact's page under the draft, or under `unsaved` form values (the draft's logo
+/// stays: it has its own form). Values the designer would refuse show why, in the frame.
+async fn preview(state: &AppState, page: Page, unsaved: Option<Vec<(String, String)>>) -> Response {
     let Some(id) = page.segment_i64(3) else {
         return not_found();
     };
@@ -984,16 +1008,64 @@ pub async fn design_preview(
         Ok(None) => return not_found(),
         Err(e) => return page.error(e, "preview").await,
     };
+    let design = match unsaved {
+        None => d.draft,
+        Some(values) => {
+            let keys: Vec<String> = d.items.iter().map(|(k, _, _)| k.clone()).collect();
+            match crate::domain::design::parse(values.as_slice(), &keys) {
+                Ok(mut design) => {
+                    design.logo = d.draft.logo;
+                    design
+                }
+                Err(errors) => {
+                    let messages: Vec<String> = errors.into_iter().map(|(_, m)| m).collect();
+                    let mut res = page
+                        .send(StatusCode::BAD_REQUEST, move || {
+                            views::preview_refused_page(messages)
+                        })
+                        .await;
+                    res.extensions_mut()
+                        .insert(super::headers::Framing::EmbeddableByOwn);
+                    return res;
+                }
+            }
+        }
+    };
     let lang = lang_of(&page, &d.catalog);
-    let items = crate::services::design::shown_items(&d.catalog, &d.draft);
+    let items = crate::services::design::shown_items(&d.catalog, &design);
     let view = crate::services::design::sample_view(
         &d.catalog,
-        &d.draft,
+        &design,
         &items,
         lang,
         d.catalog.profile.form_version + 1,
     );
     sample_page(page, view).await
+}
+
+/// The designer's live check (the body of `admin::designer::check_design`, after its gate):
+/// what saving `form` (url-encoded) would refuse, and the colour's warnings. Nothing is saved.
+pub async fn check_design(
+    state: &AppState,
+    profile: i64,
+    form: &str,
+) -> Result<crate::domain::design::DesignCheck, crate::admin::FnError> {
+    use crate::admin::FnError;
+    let cat = match load(state, profile).await {
+        Ok(Some(cat)) => cat,
+        Ok(None) => return Err(FnError::NotFound),
+        Err(e) => {
+            tracing::error!(error = %e, "the designer's live check could not load the profile");
+            return Err(FnError::Unavailable);
+        }
+    };
+    let keys: Vec<String> = crate::services::design::item_keys(&cat)
+        .into_iter()
+        .map(|(k, _, _)| k)
+        .collect();
+    let values: Vec<(String, String)> = serde_urlencoded::from_str(form)
+        .map_err(|_| FnError::Call("The form could not be read.".to_owned()))?;
+    Ok(crate::domain::design::check(values.as_slice(), &keys))
 }
 
 /// `GET /admin/profiles/{id}/versions/{version}?page=..&lang=..`: a published version as its

@@ -1253,3 +1253,89 @@ async fn an_invited_user_chooses_a_password_from_the_emailed_link_once() {
         assert!(audit.body.contains(kind), "{kind} in the audit log");
     }
 }
+
+/// A call of a console server function with arguments it accepts (by its path). A function
+/// without one here fails the matrix below: every new function is called as every role.
+fn sample_call(path: &str, profile: i64) -> String {
+    match path {
+        "/admin/fn/check_design" => format!("profile={profile}&form=primary%3D%2523ffd966"),
+        other => panic!("{other}: add a sample call for this server function to the matrix"),
+    }
+}
+
+#[tokio::test]
+async fn each_role_gets_exactly_what_it_may_from_every_server_function() {
+    use prefcenter::domain::auth::Role;
+    use prefcenter::server::console::SERVER_FNS;
+    use std::collections::BTreeSet;
+    // Every registered server function is in the list that says who may call it, and the list
+    // names nothing that is not registered.
+    let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
+    let listed: BTreeSet<&str> = SERVER_FNS.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        registered, listed,
+        "server functions without a role in SERVER_FNS"
+    );
+    assert!(!listed.is_empty());
+
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    for (email, role) in [
+        ("admin@contoso.com", "admin"),
+        ("staff@contoso.com", "staff"),
+        ("analyst@contoso.com", "analyst"),
+    ] {
+        assert!(create_user(&app, email, role, GOOD).0);
+    }
+    let profile: i64 =
+        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = 'contoso'")
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    let call = |path: &str, origin: Option<&str>| {
+        let mut req = app
+            .client
+            .post(format!("{base}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(sample_call(path, profile));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req
+    };
+    let mut anonymous = Browser::new(&app);
+    let mut signed_in = Vec::new();
+    for (email, role) in [
+        ("analyst@contoso.com", Role::Analyst),
+        ("staff@contoso.com", Role::Staff),
+        ("admin@contoso.com", Role::Admin),
+    ] {
+        let mut b = Browser::new(&app);
+        assert_eq!(b.sign_in(email, GOOD).await.status, 303);
+        signed_in.push((role, b));
+    }
+    for (path, permission) in SERVER_FNS {
+        let a = anonymous.send(call(path, Some(&base))).await;
+        assert_eq!(a.status, 401, "{path} as anonymous: {}", a.body);
+        assert!(a.body.contains("\"code\":\"sign_in\""), "{}", a.body);
+        for (role, b) in signed_in.iter_mut() {
+            let what = format!("{path} as {}", role.as_str());
+            let a = b.send(call(path, Some(&base))).await;
+            if role.may(*permission) {
+                assert_eq!(a.status, 200, "{what}: {}", a.body);
+            } else {
+                assert_eq!(a.status, 403, "{what}: served ({})", a.body);
+                assert!(a.body.contains("\"code\":\"forbidden\""), "{}", a.body);
+            }
+            // From another site, or without an Origin at all: refused whoever is signed in.
+            for origin in [Some("https://evil.example"), None] {
+                let a = b.send(call(path, origin)).await;
+                assert_eq!(a.status, 403, "{what} from {origin:?}: {}", a.body);
+                assert!(a.body.contains("\"code\":\"cross_site\""), "{}", a.body);
+            }
+        }
+    }
+    app.stop().await;
+}

@@ -984,3 +984,180 @@ async fn the_confirm_page_and_email_use_the_published_design_s_words() {
     let confirm = app.get(&mail.confirm_path()).await.text().await.unwrap();
     assert!(confirm.contains("Fast geschafft"), "{confirm}");
 }
+
+#[tokio::test]
+async fn the_designer_s_live_preview_shows_unsaved_changes_and_saves_nothing() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let designer = b.get(&format!("/admin/profiles/{profile}/design")).await;
+    assert_eq!(designer.status, 200);
+    // The one console page with an island: its loader carries the nonce, the policy lets it
+    // import this origin's bundle and compile WebAssembly, nothing more.
+    assert!(
+        designer.body.contains("<leptos-island"),
+        "{}",
+        designer.body
+    );
+    assert!(designer.body.contains("/pkg/prefcenter.js"));
+    let csp = &designer.headers["content-security-policy"];
+    assert!(
+        csp.contains("script-src 'nonce-") && csp.contains("'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+        "{csp}"
+    );
+    // Other console pages and the contact's pages load no script at all.
+    let home = b.get("/admin").await;
+    assert!(!home.headers["content-security-policy"].contains("wasm"));
+    assert!(!home.body.contains("<script"));
+    let contact = app
+        .client
+        .get(app.link("holly").replace("/u/", "/p/"))
+        .send()
+        .await
+        .unwrap();
+    let contact_csp = contact.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let script_src = contact_csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        !script_src.contains("wasm") && !script_src.contains("'self'"),
+        "{contact_csp}"
+    );
+    assert!(!contact.text().await.unwrap().contains("<script"));
+
+    // The form as it stands, posted into a frame: the unsaved header shows, the draft is
+    // untouched.
+    let drafts = scalar(&app, "SELECT COUNT(*) FROM form_drafts").await;
+    let unsaved = form(&[
+        ("csrf", &csrf),
+        ("primary", "#7a1f5c"),
+        ("font", "serif"),
+        ("header_en", "Tuned as you type"),
+        ("show", "commercial"),
+    ]);
+    let shown = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/preview?page=center&lang=en"),
+            &unsaved,
+            Some(&base),
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("Tuned as you type"));
+    assert!(shown.body.contains("--brand:#7a1f5c"));
+    assert_eq!(shown.headers["x-frame-options"], "SAMEORIGIN");
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM form_drafts").await,
+        drafts
+    );
+    let again = b.get(&format!("/admin/profiles/{profile}/design")).await;
+    assert!(!again.body.contains("Tuned as you type"), "nothing saved");
+    // Buttons and hints are the design's words too.
+    let worded = form(&[
+        ("csrf", &csrf),
+        ("primary", "#7a1f5c"),
+        ("font", "serif"),
+        ("unsubscribe_all", "on"),
+        ("text_en_save", "Keep these choices"),
+        ("text_en_unsubscribe_all", "Stop every email"),
+        (
+            "text_en_unsubscribe_all_hint",
+            "Nothing optional arrives after this.",
+        ),
+    ]);
+    for (page, words) in [
+        ("center", &["Keep these choices"][..]),
+        (
+            "unsubscribe",
+            &["Stop every email", "Nothing optional arrives after this."][..],
+        ),
+    ] {
+        let shown = b
+            .post(
+                &format!("/admin/profiles/{profile}/design/preview?page={page}&lang=en"),
+                &worded,
+                Some(&base),
+            )
+            .await;
+        for w in words {
+            assert!(shown.body.contains(w), "{page}: {w}");
+        }
+    }
+    // A colour the designer would refuse: the frame says why.
+    let refused = b
+        .post(
+            &format!("/admin/profiles/{profile}/design/preview?page=center&lang=en"),
+            &form(&[
+                ("csrf", &csrf),
+                ("primary", "url(javascript:x)"),
+                ("font", "serif"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("six hexadecimal digits"));
+    // Without the form's token, or from another site: refused.
+    for (body, origin) in [
+        (
+            form(&[("primary", "#7a1f5c"), ("font", "serif")]),
+            base.as_str(),
+        ),
+        (unsaved.clone(), "https://evil.example"),
+    ] {
+        let r = b
+            .post(
+                &format!("/admin/profiles/{profile}/design/preview"),
+                &body,
+                Some(origin),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+
+    // The island's server function: the same rules, nothing saved.
+    let check = |body: &str| {
+        let req = app
+            .client
+            .post(format!("{base}/admin/fn/check_design"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", &base)
+            .body(format!("profile={profile}&form={}", urlencode(body)));
+        req
+    };
+    let pale = b.send(check("primary=%23ffd966&font=system")).await;
+    assert_eq!(pale.status, 200, "{}", pale.body);
+    let v: serde_json::Value = serde_json::from_str(&pale.body).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0);
+    assert!(v["warnings"][0].as_str().unwrap().contains("4.5:1"), "{v}");
+    let bad = b.send(check("primary=ffd966&font=system")).await;
+    let v: serde_json::Value = serde_json::from_str(&bad.body).unwrap();
+    assert_eq!(v["errors"][0][0], "primary", "{v}");
+    let nowhere = b
+        .send(
+            app.client
+                .post(format!("{base}/admin/fn/check_design"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", &base)
+                .body("profile=999999&form="),
+        )
+        .await;
+    assert_eq!(nowhere.status, 404, "{}", nowhere.body);
+    let v: serde_json::Value = serde_json::from_str(&nowhere.body).unwrap();
+    assert_eq!(v["code"], "not_found");
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM form_drafts").await,
+        drafts
+    );
+    app.stop().await;
+}
