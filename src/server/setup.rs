@@ -1091,6 +1091,17 @@ pub async fn version_page(State(state): State<AppState>, console: Console, page:
     let items: Vec<crate::domain::design::ShownPurpose> =
         serde_json::from_str(&published.items).unwrap_or_default();
     let lang = lang_of(&page, &cat);
+    // The profile's words as they stood at `?at=` (a moment the version was shown, such as a
+    // ledger record's), else when the version was published.
+    let at = page
+        .query_value("at")
+        .and_then(|a| crate::store::parse_time(&a).ok())
+        .map(crate::store::format_time)
+        .unwrap_or_else(|| published.published_at.clone());
+    let cat = match crate::services::design::as_shown_at(&state.core, cat, &at).await {
+        Ok(c) => c,
+        Err(e) => return page.error(e, "version").await,
+    };
     let view = crate::services::design::sample_view(&cat, &published.design, &items, lang, number);
     sample_page(page, view).await
 }

@@ -169,6 +169,13 @@ pub async fn version(core: &Core, profile_id: i64, version: i64) -> Result<Optio
     Ok(store::version(&core.read, profile_id, version).await?)
 }
 
+/// A catalogue with its profile's words (name, postal address, legal footer, privacy link) as
+/// they stood at `at`: a past version opens with what its contacts saw then.
+pub async fn as_shown_at(core: &Core, mut cat: Catalog, at: &str) -> Result<Catalog> {
+    cat.profile = crate::store::catalog::profile_words_as_of(&core.read, cat.profile, at).await?;
+    Ok(cat)
+}
+
 /// The subscription center as a design shows it, for a sample contact: the first topic of
 /// each purpose received, the others not (what the preview and a version's page show).
 pub fn sample_view(

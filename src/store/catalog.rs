@@ -173,6 +173,28 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
     })
 }
 
+/// `profile` with the words it put under pages and emails (name, postal address, legal footer,
+/// privacy link) as they stood at `at`; today's where nothing was kept from before then.
+pub async fn profile_words_as_of(read: &Reader, mut profile: Profile, at: &str) -> Result<Profile> {
+    let id = profile.id;
+    let row: Option<(String, String, Option<String>, Option<String>)> = read!(read, c => {
+        Ok(sqlx::query_as(
+            "SELECT name, footer_address, legal_footer, privacy_url FROM profile_versions
+             WHERE profile_id = $1 AND effective_at <= $2
+             ORDER BY effective_at DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(Ts::new(at))
+        .fetch_optional(&mut *c)
+        .await?)
+    })?;
+    if let Some((name, footer_address, legal_footer, privacy_url)) = row {
+        (profile.name, profile.footer_address) = (name, footer_address);
+        (profile.legal_footer, profile.privacy_url) = (legal_footer, privacy_url);
+    }
+    Ok(profile)
+}
+
 /// A profile's catalogue with the definitions a decision rests on (enforcement model,
 /// channels, mandatory, minimum level, retirement) as they stood at `at`; what did not exist
 /// yet then counts as retired. Names and order are today's.
@@ -460,6 +482,16 @@ pub(super) const PURPOSE_VERSION: &str = "INSERT INTO purpose_versions
          enforcement = excluded.enforcement, channels = excluded.channels,
          mandatory = excluded.mandatory, min_consent_level = excluded.min_consent_level,
          retired = excluded.retired";
+
+/// Adds a profile's words (name, postal address, legal footer, privacy link) as they stand now,
+/// effective at `$2` (the same moment twice keeps the later words).
+pub(super) const PROFILE_VERSION: &str = "INSERT INTO profile_versions
+         (profile_id, effective_at, name, footer_address, legal_footer, privacy_url)
+     SELECT id, $2, name, footer_address, legal_footer, privacy_url
+     FROM compliance_profiles WHERE id = $1
+     ON CONFLICT (profile_id, effective_at) DO UPDATE SET
+         name = excluded.name, footer_address = excluded.footer_address,
+         legal_footer = excluded.legal_footer, privacy_url = excluded.privacy_url";
 
 /// The same for a topic.
 pub(super) const TOPIC_VERSION: &str =

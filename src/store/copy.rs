@@ -62,6 +62,17 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "profile_versions",
+            &[
+                ("profile_id", Int),
+                ("effective_at", Time),
+                ("name", Text),
+                ("footer_address", Text),
+                ("legal_footer", Text),
+                ("privacy_url", Text),
+            ],
+        ),
+        (
             "purpose_versions",
             &[
                 ("purpose_id", Int),

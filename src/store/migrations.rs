@@ -104,6 +104,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "form logos",
         include_str!("../../migrations/0016_form_logos.sql"),
     ),
+    (
+        17,
+        "profile versions",
+        include_str!("../../migrations/0017_profile_versions.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -141,7 +141,25 @@ impl Unit for SaveProfile {
                     }
                 }
                 Some(id) => match profile_json(tx, id).await? {
-                    Some(before) => (id, Some(before)),
+                    Some(before) => {
+                        // A profile made before its words were versioned (or by the demo)
+                        // keeps the words it had from its creation on.
+                        on!(tx.conn(), c => {
+                            sqlx::query(
+                                "INSERT INTO profile_versions
+                                     (profile_id, effective_at, name, footer_address,
+                                      legal_footer, privacy_url)
+                                 SELECT id, created_at, name, footer_address, legal_footer,
+                                        privacy_url
+                                 FROM compliance_profiles WHERE id = $1
+                                 ON CONFLICT (profile_id, effective_at) DO NOTHING",
+                            )
+                            .bind(id)
+                            .execute(&mut *c)
+                            .await?;
+                        });
+                        (id, Some(before))
+                    }
                     None => return Ok(Saved::NotFound),
                 },
             };
@@ -172,6 +190,13 @@ impl Unit for SaveProfile {
             if before.is_some() && before == after {
                 return Ok(Saved::Done(id));
             }
+            on!(tx.conn(), c => {
+                sqlx::query(super::catalog::PROFILE_VERSION)
+                    .bind(id)
+                    .bind(Ts::new(&*now))
+                    .execute(&mut *c)
+                    .await?;
+            });
             bump(tx, id).await?;
             let kinds = ("profile.create", "profile.edit");
             let subject = format!("profile {id} {}", f.key);

@@ -1161,3 +1161,105 @@ async fn the_designer_s_live_preview_shows_unsaved_changes_and_saves_nothing() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_past_version_opens_with_the_legal_words_its_contacts_saw() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let (mut b, csrf) = admin(&app).await;
+    let profile = contoso(&app).await;
+    let design = form(&[("csrf", &csrf), ("primary", "#0f5fa8"), ("font", "system")]);
+    let d = format!("/admin/profiles/{profile}/design");
+    assert_eq!(b.post(&d, &design, Some(&base)).await.status, 303);
+    assert_eq!(
+        b.post(
+            &format!("{d}/publish"),
+            &form(&[("csrf", &csrf)]),
+            Some(&base)
+        )
+        .await
+        .status,
+        303
+    );
+    let version: i64 = scalar(
+        &app,
+        "SELECT MAX(version) FROM form_versions WHERE profile_id = (SELECT id FROM compliance_profiles WHERE key = 'contoso')",
+    )
+    .await;
+    let before = b
+        .get(&format!("/admin/profiles/{profile}/versions/{version}"))
+        .await;
+    assert_eq!(before.status, 200);
+    assert!(!before.body.contains("Registered in Ruritania"));
+    let shown_at = app.clock.now_str();
+
+    // Later the profile's legal words change (the demo's profile: its first words are kept).
+    app.clock.advance(Duration::from_secs(600));
+    let edit = form(&[
+        ("csrf", &csrf),
+        ("name", "Contoso Group"),
+        ("sender_address", "news@contoso.com"),
+        ("footer_address", "Contoso Group, 9 New Street, Springfield"),
+        ("legal_footer", "Registered in Ruritania, no. 42"),
+        ("default_locale", "en"),
+    ]);
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{profile}/edit"),
+            &edit,
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(!saved.location.contains("sign-in"), "{}", saved.location);
+    // Contacts see the new words at once.
+    let contact = app
+        .client
+        .get(app.link("holly").replace("/u/", "/p/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(contact.contains("Registered in Ruritania"));
+    // The version opens with the words of its publication, or of any moment asked for.
+    let old = b
+        .get(&format!("/admin/profiles/{profile}/versions/{version}"))
+        .await;
+    assert!(
+        !old.body.contains("Registered in Ruritania"),
+        "as published"
+    );
+    assert!(!old.body.contains("Contoso Group"));
+    assert_eq!(
+        old.body,
+        before
+            .body
+            .replace(&nonce_of(&before.body), &nonce_of(&old.body))
+    );
+    let at = |t: &str| {
+        format!(
+            "/admin/profiles/{profile}/versions/{version}?at={}",
+            urlencode(t)
+        )
+    };
+    let then = b.get(&at(&shown_at)).await;
+    assert!(!then.body.contains("Registered in Ruritania"));
+    let now = b.get(&at(&app.clock.now_str())).await;
+    assert!(now.body.contains("Registered in Ruritania"));
+    assert!(now.body.contains("Contoso Group, 9 New Street"));
+    // A moment that is not one: as published.
+    let junk = b.get(&at("yesterday")).await;
+    assert_eq!(junk.status, 200);
+    assert!(!junk.body.contains("Registered in Ruritania"));
+    app.stop().await;
+}
+
+fn nonce_of(html: &str) -> String {
+    html.split("nonce=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("")
+        .to_owned()
+}
