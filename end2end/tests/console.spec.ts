@@ -3,9 +3,12 @@
 // user, whose next page sends them to sign in again; a staff user gets 403 on the admin page;
 // sign-out works; every page passes axe at desktop and phone width.
 import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect, binaryPath, type Demo } from './server';
 import { DESKTOP, PHONE, expectNoViolations } from './helpers';
+
+const SHOTS = path.resolve(__dirname, '..', 'screenshots');
 
 const PASSWORD = 'violet tram kettle 93';
 
@@ -113,6 +116,18 @@ test('console pages pass axe at phone width', async ({ page, server }) => {
   await expectNoViolations(page, 'the users page at phone width');
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
   await expectNoViolations(page, 'the audit log at phone width');
+  // API keys: one made (shown once, selectable), listed, then the page at both widths.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API keys' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API keys');
+  await page.getByLabel('Name').fill('Newsletter ESP');
+  await page.getByRole('button', { name: 'Make the key' }).click();
+  await expect(page.getByLabel('The key', { exact: true })).toHaveValue(/^pck_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
+  await expect(page.getByRole('row', { name: /Newsletter ESP/ })).toContainText('Never used');
+  await expectNoViolations(page, 'the API keys page with a new key, at phone width');
+  await page.setViewportSize(DESKTOP);
+  await expectNoViolations(page, 'the API keys page with a new key');
+  await page.screenshot({ path: path.join(SHOTS, 'console-api-keys-desktop.png'), fullPage: true });
+  await page.setViewportSize(PHONE);
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Your account' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
   await page.getByLabel('Current password').fill('not it at all 123');

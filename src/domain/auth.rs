@@ -43,9 +43,10 @@ impl Role {
     pub fn may(self, what: Permission) -> bool {
         match what {
             Permission::UseConsole => true,
-            Permission::ManageUsers | Permission::ConfigureProfiles | Permission::ReadAudit => {
-                self == Role::Admin
-            }
+            Permission::ManageUsers
+            | Permission::ConfigureProfiles
+            | Permission::ReadAudit
+            | Permission::ManageApiKeys => self == Role::Admin,
             Permission::RecordConsent => matches!(self, Role::Admin | Role::Staff),
             Permission::ReadReports => true,
         }
@@ -62,6 +63,8 @@ pub enum Permission {
     ReadReports,
     /// The console's audit log and its export.
     ReadAudit,
+    /// Make and revoke the API's keys.
+    ManageApiKeys,
 }
 
 /// The shortest and longest password accepted.

@@ -55,6 +55,44 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The reason in words, for people reading an API answer or a log.
+    pub fn message(self) -> String {
+        match self {
+            Reason::Erased => "The contact was erased: nothing may be sent.".into(),
+            Reason::PurposeDisabled => "The purpose is switched off or retired.".into(),
+            Reason::TopicRetired => "The topic is retired.".into(),
+            Reason::ChannelNotCovered => "The purpose does not use this channel.".into(),
+            Reason::LevelTooLow { required, actual } => {
+                format!("The contact's consent level is {actual}; the purpose needs {required}.")
+            }
+            Reason::ChildWithoutCustodianConsent => {
+                "The contact is a child and no custodian has confirmed consent.".into()
+            }
+            Reason::OptedOut { .. } => "The contact opted out.".into(),
+            Reason::PendingConfirmation { .. } => {
+                "The contact asked to receive this and has not confirmed yet.".into()
+            }
+            Reason::OptedIn { .. } => "The contact opted in.".into(),
+            Reason::NoOptIn => "No opt-in on record, and this purpose or channel needs one.".into(),
+            Reason::NotOptedOut => {
+                "No opt-out on record, and this purpose allows email until one.".into()
+            }
+            Reason::Mandatory => "A service message: sent to every contact not erased.".into(),
+        }
+    }
+
+    /// The ledger record the answer rests on, if one.
+    pub fn record(self) -> Option<i64> {
+        match self {
+            Reason::OptedOut { record }
+            | Reason::PendingConfirmation { record }
+            | Reason::OptedIn { record } => Some(record),
+            _ => None,
+        }
+    }
+}
+
 /// Allow or deny, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {

@@ -2,6 +2,7 @@
 //! hash chain, link tokens, and parsing at the edge. No web, database or runtime types live
 //! here; this module compiles for the browser too and is unit-tested on its own.
 
+pub mod apikey;
 pub mod auth;
 pub mod decision;
 pub mod design;

@@ -154,6 +154,7 @@ pub(crate) fn ConsoleFrame(
                 {link("/admin", "Home")}
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
+                {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
                 {role.may(Permission::ReadAudit).then(|| link("/admin/audit", "Audit log"))}
                 {link("/admin/account", "Your account")}
                 <span class="who">{email} " · " {role.label()}</span>

@@ -438,6 +438,15 @@ pub struct Settings {
     )]
     pub undo_window_hours: u64,
 
+    /// API calls per key per second (on each instance); more are answered 429 with Retry-After.
+    #[arg(
+        long,
+        env = "PREFCENTER_API_RATE_PER_SECOND",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub api_rate_per_second: u32,
+
     /// Sign-up form posts per client address per minute.
     #[arg(
         long,

@@ -5,7 +5,7 @@
 
 use super::contact::{field, form_pairs};
 use super::pages::Page;
-use super::{request_info, setup, AppState};
+use super::{keys, request_info, setup, AppState};
 use crate::domain::auth::{Permission, SessionEnd};
 use crate::pages;
 use crate::services::auth::{self, SessionUser, SignInError};
@@ -209,6 +209,9 @@ pub const ROUTES: &[Route] = {
             "/admin/profiles/{id}/versions/{version}",
             Needs(ConfigureProfiles),
         ),
+        route("GET", "/admin/api-keys", Needs(ManageApiKeys)),
+        route("POST", "/admin/api-keys", Needs(ManageApiKeys)),
+        route("POST", "/admin/api-keys/{id}/revoke", Needs(ManageApiKeys)),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -319,6 +322,9 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
             .layer(axum::extract::DefaultBodyLimit::max(setup::LOGO_BODY_LIMIT)),
         ("POST", "/admin/profiles/{id}/design/logo/remove") => post(setup::design_logo),
         ("GET", "/admin/profiles/{id}/versions/{version}") => get(setup::version_page),
+        ("GET", "/admin/api-keys") => get(keys::page),
+        ("POST", "/admin/api-keys") => post(keys::create),
+        ("POST", "/admin/api-keys/{id}/revoke") => post(keys::revoke),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),

@@ -1,10 +1,12 @@
 //! axum: state, router, headers, the contact's POSTs, health. The only layer that knows HTTP.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;
 pub mod contact;
 pub mod headers;
+pub mod keys;
 pub mod optin;
 pub mod pages;
 pub mod receipt;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub trust_forwarded_for: bool,
     pub signup_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// The API's per-key rate limiters and "last used" bookkeeping.
+    pub api: Arc<api::ApiState>,
     pub bench_endpoints: bool,
 }
 
@@ -163,6 +167,28 @@ async fn stylesheet() -> Response {
         include_str!("../../style/main.css"),
     )
         .into_response()
+}
+
+/// The browser bundle's WebAssembly under the name the island loader asks for. The loader's
+/// name depends on how the server was compiled (`prefcenter.wasm` under cargo-leptos, which
+/// also names the file so; `prefcenter_bg.wasm` under a plain `cargo build`), so both names
+/// serve whichever file cargo-leptos wrote.
+async fn bundle_wasm(State(state): State<AppState>) -> Response {
+    let dir = std::path::Path::new(state.leptos.site_root.as_ref())
+        .join(state.leptos.site_pkg_dir.as_ref());
+    for name in ["prefcenter.wasm", "prefcenter_bg.wasm"] {
+        if let Ok(bytes) = tokio::fs::read(dir.join(name)).await {
+            return (
+                [
+                    (header::CONTENT_TYPE, "application/wasm"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                bytes,
+            )
+                .into_response();
+        }
+    }
+    StatusCode::NOT_FOUND.into_response()
 }
 
 /// The icon (`public/favicon.svg`), embedded like the stylesheet.
@@ -313,6 +339,8 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{profile}", get(pages::signup).post(optin::post_signup))
         .route(crate::STYLESHEET_PATH, get(stylesheet))
         .route(crate::FAVICON_PATH, get(favicon))
+        .route("/pkg/prefcenter.wasm", get(bundle_wasm))
+        .route("/pkg/prefcenter_bg.wasm", get(bundle_wasm))
         .route(
             "/u/{token}",
             get(pages::unsubscribe).post(contact::post_link),
@@ -331,6 +359,7 @@ pub fn router(state: AppState) -> Router {
             get(receipt::check_form).post(receipt::check),
         )
         .merge(console::routes(&state))
+        .merge(api::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -501,6 +530,7 @@ pub async fn prepare_with_clock(
         core: core.clone(),
         trust_forwarded_for: settings.trust_forwarded_for,
         signup_limiter: Arc::new(optin::signup_limiter(settings.signup_rate_per_minute)),
+        api: Arc::new(api::ApiState::new(settings.api_rate_per_second)),
         bench_endpoints: settings.bench_endpoints,
     });
     Ok(Prepared {

@@ -1,6 +1,7 @@
 //! One async function per use case. Pages, forms and the API call these; these call the store
 //! and the domain. Nothing here knows HTTP.
 
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod consent;

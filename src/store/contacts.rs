@@ -449,3 +449,84 @@ async fn insert_bench_rows(
     });
     Ok(())
 }
+
+/// A contact point found by its address, with what a decision needs: the contact's facts and
+/// the point's states (today's, or as the ledger had them at a past moment).
+#[derive(Debug, Clone)]
+pub struct Addressed {
+    pub contact_point_id: i64,
+    pub contact_id: i64,
+    pub profile_id: i64,
+    pub level: ConsentLevel,
+    pub is_child: bool,
+    pub suppressed: bool,
+    pub states: Vec<StateRow>,
+}
+
+/// The point with this normalised address and its states; `at` (stored time format): the
+/// states as the ledger had them then (the last record of each purpose or topic and channel at
+/// or before it).
+pub async fn addressed(
+    read: &Reader,
+    kind: PointKind,
+    address: &str,
+    at: Option<&str>,
+) -> Result<Option<Addressed>> {
+    read!(read, c => {
+        let Some(r) = sqlx::query(
+            "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, c.consent_level, c.is_child,
+                    c.suppressed_at IS NOT NULL AS suppressed
+             FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+             WHERE cp.kind = $1 AND cp.address = $2",
+        )
+        .bind(kind.as_str())
+        .bind(address)
+        .fetch_optional(&mut *c)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let point: i64 = r.col("cp_id")?;
+        let level: i64 = r.col("consent_level")?;
+        let states = match at {
+            None => sqlx::query(
+                "SELECT contact_point_id, subject_kind, subject_id, channel, value,
+                        custodian_confirmed, ledger_seq
+                 FROM consent_states WHERE contact_point_id = $1",
+            )
+            .bind(point)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(state_row)
+            .collect::<Result<Vec<_>>>()?,
+            Some(at) => sqlx::query(
+                "SELECT l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
+                        l.new_value AS value, l.custodian_confirmed, l.seq AS ledger_seq
+                 FROM consent_ledger l
+                 WHERE l.contact_point_id = $1 AND l.seq = (
+                     SELECT MAX(m.seq) FROM consent_ledger m
+                     WHERE m.contact_point_id = l.contact_point_id
+                       AND m.subject_kind = l.subject_kind AND m.subject_id = l.subject_id
+                       AND m.channel = l.channel AND m.occurred_at <= $2)",
+            )
+            .bind(point)
+            .bind(Ts::new(at))
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(state_row)
+            .collect::<Result<Vec<_>>>()?,
+        };
+        Ok(Some(Addressed {
+            contact_point_id: point,
+            contact_id: r.col("c_id")?,
+            profile_id: r.col("profile_id")?,
+            level: ConsentLevel::new(level)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+            is_child: r.col("is_child")?,
+            suppressed: r.col("suppressed")?,
+            states,
+        }))
+    })
+}

@@ -62,6 +62,21 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "api_keys",
+            &[
+                ("id", Int),
+                ("prefix", Text),
+                ("key_hash", Bytes),
+                ("name", Text),
+                ("scopes", Text),
+                ("profile_id", Int),
+                ("created_at", Time),
+                ("created_by", Text),
+                ("revoked_at", Time),
+                ("last_used_at", Time),
+            ],
+        ),
+        (
             "profile_versions",
             &[
                 ("profile_id", Int),
@@ -365,6 +380,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "ledger_checkpoints",
     "users",
     "console_audit",
+    "api_keys",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

@@ -181,3 +181,20 @@ impl Unit for EraseContact {
         })
     }
 }
+
+/// Whether this address is on the suppression list, read on the read connections (the API's
+/// decisions): the erasure record that put it there.
+pub async fn suppressed_address(
+    read: &super::Reader,
+    secret: &[u8],
+    kind: PointKind,
+    address: &str,
+) -> Result<Option<i64>> {
+    let hash = address_hash(secret, kind, address);
+    super::backend::read!(read, c => Ok(sqlx::query_scalar(
+        "SELECT ledger_seq FROM suppressions WHERE address_hash = $1",
+    )
+    .bind(hash.to_vec())
+    .fetch_optional(&mut *c)
+    .await?))
+}

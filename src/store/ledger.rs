@@ -851,3 +851,42 @@ pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<V
         erasures: verifier.erasures().to_vec(),
     })
 }
+
+/// What an API answer says about the ledger record it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordSummary {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub value: String,
+    pub source: String,
+    pub actor_kind: String,
+    pub change_id: String,
+    pub form_version: Option<i64>,
+    pub language: Option<String>,
+}
+
+pub async fn record_summary(read: &Reader, seq: i64) -> Result<Option<RecordSummary>> {
+    read!(read, c => {
+        let Some(r) = sqlx::query(
+            "SELECT seq, occurred_at, new_value, source, actor_kind, change_id, form_version,
+                    language
+             FROM consent_ledger WHERE seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional(&mut *c)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RecordSummary {
+            seq: r.col("seq")?,
+            occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
+            value: r.col("new_value")?,
+            source: r.col("source")?,
+            actor_kind: r.col("actor_kind")?,
+            change_id: r.col("change_id")?,
+            form_version: r.col("form_version")?,
+            language: r.col("language")?,
+        }))
+    })
+}

@@ -109,6 +109,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "profile versions",
         include_str!("../../migrations/0017_profile_versions.sql"),
     ),
+    (
+        18,
+        "api keys",
+        include_str!("../../migrations/0018_api_keys.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

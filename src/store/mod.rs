@@ -5,6 +5,7 @@
 //! store function is written once; what must differ lives in `backend.rs` and in the two
 //! migration folders.
 
+pub mod api_keys;
 pub mod audit;
 pub mod backend;
 pub mod catalog;

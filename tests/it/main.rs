@@ -3,6 +3,7 @@
 //! (and, for mail, a real SMTP server).
 #![cfg(feature = "ssr")]
 
+mod api;
 mod console;
 mod contact_pages;
 mod corrections;

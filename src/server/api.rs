@@ -1,0 +1,365 @@
+//! `/api/v1`: JSON for sending systems. Every call carries a key in `Authorization: Bearer`,
+//! is rate-limited per key, and every error is a JSON body with a stable `code`, a message and,
+//! for a refused field, its name. Bodies are read with a size limit and unknown fields refused.
+
+use super::AppState;
+use crate::domain::apikey::Scope;
+use crate::domain::parse::{EmailAddress, PhoneNumber};
+use crate::domain::{Channel, PointKind};
+use crate::services::api::{self, DecideQuery, DecideRefused, KeyRefused};
+use crate::store::api_keys::ApiKey;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The largest body a decision reads.
+const DECIDE_BODY_LIMIT: usize = 16 * 1024;
+
+/// What the API keeps between calls on this instance: each key's rate limiter, and when its
+/// "last used" time was last written (at most once a minute per key).
+pub struct ApiState {
+    limiter: DefaultKeyedRateLimiter<i64>,
+    touched: Mutex<HashMap<i64, Instant>>,
+}
+
+impl ApiState {
+    pub fn new(per_second: u32) -> ApiState {
+        let n = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        ApiState {
+            limiter: RateLimiter::keyed(Quota::per_second(n)),
+            touched: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// An API error: its status, stable code, words and (for validation) the field.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<&'static str>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+        }
+    }
+
+    fn unavailable(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "an API call failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The server could not answer now. Try again.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if let Some(f) = self.field {
+            body["field"] = Value::from(f);
+        }
+        let mut res = (self.status, json_body(&body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = secs.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}
+
+fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string())
+}
+
+/// The routes under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/decide", post(decide))
+        .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no such API route.",
+    )
+}
+
+/// The call's key, checked, with the scope the route needs, within its rate.
+async fn caller(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let key = match api::authenticate(&state.core, header).await {
+        Ok(Ok(k)) => k,
+        Ok(Err(KeyRefused::Missing)) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_key",
+                "Send an API key as Authorization: Bearer pck_….",
+            ))
+        }
+        Ok(Err(KeyRefused::Unknown)) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_key",
+                "This API key is not known.",
+            ))
+        }
+        Ok(Err(KeyRefused::Revoked)) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "revoked_key",
+                "This API key was revoked.",
+            ))
+        }
+        Err(e) => return Err(ApiError::unavailable(e)),
+    };
+    if let Err(not_until) = state.api.limiter.check_key(&key.id) {
+        let wait = not_until
+            .wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+            .as_secs()
+            .max(1);
+        return Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many calls with this key. Wait and try again.",
+            )
+        });
+    }
+    if !key.scopes.has(scope) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "missing_scope",
+            format!("This API key does not have the {} scope.", scope.as_str()),
+        ));
+    }
+    let due = {
+        let mut touched = state.api.touched.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        match touched.get(&key.id) {
+            Some(t) if now.duration_since(*t) < Duration::from_secs(60) => false,
+            _ => {
+                touched.insert(key.id, now);
+                true
+            }
+        }
+    };
+    if due {
+        let core = state.core.clone();
+        let id = key.id;
+        tokio::spawn(async move {
+            if let Err(e) = api::touch(&core, id).await {
+                tracing::warn!(error = %e, "recording an API key's use failed");
+            }
+        });
+    }
+    Ok(key)
+}
+
+/// The JSON object of a body: size, media type and syntax checked, with stable codes.
+fn json_of<T: for<'de> Deserialize<'de>>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    limit: usize,
+) -> Result<T, ApiError> {
+    if body.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The body is larger than {limit} bytes."),
+        ));
+    }
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as Content-Type: application/json.",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            format!("The body is not the JSON this call takes: {e}."),
+        )
+    })
+}
+
+/// `POST /api/v1/decide`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    email: Option<String>,
+    phone: Option<String>,
+    profile: Option<String>,
+    purpose: String,
+    topic: Option<String>,
+    channel: String,
+    as_of: Option<String>,
+}
+
+/// The body, parsed at the edge into the service's query.
+fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
+    let point = match (b.email, b.phone) {
+        (Some(e), None) => (
+            PointKind::Email,
+            EmailAddress::parse(&e)
+                .map_err(|m| ApiError::invalid("email", m))?
+                .as_str()
+                .to_owned(),
+        ),
+        (None, Some(p)) => (
+            PointKind::Phone,
+            PhoneNumber::parse(&p)
+                .map_err(|m| ApiError::invalid("phone", m))?
+                .as_str()
+                .to_owned(),
+        ),
+        _ => {
+            return Err(ApiError::invalid(
+                "email",
+                "Give exactly one of email and phone.",
+            ))
+        }
+    };
+    let channel = Channel::parse(&b.channel)
+        .ok_or_else(|| ApiError::invalid("channel", "The channel is one of email, sms, phone."))?;
+    let as_of = match b.as_of {
+        None => None,
+        Some(t) => Some(crate::store::format_time(
+            crate::store::parse_time(&t).map_err(|_| {
+                ApiError::invalid(
+                    "as_of",
+                    "Give a moment as RFC 3339, like 2026-01-31T12:00:00Z.",
+                )
+            })?,
+        )),
+    };
+    Ok(DecideQuery {
+        point,
+        profile: b.profile,
+        purpose: b.purpose,
+        topic: b.topic,
+        channel,
+        as_of,
+    })
+}
+
+async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    // One byte more than the limit tells "too large" from "just fits".
+    let body = axum::body::to_bytes(body, DECIDE_BODY_LIMIT + 1)
+        .await
+        .unwrap_or_else(|_| Bytes::from(vec![0; DECIDE_BODY_LIMIT + 1]));
+    match decide_inner(&state, &parts.headers, &body).await {
+        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn decide_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Value, ApiError> {
+    let key = caller(state, headers, Scope::Decide).await?;
+    let q = decide_query(json_of(headers, body, DECIDE_BODY_LIMIT)?)?;
+    let answer = match api::decide(&state.core, &key, &q).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(refused)) => {
+            return Err(match refused {
+                DecideRefused::UnknownProfile => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_profile",
+                    "There is no profile with this key.",
+                ),
+                DecideRefused::ProfileNotAllowed => ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "profile_not_allowed",
+                    "This API key is restricted to another profile.",
+                ),
+                DecideRefused::ProfileRequired => ApiError {
+                    field: Some("profile"),
+                    ..ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "profile_required",
+                        "This address is not a known contact: name the profile.",
+                    )
+                },
+                DecideRefused::UnknownPurpose => ApiError {
+                    field: Some("purpose"),
+                    ..ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_purpose",
+                        "There is no purpose with this key.",
+                    )
+                },
+                DecideRefused::UnknownTopic => ApiError {
+                    field: Some("topic"),
+                    ..ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_topic",
+                        "The purpose has no topic with this key.",
+                    )
+                },
+            })
+        }
+        Err(e) => return Err(ApiError::unavailable(e)),
+    };
+    let mut reason = serde_json::to_value(answer.decision.reason).unwrap_or_else(|_| json!({}));
+    reason["message"] = Value::from(answer.decision.reason.message());
+    Ok(json!({
+        "allowed": answer.decision.allowed,
+        "reason": reason,
+        "record": answer.record,
+        "profile": answer.profile,
+        "contact_known": answer.known,
+        "as_of": q.as_of,
+    }))
+}

@@ -1,0 +1,227 @@
+//! The API's use cases: keys (made and revoked in the console, checked on every call) and the
+//! explainable decision, today or as of a past moment.
+
+use super::consent::Result;
+use super::Core;
+use crate::domain::apikey::{self, PresentedKey, Scopes};
+use crate::domain::{
+    decide as rule, Channel, ConsentLevel, ContactFacts, Decision, PointKind, Subject,
+};
+use crate::store::api_keys::{self, ApiKey, CreateKey, RevokeKey, TouchKey};
+use crate::store::audit::Actor;
+use crate::store::ledger::RecordSummary;
+use crate::store::writer::Priority;
+
+/// Makes a key; the whole key is returned once and never stored.
+pub async fn create_key(
+    core: &Core,
+    name: String,
+    scopes: Scopes,
+    profile_id: Option<i64>,
+    actor: Actor,
+) -> Result<(i64, String)> {
+    loop {
+        let (prefix, whole) = apikey::mint(super::random_bytes(), super::random_bytes());
+        let made = core
+            .writer
+            .run(
+                CreateKey {
+                    prefix,
+                    key_hash: apikey::hash(&whole),
+                    name: name.clone(),
+                    scopes: scopes.clone(),
+                    profile_id,
+                    actor: actor.clone(),
+                },
+                Priority::Interactive,
+            )
+            .await?;
+        // A visible id already taken (one in four billion): draw again.
+        if let Some(id) = made {
+            return Ok((id, whole));
+        }
+    }
+}
+
+pub async fn revoke_key(core: &Core, id: i64, actor: Actor) -> Result<bool> {
+    Ok(core
+        .writer
+        .run(RevokeKey { id, actor }, Priority::Interactive)
+        .await?)
+}
+
+pub async fn keys(core: &Core) -> Result<Vec<ApiKey>> {
+    Ok(api_keys::all(&core.read).await?)
+}
+
+/// Why a call's key is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefused {
+    /// No `Authorization: Bearer` with something shaped like a key.
+    Missing,
+    /// Shaped like one, but no key has that hash.
+    Unknown,
+    Revoked,
+}
+
+/// The key of an `Authorization` header value.
+pub async fn authenticate(
+    core: &Core,
+    header: Option<&str>,
+) -> Result<std::result::Result<ApiKey, KeyRefused>> {
+    let Some(presented) = header.and_then(PresentedKey::from_header) else {
+        return Ok(Err(KeyRefused::Missing));
+    };
+    let Some(key) = api_keys::by_prefix(&core.read, presented.id()).await? else {
+        return Ok(Err(KeyRefused::Unknown));
+    };
+    if !apikey::matches(&presented, &key.key_hash) {
+        return Ok(Err(KeyRefused::Unknown));
+    }
+    if key.revoked_at.is_some() {
+        return Ok(Err(KeyRefused::Revoked));
+    }
+    Ok(Ok(key))
+}
+
+/// Notes that a key was used (low priority: behind every interactive write).
+pub async fn touch(core: &Core, key_id: i64) -> Result<()> {
+    Ok(core
+        .writer
+        .run(TouchKey { id: key_id }, Priority::Bulk)
+        .await?)
+}
+
+/// A decision asked for, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct DecideQuery {
+    pub point: (PointKind, String),
+    /// The profile's key, when the caller names one.
+    pub profile: Option<String>,
+    pub purpose: String,
+    pub topic: Option<String>,
+    pub channel: Channel,
+    /// A past moment (stored time format): the ledger and the definitions as they were then.
+    pub as_of: Option<String>,
+}
+
+/// Why a decision cannot be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecideRefused {
+    /// No such profile.
+    UnknownProfile,
+    /// The key is restricted to another profile.
+    ProfileNotAllowed,
+    /// The address is not known and neither the key nor the call names a profile.
+    ProfileRequired,
+    UnknownPurpose,
+    UnknownTopic,
+}
+
+/// The answer: the decision, what it rests on, and about what.
+#[derive(Debug, Clone)]
+pub struct DecideAnswer {
+    pub decision: Decision,
+    pub record: Option<RecordSummary>,
+    /// The profile's key.
+    pub profile: String,
+    /// Whether the address belongs to a contact of that profile.
+    pub known: bool,
+}
+
+/// May this address be contacted for this purpose (and topic) on this channel, and why: the
+/// domain's decision on the contact's states and the purpose's definition, today or as they
+/// stood at `as_of`.
+pub async fn decide(
+    core: &Core,
+    key: &ApiKey,
+    q: &DecideQuery,
+) -> Result<std::result::Result<DecideAnswer, DecideRefused>> {
+    use crate::store::{catalog, contacts, erasure, ledger};
+    let named = match &q.profile {
+        Some(k) => match catalog::profile_id_by_key(&core.read, k).await? {
+            Some(id) => Some(id),
+            None => return Ok(Err(DecideRefused::UnknownProfile)),
+        },
+        None => None,
+    };
+    if let (Some(named), Some(allowed)) = (named, key.profile_id) {
+        if named != allowed {
+            return Ok(Err(DecideRefused::ProfileNotAllowed));
+        }
+    }
+    let (kind, address) = (&q.point.0, q.point.1.as_str());
+    let found = contacts::addressed(&core.read, *kind, address, q.as_of.as_deref()).await?;
+    let Some(profile_id) = named
+        .or(key.profile_id)
+        .or(found.as_ref().map(|f| f.profile_id))
+    else {
+        return Ok(Err(DecideRefused::ProfileRequired));
+    };
+    // A contact of another profile is not this profile's contact.
+    let found = found.filter(|f| f.profile_id == profile_id);
+    let cat = match &q.as_of {
+        Some(at) => catalog::load_as_of(&core.read, profile_id, at)
+            .await?
+            .map(std::sync::Arc::new),
+        None => Some(core.catalog(profile_id).await?),
+    };
+    let Some(cat) = cat else {
+        return Ok(Err(DecideRefused::UnknownProfile));
+    };
+    let Some(purpose) = cat.purposes.iter().find(|p| p.key == q.purpose) else {
+        return Ok(Err(DecideRefused::UnknownPurpose));
+    };
+    let topic = match &q.topic {
+        Some(t) => match cat.topics_of(purpose.id).find(|x| &x.key == t) {
+            Some(t) => Some(t),
+            None => return Ok(Err(DecideRefused::UnknownTopic)),
+        },
+        None => None,
+    };
+    let decision = match &found {
+        Some(f) => {
+            let facts = ContactFacts {
+                level: f.level,
+                is_child: f.is_child,
+                erased: f.suppressed,
+            };
+            let state = |subject: Subject| {
+                f.states
+                    .iter()
+                    .find(|s| s.subject == subject && s.channel == q.channel)
+                    .map(|s| s.entry)
+            };
+            rule(
+                facts,
+                purpose,
+                topic,
+                q.channel,
+                state(Subject::Purpose(purpose.id)),
+                topic.and_then(|t| state(Subject::Topic(t.id))),
+            )
+        }
+        None => {
+            // Unknown here: no states; an erased address is on the suppression list.
+            let erased = erasure::suppressed_address(&core.read, core.secret(), *kind, address)
+                .await?
+                .is_some();
+            let facts = ContactFacts {
+                level: ConsentLevel::UNKNOWN,
+                is_child: false,
+                erased,
+            };
+            rule(facts, purpose, topic, q.channel, None, None)
+        }
+    };
+    let record = match decision.reason.record() {
+        Some(seq) => ledger::record_summary(&core.read, seq).await?,
+        None => None,
+    };
+    Ok(Ok(DecideAnswer {
+        decision,
+        record,
+        profile: cat.profile.key.clone(),
+        known: found.is_some(),
+    }))
+}

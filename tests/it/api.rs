@@ -1,0 +1,444 @@
+//! `/api/v1` from outside: keys made and revoked in the console, scopes, the rate limit, every
+//! error code of the decision, and decisions as of past moments matching the ledger (before and
+//! after an unsubscribe, before and after a purpose became restrictive).
+
+use crate::console::{create_user, urlencode, Browser, GOOD};
+use crate::helpers::{spawn_app, spawn_app_on, TestApp};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Makes a key in the console as an admin; the whole key, read off the page that made it.
+async fn make_key(
+    b: &mut Browser<'_>,
+    base: &str,
+    scopes: &[&str],
+    profile: Option<i64>,
+) -> String {
+    let csrf = b.console_token().await;
+    let mut form = format!("csrf={csrf}&name={}", urlencode("Newsletter ESP"));
+    for s in scopes {
+        form.push_str(&format!("&scope={s}"));
+    }
+    form.push_str(&format!(
+        "&profile={}",
+        profile.map(|p| p.to_string()).unwrap_or_default()
+    ));
+    let made = b.post("/admin/api-keys", &form, Some(base)).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let start = made.body.find("value=\"pck_").expect("the key is shown") + 7;
+    let key: String = made.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(key.len(), 4 + 8 + 1 + 43, "{key}");
+    key
+}
+
+async fn admin(app: &TestApp) -> Browser<'_> {
+    assert!(create_user(app, "admin@contoso.com", "admin", GOOD).0);
+    let mut b = Browser::new(app);
+    assert_eq!(b.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    b
+}
+
+/// A call of `POST /api/v1/decide`: (status, body, headers).
+async fn decide(
+    app: &TestApp,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = app
+        .client
+        .post(format!("{}/api/v1/decide", app.base))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, v, headers)
+}
+
+#[tokio::test]
+async fn a_decision_says_why_and_names_its_ledger_record() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let keys = b.get("/admin/api-keys").await;
+    assert_eq!(keys.status, 200);
+    assert!(keys.body.contains("No API key yet"));
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    // Only its hash is kept.
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(stored, prefcenter::domain::apikey::hash(&key).to_vec());
+    let listed = b.get("/admin/api-keys").await;
+    assert!(!listed.body.contains(&key), "shown once");
+    assert!(listed.body.contains(&key[..12]), "its visible id is listed");
+
+    // Holly opted in to product updates by email: allowed, because of that record.
+    let q = json!({"email": "holly@CONTOSO.com", "purpose": "commercial", "topic": "product-updates", "channel": "email"});
+    let (status, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["reason"]["code"], "opted_in");
+    assert!(v["reason"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("opted in"));
+    let record = v["reason"]["record"].as_i64().unwrap();
+    assert_eq!(v["record"]["seq"], record);
+    assert_eq!(v["record"]["value"], "opted_in");
+    assert_eq!(v["profile"], "contoso");
+    assert_eq!(v["contact_known"], true);
+    // She opted out of the newsletter; texts need an opt-in; service messages always go.
+    for (topic, channel, allowed, code) in [
+        (Some("newsletter"), "email", false, "opted_out"),
+        (Some("events"), "email", true, "not_opted_out"),
+        (Some("events"), "sms", false, "no_opt_in"),
+        (Some("events"), "phone", false, "channel_not_covered"),
+    ] {
+        let q = json!({"email": "holly@contoso.com", "purpose": "commercial", "topic": topic, "channel": channel});
+        let (status, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (
+                v["allowed"].as_bool().unwrap(),
+                v["reason"]["code"].as_str().unwrap()
+            ),
+            (allowed, code),
+            "{topic:?} {channel}"
+        );
+    }
+    let q = json!({"email": "holly@contoso.com", "purpose": "transactional", "channel": "email"});
+    assert_eq!(
+        decide(&app, Some(&key), &q.to_string()).await.1["reason"]["code"],
+        "mandatory"
+    );
+    // By phone number too.
+    let q = json!({"phone": "+1 (425) 555-0101", "purpose": "commercial", "topic": "product-updates", "channel": "sms"});
+    let (status, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["contact_known"], true);
+    // An address nobody gave: the profile must be named; then the purpose's own rule.
+    let q = json!({"email": "new@example.com", "purpose": "commercial", "channel": "email"});
+    let (status, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+    assert_eq!(
+        (
+            status,
+            v["code"].as_str().unwrap(),
+            v["field"].as_str().unwrap()
+        ),
+        (422, "profile_required", "profile")
+    );
+    let q = json!({"email": "new@example.com", "profile": "contoso", "purpose": "commercial", "channel": "email"});
+    let (_, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+    assert_eq!(
+        (
+            v["allowed"].as_bool().unwrap(),
+            v["contact_known"].as_bool().unwrap()
+        ),
+        (true, false)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_status_and_stable_code() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let links_only = make_key(&mut b, &base, &["links"], None).await;
+    let ok = json!({"email": "holly@contoso.com", "purpose": "commercial", "channel": "email"})
+        .to_string();
+
+    let (status, v, headers) = decide(&app, None, &ok).await;
+    assert_eq!((status, v["code"].as_str().unwrap()), (401, "missing_key"));
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    let forged = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('A') { 'B' } else { 'A' }
+    );
+    for (k, code) in [
+        ("pck_nothing", "missing_key"),
+        (forged.as_str(), "invalid_key"),
+    ] {
+        let (status, v, _) = decide(&app, Some(k), &ok).await;
+        assert_eq!((status, v["code"].as_str().unwrap()), (401, code), "{k}");
+    }
+    let (status, v, _) = decide(&app, Some(&links_only), &ok).await;
+    assert_eq!(
+        (status, v["code"].as_str().unwrap()),
+        (403, "missing_scope")
+    );
+
+    let cases: Vec<(String, u16, &str, Option<&str>)> = vec![
+        ("{".into(), 400, "malformed_body", None),
+        ("[]".into(), 400, "malformed_body", None),
+        (json!({"email": "holly@contoso.com", "purpose": "commercial", "channel": "email", "extra": 1}).to_string(), 400, "malformed_body", None),
+        (json!({"email": "holly@contoso.com", "channel": "email"}).to_string(), 400, "malformed_body", None),
+        (json!({"email": "not an address", "purpose": "commercial", "channel": "email"}).to_string(), 422, "invalid_field", Some("email")),
+        (json!({"phone": "12", "purpose": "commercial", "channel": "sms"}).to_string(), 422, "invalid_field", Some("phone")),
+        (json!({"email": "holly@contoso.com", "phone": "+14255550101", "purpose": "commercial", "channel": "email"}).to_string(), 422, "invalid_field", Some("email")),
+        (json!({"purpose": "commercial", "channel": "email"}).to_string(), 422, "invalid_field", Some("email")),
+        (json!({"email": "holly@contoso.com", "purpose": "commercial", "channel": "fax"}).to_string(), 422, "invalid_field", Some("channel")),
+        (json!({"email": "holly@contoso.com", "purpose": "commercial", "channel": "email", "as_of": "last week"}).to_string(), 422, "invalid_field", Some("as_of")),
+        (json!({"email": "holly@contoso.com", "purpose": "nope", "channel": "email"}).to_string(), 404, "unknown_purpose", Some("purpose")),
+        (json!({"email": "holly@contoso.com", "purpose": "commercial", "topic": "nope", "channel": "email"}).to_string(), 404, "unknown_topic", Some("topic")),
+        (json!({"email": "holly@contoso.com", "profile": "nope", "purpose": "commercial", "channel": "email"}).to_string(), 404, "unknown_profile", None),
+        (format!("{{\"email\": \"{}\", \"purpose\": \"commercial\", \"channel\": \"email\"}}", "a".repeat(20_000)), 413, "body_too_large", None),
+    ];
+    for (body, status, code, field) in cases {
+        let (s, v, _) = decide(&app, Some(&key), &body).await;
+        assert_eq!(
+            (s, v["code"].as_str().unwrap()),
+            (status, code),
+            "{}: {v}",
+            &body[..body.len().min(80)]
+        );
+        assert_eq!(v["field"].as_str(), field, "{v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Not JSON at all.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/decide", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/plain")
+        .body(ok.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "unsupported_media_type"
+    );
+    // A route that does not exist answers in JSON too.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/nothing", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "not_found");
+
+    // A key restricted to a profile cannot ask about another.
+    let profile: i64 =
+        sqlx::query_scalar("SELECT id FROM compliance_profiles WHERE key = 'contoso'")
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    let csrf = b.console_token().await;
+    let made = b
+        .post(
+            "/admin/profiles/new",
+            &format!(
+                "csrf={csrf}&key=other&name=Other&sender_address=news%40other.example&footer_address=Somewhere&default_locale=en"
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let restricted = make_key(&mut b, &base, &["decide"], Some(profile)).await;
+    let q = json!({"email": "holly@contoso.com", "profile": "other", "purpose": "commercial", "channel": "email"});
+    let (status, v, _) = decide(&app, Some(&restricted), &q.to_string()).await;
+    assert_eq!(
+        (status, v["code"].as_str().unwrap()),
+        (403, "profile_not_allowed")
+    );
+
+    // Revoked: refused at once, and the page says so.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys WHERE prefix = $1")
+        .bind(&key[4..12])
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let csrf = b.console_token().await;
+    let revoked = b
+        .post(
+            &format!("/admin/api-keys/{id}/revoke"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    let (status, v, _) = decide(&app, Some(&key), &ok).await;
+    assert_eq!((status, v["code"].as_str().unwrap()), (401, "revoked_key"));
+    assert!(b.get("/admin/api-keys").await.body.contains("Revoked"));
+    // Both are in the audit log.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM console_audit WHERE kind IN ('api_key.create', 'api_key.revoke')",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!(audited, 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_key_over_its_rate_is_told_when_to_come_back() {
+    let (app, _) = spawn_app_on(0, &["--api-rate-per-second", "3"]).await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let ok = json!({"email": "holly@contoso.com", "purpose": "commercial", "channel": "email"})
+        .to_string();
+    let mut limited = None;
+    for _ in 0..10 {
+        let (status, v, headers) = decide(&app, Some(&key), &ok).await;
+        if status == 429 {
+            limited = Some((v, headers));
+            break;
+        }
+        assert_eq!(status, 200);
+    }
+    let (v, headers) = limited.expect("the tenth call within a second is over the rate");
+    assert_eq!(v["code"], "rate_limited");
+    assert!(
+        headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    // The key was used: the console says when.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let used: Option<String> =
+        sqlx::query_scalar("SELECT CAST(last_used_at AS TEXT) FROM api_keys")
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    assert!(used.is_some());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn as_of_answers_match_the_ledger_and_the_definitions_of_that_moment() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let ask = |email: &str, topic: &str, as_of: Option<String>| {
+        let mut q = json!({"email": email, "profile": "contoso", "purpose": "commercial", "topic": topic, "channel": "email"});
+        if let Some(t) = as_of {
+            q["as_of"] = Value::from(t);
+        }
+        q.to_string()
+    };
+    // Moment 1: Holly receives product updates; a stranger would get events (opt-out model).
+    app.clock.advance(Duration::from_secs(60));
+    let t1 = app.clock.now_str();
+    app.clock.advance(Duration::from_secs(60));
+    // Moment 2: Holly unsubscribes from everything by one-click.
+    let res = app
+        .post_form(
+            &format!("/u/{}", app.token("holly")),
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.clock.advance(Duration::from_secs(60));
+    let t2 = app.clock.now_str();
+    app.clock.advance(Duration::from_secs(60));
+    // Moment 3: the purpose becomes restrictive (opt-in only).
+    let purpose: i64 = sqlx::query_scalar("SELECT id FROM purposes WHERE key = 'commercial'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let csrf = b.console_token().await;
+    let edited = b
+        .post(
+            &format!("/admin/purposes/{purpose}/edit"),
+            &format!("csrf={csrf}&name=Commercial&enforcement=restrictive&channels=email&channels=sms&min_level=0"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    app.clock.advance(Duration::from_secs(60));
+    let t3 = app.clock.now_str();
+
+    let answer = |v: &Value| {
+        (
+            v["allowed"].as_bool().unwrap(),
+            v["reason"]["code"].as_str().unwrap().to_owned(),
+        )
+    };
+    let at = |t: &str| Some(t.to_owned());
+    let cases = [
+        (
+            "holly@contoso.com",
+            "product-updates",
+            at(&t1),
+            (true, "opted_in"),
+        ),
+        (
+            "holly@contoso.com",
+            "product-updates",
+            at(&t2),
+            (false, "opted_out"),
+        ),
+        (
+            "holly@contoso.com",
+            "product-updates",
+            None,
+            (false, "opted_out"),
+        ),
+        (
+            "someone@example.com",
+            "events",
+            at(&t1),
+            (true, "not_opted_out"),
+        ),
+        (
+            "someone@example.com",
+            "events",
+            at(&t2),
+            (true, "not_opted_out"),
+        ),
+        (
+            "someone@example.com",
+            "events",
+            at(&t3),
+            (false, "no_opt_in"),
+        ),
+        ("someone@example.com", "events", None, (false, "no_opt_in")),
+        // Before anything existed: nothing was defined yet.
+        (
+            "someone@example.com",
+            "events",
+            at("2001-01-01T00:00:00Z"),
+            (false, "purpose_disabled"),
+        ),
+    ];
+    for (email, topic, as_of, want) in cases {
+        let (status, v, _) = decide(&app, Some(&key), &ask(email, topic, as_of.clone())).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            answer(&v),
+            (want.0, want.1.to_owned()),
+            "{email} {topic} as of {as_of:?}"
+        );
+        if want.1 == "opted_in" || want.1 == "opted_out" {
+            // The record named is the ledger's last one for it at that moment.
+            let seq = v["record"]["seq"].as_i64().unwrap();
+            let occurred = v["record"]["occurred_at"].as_str().unwrap().to_owned();
+            if let Some(t) = &as_of {
+                assert!(occurred <= *t, "{occurred} after {t}");
+            }
+            assert_eq!(v["record"]["value"], want.1, "{seq}");
+        }
+    }
+    app.stop().await;
+}
