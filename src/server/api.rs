@@ -110,6 +110,7 @@ fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/decide", post(decide))
+        .route("/api/v1/decide/bulk", post(decide_bulk))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
 }
 
@@ -303,6 +304,45 @@ async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> R
     }
 }
 
+fn refused(r: DecideRefused) -> ApiError {
+    match r {
+        DecideRefused::UnknownProfile => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_profile",
+            "There is no profile with this key.",
+        ),
+        DecideRefused::ProfileNotAllowed => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "profile_not_allowed",
+            "This API key is restricted to another profile.",
+        ),
+        DecideRefused::ProfileRequired => ApiError {
+            field: Some("profile"),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "profile_required",
+                "Name the profile (this key is not restricted to one).",
+            )
+        },
+        DecideRefused::UnknownPurpose => ApiError {
+            field: Some("purpose"),
+            ..ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_purpose",
+                "There is no purpose with this key.",
+            )
+        },
+        DecideRefused::UnknownTopic => ApiError {
+            field: Some("topic"),
+            ..ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_topic",
+                "The purpose has no topic with this key.",
+            )
+        },
+    }
+}
+
 async fn decide_inner(
     state: &AppState,
     headers: &HeaderMap,
@@ -312,44 +352,7 @@ async fn decide_inner(
     let q = decide_query(json_of(headers, body, DECIDE_BODY_LIMIT)?)?;
     let answer = match api::decide(&state.core, &key, &q).await {
         Ok(Ok(a)) => a,
-        Ok(Err(refused)) => {
-            return Err(match refused {
-                DecideRefused::UnknownProfile => ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_profile",
-                    "There is no profile with this key.",
-                ),
-                DecideRefused::ProfileNotAllowed => ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "profile_not_allowed",
-                    "This API key is restricted to another profile.",
-                ),
-                DecideRefused::ProfileRequired => ApiError {
-                    field: Some("profile"),
-                    ..ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "profile_required",
-                        "This address is not a known contact: name the profile.",
-                    )
-                },
-                DecideRefused::UnknownPurpose => ApiError {
-                    field: Some("purpose"),
-                    ..ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "unknown_purpose",
-                        "There is no purpose with this key.",
-                    )
-                },
-                DecideRefused::UnknownTopic => ApiError {
-                    field: Some("topic"),
-                    ..ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "unknown_topic",
-                        "The purpose has no topic with this key.",
-                    )
-                },
-            })
-        }
+        Ok(Err(r)) => return Err(refused(r)),
         Err(e) => return Err(ApiError::unavailable(e)),
     };
     let mut reason = serde_json::to_value(answer.decision.reason).unwrap_or_else(|_| json!({}));
@@ -362,4 +365,318 @@ async fn decide_inner(
         "contact_known": answer.known,
         "as_of": q.as_of,
     }))
+}
+
+/// Recipients per batch of a bulk decision (one lookup of each kind per batch).
+const BULK_BATCH: usize = 1000;
+/// The most recipients one list may have.
+const BULK_MAX: u64 = 1_000_000;
+
+/// The query of `POST /api/v1/decide/bulk`: the one question of the whole send list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkParams {
+    purpose: String,
+    topic: Option<String>,
+    channel: String,
+    profile: Option<String>,
+    as_of: Option<String>,
+    /// `allowed`: answer only the recipients who may be contacted.
+    only: Option<String>,
+}
+
+/// One recipient of a bulk decision.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Recipient {
+    email: Option<String>,
+    phone: Option<String>,
+    /// The caller's own id for the recipient, echoed back.
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+}
+
+/// `POST /api/v1/decide/bulk?purpose=…&topic=…&channel=…[&profile=…][&as_of=…][&only=allowed]`:
+/// a send list, as a JSON array or as newline-delimited JSON, answered in the same form, both
+/// streamed: recipients are read and answered a batch at a time, so memory stays bounded
+/// whatever the list's length.
+async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let start = async {
+        let key = caller(&state, &parts.headers, Scope::Decide).await?;
+        let params: BulkParams = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_query",
+                    format!("The query is not what this call takes: {e}."),
+                )
+            })?;
+        let media = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        let ndjson = match media.as_deref() {
+            Some("application/x-ndjson") => true,
+            Some("application/json") => false,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send a JSON array (application/json) or one recipient per line (application/x-ndjson).",
+                ))
+            }
+        };
+        let channel = Channel::parse(&params.channel).ok_or_else(|| {
+            ApiError::invalid("channel", "The channel is one of email, sms, phone.")
+        })?;
+        let as_of = match &params.as_of {
+            None => None,
+            Some(t) => Some(crate::store::format_time(
+                crate::store::parse_time(t).map_err(|_| {
+                    ApiError::invalid(
+                        "as_of",
+                        "Give a moment as RFC 3339, like 2026-01-31T12:00:00Z.",
+                    )
+                })?,
+            )),
+        };
+        let only_allowed = match params.only.as_deref() {
+            None => false,
+            Some("allowed") => true,
+            Some(_) => return Err(ApiError::invalid("only", "The only value is allowed.")),
+        };
+        let question = match api::bulk_question(
+            &state.core,
+            &key,
+            params.profile.as_deref(),
+            &params.purpose,
+            params.topic.as_deref(),
+            channel,
+            as_of,
+        )
+        .await
+        {
+            Ok(Ok(q)) => q,
+            Ok(Err(r)) => return Err(refused(r)),
+            Err(e) => return Err(ApiError::unavailable(e)),
+        };
+        Ok((question, ndjson, only_allowed))
+    };
+    let (question, ndjson, only_allowed) = match start.await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+
+    // The body, read on a blocking thread by serde_json as it arrives; recipients go one by
+    // one into a bounded channel (the reader waits while the answers are behind).
+    let (items_tx, items_rx) =
+        tokio::sync::mpsc::channel::<Result<Recipient, String>>(4 * BULK_BATCH);
+    let stream =
+        futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    tokio::task::spawn_blocking(move || read_recipients(reader, ndjson, items_tx));
+
+    let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let core = state.core.clone();
+    tokio::spawn(answer_recipients(
+        core,
+        question,
+        ndjson,
+        only_allowed,
+        items_rx,
+        out_tx,
+    ));
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::unfold(out_rx, |mut rx| async {
+            rx.recv().await.map(|x| (x, rx))
+        }));
+    let media = if ndjson {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    };
+    ([(header::CONTENT_TYPE, media)], body).into_response()
+}
+
+/// Reads recipients from the body (a JSON array, or JSON values one per line) into `tx`; a
+/// body that stops being what the call takes ends the list with its error.
+fn read_recipients(
+    reader: impl std::io::Read,
+    ndjson: bool,
+    tx: tokio::sync::mpsc::Sender<Result<Recipient, String>>,
+) {
+    let reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    if ndjson {
+        for item in de.into_iter::<Recipient>() {
+            let failed = item.is_err();
+            if tx.blocking_send(item.map_err(|e| e.to_string())).is_err() || failed {
+                return;
+            }
+        }
+        return;
+    }
+    struct Each<'a>(&'a tokio::sync::mpsc::Sender<Result<Recipient, String>>);
+    impl<'de> serde::de::Visitor<'de> for Each<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of recipients")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(r) = seq.next_element::<Recipient>()? {
+                if self.0.blocking_send(Ok(r)).is_err() {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        }
+    }
+    let done = serde::Deserializer::deserialize_seq(&mut de, Each(&tx)).and_then(|_| de.end());
+    if let Err(e) = done {
+        let _ = tx.blocking_send(Err(e.to_string()));
+    }
+}
+
+/// Answers the recipients a batch at a time, in order, into the response body.
+async fn answer_recipients(
+    core: std::sync::Arc<crate::services::Core>,
+    question: api::BulkQuestion,
+    ndjson: bool,
+    only_allowed: bool,
+    mut items: tokio::sync::mpsc::Receiver<Result<Recipient, String>>,
+    out: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let mut first = true;
+    let mut index: u64 = 0;
+    // One element of the answer, with the separator its form needs.
+    let mut push = |buf: &mut String, v: &Value| {
+        if ndjson {
+            buf.push_str(&v.to_string());
+            buf.push('\n');
+        } else {
+            buf.push_str(if first { "[\n" } else { ",\n" });
+            buf.push_str(&v.to_string());
+        }
+        first = false;
+    };
+    let mut ended = false;
+    let mut failure_after = None;
+    while !ended {
+        let mut batch: Vec<Result<Recipient, String>> = Vec::with_capacity(BULK_BATCH);
+        match items.recv().await {
+            Some(x) => batch.push(x),
+            None => break,
+        }
+        while batch.len() < BULK_BATCH && batch.last().is_some_and(|x| x.is_ok()) {
+            match tokio::time::timeout(Duration::from_millis(20), items.recv()).await {
+                Ok(Some(x)) => batch.push(x),
+                Ok(None) => {
+                    ended = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if index + batch.len() as u64 > BULK_MAX {
+            batch.truncate(BULK_MAX.saturating_sub(index) as usize);
+            ended = true;
+            failure_after = Some(
+                json!({"error": {"code": "too_many_recipients", "message": format!("A list has at most {BULK_MAX} recipients; the rest were not answered.")}}),
+            );
+        }
+        // Each recipient's address, parsed at the edge (or why not).
+        let mut parsed: Vec<(PointKind, String)> = Vec::new();
+        let mut lines: Vec<Result<(usize, Option<String>), Value>> = Vec::new();
+        let mut failure = failure_after.take();
+        for item in batch {
+            match item {
+                Err(message) => {
+                    failure = Some(
+                        json!({"error": {"code": "malformed_body", "message": format!("The list is not what this call takes: {message}.")}}),
+                    );
+                    break;
+                }
+                Ok(r) => {
+                    let reference = r.reference.clone();
+                    let point = match (r.email, r.phone) {
+                        (Some(e), None) => EmailAddress::parse(&e)
+                            .map(|a| (PointKind::Email, a.as_str().to_owned()))
+                            .map_err(|m| ("email", m.to_owned())),
+                        (None, Some(p)) => PhoneNumber::parse(&p)
+                            .map(|a| (PointKind::Phone, a.as_str().to_owned()))
+                            .map_err(|m| ("phone", m.to_owned())),
+                        _ => Err(("email", "Give exactly one of email and phone.".to_owned())),
+                    };
+                    match point {
+                        Ok(p) => {
+                            lines.push(Ok((parsed.len(), reference)));
+                            parsed.push(p);
+                        }
+                        Err((field, message)) => lines.push(Err(json!({
+                            "ref": reference,
+                            "error": {"code": "invalid_field", "field": field, "message": message},
+                        }))),
+                    }
+                }
+            }
+        }
+        let decisions = match api::decide_batch(&core, &question, &parsed).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "a bulk decision's batch failed");
+                failure = Some(
+                    json!({"error": {"code": "unavailable", "message": "The server could not answer the rest now. Try again."}}),
+                );
+                Vec::new()
+            }
+        };
+        let mut buf = String::with_capacity(lines.len() * 96);
+        for line in lines {
+            let i = index;
+            index += 1;
+            let mut v = match line {
+                Err(e) => {
+                    if only_allowed {
+                        continue;
+                    }
+                    e
+                }
+                Ok((n, reference)) => {
+                    let Some(d) = decisions.get(n) else { continue };
+                    if only_allowed && !d.allowed {
+                        continue;
+                    }
+                    let (kind, address) = &parsed[n];
+                    let mut v = json!({
+                        kind.as_str(): address,
+                        "allowed": d.allowed,
+                        "reason": d.reason,
+                    });
+                    if let Some(r) = reference {
+                        v["ref"] = Value::from(r);
+                    }
+                    v
+                }
+            };
+            v["index"] = Value::from(i);
+            push(&mut buf, &v);
+        }
+        if let Some(f) = failure {
+            push(&mut buf, &f);
+            ended = true;
+        }
+        if !buf.is_empty() && out.send(Ok(Bytes::from(buf))).await.is_err() {
+            return;
+        }
+    }
+    let mut tail = String::new();
+    if !ndjson {
+        tail.push_str(if first { "[]\n" } else { "\n]\n" });
+    }
+    if !tail.is_empty() {
+        let _ = out.send(Ok(Bytes::from(tail))).await;
+    }
 }

@@ -225,3 +225,158 @@ pub async fn decide(
         known: found.is_some(),
     }))
 }
+
+/// What every recipient of a bulk decision is asked about, resolved once.
+#[derive(Clone)]
+pub struct BulkQuestion {
+    pub profile_id: i64,
+    pub profile: String,
+    cat: std::sync::Arc<crate::store::catalog::Catalog>,
+    purpose: i64,
+    topic: Option<i64>,
+    pub channel: Channel,
+    pub as_of: Option<String>,
+}
+
+/// The question of a bulk decision: the profile (named, or the key's), the purpose and topic
+/// by key, on the definitions of `as_of` when given.
+pub async fn bulk_question(
+    core: &Core,
+    key: &ApiKey,
+    profile: Option<&str>,
+    purpose: &str,
+    topic: Option<&str>,
+    channel: Channel,
+    as_of: Option<String>,
+) -> Result<std::result::Result<BulkQuestion, DecideRefused>> {
+    use crate::store::catalog;
+    let profile_id = match profile {
+        Some(k) => match catalog::profile_id_by_key(&core.read, k).await? {
+            Some(id) if key.profile_id.is_none_or(|p| p == id) => id,
+            Some(_) => return Ok(Err(DecideRefused::ProfileNotAllowed)),
+            None => return Ok(Err(DecideRefused::UnknownProfile)),
+        },
+        None => match key.profile_id {
+            Some(id) => id,
+            None => return Ok(Err(DecideRefused::ProfileRequired)),
+        },
+    };
+    let cat = match &as_of {
+        Some(at) => catalog::load_as_of(&core.read, profile_id, at)
+            .await?
+            .map(std::sync::Arc::new),
+        None => Some(core.catalog(profile_id).await?),
+    };
+    let Some(cat) = cat else {
+        return Ok(Err(DecideRefused::UnknownProfile));
+    };
+    let Some(p) = cat.purposes.iter().find(|p| p.key == purpose) else {
+        return Ok(Err(DecideRefused::UnknownPurpose));
+    };
+    let t = match topic {
+        Some(t) => match cat.topics_of(p.id).find(|x| x.key == t) {
+            Some(t) => Some(t.id),
+            None => return Ok(Err(DecideRefused::UnknownTopic)),
+        },
+        None => None,
+    };
+    Ok(Ok(BulkQuestion {
+        profile_id,
+        profile: cat.profile.key.clone(),
+        purpose: p.id,
+        topic: t,
+        channel,
+        as_of,
+        cat,
+    }))
+}
+
+/// Decides a batch of recipients (normalised addresses) with two queries per kind of address
+/// and one for the suppression list, never one per recipient. Answers in the batch's order.
+pub async fn decide_batch(
+    core: &Core,
+    q: &BulkQuestion,
+    batch: &[(PointKind, String)],
+) -> Result<Vec<Decision>> {
+    use crate::store::{contacts, erasure};
+    let purpose = q
+        .cat
+        .purpose(q.purpose)
+        .ok_or_else(|| crate::store::StoreError::Missing("purpose".into()))?;
+    let topic = q
+        .topic
+        .and_then(|id| q.cat.topics_of(q.purpose).find(|t| t.id == id));
+    let mut subjects = vec![Subject::Purpose(q.purpose)];
+    subjects.extend(q.topic.map(Subject::Topic));
+    let mut known = std::collections::HashMap::new();
+    for kind in [PointKind::Email, PointKind::Phone] {
+        let mut addresses: Vec<String> = batch
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, a)| a.clone())
+            .collect();
+        addresses.sort();
+        addresses.dedup();
+        for (address, a) in contacts::addressed_many(
+            &core.read,
+            q.profile_id,
+            kind,
+            &addresses,
+            &subjects,
+            q.channel,
+            q.as_of.as_deref(),
+        )
+        .await?
+        {
+            known.insert((kind, address), a);
+        }
+    }
+    let unknown_hashes: Vec<Vec<u8>> = batch
+        .iter()
+        .filter(|(k, a)| !known.contains_key(&(*k, a.clone())))
+        .map(|(k, a)| crate::domain::ledger::address_hash(core.secret(), *k, a).to_vec())
+        .collect();
+    let suppressed = erasure::suppressed_among(&core.read, &unknown_hashes).await?;
+    Ok(batch
+        .iter()
+        .map(
+            |(kind, address)| match known.get(&(*kind, address.clone())) {
+                Some(f) => {
+                    let state = |subject: Subject| {
+                        f.states
+                            .iter()
+                            .find(|s| s.subject == subject && s.channel == q.channel)
+                            .map(|s| s.entry)
+                    };
+                    rule(
+                        ContactFacts {
+                            level: f.level,
+                            is_child: f.is_child,
+                            erased: f.suppressed,
+                        },
+                        purpose,
+                        topic,
+                        q.channel,
+                        state(Subject::Purpose(q.purpose)),
+                        topic.and_then(|t| state(Subject::Topic(t.id))),
+                    )
+                }
+                None => {
+                    let h = crate::domain::ledger::address_hash(core.secret(), *kind, address);
+                    rule(
+                        ContactFacts {
+                            level: ConsentLevel::UNKNOWN,
+                            is_child: false,
+                            erased: suppressed.contains(h.as_slice()),
+                        },
+                        purpose,
+                        topic,
+                        q.channel,
+                        None,
+                        None,
+                    )
+                }
+            },
+        )
+        .collect())
+}

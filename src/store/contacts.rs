@@ -530,3 +530,123 @@ pub async fn addressed(
         }))
     })
 }
+
+/// The points of profile `profile_id` among `addresses` (normalised, all of `kind`), with the
+/// states of `subjects` on `channel` only (today's, or the ledger's at `at`): one query for the
+/// points and one for their states, however many addresses (a batch of a bulk decision).
+pub async fn addressed_many(
+    read: &Reader,
+    profile_id: i64,
+    kind: PointKind,
+    addresses: &[String],
+    subjects: &[Subject],
+    channel: Channel,
+    at: Option<&str>,
+) -> Result<Vec<(String, Addressed)>> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let points_sql = format!(
+        "SELECT cp.id AS cp_id, cp.address, c.id AS c_id, c.profile_id, c.consent_level,
+                c.is_child, c.suppressed_at IS NOT NULL AS suppressed
+         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+         WHERE c.profile_id = $1 AND cp.kind = $2 AND cp.address IN ({})",
+        list(3, addresses.len())
+    );
+    read!(read, c => {
+        let mut q = sqlx::query(&points_sql).bind(profile_id).bind(kind.as_str());
+        for a in addresses {
+            q = q.bind(a);
+        }
+        let rows = q.persistent(false).fetch_all(&mut *c).await?;
+        let mut found: Vec<(String, Addressed)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let level: i64 = r.col("consent_level")?;
+            found.push((
+                r.col::<Option<String>>("address")?.unwrap_or_default(),
+                Addressed {
+                    contact_point_id: r.col("cp_id")?,
+                    contact_id: r.col("c_id")?,
+                    profile_id: r.col("profile_id")?,
+                    level: ConsentLevel::new(level)
+                        .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+                    is_child: r.col("is_child")?,
+                    suppressed: r.col("suppressed")?,
+                    states: Vec::new(),
+                },
+            ));
+        }
+        if found.is_empty() || subjects.is_empty() {
+            return Ok(found);
+        }
+        // $1: the channel, $2..: the subjects' ids as (kind, id) pairs, then the points.
+        let subject_sql: Vec<String> = (0..subjects.len())
+            .map(|i| format!("(s.subject_kind = ${} AND s.subject_id = ${})", 2 + 2 * i, 3 + 2 * i))
+            .collect();
+        let first_point = 2 + 2 * subjects.len();
+        let (sql, at_param) = match at {
+            None => (
+                format!(
+                    "SELECT s.contact_point_id, s.subject_kind, s.subject_id, s.channel, s.value,
+                            s.custodian_confirmed, s.ledger_seq
+                     FROM consent_states s
+                     WHERE s.channel = $1 AND ({}) AND s.contact_point_id IN ({})",
+                    subject_sql.join(" OR "),
+                    list(first_point, found.len())
+                ),
+                None,
+            ),
+            Some(at) => (
+                format!(
+                    "SELECT s.contact_point_id, s.subject_kind, s.subject_id, s.channel,
+                            s.new_value AS value, s.custodian_confirmed, s.seq AS ledger_seq
+                     FROM consent_ledger s
+                     WHERE s.channel = $1 AND ({}) AND s.contact_point_id IN ({})
+                       AND s.seq = (SELECT MAX(m.seq) FROM consent_ledger m
+                           WHERE m.contact_point_id = s.contact_point_id
+                             AND m.subject_kind = s.subject_kind
+                             AND m.subject_id = s.subject_id
+                             AND m.channel = s.channel AND m.occurred_at <= ${})",
+                    subject_sql.join(" OR "),
+                    list(first_point, found.len()),
+                    first_point + found.len()
+                ),
+                Some(at),
+            ),
+        };
+        let mut q = sqlx::query(&sql).bind(channel.as_str());
+        for s in subjects {
+            let (k, id) = match s {
+                Subject::Purpose(id) => ("purpose", *id),
+                Subject::Topic(id) => ("topic", *id),
+                Subject::Erasure => ("erasure", 0),
+            };
+            q = q.bind(k).bind(id);
+        }
+        for (_, a) in &found {
+            q = q.bind(a.contact_point_id);
+        }
+        if let Some(at) = at_param {
+            q = q.bind(Ts::new(at));
+        }
+        let states = q.persistent(false).fetch_all(&mut *c).await?;
+        let by_point: std::collections::HashMap<i64, usize> = found
+            .iter()
+            .enumerate()
+            .map(|(i, (_, a))| (a.contact_point_id, i))
+            .collect();
+        for r in &states {
+            let s = state_row(r)?;
+            if let Some(&i) = by_point.get(&s.contact_point_id) {
+                found[i].1.states.push(s);
+            }
+        }
+        Ok(found)
+    })
+}

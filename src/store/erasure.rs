@@ -198,3 +198,27 @@ pub async fn suppressed_address(
     .fetch_optional(&mut *c)
     .await?))
 }
+
+/// Which of these suppression-list hashes are on the list (a batch of a bulk decision).
+pub async fn suppressed_among(
+    read: &super::Reader,
+    hashes: &[Vec<u8>],
+) -> Result<std::collections::HashSet<Vec<u8>>> {
+    if hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT address_hash FROM suppressions WHERE address_hash IN ({})",
+        (1..=hashes.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    super::backend::read!(read, c => {
+        let mut q = sqlx::query_scalar::<_, Vec<u8>>(&sql);
+        for h in hashes {
+            q = q.bind(h.clone());
+        }
+        Ok(q.persistent(false).fetch_all(&mut *c).await?.into_iter().collect())
+    })
+}

@@ -442,3 +442,163 @@ async fn as_of_answers_match_the_ledger_and_the_definitions_of_that_moment() {
     }
     app.stop().await;
 }
+
+/// A bulk call: (status, content type, body).
+async fn bulk(
+    app: &TestApp,
+    key: &str,
+    query: &str,
+    media: &str,
+    body: String,
+) -> (u16, String, String) {
+    let res = app
+        .client
+        .post(format!("{}/api/v1/decide/bulk?{query}", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", media)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let media = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, media, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_send_list_is_decided_whole_as_json_or_line_by_line() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let q = "profile=contoso&purpose=commercial&topic=product-updates&channel=email";
+    let list = json!([
+        {"email": "holly@contoso.com", "ref": "crm-1"},
+        {"email": "frank@contoso.com"},
+        {"email": "stranger@example.com"},
+        {"email": "not an address", "ref": "crm-4"},
+        {"email": "lena@contoso.com"},
+    ]);
+    let (status, media, body) = bulk(&app, &key, q, "application/json", list.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(media, "application/json");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let summary: Vec<(u64, Option<bool>, Option<&str>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["allowed"].as_bool(),
+                r["reason"]["code"].as_str().or(r["error"]["code"].as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, Some(true), Some("opted_in")),
+            (1, Some(false), Some("opted_out")),
+            (2, Some(true), Some("not_opted_out")),
+            (3, None, Some("invalid_field")),
+            (4, Some(true), Some("opted_in")),
+        ]
+    );
+    assert_eq!(rows[0]["ref"], "crm-1");
+    assert_eq!(rows[0]["email"], "holly@contoso.com");
+    assert!(rows[0]["reason"]["record"].as_i64().is_some());
+    assert_eq!(rows[3]["ref"], "crm-4");
+    assert_eq!(rows[3]["error"]["field"], "email");
+    // The same one per line, only the allowed ones back.
+    let lines: String = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r}\n"))
+        .collect();
+    let (status, media, body) = bulk(
+        &app,
+        &key,
+        &format!("{q}&only=allowed"),
+        "application/x-ndjson",
+        lines,
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (200, "application/x-ndjson"));
+    let indexes: Vec<u64> = body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["index"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(indexes, [0, 2, 4]);
+    // An empty list, and a list that breaks off: what came before is answered, then why.
+    let (_, _, body) = bulk(&app, &key, q, "application/json", "[]".into()).await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), json!([]));
+    let (_, _, body) = bulk(
+        &app,
+        &key,
+        q,
+        "application/x-ndjson",
+        "{\"email\":\"holly@contoso.com\"}\n{\"email\": oops}\n{\"email\":\"frank@contoso.com\"}\n"
+            .into(),
+    )
+    .await;
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert_eq!(lines[0]["allowed"], true);
+    assert_eq!(lines[1]["error"]["code"], "malformed_body");
+    let (_, _, body) = bulk(
+        &app,
+        &key,
+        q,
+        "application/json",
+        "[{\"email\":\"a@b.example\",\"x\":1}]".into(),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v[0]["error"]["code"], "malformed_body", "{v}");
+    // Refusals before any recipient is read are plain errors.
+    for (query, media, status, code) in [
+        (
+            "purpose=commercial&channel=email",
+            "application/json",
+            422,
+            "profile_required",
+        ),
+        (
+            "profile=contoso&purpose=nope&channel=email",
+            "application/json",
+            404,
+            "unknown_purpose",
+        ),
+        (
+            "profile=contoso&purpose=commercial&channel=fax",
+            "application/json",
+            422,
+            "invalid_field",
+        ),
+        (
+            "profile=contoso&purpose=commercial&channel=email&colour=red",
+            "application/json",
+            400,
+            "malformed_query",
+        ),
+        (q, "text/csv", 415, "unsupported_media_type"),
+    ] {
+        let (s, _, body) = bulk(&app, &key, query, media, "[]".into()).await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((s, v["code"].as_str().unwrap()), (status, code), "{query}");
+    }
+    app.stop().await;
+}
