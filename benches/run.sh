@@ -16,6 +16,11 @@
 #   bulk        the same one-click POSTs (other tokens) while the server writes bulk units of
 #               BENCH_BULK state changes back to back through its writer (POST /_bench/bulk,
 #               served only with --bench-endpoints): the one-click latency during an import
+#   decide      POST /api/v1/decide, a different seeded contact each request (an API key made
+#               with `prefcenter api-key create`): the sending systems' question, with its reason
+#   bulkdecide  POST /api/v1/decide/bulk of every seeded contact (up to 1,000,000) as
+#               newline-delimited JSON, with curl: the time to the last answer and the server's
+#               peak memory during it (not wrk: one request)
 #
 # Before those, the same load runs against the ceiling server (benches/ceiling.rs): a bare axum
 # server with prefcenter's SQLite settings on a copy of the seeded database, answering a static
@@ -77,10 +82,12 @@ BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 TARGET_RPS=5000 # bulk: one-click during bulk units
 TARGET_P99_MS=50
 # Ratio to the ceiling each prefcenter row must reach (issue 7), and the one-click's p99.
-declare -A CEILING_OF=([healthz]=c_get [u]=c_page [p]=c_page [post]=c_write [bulk]=c_write
+declare -A CEILING_OF=([healthz]=c_get [u]=c_page [p]=c_page [post]=c_write [bulk]=c_write [decide]=c_post
     [pg1_u]=c_page [pg1_p]=c_page [pg2_u]=c_page [pg1_post]=c_write_pg [pg2_post]=c_write_pg)
-declare -A TARGET_RATIO=([healthz]=0.8 [u]=0.3 [p]=0.3 [post]=0.6)
-POST_P99_MS=20
+declare -A TARGET_RATIO=([healthz]=0.8 [u]=0.3 [p]=0.3 [post]=0.6 [decide]=0.5)
+POST_P99_MS=20 # one-click and single decisions
+BULK_DECIDE_SECS=3 # issue 11: 1,000,000 recipients
+BULK_DECIDE_MIB=300
 # PostgreSQL rows (issue 8): at least this share of SQLite's rate for the same scenario in the
 # same run, and this p99.
 declare -A PG_FLOOR_OF=([pg1_u]=u [pg1_p]=p [pg1_post]=post [pg2_u]=u [pg2_post]=post)
@@ -187,6 +194,11 @@ t0="$(now)"
 SEED_SECS="$(elapsed "$t0" "$(now)")"
 TOKEN_COUNT="$(grep -c . "$TOKENS")"
 [[ "$TOKEN_COUNT" -eq "$CONTACTS" ]] || die "expected $CONTACTS tokens, got $TOKEN_COUNT"
+if [[ " $SCENARIOS " == *" decide "* || " $SCENARIOS " == *" bulkdecide "* ]]; then
+    API_KEY="$("$BIN" api-key create bench --scope decide 2>"$WORK/api-key.err")" ||
+        { cat "$WORK/api-key.err" >&2; die "prefcenter api-key create failed (this build has no API?)"; }
+    sqlite3 "$DB" "SELECT address FROM contact_points WHERE address LIKE 'bench%' ORDER BY id;" >"$WORK/addresses.txt"
+fi
 DB_MIB="$(du -m "$DB" | cut -f1)"
 log "seeded in ${SEED_SECS}s ($TOKEN_COUNT tokens, database ${DB_MIB} MiB)"
 
@@ -195,7 +207,8 @@ log "seeded in ${SEED_SECS}s ($TOKEN_COUNT tokens, database ${DB_MIB} MiB)"
 BENCH_FLAG=()
 # Older builds (for side-by-side runs) know no bench endpoints; the bulk scenario needs them.
 if "$BIN" --bench-endpoints --help >/dev/null 2>&1; then BENCH_FLAG=(--bench-endpoints); fi
-PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo "${BENCH_FLAG[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
+# The API's per-key limit is lifted: the scenarios measure the server, not the limiter.
+PREFCENTER_API_RATE_PER_SECOND=100000000 PREFCENTER_LISTEN="127.0.0.1:0" "$BIN" --demo "${BENCH_FLAG[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 600); do
@@ -290,6 +303,7 @@ declare -A LABEL=(
     [u]="GET /u/{token} (unsubscribe page)"
     [p]="GET /p/{token} (subscription center)"
     [post]="POST /u/{token} one-click (new token each)"
+    [decide]="POST /api/v1/decide (a different contact each)"
     [bulk]="POST one-click during bulk units of ${BULK} changes"
     [c_write_pg]="ceiling: PostgreSQL, group-committed write of a one-click's rows"
     [pg1_u]="PostgreSQL, one instance: GET /u/{token}"
@@ -330,6 +344,7 @@ if [[ -n "$CEIL_BIN" ]]; then
         case "$s" in
         healthz) run_wrk c_get /noop plain.lua ;;
         u | p) [[ -n "${R[c_page.rps]:-}" ]] || run_wrk c_page /page plain.lua ;;
+        decide) [[ -n "${R[c_post.rps]:-}" ]] || run_wrk c_post /noop plain.lua POST List-Unsubscribe=One-Click ;;
         post | bulk)
             [[ -n "${R[c_write.rps]:-}" ]] || {
                 run_wrk c_post /noop plain.lua POST List-Unsubscribe=One-Click
@@ -378,7 +393,28 @@ for s in $SCENARIOS; do
         BULK_NEW=$(($(ledger_count) - BULK_BEFORE))
         BULK_ONE_CLICK=$(($(sqlite3 -cmd '.timeout 10000' "$DB" "SELECT count(*) FROM consent_ledger WHERE source = 'one_click';") - BULK_ONE_CLICK_BEFORE))
         ;;
-    *) die "unknown scenario '$s' (healthz, u, p, post, bulk)" ;;
+    decide) run_wrk decide "" decide.lua "$WORK/addresses.txt" "$THREADS" "$API_KEY" ;;
+    bulkdecide)
+        sed 's/.*/{"email":"&"}/' "$WORK/addresses.txt" | head -n 1000000 >"$WORK/list.ndjson"
+        BULK_DECIDE_N="$(wc -l <"$WORK/list.ndjson")"
+        # VmHWM is the process's peak so far: the reading after says more than the idle one only
+        # if this scenario raised it, which is what it measures.
+        hwm0="$(proc_field "$SERVER_PID" VmHWM)"
+        log "bulk decide: $BULK_DECIDE_N recipients (newline-delimited JSON, $(du -m "$WORK/list.ndjson" | cut -f1) MiB)"
+        t0="$(now)"
+        code="$(curl -sS -o "$WORK/bulk-decide.out" -w '%{http_code}' -X POST \
+            "$URL/api/v1/decide/bulk?purpose=commercial&topic=newsletter&channel=email&profile=contoso" \
+            -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/x-ndjson' \
+            --data-binary @"$WORK/list.ndjson")"
+        BULK_DECIDE_SECS_TOOK="$(elapsed "$t0" "$(now)")"
+        BULK_DECIDE_HWM_KB="$(proc_field "$SERVER_PID" VmHWM)"
+        BULK_DECIDE_HWM0_KB="$hwm0"
+        BULK_DECIDE_OUT="$(wc -l <"$WORK/bulk-decide.out")"
+        BULK_DECIDE_ERRORS="$(grep -c '"error"' "$WORK/bulk-decide.out" || true)"
+        [[ "$code" == 200 ]] || problem_later="bulk decide answered $code"
+        log "  $BULK_DECIDE_OUT answers in ${BULK_DECIDE_SECS_TOOK} s; peak RSS $(awk -v k="$BULK_DECIDE_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+        ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, bulkdecide)" ;;
     esac
 done
 
@@ -421,6 +457,11 @@ for s in "${CEIL_ROWS[@]}" "${ROWS[@]}"; do
     [[ "${R[$s.sock_err]}" == 0 ]] || problem "$s: ${R[$s.sock_err]} socket errors (connect ${R[$s.connect_err]}, read ${R[$s.read_err]}, write ${R[$s.write_err]}, timeout ${R[$s.timeout_err]})"
 done
 [[ "$SERVER_RC" == 0 ]] || problem "the server exited with status $SERVER_RC after SIGTERM"
+[[ -z "${problem_later:-}" ]] || problem "$problem_later"
+if [[ -n "${BULK_DECIDE_N:-}" ]]; then
+    [[ "$BULK_DECIDE_OUT" -eq "$BULK_DECIDE_N" ]] || problem "bulk decide: $BULK_DECIDE_OUT answers for $BULK_DECIDE_N recipients"
+    [[ "$BULK_DECIDE_ERRORS" == 0 ]] || problem "bulk decide: $BULK_DECIDE_ERRORS error lines"
+fi
 if [[ -n "${BULK_UNITS:-}" ]]; then
     [[ "$BULK_UNITS" -ge 1 ]] || problem "bulk: no bulk unit finished during the run"
     # A unit still running when the window closed adds records after BULK_NEW was read.
@@ -643,7 +684,7 @@ target() { # scenario → what it must reach, and whether it did
             'BEGIN { printf "≥%d/s, p99 <%d ms: %s", tr, tp, ((r >= tr && p < tp) ? "met" : "**missed**") }'
         ;;
     *)
-        awk -v r="$r" -v t="${TARGET_RATIO[$s]}" -v p="${R[$s.p99_ms]}" -v tp="$([[ "$s" == post ]] && echo "$POST_P99_MS" || echo 0)" \
+        awk -v r="$r" -v t="${TARGET_RATIO[$s]}" -v p="${R[$s.p99_ms]}" -v tp="$([[ "$s" == post || "$s" == decide ]] && echo "$POST_P99_MS" || echo 0)" \
             'BEGIN {
                 ok = (r != "—" && r + 0 >= t + 0) && (tp == 0 || p < tp + 0)
                 printf "≥%.1f×%s: %s", t, (tp ? sprintf(", p99 <%d ms", tp) : ""), (r == "—" ? "no ceiling" : (ok ? "met" : "**missed**"))
@@ -689,6 +730,9 @@ REPORT="$WORK/report.md"
     echo "| ledger records | $LEDGER_TOTAL total; $LEDGER_NOTE |"
     if [[ -n "${BULK_UNITS:-}" ]]; then
         echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 250 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
+    fi
+    if [[ -n "${BULK_DECIDE_N:-}" ]]; then
+        echo "| bulk decide | $BULK_DECIDE_N recipients against $CONTACTS contacts answered in ${BULK_DECIDE_SECS_TOOK} s ($BULK_DECIDE_OUT lines, $BULK_DECIDE_ERRORS errors); server peak RSS $(mib "$BULK_DECIDE_HWM_KB") MiB (before: $(mib "$BULK_DECIDE_HWM0_KB") MiB); target <${BULK_DECIDE_SECS} s and <${BULK_DECIDE_MIB} MB: $(awk -v t="$BULK_DECIDE_SECS_TOOK" -v m="$BULK_DECIDE_HWM_KB" -v ts="$BULK_DECIDE_SECS" -v tm="$BULK_DECIDE_MIB" 'BEGIN { print ((t < ts && m * 1024 < tm * 1000000) ? "met" : "**missed**") }') |"
     fi
     echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
     if [[ ${#PG_ROWS[@]} -gt 0 ]]; then

@@ -51,6 +51,14 @@ pub async fn main() -> ExitCode {
                     ref role,
                 },
         }) => user_create(&cli.settings, email, role).await,
+        Some(Command::ApiKey {
+            command:
+                super::config::ApiKeyCommand::Create {
+                    ref name,
+                    ref scopes,
+                    ref profile,
+                },
+        }) => api_key_create(&cli.settings, name, scopes, profile.as_deref()).await,
         Some(Command::Receipt {
             command:
                 ReceiptCommand::Verify {
@@ -467,6 +475,71 @@ async fn keys_list(settings: &Settings) -> CliResult {
 
 /// `user create EMAIL --role ROLE`, the password from standard input. Creates the database
 /// when there is none yet (the setup step may come before the first start).
+async fn api_key_create(
+    settings: &Settings,
+    name: &str,
+    scopes: &[String],
+    profile: Option<&str>,
+) -> CliResult {
+    use crate::domain::apikey::{Scope, Scopes};
+    let mut list = Vec::new();
+    for s in scopes {
+        list.push(
+            Scope::parse(s)
+                .ok_or_else(|| format!("--scope {s:?}: use decide, read, write or links"))?,
+        );
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("give the key a name of up to 100 characters".into());
+    }
+    let db = crate::store::open(&settings.database_url, 1)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open {}: {e}",
+                crate::store::backend::shown_url(&settings.database_url)
+            )
+        })?;
+    let (w, task, read, secret) = writer_on(settings, db).await?;
+    let core = crate::services::Core::new(read, w, crate::services::Policy::new(""), secret);
+    let result = async {
+        let profile_id = match profile {
+            None => None,
+            Some(k) => Some(
+                crate::store::catalog::profile_id_by_key(&core.read, k)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("--profile {k:?}: there is no such profile"))?,
+            ),
+        };
+        let actor = crate::services::auth::Actor {
+            user_id: None,
+            name: format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "operator".into())
+            ),
+        };
+        crate::services::api::create_key(
+            &core,
+            name.to_owned(),
+            Scopes::new(list),
+            profile_id,
+            actor,
+        )
+        .await
+        .map_err(|e| e.to_string())
+    }
+    .await;
+    let read = core.read.clone();
+    drop(core);
+    let _ = task.await;
+    read.close().await;
+    let (_, whole) = result?;
+    println!("{whole}");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn user_create(settings: &Settings, email: &str, role: &str) -> CliResult {
     use crate::services::auth::CreateError;
     let role = crate::domain::auth::Role::parse(role)

@@ -62,6 +62,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// API keys of sending systems (the console's API keys page does the same).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Consent receipts.
     Receipt {
         #[command(subcommand)]
@@ -89,6 +94,21 @@ pub enum UserCommand {
         /// admin, staff or analyst.
         #[arg(long)]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Makes a key and prints it (once: only its hash is kept), for scripted deployments.
+    Create {
+        /// What it is for, e.g. "Newsletter ESP".
+        name: String,
+        /// decide, read, write or links; repeat for more.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Restrict it to the profile with this key.
+        #[arg(long)]
+        profile: Option<String>,
     },
 }
 
