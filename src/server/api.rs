@@ -111,6 +111,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/decide", post(decide))
         .route("/api/v1/decide/bulk", post(decide_bulk))
+        .route("/api/v1/contacts/history", axum::routing::get(history))
+        .route("/api/v1/changes", axum::routing::get(changes))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
 }
 
@@ -678,5 +680,145 @@ async fn answer_recipients(
     }
     if !tail.is_empty() {
         let _ = out.send(Ok(Bytes::from(tail))).await;
+    }
+}
+
+/// The most records a page of history or of the changes feed holds (and the default).
+const PAGE_MAX: i64 = 1000;
+const PAGE_DEFAULT: i64 = 100;
+
+fn query_of<T: for<'de> Deserialize<'de>>(
+    parts: &axum::http::request::Parts,
+) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_query",
+            format!("The query is not what this call takes: {e}."),
+        )
+    })
+}
+
+fn limit_of(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(PAGE_DEFAULT),
+        Some(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            format!("The limit is 1 to {PAGE_MAX}."),
+        )),
+    }
+}
+
+/// A page of records and the cursor of the next one (`None`: nothing more now).
+fn page_body(records: Vec<api::FeedRecord>, limit: i64) -> Value {
+    let next = (records.len() as i64 == limit)
+        .then(|| records.last().map(|r| r.seq))
+        .flatten();
+    json!({ "records": records, "next": next })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    email: Option<String>,
+    phone: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/contacts/history?email=…|phone=…[&before=SEQ][&limit=N]`: a contact point's
+/// ledger records, newest first; `next` is the `before` of the page after.
+async fn history(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let run = async {
+        let key = caller(&state, &parts.headers, Scope::Read).await?;
+        let q: HistoryQuery = query_of(&parts)?;
+        let limit = limit_of(q.limit)?;
+        let (kind, address) = match (q.email, q.phone) {
+            (Some(e), None) => (
+                PointKind::Email,
+                EmailAddress::parse(&e)
+                    .map_err(|m| ApiError::invalid("email", m))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            (None, Some(p)) => (
+                PointKind::Phone,
+                PhoneNumber::parse(&p)
+                    .map_err(|m| ApiError::invalid("phone", m))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            _ => {
+                return Err(ApiError::invalid(
+                    "email",
+                    "Give exactly one of email and phone.",
+                ))
+            }
+        };
+        let point = api::point_for(&state.core, &key, kind, &address)
+            .await
+            .map_err(ApiError::unavailable)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_contact",
+                    "No contact has this address.",
+                )
+            })?;
+        let records = api::feed(
+            &state.core,
+            &key,
+            crate::store::ledger::FeedPage {
+                point: Some(point),
+                before: q.before,
+                newest_first: true,
+                limit,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+        Ok::<Value, ApiError>(page_body(records, limit))
+    };
+    match run.await {
+        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/changes[?after=SEQ][&limit=N]`: every ledger record after the cursor, oldest
+/// first (the key's profile only, if it is restricted): a system catches up after an outage by
+/// following `next` until it is null.
+async fn changes(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let run = async {
+        let key = caller(&state, &parts.headers, Scope::Read).await?;
+        let q: ChangesQuery = query_of(&parts)?;
+        let limit = limit_of(q.limit)?;
+        let records = api::feed(
+            &state.core,
+            &key,
+            crate::store::ledger::FeedPage {
+                after: Some(q.after.unwrap_or(0)),
+                limit,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+        Ok::<Value, ApiError>(page_body(records, limit))
+    };
+    match run.await {
+        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
+        Err(e) => e.into_response(),
     }
 }

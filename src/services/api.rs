@@ -380,3 +380,88 @@ pub async fn decide_batch(
         )
         .collect())
 }
+
+/// One ledger record as the API gives it: purpose and topic by their keys.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedRecord {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub profile: String,
+    /// `email` or `phone`, and the address (`None` once erased).
+    pub kind: String,
+    pub address: Option<String>,
+    pub erased: bool,
+    pub purpose: Option<String>,
+    pub topic: Option<String>,
+    pub channel: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub actor: String,
+    pub source: String,
+    pub change_id: String,
+    pub form_version: Option<i64>,
+    pub language: Option<String>,
+}
+
+/// A page of the ledger for this key (its profile's contacts only, if it is restricted).
+pub async fn feed(
+    core: &Core,
+    key: &ApiKey,
+    mut page: crate::store::ledger::FeedPage,
+) -> Result<Vec<FeedRecord>> {
+    use std::collections::HashMap;
+    page.profile = key.profile_id.or(page.profile);
+    let rows = crate::store::ledger::feed(&core.read, page).await?;
+    let mut catalogs: HashMap<i64, std::sync::Arc<crate::store::catalog::Catalog>> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let std::collections::hash_map::Entry::Vacant(e) = catalogs.entry(r.profile_id) {
+            e.insert(core.catalog(r.profile_id).await?);
+        }
+        let cat = &catalogs[&r.profile_id];
+        let (purpose, topic) = match r.subject {
+            Subject::Purpose(id) => (cat.purpose(id).map(|p| p.key.clone()), None),
+            Subject::Topic(id) => {
+                let t = cat.topic(id);
+                (
+                    t.and_then(|t| cat.purpose(t.purpose_id))
+                        .map(|p| p.key.clone()),
+                    t.map(|t| t.key.clone()),
+                )
+            }
+            Subject::Erasure => (None, None),
+        };
+        out.push(FeedRecord {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            profile: cat.profile.key.clone(),
+            kind: r.kind,
+            erased: r.address.is_none(),
+            address: r.address,
+            purpose,
+            topic,
+            channel: r.channel,
+            old_value: r.old_value,
+            new_value: r.new_value,
+            actor: r.actor_kind,
+            source: r.source,
+            change_id: r.change_id,
+            form_version: r.form_version,
+            language: r.language,
+        });
+    }
+    Ok(out)
+}
+
+/// The contact point with this address, if the key may see it (`None`: unknown to it).
+pub async fn point_for(
+    core: &Core,
+    key: &ApiKey,
+    kind: PointKind,
+    address: &str,
+) -> Result<Option<i64>> {
+    let found = crate::store::contacts::addressed(&core.read, kind, address, None).await?;
+    Ok(found
+        .filter(|f| key.profile_id.is_none_or(|p| p == f.profile_id))
+        .map(|f| f.contact_point_id))
+}

@@ -890,3 +890,104 @@ pub async fn record_summary(read: &Reader, seq: i64) -> Result<Option<RecordSumm
         }))
     })
 }
+
+/// A ledger record as the API's history and changes feed give it (no personal evidence).
+#[derive(Debug, Clone)]
+pub struct FeedRow {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub kind: String,
+    /// `None` once the contact was erased.
+    pub address: Option<String>,
+    pub profile_id: i64,
+    pub subject: Subject,
+    pub channel: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub actor_kind: String,
+    pub source: String,
+    pub change_id: String,
+    pub form_version: Option<i64>,
+    pub language: Option<String>,
+}
+
+/// Which records a page of the feed holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeedPage {
+    /// Only this profile's contacts.
+    pub profile: Option<i64>,
+    /// Only this contact point's records.
+    pub point: Option<i64>,
+    /// Records after this one, oldest first (the changes feed)…
+    pub after: Option<i64>,
+    /// …or before this one, newest first (a contact's history).
+    pub before: Option<i64>,
+    pub newest_first: bool,
+    pub limit: i64,
+}
+
+/// A page of ledger records (one query; the clauses it needs only).
+pub async fn feed(read: &Reader, page: FeedPage) -> Result<Vec<FeedRow>> {
+    let mut sql = String::from(
+        "SELECT l.seq, l.occurred_at, cp.kind, cp.address, c.profile_id, l.subject_kind,
+                l.subject_id, l.channel, l.old_value, l.new_value, l.actor_kind, l.source,
+                l.change_id, l.form_version, l.language
+         FROM consent_ledger l
+         JOIN contact_points cp ON cp.id = l.contact_point_id
+         JOIN contacts c ON c.id = cp.contact_id
+         WHERE 1 = 1",
+    );
+    let mut n = 0;
+    let mut param = |sql: &mut String, clause: &str| {
+        n += 1;
+        sql.push_str(&clause.replace('?', &format!("${n}")));
+    };
+    if page.profile.is_some() {
+        param(&mut sql, " AND c.profile_id = ?");
+    }
+    if page.point.is_some() {
+        param(&mut sql, " AND l.contact_point_id = ?");
+    }
+    if page.after.is_some() {
+        param(&mut sql, " AND l.seq > ?");
+    }
+    if page.before.is_some() {
+        param(&mut sql, " AND l.seq < ?");
+    }
+    sql.push_str(if page.newest_first {
+        " ORDER BY l.seq DESC"
+    } else {
+        " ORDER BY l.seq"
+    });
+    param(&mut sql, " LIMIT ?");
+    read!(read, c => {
+        let mut q = sqlx::query(&sql);
+        for v in [page.profile, page.point, page.after, page.before].into_iter().flatten() {
+            q = q.bind(v);
+        }
+        let rows = q.bind(page.limit).persistent(false).fetch_all(&mut *c).await?;
+        rows.iter()
+            .map(|r| {
+                let sk: String = r.col("subject_kind")?;
+                let subject = Subject::from_parts(&sk, r.col("subject_id")?)
+                    .ok_or_else(|| StoreError::Corrupt(format!("subject {sk}")))?;
+                Ok(FeedRow {
+                    seq: r.col("seq")?,
+                    occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
+                    kind: r.col("kind")?,
+                    address: r.col("address")?,
+                    profile_id: r.col("profile_id")?,
+                    subject,
+                    channel: r.col("channel")?,
+                    old_value: r.col("old_value")?,
+                    new_value: r.col("new_value")?,
+                    actor_kind: r.col("actor_kind")?,
+                    source: r.col("source")?,
+                    change_id: r.col("change_id")?,
+                    form_version: r.col("form_version")?,
+                    language: r.col("language")?,
+                })
+            })
+            .collect()
+    })
+}
