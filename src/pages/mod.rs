@@ -6,6 +6,7 @@
 //! calls the service, then `render` turns the view into the whole document in one synchronous
 //! pass (no router, no suspense, no streaming: the data is already there).
 
+mod api_docs;
 mod api_keys;
 mod console;
 mod layout;
@@ -14,6 +15,7 @@ mod preferences;
 mod receipt;
 pub mod setup;
 
+pub use api_docs::{api_docs_page, ApiDocsView, DocOperation, DocSchema};
 pub use api_keys::{api_keys_page, ApiKeysView, KeyRow};
 pub use console::{
     accept_invite_page, account_page, audit_page, console_forbidden_page, console_home_page,

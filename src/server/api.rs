@@ -15,12 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// The largest body a decision reads.
 const DECIDE_BODY_LIMIT: usize = 16 * 1024;
@@ -80,12 +81,31 @@ impl ApiError {
     }
 }
 
+/// Every error's body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code, e.g. `invalid_field`.
+    code: String,
+    /// What went wrong, in words.
+    message: String,
+    /// The refused field, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl ApiError {
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+            field: self.field.map(str::to_owned),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code, "message": self.message });
-        if let Some(f) = self.field {
-            body["field"] = Value::from(f);
-        }
+        let body = serde_json::to_value(self.body()).unwrap_or_default();
         let mut res = (self.status, json_body(&body)).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = secs.to_string().parse() {
@@ -106,9 +126,54 @@ fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
     ([(header::CONTENT_TYPE, "application/json")], v.to_string())
 }
 
+/// The API's OpenAPI document, generated from the handlers' and bodies' declarations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "prefcenter API",
+        version = "1",
+        description = "For sending systems: may I contact this person, and why; whole send lists; a contact's consent history and the changes feed. Every call carries an API key (made on the console's API keys page) as `Authorization: Bearer pck_…`. Every error is JSON with a stable `code`."
+    ),
+    paths(decide, decide_bulk, history, changes),
+    modifiers(&BearerKey),
+    tags(
+        (name = "decisions", description = "May I contact this person, and why"),
+        (name = "ledger", description = "What changed, and when"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pck_<id>_<secret>")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi_json() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(doc) => ([(header::CONTENT_TYPE, "application/json")], doc).into_response(),
+        Err(e) => ApiError::unavailable(e).into_response(),
+    }
+}
+
 /// The routes under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
+        .route("/api/v1/docs", axum::routing::get(docs))
         .route("/api/v1/decide", post(decide))
         .route("/api/v1/decide/bulk", post(decide_bulk))
         .route("/api/v1/contacts/history", axum::routing::get(history))
@@ -234,16 +299,75 @@ fn json_of<T: for<'de> Deserialize<'de>>(
     })
 }
 
-/// `POST /api/v1/decide`.
-#[derive(Debug, Deserialize)]
+/// The question of `POST /api/v1/decide`. Exactly one of `email` and `phone`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecideBody {
     email: Option<String>,
     phone: Option<String>,
+    /// The profile's key; needed when the key is not restricted to one and the address is not
+    /// a known contact.
     profile: Option<String>,
+    /// The purpose's key.
     purpose: String,
+    /// The topic's key, inside the purpose.
     topic: Option<String>,
+    /// `email`, `sms` or `phone`.
     channel: String,
+    /// A past moment (RFC 3339): the answer as things stood then.
+    as_of: Option<String>,
+}
+
+/// Why an answer is what it is.
+#[derive(Debug, Serialize, ToSchema)]
+struct ReasonBody {
+    /// A stable code: erased, purpose_disabled, topic_retired, channel_not_covered,
+    /// level_too_low, child_without_custodian_consent, opted_out, pending_confirmation,
+    /// opted_in, no_opt_in, not_opted_out, mandatory.
+    code: String,
+    /// The reason in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// The ledger record it rests on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<i64>,
+    /// `level_too_low`: the level the purpose needs, and the contact's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actual: Option<u8>,
+}
+
+impl ReasonBody {
+    fn of(r: crate::domain::Reason, words: bool) -> ReasonBody {
+        let (required, actual) = match r {
+            crate::domain::Reason::LevelTooLow { required, actual } => {
+                (Some(required), Some(actual))
+            }
+            _ => (None, None),
+        };
+        ReasonBody {
+            code: r.code().to_owned(),
+            message: words.then(|| r.message()),
+            record: r.record(),
+            required,
+            actual,
+        }
+    }
+}
+
+/// The answer of `POST /api/v1/decide`.
+#[derive(Debug, Serialize, ToSchema)]
+struct DecideAnswerBody {
+    allowed: bool,
+    reason: ReasonBody,
+    /// The ledger record the answer rests on, if one.
+    record: Option<crate::store::ledger::RecordSummary>,
+    /// The profile's key.
+    profile: String,
+    /// Whether the address is a contact of that profile.
+    contact_known: bool,
+    /// The moment asked about, if one (stored form).
     as_of: Option<String>,
 }
 
@@ -294,6 +418,29 @@ fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
     })
 }
 
+/// May this address be contacted for this purpose (and topic) on this channel, and why.
+///
+/// The answer is the decision with its reason (a stable code and words) and the ledger record
+/// it rests on. With `as_of` it answers as things stood at that moment: the contact's ledger and
+/// the purpose's definition (enforcement model, channels, retirement) of then.
+#[utoipa::path(
+    post,
+    path = "/api/v1/decide",
+    tag = "decisions",
+    request_body = DecideBody,
+    responses(
+        (status = 200, description = "The decision and why", body = DecideAnswerBody),
+        (status = 400, description = "The body is not this call's JSON (`malformed_body`)", body = ErrorBody),
+        (status = 401, description = "No key, an unknown one or a revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks the decide scope, or is restricted to another profile", body = ErrorBody),
+        (status = 404, description = "No such profile, purpose or topic", body = ErrorBody),
+        (status = 413, description = "The body is over 16 KB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "A field is refused (`invalid_field`, `profile_required`)", body = ErrorBody),
+        (status = 429, description = "Over the key's rate; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, body) = req.into_parts();
     // One byte more than the limit tells "too large" from "just fits".
@@ -357,16 +504,15 @@ async fn decide_inner(
         Ok(Err(r)) => return Err(refused(r)),
         Err(e) => return Err(ApiError::unavailable(e)),
     };
-    let mut reason = serde_json::to_value(answer.decision.reason).unwrap_or_else(|_| json!({}));
-    reason["message"] = Value::from(answer.decision.reason.message());
-    Ok(json!({
-        "allowed": answer.decision.allowed,
-        "reason": reason,
-        "record": answer.record,
-        "profile": answer.profile,
-        "contact_known": answer.known,
-        "as_of": q.as_of,
-    }))
+    serde_json::to_value(DecideAnswerBody {
+        allowed: answer.decision.allowed,
+        reason: ReasonBody::of(answer.decision.reason, true),
+        record: answer.record,
+        profile: answer.profile,
+        contact_known: answer.known,
+        as_of: q.as_of,
+    })
+    .map_err(ApiError::unavailable)
 }
 
 /// Recipients per batch of a bulk decision (one lookup of each kind per batch).
@@ -375,20 +521,26 @@ const BULK_BATCH: usize = 1000;
 const BULK_MAX: u64 = 1_000_000;
 
 /// The query of `POST /api/v1/decide/bulk`: the one question of the whole send list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct BulkParams {
+    /// The purpose's key.
     purpose: String,
+    /// The topic's key.
     topic: Option<String>,
+    /// `email`, `sms` or `phone`.
     channel: String,
+    /// The profile's key (needed unless the API key is restricted to one).
     profile: Option<String>,
+    /// A past moment (RFC 3339).
     as_of: Option<String>,
     /// `allowed`: answer only the recipients who may be contacted.
     only: Option<String>,
 }
 
-/// One recipient of a bulk decision.
-#[derive(Debug, Deserialize)]
+/// One recipient of a bulk decision: exactly one of `email` and `phone`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Recipient {
     email: Option<String>,
@@ -398,10 +550,40 @@ struct Recipient {
     reference: Option<String>,
 }
 
-/// `POST /api/v1/decide/bulk?purpose=…&topic=…&channel=…[&profile=…][&as_of=…][&only=allowed]`:
-/// a send list, as a JSON array or as newline-delimited JSON, answered in the same form, both
+/// Decide a whole send list (up to 1,000,000 recipients).
+///
+/// The list is a JSON array or newline-delimited JSON, answered in the same form, both
 /// streamed: recipients are read and answered a batch at a time, so memory stays bounded
-/// whatever the list's length.
+/// whatever the list's length. One question for the whole list (the query); each answer has
+/// the recipient's `index`, the decision and its reason, or the recipient's error; a list that
+/// breaks off is answered up to the break, then a line with the error.
+#[utoipa::path(
+    post,
+    path = "/api/v1/decide/bulk",
+    tag = "decisions",
+    params(BulkParams),
+    request_body(
+        description = "The send list: a JSON array of recipients, or one recipient per line (application/x-ndjson)",
+        content(
+            (Vec<Recipient> = "application/json"),
+            (Recipient = "application/x-ndjson"),
+        )
+    ),
+    responses(
+        (status = 200, description = "One answer per recipient, in the list's form and order (streamed)", content(
+            (Vec<BulkLine> = "application/json"),
+            (BulkLine = "application/x-ndjson"),
+        )),
+        (status = 400, description = "The query is not this call's (`malformed_query`)", body = ErrorBody),
+        (status = 401, description = "No key, an unknown one or a revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks the decide scope, or is restricted to another profile", body = ErrorBody),
+        (status = 404, description = "No such profile, purpose or topic", body = ErrorBody),
+        (status = 415, description = "Neither application/json nor application/x-ndjson", body = ErrorBody),
+        (status = 422, description = "A parameter is refused", body = ErrorBody),
+        (status = 429, description = "Over the key's rate; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, body) = req.into_parts();
     let start = async {
@@ -554,15 +736,24 @@ async fn answer_recipients(
     let mut first = true;
     let mut index: u64 = 0;
     // One element of the answer, with the separator its form needs.
-    let mut push = |buf: &mut String, v: &Value| {
+    let mut push = |buf: &mut String, line: &BulkLine| {
+        let text = serde_json::to_string(line).unwrap_or_default();
         if ndjson {
-            buf.push_str(&v.to_string());
+            buf.push_str(&text);
             buf.push('\n');
         } else {
             buf.push_str(if first { "[\n" } else { ",\n" });
-            buf.push_str(&v.to_string());
+            buf.push_str(&text);
         }
         first = false;
+    };
+    let ends = |code: &str, message: String| BulkLine {
+        error: Some(ErrorBody {
+            code: code.to_owned(),
+            message,
+            field: None,
+        }),
+        ..BulkLine::default()
     };
     let mut ended = false;
     let mut failure_after = None;
@@ -585,20 +776,22 @@ async fn answer_recipients(
         if index + batch.len() as u64 > BULK_MAX {
             batch.truncate(BULK_MAX.saturating_sub(index) as usize);
             ended = true;
-            failure_after = Some(
-                json!({"error": {"code": "too_many_recipients", "message": format!("A list has at most {BULK_MAX} recipients; the rest were not answered.")}}),
-            );
+            failure_after = Some(ends(
+                "too_many_recipients",
+                format!("A list has at most {BULK_MAX} recipients; the rest were not answered."),
+            ));
         }
         // Each recipient's address, parsed at the edge (or why not).
         let mut parsed: Vec<(PointKind, String)> = Vec::new();
-        let mut lines: Vec<Result<(usize, Option<String>), Value>> = Vec::new();
+        let mut lines: Vec<Result<(usize, Option<String>), BulkLine>> = Vec::new();
         let mut failure = failure_after.take();
         for item in batch {
             match item {
                 Err(message) => {
-                    failure = Some(
-                        json!({"error": {"code": "malformed_body", "message": format!("The list is not what this call takes: {message}.")}}),
-                    );
+                    failure = Some(ends(
+                        "malformed_body",
+                        format!("The list is not what this call takes: {message}."),
+                    ));
                     break;
                 }
                 Ok(r) => {
@@ -617,10 +810,15 @@ async fn answer_recipients(
                             lines.push(Ok((parsed.len(), reference)));
                             parsed.push(p);
                         }
-                        Err((field, message)) => lines.push(Err(json!({
-                            "ref": reference,
-                            "error": {"code": "invalid_field", "field": field, "message": message},
-                        }))),
+                        Err((field, message)) => lines.push(Err(BulkLine {
+                            reference,
+                            error: Some(ErrorBody {
+                                code: "invalid_field".to_owned(),
+                                message,
+                                field: Some(field.to_owned()),
+                            }),
+                            ..BulkLine::default()
+                        })),
                     }
                 }
             }
@@ -629,9 +827,10 @@ async fn answer_recipients(
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "a bulk decision's batch failed");
-                failure = Some(
-                    json!({"error": {"code": "unavailable", "message": "The server could not answer the rest now. Try again."}}),
-                );
+                failure = Some(ends(
+                    "unavailable",
+                    "The server could not answer the rest now. Try again.".to_owned(),
+                ));
                 Vec::new()
             }
         };
@@ -639,7 +838,7 @@ async fn answer_recipients(
         for line in lines {
             let i = index;
             index += 1;
-            let mut v = match line {
+            let mut line = match line {
                 Err(e) => {
                     if only_allowed {
                         continue;
@@ -652,19 +851,22 @@ async fn answer_recipients(
                         continue;
                     }
                     let (kind, address) = &parsed[n];
-                    let mut v = json!({
-                        kind.as_str(): address,
-                        "allowed": d.allowed,
-                        "reason": d.reason,
-                    });
-                    if let Some(r) = reference {
-                        v["ref"] = Value::from(r);
+                    let (email, phone) = match kind {
+                        PointKind::Email => (Some(address.clone()), None),
+                        PointKind::Phone => (None, Some(address.clone())),
+                    };
+                    BulkLine {
+                        email,
+                        phone,
+                        reference,
+                        allowed: Some(d.allowed),
+                        reason: Some(ReasonBody::of(d.reason, false)),
+                        ..BulkLine::default()
                     }
-                    v
                 }
             };
-            v["index"] = Value::from(i);
-            push(&mut buf, &v);
+            line.index = Some(i);
+            push(&mut buf, &line);
         }
         if let Some(f) = failure {
             push(&mut buf, &f);
@@ -681,6 +883,28 @@ async fn answer_recipients(
     if !tail.is_empty() {
         let _ = out.send(Ok(Bytes::from(tail))).await;
     }
+}
+
+/// One answer of a bulk decision (a line of newline-delimited JSON, or an element of the
+/// array): a recipient's decision, a recipient's error, or the error that ended the list.
+#[derive(Debug, Default, Serialize, ToSchema)]
+struct BulkLine {
+    /// The recipient's place in the list, from 0 (absent on a line that ends the list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    /// The caller's own id for the recipient, as sent.
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<ReasonBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorBody>,
 }
 
 /// The most records a page of history or of the changes feed holds (and the default).
@@ -715,20 +939,41 @@ fn page_body(records: Vec<api::FeedRecord>, limit: i64) -> Value {
     let next = (records.len() as i64 == limit)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
-    json!({ "records": records, "next": next })
+    serde_json::to_value(PageBody { records, next }).unwrap_or_default()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
+    /// The contact's email address (or `phone`).
     email: Option<String>,
     phone: Option<String>,
+    /// The `next` of the page before: records older than this one.
     before: Option<i64>,
+    /// Records a page, 1 to 1000 (100).
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/contacts/history?email=…|phone=…[&before=SEQ][&limit=N]`: a contact point's
-/// ledger records, newest first; `next` is the `before` of the page after.
+/// A contact's consent history: their ledger records, newest first.
+///
+/// Paged: `next` is the `before` of the following page, `null` at the oldest record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/history",
+    tag = "ledger",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "A page of the contact's records, newest first", body = PageBody),
+        (status = 400, description = "The query is not this call's", body = ErrorBody),
+        (status = 401, description = "No key, an unknown one or a revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks the read scope", body = ErrorBody),
+        (status = 404, description = "No contact (the key may see) has this address", body = ErrorBody),
+        (status = 422, description = "A parameter is refused", body = ErrorBody),
+        (status = 429, description = "Over the key's rate; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn history(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, _) = req.into_parts();
     let run = async {
@@ -788,16 +1033,43 @@ async fn history(State(state): State<AppState>, req: axum::extract::Request) -> 
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ChangesQuery {
+    /// The `next` of the page before (0, or none, from the start).
     after: Option<i64>,
+    /// Records a page, 1 to 1000 (100).
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/changes[?after=SEQ][&limit=N]`: every ledger record after the cursor, oldest
-/// first (the key's profile only, if it is restricted): a system catches up after an outage by
-/// following `next` until it is null.
+/// A page of ledger records.
+#[derive(Debug, Serialize, ToSchema)]
+struct PageBody {
+    records: Vec<api::FeedRecord>,
+    /// The cursor of the next page; `null` when there is nothing more now.
+    next: Option<i64>,
+}
+
+/// The changes feed: every ledger record after a cursor, oldest first.
+///
+/// A key restricted to a profile sees that profile's contacts only. A system catches up after
+/// an outage by following `next` until it is `null`, and keeps the last one for next time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes",
+    tag = "ledger",
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of ledger records after the cursor, oldest first", body = PageBody),
+        (status = 400, description = "The query is not this call's", body = ErrorBody),
+        (status = 401, description = "No key, an unknown one or a revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks the read scope", body = ErrorBody),
+        (status = 422, description = "A parameter is refused", body = ErrorBody),
+        (status = 429, description = "Over the key's rate; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn changes(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, _) = req.into_parts();
     let run = async {
@@ -821,4 +1093,151 @@ async fn changes(State(state): State<AppState>, req: axum::extract::Request) -> 
         Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The name a `$ref` points at (`#/components/schemas/Name` → `Name`), or an array's item's.
+fn schema_name(schema: &Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return r.rsplit('/').next().unwrap_or(r).to_owned();
+    }
+    if let Some(items) = schema.get("items") {
+        let inner = schema_name(items);
+        if !inner.is_empty() {
+            return format!("{inner}[]");
+        }
+    }
+    String::new()
+}
+
+/// A property's type in words.
+fn type_words(schema: &Value) -> String {
+    let named = schema_name(schema);
+    if !named.is_empty() {
+        return named;
+    }
+    if let Some(all) = schema.get("oneOf").and_then(Value::as_array) {
+        return all
+            .iter()
+            .map(type_words)
+            .filter(|t| t != "null")
+            .collect::<Vec<_>>()
+            .join(" or ");
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => String::new(),
+    }
+}
+
+/// `GET /api/v1/docs`: the API's reference as a page, read off the OpenAPI document.
+async fn docs(page: super::pages::Page) -> Response {
+    use crate::pages::{ApiDocsView, DocOperation, DocSchema};
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let mut operations = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in ["get", "post", "put", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let params = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        (
+                            text(p, "name"),
+                            text(p, "in"),
+                            p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                            text(p, "description"),
+                        )
+                    })
+                    .collect();
+                let body = op
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .map(|(media, c)| {
+                        (
+                            media.clone(),
+                            c.get("schema").map(schema_name).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                let responses = op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .map(|(code, r)| {
+                        let schema = r
+                            .get("content")
+                            .and_then(Value::as_object)
+                            .and_then(|c| c.values().next())
+                            .and_then(|c| c.get("schema"))
+                            .map(schema_name)
+                            .unwrap_or_default();
+                        (code.clone(), text(r, "description"), schema)
+                    })
+                    .collect();
+                operations.push(DocOperation {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: text(op, "summary"),
+                    description: text(op, "description"),
+                    params,
+                    body,
+                    responses,
+                });
+            }
+        }
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, s)| {
+            let required: Vec<&str> = s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            DocSchema {
+                name: name.clone(),
+                description: text(s, "description"),
+                fields: s
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .map(|(f, p)| {
+                        (
+                            f.clone(),
+                            type_words(p),
+                            required.contains(&f.as_str()),
+                            text(p, "description"),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let view = ApiDocsView {
+        title: text(doc.get("info").unwrap_or(&Value::Null), "title"),
+        description: text(doc.get("info").unwrap_or(&Value::Null), "description"),
+        operations,
+        schemas,
+    };
+    page.send(StatusCode::OK, move || crate::pages::api_docs_page(view))
+        .await
 }

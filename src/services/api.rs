@@ -382,7 +382,7 @@ pub async fn decide_batch(
 }
 
 /// One ledger record as the API gives it: purpose and topic by their keys.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FeedRecord {
     pub seq: i64,
     pub occurred_at: String,

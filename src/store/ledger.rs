@@ -853,7 +853,7 @@ pub async fn verify(read: &Reader, key: &[u8], given: &[Checkpoint]) -> Result<V
 }
 
 /// What an API answer says about the ledger record it rests on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RecordSummary {
     pub seq: i64,
     pub occurred_at: String,

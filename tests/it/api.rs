@@ -725,3 +725,76 @@ async fn history_is_paged_newest_first_and_the_changes_feed_catches_up_after_an_
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_names_every_api_route_and_the_docs_page_reads_it() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Generated from the handlers: the routes the server has (but the document and this page).
+    let mut paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/changes",
+            "/api/v1/contacts/history",
+            "/api/v1/decide",
+            "/api/v1/decide/bulk"
+        ]
+    );
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert_eq!(op["security"][0]["bearer"], json!([]), "{method} {path}");
+            let codes: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+            for code in ["200", "401", "403", "429"] {
+                assert!(
+                    codes.iter().any(|c| *c == code),
+                    "{method} {path} lacks {code}"
+                );
+            }
+            // A route the document names answers (here: without a key, 401 as documented).
+            let url = format!("{}{path}", app.base);
+            let res = match method.as_str() {
+                "get" => app.client.get(url),
+                _ => app
+                    .client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body("{}"),
+            }
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(res.status(), 401, "{method} {path}");
+        }
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let decide_body = &doc["components"]["schemas"]["DecideBody"];
+    assert_eq!(decide_body["required"], json!(["purpose", "channel"]));
+    let docs = app
+        .client
+        .get(format!("{}/api/v1/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    for path in paths {
+        assert!(html.contains(&path), "{path}");
+    }
+    assert!(html.contains("id=\"schema-DecideBody\""));
+    assert!(!html.contains("<script"));
+    app.stop().await;
+}
