@@ -107,8 +107,25 @@ pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
 
+# schemathesis (PyPI), in a virtual environment of its own under target/: it fuzzes the API
+# against its OpenAPI document.
+SCHEMATHESIS_VERSION=4.32.5
+ST_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/schemathesis"
+
+schemathesis_missing() {
+  [ "$("$ST_DIR/bin/st" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]
+}
+
+install_schemathesis() {
+  if ! python3 -m venv "$ST_DIR" >/dev/null 2>&1; then
+    apt_install python3-venv
+    python3 -m venv "$ST_DIR"
+  fi
+  "$ST_DIR/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 test_tools_missing() {
-  [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1 || [ -z "$(pg_bin)" ] ||
+  schemathesis_missing || [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null 2>&1 || [ -z "$(pg_bin)" ] ||
     [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] ||
     [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ] ||
     [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]
@@ -121,6 +138,7 @@ install_test_tools() {
   [ -n "$(pg_bin)" ] || pkgs+=(postgresql)
   [ "${#pkgs[@]}" = 0 ] || apt_install "${pkgs[@]}"
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+  if schemathesis_missing; then install_schemathesis; fi
 }
 
 # Debian's Chromium (and Node.js), PostgreSQL and the end2end npm packages, in the background.

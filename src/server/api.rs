@@ -303,18 +303,24 @@ fn json_of<T: for<'de> Deserialize<'de>>(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecideBody {
+    #[schema(example = "holly@contoso.com")]
     email: Option<String>,
+    #[schema(example = "+14255550101")]
     phone: Option<String>,
     /// The profile's key; needed when the key is not restricted to one and the address is not
     /// a known contact.
     profile: Option<String>,
     /// The purpose's key.
+    #[schema(example = "commercial", min_length = 1)]
     purpose: String,
     /// The topic's key, inside the purpose.
+    #[schema(example = "newsletter")]
     topic: Option<String>,
     /// `email`, `sms` or `phone`.
+    #[schema(example = "email", pattern = "^(email|sms|phone)$")]
     channel: String,
     /// A past moment (RFC 3339): the answer as things stood then.
+    #[schema(example = "2026-01-31T12:00:00Z", format = DateTime)]
     as_of: Option<String>,
 }
 
@@ -526,12 +532,16 @@ const BULK_MAX: u64 = 1_000_000;
 #[into_params(parameter_in = Query)]
 struct BulkParams {
     /// The purpose's key.
+    #[param(example = "commercial")]
     purpose: String,
     /// The topic's key.
+    #[param(example = "newsletter")]
     topic: Option<String>,
     /// `email`, `sms` or `phone`.
+    #[param(example = "email", pattern = "^(email|sms|phone)$")]
     channel: String,
     /// The profile's key (needed unless the API key is restricted to one).
+    #[param(example = "contoso")]
     profile: Option<String>,
     /// A past moment (RFC 3339).
     as_of: Option<String>,
@@ -947,6 +957,7 @@ fn page_body(records: Vec<api::FeedRecord>, limit: i64) -> Value {
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
     /// The contact's email address (or `phone`).
+    #[param(example = "holly@contoso.com")]
     email: Option<String>,
     phone: Option<String>,
     /// The `next` of the page before: records older than this one.
