@@ -666,8 +666,7 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
 
     // The body, read on a blocking thread by serde_json as it arrives; recipients go one by
     // one into a bounded channel (the reader waits while the answers are behind).
-    let (items_tx, items_rx) =
-        tokio::sync::mpsc::channel::<Result<Recipient, String>>(4 * BULK_BATCH);
+    let (items_tx, items_rx) = tokio::sync::mpsc::channel::<Vec<Result<Recipient, String>>>(4);
     let stream =
         futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
@@ -695,42 +694,80 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
     ([(header::CONTENT_TYPE, media)], body).into_response()
 }
 
+/// Recipients read and not sent yet: they go to the answering task a batch at a time (one
+/// channel operation per thousand recipients, not one each).
+struct Chunks<'a> {
+    tx: &'a tokio::sync::mpsc::Sender<Vec<Result<Recipient, String>>>,
+    buf: Vec<Result<Recipient, String>>,
+}
+
+impl Chunks<'_> {
+    /// Adds one; `false` once the answering side is gone (the reading stops).
+    fn push(&mut self, item: Result<Recipient, String>) -> bool {
+        let last = item.is_err();
+        self.buf.push(item);
+        if self.buf.len() >= BULK_BATCH || last {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        if self.buf.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(BULK_BATCH));
+        self.tx.blocking_send(chunk).is_ok()
+    }
+}
+
 /// Reads recipients from the body (a JSON array, or JSON values one per line) into `tx`; a
 /// body that stops being what the call takes ends the list with its error.
 fn read_recipients(
     reader: impl std::io::Read,
     ndjson: bool,
-    tx: tokio::sync::mpsc::Sender<Result<Recipient, String>>,
+    tx: tokio::sync::mpsc::Sender<Vec<Result<Recipient, String>>>,
 ) {
     let reader = std::io::BufReader::with_capacity(64 * 1024, reader);
     let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut chunks = Chunks {
+        tx: &tx,
+        buf: Vec::with_capacity(BULK_BATCH),
+    };
     if ndjson {
         for item in de.into_iter::<Recipient>() {
             let failed = item.is_err();
-            if tx.blocking_send(item.map_err(|e| e.to_string())).is_err() || failed {
+            if !chunks.push(item.map_err(|e| e.to_string())) || failed {
                 return;
             }
         }
+        chunks.flush();
         return;
     }
-    struct Each<'a>(&'a tokio::sync::mpsc::Sender<Result<Recipient, String>>);
-    impl<'de> serde::de::Visitor<'de> for Each<'_> {
+    struct Each<'a, 'b>(&'a mut Chunks<'b>);
+    impl<'de> serde::de::Visitor<'de> for Each<'_, '_> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("an array of recipients")
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             while let Some(r) = seq.next_element::<Recipient>()? {
-                if self.0.blocking_send(Ok(r)).is_err() {
+                if !self.0.push(Ok(r)) {
                     return Ok(());
                 }
             }
             Ok(())
         }
     }
-    let done = serde::Deserializer::deserialize_seq(&mut de, Each(&tx)).and_then(|_| de.end());
-    if let Err(e) = done {
-        let _ = tx.blocking_send(Err(e.to_string()));
+    let done =
+        serde::Deserializer::deserialize_seq(&mut de, Each(&mut chunks)).and_then(|_| de.end());
+    match done {
+        Ok(()) => {
+            chunks.flush();
+        }
+        Err(e) => {
+            chunks.push(Err(e.to_string()));
+        }
     }
 }
 
@@ -740,7 +777,7 @@ async fn answer_recipients(
     question: api::BulkQuestion,
     ndjson: bool,
     only_allowed: bool,
-    mut items: tokio::sync::mpsc::Receiver<Result<Recipient, String>>,
+    mut items: tokio::sync::mpsc::Receiver<Vec<Result<Recipient, String>>>,
     out: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let mut first = true;
@@ -768,21 +805,9 @@ async fn answer_recipients(
     let mut ended = false;
     let mut failure_after = None;
     while !ended {
-        let mut batch: Vec<Result<Recipient, String>> = Vec::with_capacity(BULK_BATCH);
-        match items.recv().await {
-            Some(x) => batch.push(x),
-            None => break,
-        }
-        while batch.len() < BULK_BATCH && batch.last().is_some_and(|x| x.is_ok()) {
-            match tokio::time::timeout(Duration::from_millis(20), items.recv()).await {
-                Ok(Some(x)) => batch.push(x),
-                Ok(None) => {
-                    ended = true;
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
+        let Some(mut batch) = items.recv().await else {
+            break;
+        };
         if index + batch.len() as u64 > BULK_MAX {
             batch.truncate(BULK_MAX.saturating_sub(index) as usize);
             ended = true;

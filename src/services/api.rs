@@ -308,7 +308,9 @@ pub async fn decide_batch(
         .and_then(|id| q.cat.topics_of(q.purpose).find(|t| t.id == id));
     let mut subjects = vec![Subject::Purpose(q.purpose)];
     subjects.extend(q.topic.map(Subject::Topic));
-    let mut known = std::collections::HashMap::new();
+    // Found points by address, one map per kind (looked up by `&str`, no copies).
+    let mut known: [std::collections::HashMap<String, contacts::Addressed>; 2] = Default::default();
+    let slot = |k: PointKind| usize::from(k == PointKind::Phone);
     for kind in [PointKind::Email, PointKind::Phone] {
         let mut addresses: Vec<String> = batch
             .iter()
@@ -328,19 +330,19 @@ pub async fn decide_batch(
         )
         .await?
         {
-            known.insert((kind, address), a);
+            known[slot(kind)].insert(address, a);
         }
     }
     let unknown_hashes: Vec<Vec<u8>> = batch
         .iter()
-        .filter(|(k, a)| !known.contains_key(&(*k, a.clone())))
+        .filter(|(k, a)| !known[slot(*k)].contains_key(a.as_str()))
         .map(|(k, a)| crate::domain::ledger::address_hash(core.secret(), *k, a).to_vec())
         .collect();
     let suppressed = erasure::suppressed_among(&core.read, &unknown_hashes).await?;
     Ok(batch
         .iter()
         .map(
-            |(kind, address)| match known.get(&(*kind, address.clone())) {
+            |(kind, address)| match known[slot(*kind)].get(address.as_str()) {
                 Some(f) => {
                     let state = |subject: Subject| {
                         f.states

@@ -207,18 +207,27 @@ pub async fn suppressed_among(
     if hashes.is_empty() {
         return Ok(Default::default());
     }
+    let mut conn = read.acquire().await?;
+    // Anonymous placeholders on SQLite (see `contacts::addressed_many`).
+    let sqlite = matches!(conn.conn(), super::backend::ConnMut::Sqlite(_));
     let sql = format!(
         "SELECT address_hash FROM suppressions WHERE address_hash IN ({})",
         (1..=hashes.len())
-            .map(|i| format!("${i}"))
+            .map(|i| if sqlite {
+                "?".to_owned()
+            } else {
+                format!("${i}")
+            })
             .collect::<Vec<_>>()
             .join(",")
     );
-    super::backend::read!(read, c => {
+    let out: Result<std::collections::HashSet<Vec<u8>>> = on!(conn.conn(), c => async {
         let mut q = sqlx::query_scalar::<_, Vec<u8>>(&sql);
         for h in hashes {
             q = q.bind(h.clone());
         }
         Ok(q.persistent(false).fetch_all(&mut *c).await?.into_iter().collect())
-    })
+    }
+    .await);
+    conn.checked(out)
 }
