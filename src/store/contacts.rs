@@ -558,34 +558,43 @@ pub async fn addressed_many(
         }
     };
     let list = |from: usize, n: usize| (from..from + n).map(p).collect::<Vec<_>>().join(",");
+    // One row each (see `backend::json_rows`): the batch's points, then their states. SQLite
+    // keeps the prepared statements (a full batch's text is always the same); PostgreSQL plans
+    // each afresh (a plan cached while the tables were small would scan them once grown).
+    use super::backend::{json_bool, json_i64, json_rows, json_text, parse_json_rows};
     let points_sql = format!(
-        "SELECT cp.id AS cp_id, cp.address, c.id AS c_id, c.profile_id, c.consent_level,
-                c.is_child, c.suppressed_at IS NOT NULL AS suppressed
-         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+        "SELECT {} FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
          WHERE c.profile_id = {} AND cp.kind = {} AND cp.address IN ({})",
+        json_rows(
+            sqlite,
+            "cp.id, cp.address, c.id, c.profile_id, c.consent_level, c.is_child, \
+             c.suppressed_at IS NOT NULL"
+        ),
         p(1),
         p(2),
         list(3, addresses.len())
     );
     let out: Result<Vec<(String, Addressed)>> = on!(conn.conn(), c => async {
-        let mut q = sqlx::query(&points_sql).bind(profile_id).bind(kind.as_str());
+        let mut q = sqlx::query_scalar::<_, Option<String>>(&points_sql)
+            .bind(profile_id)
+            .bind(kind.as_str());
         for a in addresses {
             q = q.bind(a);
         }
-        let rows = q.persistent(false).fetch_all(&mut *c).await?;
+        let rows = parse_json_rows(q.persistent(sqlite).fetch_one(&mut *c).await?)?;
         let mut found: Vec<(String, Addressed)> = Vec::with_capacity(rows.len());
         for r in &rows {
-            let level: i64 = r.col("consent_level")?;
+            let level = json_i64(r.get(4))?;
             found.push((
-                r.col::<Option<String>>("address")?.unwrap_or_default(),
+                json_text(r.get(1)).unwrap_or_default(),
                 Addressed {
-                    contact_point_id: r.col("cp_id")?,
-                    contact_id: r.col("c_id")?,
-                    profile_id: r.col("profile_id")?,
+                    contact_point_id: json_i64(r.first())?,
+                    contact_id: json_i64(r.get(2))?,
+                    profile_id: json_i64(r.get(3))?,
                     level: ConsentLevel::new(level)
                         .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
-                    is_child: r.col("is_child")?,
-                    suppressed: r.col("suppressed")?,
+                    is_child: json_bool(r.get(5))?,
+                    suppressed: json_bool(r.get(6))?,
                     states: Vec::new(),
                 },
             ));
@@ -601,10 +610,13 @@ pub async fn addressed_many(
         let (sql, at_param) = match at {
             None => (
                 format!(
-                    "SELECT s.contact_point_id, s.subject_kind, s.subject_id, s.channel, s.value,
-                            s.custodian_confirmed, s.ledger_seq
-                     FROM consent_states s
+                    "SELECT {} FROM consent_states s
                      WHERE s.channel = {} AND ({}) AND s.contact_point_id IN ({})",
+                    json_rows(
+                        sqlite,
+                        "s.contact_point_id, s.subject_kind, s.subject_id, s.channel, s.value, \
+                         s.custodian_confirmed, s.ledger_seq"
+                    ),
                     p(1),
                     subject_sql.join(" OR "),
                     list(first_point, found.len())
@@ -613,15 +625,18 @@ pub async fn addressed_many(
             ),
             Some(at) => (
                 format!(
-                    "SELECT s.contact_point_id, s.subject_kind, s.subject_id, s.channel,
-                            s.new_value AS value, s.custodian_confirmed, s.seq AS ledger_seq
-                     FROM consent_ledger s
+                    "SELECT {} FROM consent_ledger s
                      WHERE s.channel = {} AND ({}) AND s.contact_point_id IN ({})
                        AND s.seq = (SELECT MAX(m.seq) FROM consent_ledger m
                            WHERE m.contact_point_id = s.contact_point_id
                              AND m.subject_kind = s.subject_kind
                              AND m.subject_id = s.subject_id
                              AND m.channel = s.channel AND m.occurred_at <= {})",
+                    json_rows(
+                        sqlite,
+                        "s.contact_point_id, s.subject_kind, s.subject_id, s.channel, \
+                         s.new_value, s.custodian_confirmed, s.seq"
+                    ),
                     p(1),
                     subject_sql.join(" OR "),
                     list(first_point, found.len()),
@@ -630,7 +645,7 @@ pub async fn addressed_many(
                 Some(at),
             ),
         };
-        let mut q = sqlx::query(&sql).bind(channel.as_str());
+        let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(channel.as_str());
         for s in subjects {
             let (k, id) = match s {
                 Subject::Purpose(id) => ("purpose", *id),
@@ -645,14 +660,27 @@ pub async fn addressed_many(
         if let Some(at) = at_param {
             q = q.bind(Ts::new(at));
         }
-        let states = q.persistent(false).fetch_all(&mut *c).await?;
+        let states = parse_json_rows(q.persistent(sqlite).fetch_one(&mut *c).await?)?;
         let by_point: std::collections::HashMap<i64, usize> = found
             .iter()
             .enumerate()
             .map(|(i, (_, a))| (a.contact_point_id, i))
             .collect();
+        let bad = |what: &str| StoreError::Corrupt(format!("aggregated state: {what}"));
         for r in &states {
-            let s = state_row(r)?;
+            let sk = json_text(r.get(1)).ok_or_else(|| bad("kind"))?;
+            let ch = json_text(r.get(3)).ok_or_else(|| bad("channel"))?;
+            let v = json_text(r.get(4)).ok_or_else(|| bad("value"))?;
+            let s = StateRow {
+                contact_point_id: json_i64(r.first())?,
+                subject: Subject::from_parts(&sk, json_i64(r.get(2))?).ok_or_else(|| bad(&sk))?,
+                channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
+                entry: StateEntry {
+                    value: ConsentValue::parse(&v).ok_or_else(|| bad(&v))?,
+                    custodian_confirmed: json_bool(r.get(5))?,
+                    record: json_i64(r.get(6))?,
+                },
+            };
             if let Some(&i) = by_point.get(&s.contact_point_id) {
                 found[i].1.states.push(s);
             }

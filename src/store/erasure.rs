@@ -226,7 +226,7 @@ pub async fn suppressed_among(
         for h in hashes {
             q = q.bind(h.clone());
         }
-        Ok(q.persistent(false).fetch_all(&mut *c).await?.into_iter().collect())
+        Ok(q.persistent(sqlite).fetch_all(&mut *c).await?.into_iter().collect())
     }
     .await);
     conn.checked(out)
