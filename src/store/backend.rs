@@ -321,6 +321,46 @@ pub async fn follow_explicit_ids(conn: &mut Conn, tables: &[&str]) -> Result<()>
     Ok(())
 }
 
+/// Many rows read as one: the rows' `columns` as a JSON array of arrays (SQLite's
+/// `json_group_array`, PostgreSQL's `json_agg`), for a query whose rows would otherwise each
+/// cross from sqlx's SQLite worker thread one by one (a bulk decision's thousand points a batch).
+/// The query then has one row, one text column (NULL on PostgreSQL when there are no rows).
+pub fn json_rows(sqlite: bool, columns: &str) -> String {
+    if sqlite {
+        format!("json_group_array(json_array({columns}))")
+    } else {
+        format!("json_agg(json_build_array({columns}))::text")
+    }
+}
+
+/// The rows of a [`json_rows`] column.
+pub fn parse_json_rows(text: Option<String>) -> Result<Vec<Vec<serde_json::Value>>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => serde_json::from_str(&t)
+            .map_err(|e| super::StoreError::Corrupt(format!("aggregated rows: {e}"))),
+    }
+}
+
+/// A JSON cell of [`json_rows`] as a number, a flag (SQLite gives 0/1, PostgreSQL a boolean) or
+/// text.
+pub fn json_i64(v: Option<&serde_json::Value>) -> Result<i64> {
+    v.and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| super::StoreError::Corrupt("aggregated rows: a number".into()))
+}
+
+pub fn json_bool(v: Option<&serde_json::Value>) -> Result<bool> {
+    match v {
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(serde_json::Value::Number(n)) => Ok(n.as_i64() != Some(0)),
+        _ => Err(super::StoreError::Corrupt("aggregated rows: a flag".into())),
+    }
+}
+
+pub fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    v.and_then(serde_json::Value::as_str).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,44 +400,4 @@ mod tests {
             assert!(!e.contains("pw"), "no password in the message: {e}");
         }
     }
-}
-
-/// Many rows read as one: the rows' `columns` as a JSON array of arrays (SQLite's
-/// `json_group_array`, PostgreSQL's `json_agg`), for a query whose rows would otherwise each
-/// cross from sqlx's SQLite worker thread one by one (a bulk decision's thousand points a batch).
-/// The query then has one row, one text column (NULL on PostgreSQL when there are no rows).
-pub fn json_rows(sqlite: bool, columns: &str) -> String {
-    if sqlite {
-        format!("json_group_array(json_array({columns}))")
-    } else {
-        format!("json_agg(json_build_array({columns}))::text")
-    }
-}
-
-/// The rows of a [`json_rows`] column.
-pub fn parse_json_rows(text: Option<String>) -> Result<Vec<Vec<serde_json::Value>>> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(t) => serde_json::from_str(&t)
-            .map_err(|e| super::StoreError::Corrupt(format!("aggregated rows: {e}"))),
-    }
-}
-
-/// A JSON cell of [`json_rows`] as a number, a flag (SQLite gives 0/1, PostgreSQL a boolean) or
-/// text.
-pub fn json_i64(v: Option<&serde_json::Value>) -> Result<i64> {
-    v.and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| super::StoreError::Corrupt("aggregated rows: a number".into()))
-}
-
-pub fn json_bool(v: Option<&serde_json::Value>) -> Result<bool> {
-    match v {
-        Some(serde_json::Value::Bool(b)) => Ok(*b),
-        Some(serde_json::Value::Number(n)) => Ok(n.as_i64() != Some(0)),
-        _ => Err(super::StoreError::Corrupt("aggregated rows: a flag".into())),
-    }
-}
-
-pub fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
-    v.and_then(serde_json::Value::as_str).map(str::to_owned)
 }
