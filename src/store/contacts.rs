@@ -472,34 +472,30 @@ pub async fn addressed(
     address: &str,
     at: Option<&str>,
 ) -> Result<Option<Addressed>> {
-    read!(read, c => {
-        let Some(r) = sqlx::query(
-            "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, c.consent_level, c.is_child,
-                    c.suppressed_at IS NOT NULL AS suppressed
-             FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
-             WHERE cp.kind = $1 AND cp.address = $2",
-        )
-        .bind(kind.as_str())
-        .bind(address)
-        .fetch_optional(&mut *c)
-        .await?
+    let mut conn = read.acquire().await?;
+    let sqlite = matches!(conn.conn(), ConnMut::Sqlite(_));
+    // Today's states come in the same query, aggregated (one round trip for a decision).
+    let sql = format!(
+        "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, c.consent_level, c.is_child,
+                c.suppressed_at IS NOT NULL AS suppressed,
+                (SELECT {} FROM consent_states s WHERE s.contact_point_id = cp.id) AS states
+         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+         WHERE cp.kind = $1 AND cp.address = $2",
+        super::backend::json_rows(sqlite, STATE_JSON)
+    );
+    let out: Result<Option<Addressed>> = on!(conn.conn(), c => async {
+        let Some(r) = sqlx::query(&sql)
+            .bind(kind.as_str())
+            .bind(address)
+            .fetch_optional(&mut *c)
+            .await?
         else {
             return Ok(None);
         };
         let point: i64 = r.col("cp_id")?;
         let level: i64 = r.col("consent_level")?;
         let states = match at {
-            None => sqlx::query(
-                "SELECT contact_point_id, subject_kind, subject_id, channel, value,
-                        custodian_confirmed, ledger_seq
-                 FROM consent_states WHERE contact_point_id = $1",
-            )
-            .bind(point)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(state_row)
-            .collect::<Result<Vec<_>>>()?,
+            None => states_of_json(&super::backend::parse_json_rows(r.col("states")?)?)?,
             Some(at) => sqlx::query(
                 "SELECT l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
                         l.new_value AS value, l.custodian_confirmed, l.seq AS ledger_seq
@@ -528,7 +524,36 @@ pub async fn addressed(
             suppressed: r.col("suppressed")?,
             states,
         }))
-    })
+    }
+    .await);
+    conn.checked(out)
+}
+
+/// The columns of a state row, in the order [`states_of_json`] reads them.
+const STATE_JSON: &str =
+    "s.contact_point_id, s.subject_kind, s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq";
+
+/// State rows read back from `backend::json_rows` of [`STATE_JSON`] (or the ledger's same seven).
+fn states_of_json(rows: &[Vec<serde_json::Value>]) -> Result<Vec<StateRow>> {
+    use super::backend::{json_bool, json_i64, json_text};
+    let bad = |what: &str| StoreError::Corrupt(format!("aggregated state: {what}"));
+    rows.iter()
+        .map(|r| {
+            let sk = json_text(r.get(1)).ok_or_else(|| bad("kind"))?;
+            let ch = json_text(r.get(3)).ok_or_else(|| bad("channel"))?;
+            let v = json_text(r.get(4)).ok_or_else(|| bad("value"))?;
+            Ok(StateRow {
+                contact_point_id: json_i64(r.first())?,
+                subject: Subject::from_parts(&sk, json_i64(r.get(2))?).ok_or_else(|| bad(&sk))?,
+                channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
+                entry: StateEntry {
+                    value: ConsentValue::parse(&v).ok_or_else(|| bad(&v))?,
+                    custodian_confirmed: json_bool(r.get(5))?,
+                    record: json_i64(r.get(6))?,
+                },
+            })
+        })
+        .collect()
 }
 
 /// The points of profile `profile_id` among `addresses` (normalised, all of `kind`), with the
@@ -612,11 +637,7 @@ pub async fn addressed_many(
                 format!(
                     "SELECT {} FROM consent_states s
                      WHERE s.channel = {} AND ({}) AND s.contact_point_id IN ({})",
-                    json_rows(
-                        sqlite,
-                        "s.contact_point_id, s.subject_kind, s.subject_id, s.channel, s.value, \
-                         s.custodian_confirmed, s.ledger_seq"
-                    ),
+                    json_rows(sqlite, STATE_JSON),
                     p(1),
                     subject_sql.join(" OR "),
                     list(first_point, found.len())
@@ -666,21 +687,7 @@ pub async fn addressed_many(
             .enumerate()
             .map(|(i, (_, a))| (a.contact_point_id, i))
             .collect();
-        let bad = |what: &str| StoreError::Corrupt(format!("aggregated state: {what}"));
-        for r in &states {
-            let sk = json_text(r.get(1)).ok_or_else(|| bad("kind"))?;
-            let ch = json_text(r.get(3)).ok_or_else(|| bad("channel"))?;
-            let v = json_text(r.get(4)).ok_or_else(|| bad("value"))?;
-            let s = StateRow {
-                contact_point_id: json_i64(r.first())?,
-                subject: Subject::from_parts(&sk, json_i64(r.get(2))?).ok_or_else(|| bad(&sk))?,
-                channel: Channel::parse(&ch).ok_or_else(|| bad(&ch))?,
-                entry: StateEntry {
-                    value: ConsentValue::parse(&v).ok_or_else(|| bad(&v))?,
-                    custodian_confirmed: json_bool(r.get(5))?,
-                    record: json_i64(r.get(6))?,
-                },
-            };
+        for s in states_of_json(&states)? {
             if let Some(&i) = by_point.get(&s.contact_point_id) {
                 found[i].1.states.push(s);
             }
