@@ -134,10 +134,11 @@ fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
         version = "1",
         description = "For sending systems: may I contact this person, and why; whole send lists; a contact's consent history and the changes feed. Every call carries an API key (made on the console's API keys page) as `Authorization: Bearer pck_…`. Every error is JSON with a stable `code`."
     ),
-    paths(decide, decide_bulk, history, changes),
+    paths(decide, decide_bulk, contact, history, changes),
     modifiers(&BearerKey),
     tags(
         (name = "decisions", description = "May I contact this person, and why"),
+        (name = "contacts", description = "A contact and their consent"),
         (name = "ledger", description = "What changed, and when"),
     )
 )]
@@ -176,6 +177,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/docs", axum::routing::get(docs))
         .route("/api/v1/decide", post(decide))
         .route("/api/v1/decide/bulk", post(decide_bulk))
+        .route("/api/v1/contacts", axum::routing::get(contact))
         .route("/api/v1/contacts/history", axum::routing::get(history))
         .route("/api/v1/changes", axum::routing::get(changes))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
@@ -1016,28 +1018,7 @@ async fn history(State(state): State<AppState>, req: axum::extract::Request) -> 
         let key = caller(&state, &parts.headers, Scope::Read).await?;
         let q: HistoryQuery = query_of(&parts)?;
         let limit = limit_of(q.limit)?;
-        let (kind, address) = match (q.email, q.phone) {
-            (Some(e), None) => (
-                PointKind::Email,
-                EmailAddress::parse(&e)
-                    .map_err(|m| ApiError::invalid("email", m))?
-                    .as_str()
-                    .to_owned(),
-            ),
-            (None, Some(p)) => (
-                PointKind::Phone,
-                PhoneNumber::parse(&p)
-                    .map_err(|m| ApiError::invalid("phone", m))?
-                    .as_str()
-                    .to_owned(),
-            ),
-            _ => {
-                return Err(ApiError::invalid(
-                    "email",
-                    "Give exactly one of email and phone.",
-                ))
-            }
-        };
+        let (kind, address) = point_of(q.email, q.phone)?;
         let point = api::point_for(&state.core, &key, kind, &address)
             .await
             .map_err(ApiError::unavailable)?
@@ -1276,4 +1257,87 @@ async fn docs(page: super::pages::Page) -> Response {
     };
     page.send(StatusCode::OK, move || crate::pages::api_docs_page(view))
         .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ContactQuery {
+    /// The contact's email address (or `phone`).
+    #[param(example = "holly@contoso.com")]
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// The point a query names (exactly one of `email` and `phone`), parsed at the edge.
+fn point_of(email: Option<String>, phone: Option<String>) -> Result<(PointKind, String), ApiError> {
+    match (email, phone) {
+        (Some(e), None) => Ok((
+            PointKind::Email,
+            EmailAddress::parse(&e)
+                .map_err(|m| ApiError::invalid("email", m))?
+                .as_str()
+                .to_owned(),
+        )),
+        (None, Some(p)) => Ok((
+            PointKind::Phone,
+            PhoneNumber::parse(&p)
+                .map_err(|m| ApiError::invalid("phone", m))?
+                .as_str()
+                .to_owned(),
+        )),
+        _ => Err(ApiError::invalid(
+            "email",
+            "Give exactly one of email and phone.",
+        )),
+    }
+}
+
+/// A contact and their current consent.
+///
+/// Every purpose and topic in use, on every channel it uses: what the contact recorded, and
+/// whether they may be contacted for it now, with the reason's code and the ledger record it
+/// rests on. An erased address answers `erased` (410), never a contact.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts",
+    tag = "contacts",
+    params(ContactQuery),
+    responses(
+        (status = 200, description = "The contact and their consent", body = api::ContactState),
+        (status = 400, description = "The query is not this call's", body = ErrorBody),
+        (status = 401, description = "No key, an unknown one or a revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks the read scope", body = ErrorBody),
+        (status = 404, description = "No contact (the key may see) has this address", body = ErrorBody),
+        (status = 410, description = "The address was erased", body = ErrorBody),
+        (status = 422, description = "A parameter is refused", body = ErrorBody),
+        (status = 429, description = "Over the key's rate; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn contact(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let run = async {
+        let key = caller(&state, &parts.headers, Scope::Read).await?;
+        let q: ContactQuery = query_of(&parts)?;
+        let (kind, address) = point_of(q.email, q.phone)?;
+        match api::contact_state(&state.core, &key, kind, &address).await {
+            Ok(Ok(c)) => serde_json::to_value(c).map_err(ApiError::unavailable),
+            Ok(Err(api::ContactRefused::Unknown)) => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_contact",
+                "No contact has this address.",
+            )),
+            Ok(Err(api::ContactRefused::Erased)) => Err(ApiError::new(
+                StatusCode::GONE,
+                "erased",
+                "This address was erased: nothing is kept of it, and nothing may be sent to it.",
+            )),
+            Err(e) => Err(ApiError::unavailable(e)),
+        }
+    };
+    match run.await {
+        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -467,3 +467,114 @@ pub async fn point_for(
         .filter(|f| key.profile_id.is_none_or(|p| p == f.profile_id))
         .map(|f| f.contact_point_id))
 }
+
+/// One purpose (or topic) on one channel of a contact's consent.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentCell {
+    pub purpose: String,
+    pub topic: Option<String>,
+    pub channel: String,
+    /// What the contact recorded: opted_in, opted_out, pending, not_set.
+    pub value: String,
+    /// Whether they may be contacted for it now, and why (the domain's decision).
+    pub allowed: bool,
+    pub reason: String,
+    /// The ledger record the answer rests on, if one.
+    pub record: Option<i64>,
+}
+
+/// A contact point's contact and current consent.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ContactState {
+    pub profile: String,
+    pub kind: String,
+    pub address: String,
+    pub consent_level: u8,
+    pub child: bool,
+    pub consent: Vec<ConsentCell>,
+}
+
+/// Why a contact cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactRefused {
+    /// No contact (that the key may see) has this address.
+    Unknown,
+    /// The address was erased (it is on the suppression list).
+    Erased,
+}
+
+/// The contact with this address and their consent to every purpose and topic in use, on every
+/// channel each uses: the recorded value, and the decision with its reason.
+pub async fn contact_state(
+    core: &Core,
+    key: &ApiKey,
+    kind: PointKind,
+    address: &str,
+) -> Result<std::result::Result<ContactState, ContactRefused>> {
+    use crate::store::{contacts, erasure};
+    let found = contacts::addressed(&core.read, kind, address, None)
+        .await?
+        .filter(|f| key.profile_id.is_none_or(|p| p == f.profile_id));
+    let Some(f) = found else {
+        let erased = erasure::suppressed_address(&core.read, core.secret(), kind, address)
+            .await?
+            .is_some();
+        return Ok(Err(if erased {
+            ContactRefused::Erased
+        } else {
+            ContactRefused::Unknown
+        }));
+    };
+    let cat = core.catalog(f.profile_id).await?;
+    let facts = ContactFacts {
+        level: f.level,
+        is_child: f.is_child,
+        erased: f.suppressed,
+    };
+    let state = |subject: Subject, channel: Channel| {
+        f.states
+            .iter()
+            .find(|s| s.subject == subject && s.channel == channel)
+            .map(|s| s.entry)
+    };
+    let mut consent = Vec::new();
+    for p in cat.purposes.iter().filter(|p| !p.retired) {
+        let topics: Vec<Option<&crate::domain::Topic>> = {
+            let t: Vec<_> = cat
+                .topics_of(p.id)
+                .filter(|t| !t.retired)
+                .map(Some)
+                .collect();
+            if t.is_empty() {
+                vec![None]
+            } else {
+                t
+            }
+        };
+        for t in topics {
+            for &ch in &p.channels {
+                let ps = state(Subject::Purpose(p.id), ch);
+                let ts = t.and_then(|t| state(Subject::Topic(t.id), ch));
+                let d = rule(facts, p, t, ch, ps, ts);
+                let own = if t.is_some() { ts } else { ps };
+                consent.push(ConsentCell {
+                    purpose: p.key.clone(),
+                    topic: t.map(|t| t.key.clone()),
+                    channel: ch.as_str().to_owned(),
+                    value: own.map(|s| s.value).unwrap_or_default().as_str().to_owned(),
+                    allowed: d.allowed,
+                    reason: d.reason.code().to_owned(),
+                    record: d.reason.record(),
+                });
+            }
+        }
+    }
+    Ok(Ok(ContactState {
+        profile: cat.profile.key.clone(),
+        kind: kind.as_str().to_owned(),
+        address: address.to_owned(),
+        consent_level: f.level.get(),
+        child: f.is_child,
+        consent,
+    }))
+}

@@ -746,6 +746,7 @@ async fn the_openapi_document_names_every_api_route_and_the_docs_page_reads_it()
         paths,
         [
             "/api/v1/changes",
+            "/api/v1/contacts",
             "/api/v1/contacts/history",
             "/api/v1/decide",
             "/api/v1/decide/bulk"
@@ -796,5 +797,98 @@ async fn the_openapi_document_names_every_api_route_and_the_docs_page_reads_it()
     }
     assert!(html.contains("id=\"schema-DecideBody\""));
     assert!(!html.contains("<script"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_contact_is_read_with_every_purpose_s_consent_and_an_erased_one_is_gone() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let reader = make_key(&mut b, &base, &["read"], None).await;
+    let (status, v) = get_json(&app, &reader, "/api/v1/contacts?email=holly%40CONTOSO.com").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["profile"].as_str(), v["address"].as_str()),
+        (Some("contoso"), Some("holly@contoso.com"))
+    );
+    let cell = |topic: &str, channel: &str| {
+        v["consent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["topic"] == topic && c["channel"] == channel)
+            .cloned()
+            .unwrap_or_else(|| panic!("{topic} {channel}: {v}"))
+    };
+    let updates = cell("product-updates", "email");
+    assert_eq!(
+        (
+            updates["value"].as_str(),
+            updates["allowed"].as_bool(),
+            updates["reason"].as_str()
+        ),
+        (Some("opted_in"), Some(true), Some("opted_in"))
+    );
+    assert!(updates["record"].as_i64().is_some());
+    let news = cell("newsletter", "email");
+    assert_eq!(
+        (news["value"].as_str(), news["allowed"].as_bool()),
+        (Some("opted_out"), Some(false))
+    );
+    let events_sms = cell("events", "sms");
+    assert_eq!(
+        (events_sms["value"].as_str(), events_sms["reason"].as_str()),
+        (Some("not_set"), Some("no_opt_in"))
+    );
+    // The service messages are there too, and allowed.
+    assert!(v["consent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["purpose"] == "transactional" && c["allowed"] == true));
+
+    let (status, v) = get_json(&app, &reader, "/api/v1/contacts?email=nobody%40example.com").await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("unknown_contact")));
+    let (status, v) = get_json(
+        &app,
+        &reader,
+        "/api/v1/contacts?email=holly%40contoso.com&phone=1",
+    )
+    .await;
+    assert_eq!((status, v["code"].as_str()), (422, Some("invalid_field")));
+    // Erased: gone, with its own code, and nothing of her in the answer.
+    let out = crate::helpers::beside(
+        &[
+            "contact",
+            "erase",
+            "holly@contoso.com",
+            "--reason",
+            "asked to be forgotten",
+        ],
+        &app,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/v1/contacts?email=holly%40contoso.com",
+            app.base
+        ))
+        .header("authorization", format!("Bearer {reader}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("\"code\":\"erased\"") && !body.contains("holly"),
+        "{body}"
+    );
     app.stop().await;
 }
