@@ -57,6 +57,26 @@ impl EmailAddress {
     }
 }
 
+/// An address's refusal code (from [`EmailAddress::parse`] or [`PhoneNumber::parse`]) in words,
+/// for the person or system that sent it.
+pub fn address_error_words(code: &str) -> &'static str {
+    match code {
+        "email_empty" => "Enter an email address.",
+        "email_too_long" => "An email address has at most 254 characters.",
+        "email_no_at" => "An email address has an @ between the name and the domain.",
+        "email_bad_local_part" => "The part before the @ is empty, too long or holds another @.",
+        "email_bad_character" => {
+            "An email address has no spaces, control characters, < > or commas."
+        }
+        "email_bad_domain" => "The part after the @ is not a domain, like example.com.",
+        "phone_needs_country_code" => {
+            "Give the phone number with its country code, like +14255550101."
+        }
+        "phone_bad_digits" => "A phone number has 8 to 15 digits after the +.",
+        _ => "This address cannot be read.",
+    }
+}
+
 /// A phone number in E.164 form (+ and 8 to 15 digits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PhoneNumber(String);
@@ -330,5 +350,25 @@ mod tests {
         assert_eq!(Lang::from_accept_language(""), None);
         assert_eq!(Lang::from_accept_language("fr;q=0, en;q=0.1"), Some(En));
         assert_eq!(Lang::from_accept_language(&"x;q=,".repeat(10_000)), None);
+    }
+
+    #[test]
+    fn every_address_refusal_has_words() {
+        for bad in ["", "no-at-sign", "a@b", "a b@example.com", "@example.com"] {
+            let code = EmailAddress::parse(bad).unwrap_err();
+            assert_ne!(
+                address_error_words(code),
+                "This address cannot be read.",
+                "{code}"
+            );
+        }
+        for bad in ["4255550101", "+12", "+1 425 555 01x1"] {
+            let code = PhoneNumber::parse(bad).unwrap_err();
+            assert_ne!(
+                address_error_words(code),
+                "This address cannot be read.",
+                "{code}"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use crate::domain::apikey::Scope;
-use crate::domain::parse::{EmailAddress, PhoneNumber};
+use crate::domain::parse::{address_error_words, EmailAddress, PhoneNumber};
 use crate::domain::{Channel, PointKind};
 use crate::services::api::{self, DecideQuery, DecideRefused, KeyRefused};
 use crate::store::api_keys::ApiKey;
@@ -385,14 +385,14 @@ fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
         (Some(e), None) => (
             PointKind::Email,
             EmailAddress::parse(&e)
-                .map_err(|m| ApiError::invalid("email", m))?
+                .map_err(|m| ApiError::invalid("email", address_error_words(m)))?
                 .as_str()
                 .to_owned(),
         ),
         (None, Some(p)) => (
             PointKind::Phone,
             PhoneNumber::parse(&p)
-                .map_err(|m| ApiError::invalid("phone", m))?
+                .map_err(|m| ApiError::invalid("phone", address_error_words(m)))?
                 .as_str()
                 .to_owned(),
         ),
@@ -836,10 +836,10 @@ async fn answer_recipients(
                     let point = match (r.email, r.phone) {
                         (Some(e), None) => EmailAddress::parse(&e)
                             .map(|a| (PointKind::Email, a.as_str().to_owned()))
-                            .map_err(|m| ("email", m.to_owned())),
+                            .map_err(|m| ("email", address_error_words(m).to_owned())),
                         (None, Some(p)) => PhoneNumber::parse(&p)
                             .map(|a| (PointKind::Phone, a.as_str().to_owned()))
-                            .map_err(|m| ("phone", m.to_owned())),
+                            .map_err(|m| ("phone", address_error_words(m).to_owned())),
                         _ => Err(("email", "Give exactly one of email and phone.".to_owned())),
                     };
                     match point {
@@ -1275,14 +1275,14 @@ fn point_of(email: Option<String>, phone: Option<String>) -> Result<(PointKind, 
         (Some(e), None) => Ok((
             PointKind::Email,
             EmailAddress::parse(&e)
-                .map_err(|m| ApiError::invalid("email", m))?
+                .map_err(|m| ApiError::invalid("email", address_error_words(m)))?
                 .as_str()
                 .to_owned(),
         )),
         (None, Some(p)) => Ok((
             PointKind::Phone,
             PhoneNumber::parse(&p)
-                .map_err(|m| ApiError::invalid("phone", m))?
+                .map_err(|m| ApiError::invalid("phone", address_error_words(m)))?
                 .as_str()
                 .to_owned(),
         )),

@@ -207,6 +207,10 @@ async fn every_refusal_has_its_status_and_stable_code() {
         assert_eq!(v["field"].as_str(), field, "{v}");
         assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
+    // A refused address is said in words, not by a code.
+    let q = json!({"email": "not an address", "purpose": "commercial", "channel": "email"});
+    let (_, v, _) = decide(&app, Some(&key), &q.to_string()).await;
+    assert!(v["message"].as_str().unwrap().contains("@"), "{v}");
     // Not JSON at all.
     let res = app
         .client
