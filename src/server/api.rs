@@ -380,42 +380,60 @@ struct DecideAnswerBody {
 }
 
 /// The body, parsed at the edge into the service's query.
+/// The contact point named by exactly one of `email` and `phone`, normalised, or the refused
+/// field and why (a bulk list says it on the recipient's line, the other calls as their error).
+fn parse_point(
+    email: Option<String>,
+    phone: Option<String>,
+) -> Result<(PointKind, String), (&'static str, String)> {
+    match (email, phone) {
+        (Some(e), None) => EmailAddress::parse(&e)
+            .map(|a| (PointKind::Email, a.as_str().to_owned()))
+            .map_err(|m| ("email", address_error_words(m).to_owned())),
+        (None, Some(p)) => PhoneNumber::parse(&p)
+            .map(|a| (PointKind::Phone, a.as_str().to_owned()))
+            .map_err(|m| ("phone", address_error_words(m).to_owned())),
+        _ => Err(("email", "Give exactly one of email and phone.".to_owned())),
+    }
+}
+
+fn point_of(email: Option<String>, phone: Option<String>) -> Result<(PointKind, String), ApiError> {
+    parse_point(email, phone).map_err(|(field, message)| ApiError::invalid(field, message))
+}
+
+fn channel_of(channel: &str) -> Result<Channel, ApiError> {
+    Channel::parse(channel)
+        .ok_or_else(|| ApiError::invalid("channel", "The channel is one of email, sms, phone."))
+}
+
+/// An `as_of` moment (RFC 3339) in the stored form.
+fn as_of_of(as_of: Option<&str>) -> Result<Option<String>, ApiError> {
+    as_of
+        .map(|t| {
+            crate::store::parse_time(t)
+                .map(crate::store::format_time)
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "as_of",
+                        "Give a moment as RFC 3339, like 2026-01-31T12:00:00Z.",
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// A handler's answer: its JSON with 200, or its error.
+fn respond(result: Result<Value, ApiError>) -> Response {
+    match result {
+        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
-    let point = match (b.email, b.phone) {
-        (Some(e), None) => (
-            PointKind::Email,
-            EmailAddress::parse(&e)
-                .map_err(|m| ApiError::invalid("email", address_error_words(m)))?
-                .as_str()
-                .to_owned(),
-        ),
-        (None, Some(p)) => (
-            PointKind::Phone,
-            PhoneNumber::parse(&p)
-                .map_err(|m| ApiError::invalid("phone", address_error_words(m)))?
-                .as_str()
-                .to_owned(),
-        ),
-        _ => {
-            return Err(ApiError::invalid(
-                "email",
-                "Give exactly one of email and phone.",
-            ))
-        }
-    };
-    let channel = Channel::parse(&b.channel)
-        .ok_or_else(|| ApiError::invalid("channel", "The channel is one of email, sms, phone."))?;
-    let as_of = match b.as_of {
-        None => None,
-        Some(t) => Some(crate::store::format_time(
-            crate::store::parse_time(&t).map_err(|_| {
-                ApiError::invalid(
-                    "as_of",
-                    "Give a moment as RFC 3339, like 2026-01-31T12:00:00Z.",
-                )
-            })?,
-        )),
-    };
+    let point = point_of(b.email, b.phone)?;
+    let channel = channel_of(&b.channel)?;
+    let as_of = as_of_of(b.as_of.as_deref())?;
     Ok(DecideQuery {
         point,
         profile: b.profile,
@@ -455,10 +473,7 @@ async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> R
     let body = axum::body::to_bytes(body, DECIDE_BODY_LIMIT + 1)
         .await
         .unwrap_or_else(|_| Bytes::from(vec![0; DECIDE_BODY_LIMIT + 1]));
-    match decide_inner(&state, &parts.headers, &body).await {
-        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(decide_inner(&state, &parts.headers, &body).await)
 }
 
 fn refused(r: DecideRefused) -> ApiError {
@@ -625,20 +640,8 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
                 ))
             }
         };
-        let channel = Channel::parse(&params.channel).ok_or_else(|| {
-            ApiError::invalid("channel", "The channel is one of email, sms, phone.")
-        })?;
-        let as_of = match &params.as_of {
-            None => None,
-            Some(t) => Some(crate::store::format_time(
-                crate::store::parse_time(t).map_err(|_| {
-                    ApiError::invalid(
-                        "as_of",
-                        "Give a moment as RFC 3339, like 2026-01-31T12:00:00Z.",
-                    )
-                })?,
-            )),
-        };
+        let channel = channel_of(&params.channel)?;
+        let as_of = as_of_of(params.as_of.as_deref())?;
         let only_allowed = match params.only.as_deref() {
             None => false,
             Some("allowed") => true,
@@ -833,16 +836,7 @@ async fn answer_recipients(
                 }
                 Ok(r) => {
                     let reference = r.reference.clone();
-                    let point = match (r.email, r.phone) {
-                        (Some(e), None) => EmailAddress::parse(&e)
-                            .map(|a| (PointKind::Email, a.as_str().to_owned()))
-                            .map_err(|m| ("email", address_error_words(m).to_owned())),
-                        (None, Some(p)) => PhoneNumber::parse(&p)
-                            .map(|a| (PointKind::Phone, a.as_str().to_owned()))
-                            .map_err(|m| ("phone", address_error_words(m).to_owned())),
-                        _ => Err(("email", "Give exactly one of email and phone.".to_owned())),
-                    };
-                    match point {
+                    match parse_point(r.email, r.phone) {
                         Ok(p) => {
                             lines.push(Ok((parsed.len(), reference)));
                             parsed.push(p);
@@ -1044,10 +1038,7 @@ async fn history(State(state): State<AppState>, req: axum::extract::Request) -> 
         .map_err(ApiError::unavailable)?;
         Ok::<Value, ApiError>(page_body(records, limit))
     };
-    match run.await {
-        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(run.await)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1106,10 +1097,7 @@ async fn changes(State(state): State<AppState>, req: axum::extract::Request) -> 
         .map_err(ApiError::unavailable)?;
         Ok::<Value, ApiError>(page_body(records, limit))
     };
-    match run.await {
-        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(run.await)
 }
 
 /// The name a `$ref` points at (`#/components/schemas/Name` → `Name`), or an array's item's.
@@ -1269,30 +1257,6 @@ struct ContactQuery {
     phone: Option<String>,
 }
 
-/// The point a query names (exactly one of `email` and `phone`), parsed at the edge.
-fn point_of(email: Option<String>, phone: Option<String>) -> Result<(PointKind, String), ApiError> {
-    match (email, phone) {
-        (Some(e), None) => Ok((
-            PointKind::Email,
-            EmailAddress::parse(&e)
-                .map_err(|m| ApiError::invalid("email", address_error_words(m)))?
-                .as_str()
-                .to_owned(),
-        )),
-        (None, Some(p)) => Ok((
-            PointKind::Phone,
-            PhoneNumber::parse(&p)
-                .map_err(|m| ApiError::invalid("phone", address_error_words(m)))?
-                .as_str()
-                .to_owned(),
-        )),
-        _ => Err(ApiError::invalid(
-            "email",
-            "Give exactly one of email and phone.",
-        )),
-    }
-}
-
 /// A contact and their current consent.
 ///
 /// Every purpose and topic in use, on every channel it uses: what the contact recorded, and
@@ -1336,8 +1300,5 @@ async fn contact(State(state): State<AppState>, req: axum::extract::Request) -> 
             Err(e) => Err(ApiError::unavailable(e)),
         }
     };
-    match run.await {
-        Ok(v) => (StatusCode::OK, json_body(&v)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    respond(run.await)
 }

@@ -476,6 +476,24 @@ impl Console {
         }
     }
 
+    /// A console POST's checks in order: the role (403 page), then the form's token and origin
+    /// (403); the form's fields.
+    pub(super) async fn posted(
+        &self,
+        what: Permission,
+        state: &AppState,
+        page: Page,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(Page, Vec<(String, String)>), Response> {
+        let page = self.require(what, page).await?;
+        let pairs = form_pairs(headers, body).await.unwrap_or_default();
+        if !self.csrf_ok(state, headers, &pairs) {
+            return Err(forbidden_post());
+        }
+        Ok((page, pairs))
+    }
+
     /// The checks of a console POST: an `Origin` of this server when there is one, and the
     /// session's CSRF token in the form.
     pub(super) fn csrf_ok(
@@ -959,11 +977,9 @@ async fn admin_post(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<(Page, Vec<(String, String)>, i64), Response> {
-    let page = console.require(Permission::ManageUsers, page).await?;
-    let pairs = form_pairs(headers, body).await.unwrap_or_default();
-    if !console.csrf_ok(state, headers, &pairs) {
-        return Err(forbidden_post());
-    }
+    let (page, pairs) = console
+        .posted(Permission::ManageUsers, state, page, headers, body)
+        .await?;
     let Some(id) = page.segment_i64(3) else {
         return Err(StatusCode::NOT_FOUND.into_response());
     };

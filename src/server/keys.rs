@@ -1,8 +1,8 @@
 //! The console's API keys routes (admins: `Permission::ManageApiKeys`): the list, making a key
 //! (shown once, on the answer to the POST that made it, never in a URL), revoking one.
 
-use super::console::{forbidden_post, Console};
-use super::contact::{field, form_pairs};
+use super::console::Console;
+use super::contact::field;
 use super::pages::Page;
 use super::AppState;
 use crate::domain::apikey::{Scope, Scopes};
@@ -89,14 +89,13 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let page = match console.require(Permission::ManageApiKeys, page).await {
-        Ok(p) => p,
+    let (page, pairs) = match console
+        .posted(Permission::ManageApiKeys, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
-    if !console.csrf_ok(&state, &headers, &pairs) {
-        return forbidden_post();
-    }
     let name: String = field(&pairs, "name")
         .unwrap_or("")
         .replace(['\0', '\r', '\n'], " ")
@@ -174,14 +173,13 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let page = match console.require(Permission::ManageApiKeys, page).await {
-        Ok(p) => p,
+    let (page, _) = match console
+        .posted(Permission::ManageApiKeys, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let pairs = form_pairs(&headers, body).await.unwrap_or_default();
-    if !console.csrf_ok(&state, &headers, &pairs) {
-        return forbidden_post();
-    }
     let Some(id) = page.segment_i64(3) else {
         return StatusCode::NOT_FOUND.into_response();
     };

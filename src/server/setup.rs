@@ -42,11 +42,9 @@ async fn posted(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<(Page, Vec<(String, String)>), Response> {
-    let page = console.require(Permission::ConfigureProfiles, page).await?;
-    let pairs = form_pairs(headers, body).await.unwrap_or_default();
-    if !console.csrf_ok(state, headers, &pairs) {
-        return Err(forbidden_post());
-    }
+    let (page, pairs) = console
+        .posted(Permission::ConfigureProfiles, state, page, headers, body)
+        .await?;
     // A NUL matches nothing and PostgreSQL refuses it in text: it goes at the edge.
     let pairs = pairs
         .into_iter()

@@ -186,12 +186,7 @@ pub async fn decide(
                 is_child: f.is_child,
                 erased: f.suppressed,
             };
-            let state = |subject: Subject| {
-                f.states
-                    .iter()
-                    .find(|s| s.subject == subject && s.channel == q.channel)
-                    .map(|s| s.entry)
-            };
+            let state = |subject: Subject| f.state(subject, q.channel);
             rule(
                 facts,
                 purpose,
@@ -344,12 +339,7 @@ pub async fn decide_batch(
         .map(
             |(kind, address)| match known[slot(*kind)].get(address.as_str()) {
                 Some(f) => {
-                    let state = |subject: Subject| {
-                        f.states
-                            .iter()
-                            .find(|s| s.subject == subject && s.channel == q.channel)
-                            .map(|s| s.entry)
-                    };
+                    let state = |subject: Subject| f.state(subject, q.channel);
                     rule(
                         ContactFacts {
                             level: f.level,
@@ -531,12 +521,6 @@ pub async fn contact_state(
         is_child: f.is_child,
         erased: f.suppressed,
     };
-    let state = |subject: Subject, channel: Channel| {
-        f.states
-            .iter()
-            .find(|s| s.subject == subject && s.channel == channel)
-            .map(|s| s.entry)
-    };
     let mut consent = Vec::new();
     for p in cat.purposes.iter().filter(|p| !p.retired) {
         let topics: Vec<Option<&crate::domain::Topic>> = {
@@ -553,8 +537,8 @@ pub async fn contact_state(
         };
         for t in topics {
             for &ch in &p.channels {
-                let ps = state(Subject::Purpose(p.id), ch);
-                let ts = t.and_then(|t| state(Subject::Topic(t.id), ch));
+                let ps = f.state(Subject::Purpose(p.id), ch);
+                let ts = t.and_then(|t| f.state(Subject::Topic(t.id), ch));
                 let d = rule(facts, p, t, ch, ps, ts);
                 let own = if t.is_some() { ts } else { ps };
                 consent.push(ConsentCell {

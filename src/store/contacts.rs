@@ -463,6 +463,16 @@ pub struct Addressed {
     pub states: Vec<StateRow>,
 }
 
+impl Addressed {
+    /// The point's state of `subject` on `channel`, if it has one.
+    pub fn state(&self, subject: Subject, channel: Channel) -> Option<StateEntry> {
+        self.states
+            .iter()
+            .find(|s| s.subject == subject && s.channel == channel)
+            .map(|s| s.entry)
+    }
+}
+
 /// The point with this normalised address and its states; `at` (stored time format): the
 /// states as the ledger had them then (the last record of each purpose or topic and channel at
 /// or before it).
