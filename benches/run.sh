@@ -21,6 +21,9 @@
 #   bulkdecide  POST /api/v1/decide/bulk of every seeded contact (up to 1,000,000) as
 #               newline-delimited JSON, with curl: the time to the last answer and the server's
 #               peak memory during it (not wrk: one request)
+#   bulklinks   POST /api/v1/links/bulk of every seeded contact (up to 1,000,000): a million
+#               messages' unsubscribe and center links and List-Unsubscribe headers minted in
+#               one call, timed to the last answer (a curl, like bulkdecide)
 #
 # Before those, the same load runs against the ceiling server (benches/ceiling.rs): a bare axum
 # server with prefcenter's SQLite settings on a copy of the seeded database, answering a static
@@ -88,6 +91,7 @@ declare -A TARGET_RATIO=([healthz]=0.8 [u]=0.3 [p]=0.3 [post]=0.6 [decide]=0.5)
 POST_P99_MS=20 # one-click and single decisions
 BULK_DECIDE_SECS=3 # issue 11: 1,000,000 recipients
 BULK_DECIDE_MIB=300
+BULK_LINKS_SECS=10 # issue 11: minting 1,000,000 links
 # PostgreSQL rows (issue 8): at least this share of SQLite's rate for the same scenario in the
 # same run, and this p99.
 declare -A PG_FLOOR_OF=([pg1_u]=u [pg1_p]=p [pg1_post]=post [pg2_u]=u [pg2_post]=post)
@@ -194,8 +198,8 @@ t0="$(now)"
 SEED_SECS="$(elapsed "$t0" "$(now)")"
 TOKEN_COUNT="$(grep -c . "$TOKENS")"
 [[ "$TOKEN_COUNT" -eq "$CONTACTS" ]] || die "expected $CONTACTS tokens, got $TOKEN_COUNT"
-if [[ " $SCENARIOS " == *" decide "* || " $SCENARIOS " == *" bulkdecide "* ]]; then
-    API_KEY="$("$BIN" api-key create bench --scope decide 2>"$WORK/api-key.err")" ||
+if [[ " $SCENARIOS " == *" decide "* || " $SCENARIOS " == *" bulkdecide "* || " $SCENARIOS " == *" bulklinks "* ]]; then
+    API_KEY="$("$BIN" api-key create bench --scope decide --scope links 2>"$WORK/api-key.err")" ||
         { cat "$WORK/api-key.err" >&2; die "prefcenter api-key create failed (this build has no API?)"; }
     sqlite3 "$DB" "SELECT address FROM contact_points WHERE address LIKE 'bench%' ORDER BY id;" >"$WORK/addresses.txt"
 fi
@@ -414,7 +418,29 @@ for s in $SCENARIOS; do
         [[ "$code" == 200 ]] || problem_later="bulk decide answered $code"
         log "  $BULK_DECIDE_OUT answers in ${BULK_DECIDE_SECS_TOOK} s; peak RSS $(awk -v k="$BULK_DECIDE_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
         ;;
-    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, bulkdecide)" ;;
+    bulklinks)
+        sed 's/.*/{"email":"&"}/' "$WORK/addresses.txt" | head -n 1000000 >"$WORK/links.ndjson"
+        BULK_LINKS_N="$(wc -l <"$WORK/links.ndjson")"
+        hwm0="$(proc_field "$SERVER_PID" VmHWM)"
+        log "bulk links: $BULK_LINKS_N recipients"
+        t0="$(now)"
+        code="$(curl -sS -o "$WORK/bulk-links.out" -w '%{http_code}' -X POST \
+            "$URL/api/v1/links/bulk?purpose=commercial&topic=newsletter&profile=contoso" \
+            -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/x-ndjson' \
+            --data-binary @"$WORK/links.ndjson")"
+        BULK_LINKS_SECS_TOOK="$(elapsed "$t0" "$(now)")"
+        BULK_LINKS_HWM_KB="$(proc_field "$SERVER_PID" VmHWM)"
+        BULK_LINKS_HWM0_KB="$hwm0"
+        BULK_LINKS_OUT="$(wc -l <"$WORK/bulk-links.out")"
+        BULK_LINKS_ERRORS="$(grep -c '"error"' "$WORK/bulk-links.out" || true)"
+        [[ "$code" == 200 ]] || problem_later="bulk links answered $code"
+        # One minted link must open its page (a sample: the first answer's center URL).
+        sample="$(head -n 1 "$WORK/bulk-links.out" | sed -n 's/.*"center_url":"\([^"]*\)".*/\1/p')"
+        [[ -n "$sample" && "$(curl -s -o /dev/null -w '%{http_code}' "$sample")" == 200 ]] ||
+            problem_later="a minted link does not open its page ($sample)"
+        log "  $BULK_LINKS_OUT answers in ${BULK_LINKS_SECS_TOOK} s; peak RSS $(awk -v k="$BULK_LINKS_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+        ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, bulkdecide, bulklinks)" ;;
     esac
 done
 
@@ -461,6 +487,10 @@ done
 if [[ -n "${BULK_DECIDE_N:-}" ]]; then
     [[ "$BULK_DECIDE_OUT" -eq "$BULK_DECIDE_N" ]] || problem "bulk decide: $BULK_DECIDE_OUT answers for $BULK_DECIDE_N recipients"
     [[ "$BULK_DECIDE_ERRORS" == 0 ]] || problem "bulk decide: $BULK_DECIDE_ERRORS error lines"
+fi
+if [[ -n "${BULK_LINKS_N:-}" ]]; then
+    [[ "$BULK_LINKS_OUT" -eq "$BULK_LINKS_N" ]] || problem "bulk links: $BULK_LINKS_OUT answers for $BULK_LINKS_N recipients"
+    [[ "$BULK_LINKS_ERRORS" == 0 ]] || problem "bulk links: $BULK_LINKS_ERRORS error lines"
 fi
 if [[ -n "${BULK_UNITS:-}" ]]; then
     [[ "$BULK_UNITS" -ge 1 ]] || problem "bulk: no bulk unit finished during the run"
@@ -733,6 +763,9 @@ REPORT="$WORK/report.md"
     fi
     if [[ -n "${BULK_DECIDE_N:-}" ]]; then
         echo "| bulk decide | $BULK_DECIDE_N recipients against $CONTACTS contacts answered in ${BULK_DECIDE_SECS_TOOK} s ($BULK_DECIDE_OUT lines, $BULK_DECIDE_ERRORS errors); server peak RSS $(mib "$BULK_DECIDE_HWM_KB") MiB (before: $(mib "$BULK_DECIDE_HWM0_KB") MiB); target <${BULK_DECIDE_SECS} s and <${BULK_DECIDE_MIB} MB: $(awk -v t="$BULK_DECIDE_SECS_TOOK" -v m="$BULK_DECIDE_HWM_KB" -v ts="$BULK_DECIDE_SECS" -v tm="$BULK_DECIDE_MIB" 'BEGIN { print ((t < ts && m * 1024 < tm * 1000000) ? "met" : "**missed**") }') |"
+    fi
+    if [[ -n "${BULK_LINKS_N:-}" ]]; then
+        echo "| bulk links | $BULK_LINKS_N recipients' links (unsubscribe, center, List-Unsubscribe headers) minted in ${BULK_LINKS_SECS_TOOK} s ($BULK_LINKS_OUT lines, $BULK_LINKS_ERRORS errors, no row written); server peak RSS $(mib "$BULK_LINKS_HWM_KB") MiB (before: $(mib "$BULK_LINKS_HWM0_KB") MiB); target <${BULK_LINKS_SECS} s: $(awk -v t="$BULK_LINKS_SECS_TOOK" -v ts="$BULK_LINKS_SECS" 'BEGIN { print (t < ts ? "met" : "**missed**") }') |"
     fi
     echo "| ledger verify | exit $VERIFY_RC in ${VERIFY_SECS} s: $VERIFY_LINE |"
     if [[ ${#PG_ROWS[@]} -gt 0 ]]; then

@@ -8,6 +8,7 @@ pub mod decision;
 pub mod design;
 pub mod export;
 pub mod ledger;
+pub mod link;
 /// Logos are checked on the server only (the size reader is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod logo;

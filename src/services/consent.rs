@@ -3,13 +3,14 @@
 
 use super::{random_bytes, Core, IpEvidence};
 use crate::domain::ledger::{Desired, Evidence, Record};
+use crate::domain::link::SignedLink;
 use crate::domain::parse::{EmailAddress, Lang, PhoneNumber};
 use crate::domain::token::LinkToken;
 use crate::domain::{
     decide, ActorKind, Channel, ConsentValue, ContactFacts, PointKind, Reason, StateEntry, Subject,
 };
 use crate::store::catalog::Catalog;
-use crate::store::contacts::{self, LinkTarget, StateRow};
+use crate::store::contacts::{self, LinkRef, LinkTarget, StateRow};
 use crate::store::writer::{Applied, ChangeMeta, ChangeSet};
 use crate::store::{self, StoreError};
 use crate::views::*;
@@ -158,10 +159,28 @@ pub(crate) fn verified_stamp(core: &Core, binding: &[u8], stamp: Option<&str>) -
         })
 }
 
+/// How a link's token is found: a stored token by its hash, a signed link by its checked
+/// claims. Every wrong token (malformed, forged, expired, of an unknown key) is the same error.
+pub(crate) async fn link_ref(core: &Core, token: &str) -> Result<LinkRef> {
+    if let Some(t) = LinkToken::parse(token) {
+        return Ok(LinkRef::Stored(t.hash()));
+    }
+    let signed = SignedLink::parse(token).ok_or(ServiceError::InvalidLink)?;
+    let key = core
+        .link_key(signed.tag())
+        .await?
+        .ok_or(ServiceError::InvalidLink)?;
+    let now = core.clock.now().unix_timestamp();
+    signed
+        .verify(&key, now)
+        .map(LinkRef::Signed)
+        .ok_or(ServiceError::InvalidLink)
+}
+
 /// The link's target and its profile's catalog; every wrong link is the same error.
 async fn resolve_target(core: &Core, token: &str) -> Result<(LinkTarget, Arc<Catalog>)> {
-    let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
-    let target = contacts::find_link(&core.read, &token.hash(), &core.clock.now_str())
+    let link = link_ref(core, token).await?;
+    let target = contacts::find_link(&core.read, &link, &core.clock.now_str())
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let catalog = live_catalog(core, &target).await?;
@@ -178,8 +197,8 @@ async fn live_catalog(core: &Core, target: &LinkTarget) -> Result<Arc<Catalog>> 
 
 /// The link with everything a page needs: the contact's points and current states.
 async fn resolve(core: &Core, token: &str) -> Result<Link> {
-    let token = LinkToken::parse(token).ok_or(ServiceError::InvalidLink)?;
-    let snap = contacts::link_snapshot(&core.read, &token.hash(), &core.clock.now_str())
+    let link = link_ref(core, token).await?;
+    let snap = contacts::link_snapshot(&core.read, &link, &core.clock.now_str())
         .await?
         .ok_or(ServiceError::InvalidLink)?;
     let (target, points, rows) = (snap.target, snap.points, snap.states);
@@ -452,12 +471,25 @@ pub async fn unsubscribe_all(
     } else {
         resolve(core, token).await?
     };
+    // A signed link minted for one purpose or topic: its one-click leaves that only. If it
+    // was retired since, the link leaves everything, as one without a subject; if its purpose
+    // became mandatory, nothing (a service message cannot be left).
+    let cat = &link.catalog;
+    let only: Option<(i64, Option<i64>)> = match link.target.subject {
+        _ if scope != Scope::LinkPoint => None,
+        Some(Subject::Purpose(id)) => cat.purpose(id).filter(|p| !p.retired).map(|p| (p.id, None)),
+        Some(Subject::Topic(id)) => cat
+            .topic(id)
+            .filter(|t| !t.retired)
+            .map(|t| (t.purpose_id, Some(t.id))),
+        _ => None,
+    };
     let mut items = Vec::new();
-    for p in link
-        .catalog
+    for p in cat
         .purposes
         .iter()
         .filter(|p| !p.mandatory && !p.retired)
+        .filter(|p| only.is_none_or(|(purpose, _)| purpose == p.id))
     {
         for &ch in &p.channels {
             if scope == Scope::LinkPoint && ch.point_kind() != link.target.point_kind {
@@ -466,8 +498,12 @@ pub async fn unsubscribe_all(
             let Some(cp) = link.point_for(ch) else {
                 continue;
             };
+            if let Some((_, Some(topic))) = only {
+                items.push(opt_out(cp, Subject::Topic(topic), ch));
+                continue;
+            }
             items.push(opt_out(cp, Subject::Purpose(p.id), ch));
-            for t in link.catalog.topics_of(p.id) {
+            for t in cat.topics_of(p.id) {
                 items.push(opt_out(cp, Subject::Topic(t.id), ch));
             }
         }

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod demo;
 pub mod design;
 pub mod erasure;
+pub mod links;
 pub mod optin;
 pub mod proof;
 pub mod receipt;
@@ -78,6 +79,8 @@ pub struct Core {
     pub clock: crate::store::Clock,
     /// The deployment secret: keys the stamps that prove what a page showed.
     secret: Arc<[u8]>,
+    /// The link key of every signing key, for signed links.
+    link_keys: RwLock<LinkKeys>,
     /// Catalogues by profile, with when their version was last checked.
     catalogs: RwLock<HashMap<i64, (Arc<Catalog>, time::OffsetDateTime)>>,
 }
@@ -94,6 +97,7 @@ impl Core {
             writer,
             policy,
             secret,
+            link_keys: RwLock::new(LinkKeys::default()),
             catalogs: RwLock::new(HashMap::new()),
         }
     }
@@ -138,6 +142,85 @@ impl Core {
             .expect("catalog lock")
             .insert(profile_id, (c.clone(), now));
         Ok(c)
+    }
+}
+
+/// The link keys of the signing keys, as last read.
+#[derive(Default)]
+struct LinkKeys {
+    by_tag: HashMap<[u8; 4], crate::domain::link::LinkKey>,
+    current: Option<crate::domain::link::LinkKey>,
+    read_at: Option<time::OffsetDateTime>,
+}
+
+/// How long the current link key is used before the keys are read again (a rotation made on
+/// another instance mints there within this time; links it minted verify here at once).
+const LINK_KEYS_CHECK: time::Duration = time::Duration::seconds(60);
+
+impl Core {
+    /// Reads the signing keys' ids again and derives their link keys.
+    async fn read_link_keys(&self) -> Result<(), StoreError> {
+        let ids = crate::store::proof::key_ids(&self.read).await?;
+        let mut keys = LinkKeys {
+            read_at: Some(self.clock.now()),
+            ..LinkKeys::default()
+        };
+        for (id, current) in ids {
+            let key = crate::domain::link::LinkKey::derive(&self.secret, &id);
+            if current {
+                keys.current = Some(key.clone());
+            }
+            keys.by_tag.insert(key.tag(), key);
+        }
+        *self.link_keys.write().expect("link keys lock") = keys;
+        Ok(())
+    }
+
+    /// The key that mints signed links now.
+    pub(crate) async fn minting_key(&self) -> Result<crate::domain::link::LinkKey, StoreError> {
+        let fresh = |k: &LinkKeys| {
+            k.read_at
+                .is_some_and(|t| self.clock.now() - t < LINK_KEYS_CHECK)
+                .then(|| k.current.clone())
+                .flatten()
+        };
+        if let Some(k) = fresh(&self.link_keys.read().expect("link keys lock")) {
+            return Ok(k);
+        }
+        self.read_link_keys().await?;
+        self.link_keys
+            .read()
+            .expect("link keys lock")
+            .current
+            .clone()
+            .ok_or_else(|| StoreError::Missing("no signing key is recorded".into()))
+    }
+
+    /// The key a signed link names by `tag`, if one of the deployment's. An unknown tag reads
+    /// the keys again (a key started since), at most once a second.
+    pub(crate) async fn link_key(
+        &self,
+        tag: [u8; 4],
+    ) -> Result<Option<crate::domain::link::LinkKey>, StoreError> {
+        let stale = {
+            let k = self.link_keys.read().expect("link keys lock");
+            if let Some(key) = k.by_tag.get(&tag) {
+                return Ok(Some(key.clone()));
+            }
+            k.read_at
+                .is_none_or(|t| self.clock.now() - t >= time::Duration::seconds(1))
+        };
+        if !stale {
+            return Ok(None);
+        }
+        self.read_link_keys().await?;
+        Ok(self
+            .link_keys
+            .read()
+            .expect("link keys lock")
+            .by_tag
+            .get(&tag)
+            .cloned())
     }
 }
 

@@ -3,10 +3,11 @@
 use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
+use crate::domain::link::LinkClaims;
 use crate::domain::token::TokenHash;
 use crate::domain::{Channel, ConsentLevel, ConsentValue, PointKind, StateEntry, Subject};
 
-/// What a link token leads to.
+/// What a link leads to.
 #[derive(Debug, Clone)]
 pub struct LinkTarget {
     pub contact_point_id: i64,
@@ -19,15 +20,48 @@ pub struct LinkTarget {
     pub level: ConsentLevel,
     pub is_child: bool,
     pub suppressed: bool,
+    /// The purpose or topic a signed link was minted for (its one-click leaves that only).
+    pub subject: Option<Subject>,
 }
 
-pub(super) const LINK_COLUMNS: &str = "t.token_hash, lp.id AS link_point_id, lp.kind AS link_kind,
+/// How a link is found: by a stored token's hash, or by a signed link's checked claims (its
+/// point, at the generation it was minted at).
+#[derive(Debug, Clone, Copy)]
+pub enum LinkRef {
+    Stored(TokenHash),
+    Signed(LinkClaims),
+}
+
+macro_rules! point_columns {
+    () => {
+        "lp.id AS link_point_id, lp.kind AS link_kind,
     lp.address AS link_address, c.id AS contact_id, c.profile_id, c.locale, c.consent_level,
-    c.is_child, c.suppressed_at IS NOT NULL AS suppressed";
+    c.is_child, c.suppressed_at IS NOT NULL AS suppressed"
+    };
+}
+
+pub(super) const LINK_COLUMNS: &str = concat!("t.token_hash, ", point_columns!());
 
 const LINK_FROM: &str = "FROM link_tokens t
     JOIN contact_points lp ON lp.id = t.contact_point_id
     JOIN contacts c ON c.id = lp.contact_id";
+
+/// A link's columns, its tables (`lp` its point, `c` its contact) and its condition on `$1`
+/// and `$2`.
+fn link_parts(link: &LinkRef) -> (&'static str, &'static str, &'static str) {
+    match link {
+        LinkRef::Stored(_) => (
+            LINK_COLUMNS,
+            LINK_FROM,
+            "t.token_hash = $1 AND t.expires_at > $2",
+        ),
+        LinkRef::Signed(_) => (
+            point_columns!(),
+            "FROM contact_points lp JOIN contacts c ON c.id = lp.contact_id",
+            "lp.id = $1 AND lp.link_generation = $2",
+        ),
+    }
+}
 
 /// Reads the link columns of a row; `None` unless the stored hash equals `hash` (compared in
 /// constant time after the indexed lookup).
@@ -36,9 +70,21 @@ pub(super) fn link_target(r: &impl DbRow, hash: &TokenHash) -> Result<Option<Lin
     if !hash.ct_eq(&stored) {
         return Ok(None);
     }
+    point_target(r, None).map(Some)
+}
+
+/// The target of a row found by `link`.
+fn target_of(r: &impl DbRow, link: &LinkRef) -> Result<Option<LinkTarget>> {
+    match link {
+        LinkRef::Stored(hash) => link_target(r, hash),
+        LinkRef::Signed(claims) => point_target(r, claims.subject).map(Some),
+    }
+}
+
+fn point_target(r: &impl DbRow, subject: Option<Subject>) -> Result<LinkTarget> {
     let kind: String = r.col("link_kind")?;
     let level: i64 = r.col("consent_level")?;
-    Ok(Some(LinkTarget {
+    Ok(LinkTarget {
         contact_point_id: r.col("link_point_id")?,
         point_kind: PointKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(kind.clone()))?,
         address: r.col("link_address")?,
@@ -49,21 +95,33 @@ pub(super) fn link_target(r: &impl DbRow, hash: &TokenHash) -> Result<Option<Lin
             .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
         is_child: r.col("is_child")?,
         suppressed: r.col("suppressed")?,
-    }))
+        subject,
+    })
 }
 
-/// Looks a token up by its hash (indexed). Expired tokens are not found.
-pub async fn find_link(read: &Reader, hash: &TokenHash, now: &str) -> Result<Option<LinkTarget>> {
-    let sql =
-        format!("SELECT {LINK_COLUMNS} {LINK_FROM} WHERE t.token_hash = $1 AND t.expires_at > $2");
+/// Binds a link's `$1` and `$2` (the hash and `now`, or the point and its generation).
+macro_rules! bind_link {
+    ($q:expr, $link:expr, $now:expr) => {
+        match $link {
+            LinkRef::Stored(hash) => $q.bind(hash.0.to_vec()).bind(Ts::new($now)),
+            LinkRef::Signed(claims) => $q
+                .bind(claims.contact_point_id)
+                .bind(i64::from(claims.generation)),
+        }
+    };
+}
+
+/// Looks a link up (indexed). Expired stored tokens are not found; a signed link's expiry was
+/// checked with its MAC, its generation is checked here.
+pub async fn find_link(read: &Reader, link: &LinkRef, now: &str) -> Result<Option<LinkTarget>> {
+    let (columns, from, cond) = link_parts(link);
+    let sql = format!("SELECT {columns} {from} WHERE {cond}");
     read!(read, c => {
-        let row = sqlx::query(&sql)
-            .bind(&hash.0[..])
-            .bind(Ts::new(now))
+        let row = bind_link!(sqlx::query(&sql), link, now)
             .fetch_optional(&mut *c)
             .await?;
         match row {
-            Some(r) => link_target(&r, hash),
+            Some(r) => target_of(&r, link),
             None => Ok(None),
         }
     })
@@ -80,33 +138,32 @@ pub struct LinkSnapshot {
 /// Everything a page needs about a link, in one query (one round trip to SQLite).
 pub async fn link_snapshot(
     read: &Reader,
-    hash: &TokenHash,
+    link: &LinkRef,
     now: &str,
 ) -> Result<Option<LinkSnapshot>> {
+    let (columns, from, cond) = link_parts(link);
     let sql = format!(
-        "SELECT {LINK_COLUMNS}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
+        "SELECT {columns}, cp.id AS contact_point_id, cp.kind, cp.address, s.subject_kind,
                 s.subject_id, s.channel, s.value, s.custodian_confirmed, s.ledger_seq
-         {LINK_FROM}
+         {from}
          JOIN contact_points cp ON cp.contact_id = c.id
          LEFT JOIN consent_states s ON s.contact_point_id = cp.id
-         WHERE t.token_hash = $1 AND t.expires_at > $2
+         WHERE {cond}
          ORDER BY cp.kind, cp.id"
     );
     read!(read, c => {
-        let rows = sqlx::query(&sql)
-            .bind(&hash.0[..])
-            .bind(Ts::new(now))
+        let rows = bind_link!(sqlx::query(&sql), link, now)
             .fetch_all(&mut *c)
             .await?;
-        snapshot(&rows, hash)
+        snapshot(&rows, link)
     })
 }
 
-fn snapshot(rows: &[impl DbRow], hash: &TokenHash) -> Result<Option<LinkSnapshot>> {
+fn snapshot(rows: &[impl DbRow], link: &LinkRef) -> Result<Option<LinkSnapshot>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let Some(target) = link_target(first, hash)? else {
+    let Some(target) = target_of(first, link)? else {
         return Ok(None);
     };
     let mut points: Vec<(i64, PointKind, Option<String>)> = Vec::new();
@@ -460,6 +517,8 @@ pub struct Addressed {
     pub level: ConsentLevel,
     pub is_child: bool,
     pub suppressed: bool,
+    /// The point's link generation (signed links are minted with it).
+    pub link_generation: i64,
     pub states: Vec<StateRow>,
 }
 
@@ -487,7 +546,7 @@ pub async fn addressed(
     // Today's states come in the same query, aggregated (one round trip for a decision).
     let sql = format!(
         "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, c.consent_level, c.is_child,
-                c.suppressed_at IS NOT NULL AS suppressed,
+                c.suppressed_at IS NOT NULL AS suppressed, cp.link_generation,
                 (SELECT {} FROM consent_states s WHERE s.contact_point_id = cp.id) AS states
          FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
          WHERE cp.kind = $1 AND cp.address = $2",
@@ -532,6 +591,7 @@ pub async fn addressed(
                 .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
             is_child: r.col("is_child")?,
             suppressed: r.col("suppressed")?,
+            link_generation: r.col("link_generation")?,
             states,
         }))
     }
@@ -603,7 +663,7 @@ pub async fn addressed_many(
         json_rows(
             sqlite,
             "cp.id, cp.address, c.id, c.profile_id, c.consent_level, c.is_child, \
-             c.suppressed_at IS NOT NULL"
+             c.suppressed_at IS NOT NULL, cp.link_generation"
         ),
         p(1),
         p(2),
@@ -630,6 +690,7 @@ pub async fn addressed_many(
                         .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
                     is_child: json_bool(r.get(5))?,
                     suppressed: json_bool(r.get(6))?,
+                    link_generation: json_i64(r.get(7))?,
                     states: Vec::new(),
                 },
             ));
@@ -706,4 +767,34 @@ pub async fn addressed_many(
     }
     .await);
     conn.checked(out)
+}
+
+/// Ends every link of a contact point: its signed links (the generation they carry is raised)
+/// and its stored tokens. Returns the new generation.
+pub struct RevokeLinks {
+    pub contact_point_id: i64,
+}
+
+impl super::writer::Unit for RevokeLinks {
+    type Output = i64;
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut super::writer::Tx,
+    ) -> futures_util::future::BoxFuture<'a, Result<i64>> {
+        Box::pin(async move {
+            on!(tx.conn(), c => {
+                sqlx::query("DELETE FROM link_tokens WHERE contact_point_id = $1")
+                    .bind(self.contact_point_id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(sqlx::query_scalar(
+                    "UPDATE contact_points SET link_generation = link_generation + 1
+                     WHERE id = $1 RETURNING link_generation",
+                )
+                .bind(self.contact_point_id)
+                .fetch_one(&mut *c)
+                .await?)
+            })
+        })
+    }
 }

@@ -179,6 +179,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("kind", Text),
                 ("address", Text),
                 ("created_at", Time),
+                ("link_generation", Int),
             ],
         ),
         (

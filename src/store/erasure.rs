@@ -143,7 +143,10 @@ impl Unit for EraseContact {
                 ),
                 format!("DELETE FROM link_tokens WHERE contact_point_id IN ({POINTS})"),
                 format!("DELETE FROM consent_states WHERE contact_point_id IN ({POINTS})"),
-                "UPDATE contact_points SET address = NULL WHERE contact_id = $1".to_owned(),
+                // Signed links carry the generation they were minted at: none works after.
+                "UPDATE contact_points SET address = NULL, link_generation = link_generation + 1
+                 WHERE contact_id = $1"
+                    .to_owned(),
             ] {
                 exec(tx.conn(), &sql, contact_id).await?;
             }

@@ -114,6 +114,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "api keys",
         include_str!("../../migrations/0018_api_keys.sql"),
     ),
+    (
+        19,
+        "link generations",
+        include_str!("../../migrations/0019_link_generations.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

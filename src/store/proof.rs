@@ -93,6 +93,27 @@ pub async fn rotate_signing_key(conn: &mut Conn, secret: &[u8], random: [u8; 4])
     finish(conn, work).await
 }
 
+/// Every signing key's id, oldest first, with whether it is the current one (signed links
+/// are minted with the current one's link key and checked with any).
+pub async fn key_ids(read: &Reader) -> Result<Vec<(KeyId, bool)>> {
+    read!(read, c => {
+        let rows = sqlx::query(
+            "SELECT id, retired_at IS NULL AS current FROM signing_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        rows.iter()
+            .map(|r| -> Result<(KeyId, bool)> {
+                let id: String = r.col("id")?;
+                Ok((
+                    KeyId::parse(&id).ok_or_else(|| StoreError::Corrupt(format!("key id {id:?}")))?,
+                    r.col("current")?,
+                ))
+            })
+            .collect()
+    })
+}
+
 /// Every signing key ever started, oldest first (what the public URL serves).
 pub async fn public_keys_in(conn: ConnMut<'_>) -> Result<Vec<PublicKey>> {
     on!(conn, c => {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Makes a key in the console as an admin; the whole key, read off the page that made it.
-async fn make_key(
+pub(crate) async fn make_key(
     b: &mut Browser<'_>,
     base: &str,
     scopes: &[&str],
@@ -34,7 +34,7 @@ async fn make_key(
     key
 }
 
-async fn admin(app: &TestApp) -> Browser<'_> {
+pub(crate) async fn admin(app: &TestApp) -> Browser<'_> {
     assert!(create_user(app, "admin@contoso.com", "admin", GOOD).0);
     let mut b = Browser::new(app);
     assert_eq!(b.sign_in("admin@contoso.com", GOOD).await.status, 303);
@@ -42,7 +42,7 @@ async fn admin(app: &TestApp) -> Browser<'_> {
 }
 
 /// A call of `POST /api/v1/decide`: (status, body, headers).
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     key: Option<&str>,
     body: &str,
@@ -607,7 +607,7 @@ async fn a_send_list_is_decided_whole_as_json_or_line_by_line() {
     app.stop().await;
 }
 
-async fn get_json(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+pub(crate) async fn get_json(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     let res = app
         .client
         .get(format!("{}{path}", app.base))
@@ -753,7 +753,10 @@ async fn the_openapi_document_names_every_api_route_and_the_docs_page_reads_it()
             "/api/v1/contacts",
             "/api/v1/contacts/history",
             "/api/v1/decide",
-            "/api/v1/decide/bulk"
+            "/api/v1/decide/bulk",
+            "/api/v1/links",
+            "/api/v1/links/bulk",
+            "/api/v1/links/revoke"
         ]
     );
     for (path, item) in doc["paths"].as_object().unwrap() {

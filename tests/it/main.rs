@@ -12,6 +12,7 @@ mod double_opt_in;
 mod erasure;
 mod helpers;
 mod instances;
+mod links;
 mod proof;
 mod receipts;
 mod setup;

@@ -2,6 +2,9 @@
 //! is rate-limited per key, and every error is a JSON body with a stable `code`, a message and,
 //! for a refused field, its name. Bodies are read with a size limit and unknown fields refused.
 
+mod bulk;
+mod links;
+
 use super::AppState;
 use crate::domain::apikey::Scope;
 use crate::domain::parse::{address_error_words, EmailAddress, PhoneNumber};
@@ -14,6 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use bulk::{BulkLine, Recipient};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -134,12 +138,22 @@ fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
         version = "1",
         description = "For sending systems: may I contact this person, and why; whole send lists; a contact's consent history and the changes feed. Every call carries an API key (made on the console's API keys page) as `Authorization: Bearer pck_…`. Every error is JSON with a stable `code`."
     ),
-    paths(decide, decide_bulk, contact, history, changes),
+    paths(
+        decide,
+        decide_bulk,
+        contact,
+        history,
+        changes,
+        links::links,
+        links::links_bulk,
+        links::revoke
+    ),
     modifiers(&BearerKey),
     tags(
         (name = "decisions", description = "May I contact this person, and why"),
         (name = "contacts", description = "A contact and their consent"),
         (name = "ledger", description = "What changed, and when"),
+        (name = "links", description = "Unsubscribe and subscription-center links for messages"),
     )
 )]
 pub struct ApiDoc;
@@ -180,6 +194,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/contacts", axum::routing::get(contact))
         .route("/api/v1/contacts/history", axum::routing::get(history))
         .route("/api/v1/changes", axum::routing::get(changes))
+        .route("/api/v1/links", post(links::links))
+        .route("/api/v1/links/bulk", post(links::links_bulk))
+        .route("/api/v1/links/revoke", post(links::revoke))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
 }
 
@@ -265,6 +282,14 @@ async fn caller(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<A
         });
     }
     Ok(key)
+}
+
+/// A small call's body, read up to one byte more than [`DECIDE_BODY_LIMIT`] (which tells "too
+/// large" from "just fits"; [`json_of`] refuses it).
+async fn small_body(body: axum::body::Body) -> Bytes {
+    axum::body::to_bytes(body, DECIDE_BODY_LIMIT + 1)
+        .await
+        .unwrap_or_else(|_| Bytes::from(vec![0; DECIDE_BODY_LIMIT + 1]))
 }
 
 /// The JSON object of a body: size, media type and syntax checked, with stable codes.
@@ -469,10 +494,7 @@ fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
 )]
 async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, body) = req.into_parts();
-    // One byte more than the limit tells "too large" from "just fits".
-    let body = axum::body::to_bytes(body, DECIDE_BODY_LIMIT + 1)
-        .await
-        .unwrap_or_else(|_| Bytes::from(vec![0; DECIDE_BODY_LIMIT + 1]));
+    let body = small_body(body).await;
     respond(decide_inner(&state, &parts.headers, &body).await)
 }
 
@@ -538,11 +560,6 @@ async fn decide_inner(
     .map_err(ApiError::unavailable)
 }
 
-/// Recipients per batch of a bulk decision (one lookup of each kind per batch).
-const BULK_BATCH: usize = 1000;
-/// The most recipients one list may have.
-const BULK_MAX: u64 = 1_000_000;
-
 /// The query of `POST /api/v1/decide/bulk`: the one question of the whole send list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -564,17 +581,6 @@ struct BulkParams {
     as_of: Option<String>,
     /// `allowed`: answer only the recipients who may be contacted.
     only: Option<String>,
-}
-
-/// One recipient of a bulk decision: exactly one of `email` and `phone`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct Recipient {
-    email: Option<String>,
-    phone: Option<String>,
-    /// The caller's own id for the recipient, echoed back.
-    #[serde(rename = "ref")]
-    reference: Option<String>,
 }
 
 /// Decide a whole send list (up to 1,000,000 recipients).
@@ -623,23 +629,7 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
                     format!("The query is not what this call takes: {e}."),
                 )
             })?;
-        let media = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|t| t.trim().to_ascii_lowercase());
-        let ndjson = match media.as_deref() {
-            Some("application/x-ndjson") => true,
-            Some("application/json") => false,
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send a JSON array (application/json) or one recipient per line (application/x-ndjson).",
-                ))
-            }
-        };
+        let ndjson = bulk::is_ndjson(&parts.headers)?;
         let channel = channel_of(&params.channel)?;
         let as_of = as_of_of(params.as_of.as_deref())?;
         let only_allowed = match params.only.as_deref() {
@@ -669,273 +659,25 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
         Err(e) => return e.into_response(),
     };
 
-    // The body, read on a blocking thread by serde_json as it arrives; recipients go one by
-    // one into a bounded channel (the reader waits while the answers are behind).
-    let (items_tx, items_rx) = tokio::sync::mpsc::channel::<Vec<Result<Recipient, String>>>(4);
-    let stream =
-        futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
-    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    tokio::task::spawn_blocking(move || read_recipients(reader, ndjson, items_tx));
-
-    let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let core = state.core.clone();
-    tokio::spawn(answer_recipients(
-        core,
-        question,
-        ndjson,
-        only_allowed,
-        items_rx,
-        out_tx,
-    ));
-    let body =
-        axum::body::Body::from_stream(futures_util::stream::unfold(out_rx, |mut rx| async {
-            rx.recv().await.map(|x| (x, rx))
-        }));
-    let media = if ndjson {
-        "application/x-ndjson"
-    } else {
-        "application/json"
-    };
-    ([(header::CONTENT_TYPE, media)], body).into_response()
-}
-
-/// Recipients read and not sent yet: they go to the answering task a batch at a time (one
-/// channel operation per thousand recipients, not one each).
-struct Chunks<'a> {
-    tx: &'a tokio::sync::mpsc::Sender<Vec<Result<Recipient, String>>>,
-    buf: Vec<Result<Recipient, String>>,
-}
-
-impl Chunks<'_> {
-    /// Adds one; `false` once the answering side is gone (the reading stops).
-    fn push(&mut self, item: Result<Recipient, String>) -> bool {
-        let last = item.is_err();
-        self.buf.push(item);
-        if self.buf.len() >= BULK_BATCH || last {
-            return self.flush();
-        }
-        true
-    }
-
-    fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(BULK_BATCH));
-        self.tx.blocking_send(chunk).is_ok()
-    }
-}
-
-/// Reads recipients from the body (a JSON array, or JSON values one per line) into `tx`; a
-/// body that stops being what the call takes ends the list with its error.
-fn read_recipients(
-    reader: impl std::io::Read,
-    ndjson: bool,
-    tx: tokio::sync::mpsc::Sender<Vec<Result<Recipient, String>>>,
-) {
-    let reader = std::io::BufReader::with_capacity(64 * 1024, reader);
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut chunks = Chunks {
-        tx: &tx,
-        buf: Vec::with_capacity(BULK_BATCH),
-    };
-    if ndjson {
-        for item in de.into_iter::<Recipient>() {
-            let failed = item.is_err();
-            if !chunks.push(item.map_err(|e| e.to_string())) || failed {
-                return;
-            }
-        }
-        chunks.flush();
-        return;
-    }
-    struct Each<'a, 'b>(&'a mut Chunks<'b>);
-    impl<'de> serde::de::Visitor<'de> for Each<'_, '_> {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an array of recipients")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while let Some(r) = seq.next_element::<Recipient>()? {
-                if !self.0.push(Ok(r)) {
-                    return Ok(());
-                }
-            }
-            Ok(())
-        }
-    }
-    let done =
-        serde::Deserializer::deserialize_seq(&mut de, Each(&mut chunks)).and_then(|_| de.end());
-    match done {
-        Ok(()) => {
-            chunks.flush();
-        }
-        Err(e) => {
-            chunks.push(Err(e.to_string()));
-        }
-    }
-}
-
-/// Answers the recipients a batch at a time, in order, into the response body.
-async fn answer_recipients(
-    core: std::sync::Arc<crate::services::Core>,
-    question: api::BulkQuestion,
-    ndjson: bool,
-    only_allowed: bool,
-    mut items: tokio::sync::mpsc::Receiver<Vec<Result<Recipient, String>>>,
-    out: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-) {
-    let mut first = true;
-    let mut index: u64 = 0;
-    // One element of the answer, with the separator its form needs.
-    let mut push = |buf: &mut String, line: &BulkLine| {
-        let text = serde_json::to_string(line).unwrap_or_default();
-        if ndjson {
-            buf.push_str(&text);
-            buf.push('\n');
-        } else {
-            buf.push_str(if first { "[\n" } else { ",\n" });
-            buf.push_str(&text);
-        }
-        first = false;
-    };
-    let ends = |code: &str, message: String| BulkLine {
-        error: Some(ErrorBody {
-            code: code.to_owned(),
-            message,
-            field: None,
-        }),
-        ..BulkLine::default()
-    };
-    let mut ended = false;
-    let mut failure_after = None;
-    while !ended {
-        let Some(mut batch) = items.recv().await else {
-            break;
-        };
-        if index + batch.len() as u64 > BULK_MAX {
-            batch.truncate(BULK_MAX.saturating_sub(index) as usize);
-            ended = true;
-            failure_after = Some(ends(
-                "too_many_recipients",
-                format!("A list has at most {BULK_MAX} recipients; the rest were not answered."),
-            ));
-        }
-        // Each recipient's address, parsed at the edge (or why not).
-        let mut parsed: Vec<(PointKind, String)> = Vec::new();
-        let mut lines: Vec<Result<(usize, Option<String>), BulkLine>> = Vec::new();
-        let mut failure = failure_after.take();
-        for item in batch {
-            match item {
-                Err(message) => {
-                    failure = Some(ends(
-                        "malformed_body",
-                        format!("The list is not what this call takes: {message}."),
-                    ));
-                    break;
-                }
-                Ok(r) => {
-                    let reference = r.reference.clone();
-                    match parse_point(r.email, r.phone) {
-                        Ok(p) => {
-                            lines.push(Ok((parsed.len(), reference)));
-                            parsed.push(p);
-                        }
-                        Err((field, message)) => lines.push(Err(BulkLine {
-                            reference,
-                            error: Some(ErrorBody {
-                                code: "invalid_field".to_owned(),
-                                message,
-                                field: Some(field.to_owned()),
-                            }),
-                            ..BulkLine::default()
-                        })),
-                    }
-                }
-            }
-        }
-        let decisions = match api::decide_batch(&core, &question, &parsed).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(error = %e, "a bulk decision's batch failed");
-                failure = Some(ends(
-                    "unavailable",
-                    "The server could not answer the rest now. Try again.".to_owned(),
-                ));
-                Vec::new()
-            }
-        };
-        let mut buf = String::with_capacity(lines.len() * 96);
-        for line in lines {
-            let i = index;
-            index += 1;
-            let mut line = match line {
-                Err(e) => {
-                    if only_allowed {
-                        continue;
-                    }
-                    e
-                }
-                Ok((n, reference)) => {
-                    let Some(d) = decisions.get(n) else { continue };
-                    if only_allowed && !d.allowed {
-                        continue;
-                    }
-                    let (kind, address) = &parsed[n];
-                    let (email, phone) = match kind {
-                        PointKind::Email => (Some(address.clone()), None),
-                        PointKind::Phone => (None, Some(address.clone())),
-                    };
-                    BulkLine {
-                        email,
-                        phone,
-                        reference,
+    bulk::stream(body, ndjson, only_allowed, move |parsed| {
+        let (core, question) = (core.clone(), question.clone());
+        async move {
+            let decisions = api::decide_batch(&core, &question, &parsed)
+                .await
+                .map_err(ApiError::unavailable)?;
+            Ok(decisions
+                .into_iter()
+                .map(|d| {
+                    (!only_allowed || d.allowed).then(|| BulkLine {
                         allowed: Some(d.allowed),
                         reason: Some(ReasonBody::of(d.reason, false)),
                         ..BulkLine::default()
-                    }
-                }
-            };
-            line.index = Some(i);
-            push(&mut buf, &line);
+                    })
+                })
+                .collect())
         }
-        if let Some(f) = failure {
-            push(&mut buf, &f);
-            ended = true;
-        }
-        if !buf.is_empty() && out.send(Ok(Bytes::from(buf))).await.is_err() {
-            return;
-        }
-    }
-    let mut tail = String::new();
-    if !ndjson {
-        tail.push_str(if first { "[]\n" } else { "\n]\n" });
-    }
-    if !tail.is_empty() {
-        let _ = out.send(Ok(Bytes::from(tail))).await;
-    }
-}
-
-/// One answer of a bulk decision (a line of newline-delimited JSON, or an element of the
-/// array): a recipient's decision, a recipient's error, or the error that ended the list.
-#[derive(Debug, Default, Serialize, ToSchema)]
-struct BulkLine {
-    /// The recipient's place in the list, from 0 (absent on a line that ends the list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    index: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone: Option<String>,
-    /// The caller's own id for the recipient, as sent.
-    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
-    reference: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<ReasonBody>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorBody>,
+    })
 }
 
 /// The most records a page of history or of the changes feed holds (and the default).
