@@ -222,6 +222,8 @@ pub struct ProfileFields {
     /// Double opt-in overrides: `None` is the server's setting; reminder 0 is none.
     pub confirm_hours: Option<i64>,
     pub reminder_hours: Option<i64>,
+    /// Opt-ins a sending system records with its own confirmation are trusted as confirmed.
+    pub trust_api_confirmation: bool,
 }
 
 pub fn profile<F: Fields + ?Sized>(f: &F) -> Result<ProfileFields, Vec<FieldError>> {
@@ -281,6 +283,7 @@ pub fn profile<F: Fields + ?Sized>(f: &F) -> Result<ProfileFields, Vec<FieldErro
         jurisdiction,
         confirm_hours,
         reminder_hours,
+        trust_api_confirmation: f.get("trust_api_confirmation").is_some_and(|v| v == "on"),
     })
 }
 

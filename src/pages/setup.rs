@@ -313,6 +313,12 @@ pub fn profile_form_page(
                             aria-describedby=if reminder_err.is_some() { "f-reminder_hours-error f-reminder_hours-hint" } else { "f-reminder_hours-hint" }/>
                         <p class="muted" id="f-reminder_hours-hint">{reminder_hint}</p>
                         {reminder_err.map(|e| view! { <p class="form-error" id="f-reminder_hours-error">{e}</p> })}
+                        <div class="choice">
+                            <input type="checkbox" id="f-trust_api_confirmation" name="trust_api_confirmation" value="on"
+                                checked=form.has("trust_api_confirmation", "on") aria-describedby="f-trust_api_confirmation-hint"/>
+                            <label for="f-trust_api_confirmation">"Trust opt-ins a sending system confirmed itself"</label>
+                            <p class="muted" id="f-trust_api_confirmation-hint">"Opt-ins recorded through the API with “confirmed” are recorded as confirmed, saying the caller confirmed them. Unticked: every API opt-in gets this server’s confirmation email."</p>
+                        </div>
                     </fieldset>
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Create the profile" }}</button>

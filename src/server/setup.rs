@@ -88,6 +88,10 @@ fn profile_values(p: &catalog::Profile) -> Vec<(String, String)> {
         ("jurisdiction", opt(&p.jurisdiction)),
         ("confirm_hours", num(p.doi_confirm_hours)),
         ("reminder_hours", num(p.doi_reminder_hours)),
+        (
+            "trust_api_confirmation",
+            if p.trust_api_confirmation { "on" } else { "" }.to_owned(),
+        ),
     ])
 }
 

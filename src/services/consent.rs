@@ -362,7 +362,7 @@ pub fn fallback_lang(lang: Option<&str>, info: &RequestInfo) -> Lang {
     Lang::negotiate(lang, None, info.accept_language.as_deref(), None)
 }
 
-fn truncate_ip(ip: IpAddr, policy: IpEvidence) -> Option<String> {
+pub(crate) fn truncate_ip(ip: IpAddr, policy: IpEvidence) -> Option<String> {
     match policy {
         IpEvidence::None => None,
         IpEvidence::Full => Some(ip.to_string()),

@@ -13,6 +13,7 @@ pub mod links;
 pub mod optin;
 pub mod proof;
 pub mod receipt;
+pub mod record;
 pub mod setup;
 
 use crate::store::catalog::{self, Catalog};

@@ -25,6 +25,13 @@ pub struct ApiKey {
     pub last_used_at: Option<String>,
 }
 
+impl ApiKey {
+    /// The key's visible id, `pck_<prefix>`, as the console lists it and records name it.
+    pub fn visible_id(&self) -> String {
+        format!("pck_{}", self.prefix)
+    }
+}
+
 const SELECT_KEY: &str = "SELECT id, prefix, key_hash, name, scopes, profile_id, created_at,
     created_by, revoked_at, last_used_at FROM api_keys";
 

@@ -29,6 +29,8 @@ pub struct Profile {
     /// Double opt-in overrides of the server's settings (`None`: the server's; reminder 0: none).
     pub doi_confirm_hours: Option<i64>,
     pub doi_reminder_hours: Option<i64>,
+    /// API opt-ins the caller says it confirmed itself are recorded as confirmed.
+    pub trust_api_confirmation: bool,
     /// The published design the pages show (version `form_version`); a profile that never
     /// published one shows its brand colour and the catalogue's texts.
     pub design: crate::domain::design::Design,
@@ -112,7 +114,7 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
             "SELECT p.id, p.key, p.name, p.brand_primary, p.footer_address, p.privacy_url,
                     p.default_locale, p.form_version, p.sender_name, p.sender_address, p.reply_to,
                     p.catalog_version, p.jurisdiction, p.legal_footer, p.doi_confirm_hours,
-                    p.doi_reminder_hours, v.design
+                    p.doi_reminder_hours, p.trust_api_confirmation, v.design
              FROM compliance_profiles p
              LEFT JOIN form_versions v ON v.profile_id = p.id AND v.version = p.form_version
              WHERE p.id = $1",
@@ -264,6 +266,7 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         legal_footer: p.col("legal_footer")?,
         doi_confirm_hours: p.col("doi_confirm_hours")?,
         doi_reminder_hours: p.col("doi_reminder_hours")?,
+        trust_api_confirmation: p.col("trust_api_confirmation")?,
         design: match p.col::<Option<String>>("design")? {
             Some(json) => crate::domain::design::Design::from_json(&json)
                 .ok_or_else(|| StoreError::Corrupt("a published design".into()))?,

@@ -400,6 +400,23 @@ async fn owner_by_id(conn: ConnMut<'_>, contact_point_id: i64) -> Result<Option<
         .transpose())
 }
 
+/// Creates a contact without a point yet, through the writer; returns its id.
+pub async fn create_contact(tx: &mut super::writer::Tx, c: &NewContact<'_>) -> Result<i64> {
+    let now = tx.now_str();
+    insert_contact(tx.conn(), c, &now).await
+}
+
+/// Adds a contact point to a contact, through the writer; returns its id.
+pub async fn add_point(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+    kind: PointKind,
+    address: &str,
+) -> Result<i64> {
+    let now = tx.now_str();
+    insert_point(tx.conn(), contact_id, kind, address, &now).await
+}
+
 /// Creates a contact and its first contact point through the writer; returns the point's id.
 pub async fn create_contact_with_point(
     tx: &mut super::writer::Tx,
@@ -797,4 +814,35 @@ impl super::writer::Unit for RevokeLinks {
             })
         })
     }
+}
+
+/// Changes a contact's facts given (the rest stay); returns them as they were, for the audit
+/// log: (locale, level, child).
+pub async fn update_contact(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+    locale: Option<&str>,
+    level: Option<ConsentLevel>,
+    is_child: Option<bool>,
+) -> Result<(Option<String>, i64, bool)> {
+    on!(tx.conn(), c => {
+        let r = sqlx::query("SELECT locale, consent_level, is_child FROM contacts WHERE id = $1")
+            .bind(contact_id)
+            .fetch_one(&mut *c)
+            .await?;
+        let before: (Option<String>, i64, bool) =
+            (r.col("locale")?, r.col("consent_level")?, r.col("is_child")?);
+        sqlx::query(
+            "UPDATE contacts SET locale = COALESCE($2, locale),
+                 consent_level = COALESCE($3, consent_level), is_child = COALESCE($4, is_child)
+             WHERE id = $1",
+        )
+        .bind(contact_id)
+        .bind(locale)
+        .bind(level.map(|l| i64::from(l.get())))
+        .bind(is_child)
+        .execute(&mut *c)
+        .await?;
+        Ok(before)
+    })
 }

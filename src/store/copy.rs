@@ -42,6 +42,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("legal_footer", Text),
                 ("doi_confirm_hours", Int),
                 ("doi_reminder_hours", Int),
+                ("trust_api_confirmation", Bool),
             ],
         ),
         (
@@ -74,6 +75,17 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("created_by", Text),
                 ("revoked_at", Time),
                 ("last_used_at", Time),
+            ],
+        ),
+        (
+            "api_idempotency",
+            &[
+                ("api_key_id", Int),
+                ("idem_key", Text),
+                ("request_hash", Bytes),
+                ("outcome", Text),
+                ("contact_id", Int),
+                ("created_at", Time),
             ],
         ),
         (

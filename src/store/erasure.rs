@@ -142,6 +142,8 @@ impl Unit for EraseContact {
                          SELECT id FROM opt_in_requests WHERE contact_point_id IN ({POINTS}))"
                 ),
                 format!("DELETE FROM link_tokens WHERE contact_point_id IN ({POINTS})"),
+                // Kept API outcomes of the contact's writes (for repeats of a call).
+                "DELETE FROM api_idempotency WHERE contact_id = $1".to_owned(),
                 format!("DELETE FROM consent_states WHERE contact_point_id IN ({POINTS})"),
                 // Signed links carry the generation they were minted at: none works after.
                 "UPDATE contact_points SET address = NULL, link_generation = link_generation + 1

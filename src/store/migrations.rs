@@ -119,6 +119,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "link generations",
         include_str!("../../migrations/0019_link_generations.sql"),
     ),
+    (
+        20,
+        "api contacts",
+        include_str!("../../migrations/0020_api_contacts.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

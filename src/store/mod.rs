@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod copy;
 pub mod design;
 pub mod erasure;
+pub mod idempotency;
 pub mod keys;
 pub mod ledger;
 pub mod migrations;

@@ -750,6 +750,7 @@ async fn the_openapi_document_names_every_api_route_and_the_docs_page_reads_it()
         paths,
         [
             "/api/v1/changes",
+            "/api/v1/consent",
             "/api/v1/contacts",
             "/api/v1/contacts/history",
             "/api/v1/decide",

@@ -18,3 +18,4 @@ mod receipts;
 mod setup;
 mod smtp;
 mod writer;
+mod writes;

@@ -9,7 +9,7 @@ use crate::helpers::{spawn_app, TestApp};
 use prefcenter::domain::Enforcement;
 use std::time::Duration;
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))

@@ -4,6 +4,7 @@
 
 mod bulk;
 mod links;
+mod write;
 
 use super::AppState;
 use crate::domain::apikey::Scope;
@@ -146,7 +147,9 @@ fn json_body(v: &Value) -> ([(header::HeaderName, &'static str); 1], String) {
         changes,
         links::links,
         links::links_bulk,
-        links::revoke
+        links::revoke,
+        write::create_contact,
+        write::record_consent
     ),
     modifiers(&BearerKey),
     tags(
@@ -191,7 +194,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/docs", axum::routing::get(docs))
         .route("/api/v1/decide", post(decide))
         .route("/api/v1/decide/bulk", post(decide_bulk))
-        .route("/api/v1/contacts", axum::routing::get(contact))
+        .route(
+            "/api/v1/contacts",
+            axum::routing::get(contact).post(write::create_contact),
+        )
+        .route("/api/v1/consent", post(write::record_consent))
         .route("/api/v1/contacts/history", axum::routing::get(history))
         .route("/api/v1/changes", axum::routing::get(changes))
         .route("/api/v1/links", post(links::links))
