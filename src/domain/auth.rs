@@ -46,7 +46,8 @@ impl Role {
             Permission::ManageUsers
             | Permission::ConfigureProfiles
             | Permission::ReadAudit
-            | Permission::ManageApiKeys => self == Role::Admin,
+            | Permission::ManageApiKeys
+            | Permission::ManageWebhooks => self == Role::Admin,
             Permission::RecordConsent => matches!(self, Role::Admin | Role::Staff),
             Permission::ReadReports => true,
         }
@@ -65,6 +66,8 @@ pub enum Permission {
     ReadAudit,
     /// Make and revoke the API's keys.
     ManageApiKeys,
+    /// Register webhook endpoints, see and replay their deliveries.
+    ManageWebhooks,
 }
 
 /// The shortest and longest password accepted.

@@ -21,6 +21,7 @@ pub mod proof;
 pub mod receipt;
 pub mod setup;
 pub mod token;
+pub mod webhook;
 
 pub use decision::{decide, Decision, Reason};
 pub use model::*;

@@ -155,6 +155,7 @@ pub(crate) fn ConsoleFrame(
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
+                {role.may(Permission::ManageWebhooks).then(|| link("/admin/webhooks", "Webhooks"))}
                 {role.may(Permission::ReadAudit).then(|| link("/admin/audit", "Audit log"))}
                 {link("/admin/account", "Your account")}
                 <span class="who">{email} " · " {role.label()}</span>

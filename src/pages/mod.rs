@@ -14,6 +14,7 @@ mod optin;
 mod preferences;
 mod receipt;
 pub mod setup;
+mod webhooks;
 
 pub use api_docs::{api_docs_page, ApiDocsView, DocOperation, DocSchema};
 pub use api_keys::{api_keys_page, ApiKeysView, KeyRow};
@@ -30,6 +31,9 @@ pub use preferences::{
     NotFoundPage,
 };
 pub use receipt::{receipt_check_page, ReceiptOffer, CHECK_PATH};
+pub use webhooks::{
+    endpoint_page, webhooks_page, DeliveryRow, EndpointRow, EndpointView, WebhooksView,
+};
 
 #[cfg(feature = "ssr")]
 use leptos::prelude::*;

@@ -467,6 +467,32 @@ pub struct Settings {
     )]
     pub api_rate_per_second: u32,
 
+    /// Let webhook endpoints be on loopback, private or link-local addresses (a receiver on
+    /// this machine or network). Off: such an endpoint is refused when registered, and when a
+    /// delivery's address resolves to one (DNS rebinding).
+    #[arg(long, env = "PREFCENTER_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: bool,
+
+    /// Tries of a webhook delivery before it is marked failed (retried with backoff: 30 s
+    /// doubling to an hour, about two days in all at the default).
+    #[arg(
+        long,
+        env = "PREFCENTER_WEBHOOK_MAX_ATTEMPTS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub webhook_max_attempts: u32,
+
+    /// Milliseconds before the first retry of a failed webhook delivery; doubles each time
+    /// (with jitter), up to an hour.
+    #[arg(
+        long,
+        env = "PREFCENTER_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub webhook_retry_base_ms: u64,
+
     /// Sign-up form posts per client address per minute.
     #[arg(
         long,

@@ -5,7 +5,7 @@
 
 use super::contact::{field, form_pairs};
 use super::pages::Page;
-use super::{keys, request_info, setup, AppState};
+use super::{keys, request_info, setup, webhooks, AppState};
 use crate::domain::auth::{Permission, SessionEnd};
 use crate::pages;
 use crate::services::auth::{self, SessionUser, SignInError};
@@ -212,6 +212,20 @@ pub const ROUTES: &[Route] = {
         route("GET", "/admin/api-keys", Needs(ManageApiKeys)),
         route("POST", "/admin/api-keys", Needs(ManageApiKeys)),
         route("POST", "/admin/api-keys/{id}/revoke", Needs(ManageApiKeys)),
+        route("GET", "/admin/webhooks", Needs(ManageWebhooks)),
+        route("POST", "/admin/webhooks", Needs(ManageWebhooks)),
+        route("GET", "/admin/webhooks/{id}", Needs(ManageWebhooks)),
+        route(
+            "POST",
+            "/admin/webhooks/{id}/disable",
+            Needs(ManageWebhooks),
+        ),
+        route("POST", "/admin/webhooks/{id}/enable", Needs(ManageWebhooks)),
+        route(
+            "POST",
+            "/admin/webhooks/deliveries/{id}/replay",
+            Needs(ManageWebhooks),
+        ),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -325,6 +339,13 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("GET", "/admin/api-keys") => get(keys::page),
         ("POST", "/admin/api-keys") => post(keys::create),
         ("POST", "/admin/api-keys/{id}/revoke") => post(keys::revoke),
+        ("GET", "/admin/webhooks") => get(webhooks::page),
+        ("POST", "/admin/webhooks") => post(webhooks::create),
+        ("GET", "/admin/webhooks/{id}") => get(webhooks::endpoint),
+        ("POST", "/admin/webhooks/{id}/disable" | "/admin/webhooks/{id}/enable") => {
+            post(webhooks::toggle)
+        }
+        ("POST", "/admin/webhooks/deliveries/{id}/replay") => post(webhooks::replay),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),

@@ -11,6 +11,7 @@ pub mod optin;
 pub mod pages;
 pub mod receipt;
 pub mod setup;
+pub mod webhooks;
 
 use crate::app::{shell, App};
 use crate::domain::parse::Lang;
@@ -40,6 +41,8 @@ pub struct AppState {
     /// The API's per-key rate limiters and "last used" bookkeeping.
     pub api: Arc<api::ApiState>,
     pub bench_endpoints: bool,
+    /// Webhook endpoints may be on private networks (a setting).
+    pub webhooks_allow_private: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -393,6 +396,8 @@ pub enum StartError {
     SigningKeyMismatch(crate::domain::proof::KeyId),
     #[error("translations: {0}")]
     Translations(#[from] crate::i18n::LoadError),
+    #[error("webhooks: {0}")]
+    Webhooks(String),
 }
 
 /// Refuses a secret the database was not written with, and makes sure a signing key is
@@ -505,8 +510,22 @@ pub async fn prepare_with_clock(
             echo_links,
         },
     );
+    let webhooks = crate::services::webhooks::WebhookWorker::new(
+        core.clone(),
+        crate::services::webhooks::WebhookSettings {
+            allow_private: settings.webhooks_allow_private,
+            retry_base: ms(settings.webhook_retry_base_ms.max(10)),
+            retry_max: std::time::Duration::from_secs(3600),
+            max_attempts: settings.webhook_max_attempts.max(1),
+            lease: std::time::Duration::from_secs(60),
+            poll: ms(settings.poll_ms.max(10)),
+            timeout: std::time::Duration::from_secs(10),
+        },
+    )
+    .map_err(StartError::Webhooks)?;
     let workers = vec![
         tokio::spawn(worker.run(stop_rx.clone())),
+        tokio::spawn(webhooks.run(stop_rx.clone())),
         tokio::spawn(crate::services::optin::run_schedule(
             core.clone(),
             ms(settings.poll_ms.max(10)),
@@ -532,6 +551,7 @@ pub async fn prepare_with_clock(
         signup_limiter: Arc::new(optin::signup_limiter(settings.signup_rate_per_minute)),
         api: Arc::new(api::ApiState::new(settings.api_rate_per_second)),
         bench_endpoints: settings.bench_endpoints,
+        webhooks_allow_private: settings.webhooks_allow_private,
     });
     Ok(Prepared {
         router,

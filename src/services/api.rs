@@ -379,6 +379,9 @@ pub struct FeedRecord {
     pub seq: i64,
     pub occurred_at: String,
     pub profile: String,
+    /// The contact's id here: the same in every record and event of the contact (an erasure
+    /// event names no address, only this).
+    pub contact: i64,
     /// `email` or `phone`, and the address (`None` once erased).
     pub kind: String,
     pub address: Option<String>,
@@ -401,9 +404,17 @@ pub async fn feed(
     key: &ApiKey,
     mut page: crate::store::ledger::FeedPage,
 ) -> Result<Vec<FeedRecord>> {
-    use std::collections::HashMap;
     page.profile = key.profile_id.or(page.profile);
     let rows = crate::store::ledger::feed(&core.read, page).await?;
+    records_of(core, rows).await
+}
+
+/// Ledger rows as the API (and webhooks) give them: purpose and topic by their keys.
+pub(crate) async fn records_of(
+    core: &Core,
+    rows: Vec<crate::store::ledger::FeedRow>,
+) -> Result<Vec<FeedRecord>> {
+    use std::collections::HashMap;
     let mut catalogs: HashMap<i64, std::sync::Arc<crate::store::catalog::Catalog>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -427,6 +438,7 @@ pub async fn feed(
             seq: r.seq,
             occurred_at: r.occurred_at,
             profile: cat.profile.key.clone(),
+            contact: r.contact_id,
             kind: r.kind,
             erased: r.address.is_none(),
             address: r.address,

@@ -15,6 +15,7 @@ pub mod proof;
 pub mod receipt;
 pub mod record;
 pub mod setup;
+pub mod webhooks;
 
 use crate::store::catalog::{self, Catalog};
 use crate::store::writer::Writer;

@@ -78,6 +78,43 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "webhook_endpoints",
+            &[
+                ("id", Int),
+                ("url", Text),
+                ("description", Text),
+                ("events", Text),
+                ("profile_id", Int),
+                ("secret_salt", Bytes),
+                ("start_seq", Int),
+                ("created_at", Time),
+                ("created_by", Text),
+                ("disabled_at", Time),
+            ],
+        ),
+        ("webhook_cursor", &[("id", Int), ("ledger_seq", Int)]),
+        (
+            "webhook_deliveries",
+            &[
+                ("id", Int),
+                ("endpoint_id", Int),
+                ("message_id", Text),
+                ("event_type", Text),
+                ("contact_id", Int),
+                ("ledger_seq", Int),
+                ("payload", Text),
+                ("status", Text),
+                ("attempts", Int),
+                ("next_attempt_at", Time),
+                ("lease_until", Time),
+                ("lease_owner", Text),
+                ("last_error", Text),
+                ("last_status", Int),
+                ("created_at", Time),
+                ("finished_at", Time),
+            ],
+        ),
+        (
             "api_idempotency",
             &[
                 ("api_key_id", Int),
@@ -394,6 +431,8 @@ const IDENTITY_TABLES: &[&str] = &[
     "users",
     "console_audit",
     "api_keys",
+    "webhook_endpoints",
+    "webhook_deliveries",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

@@ -152,6 +152,7 @@ impl Unit for EraseContact {
             ] {
                 exec(tx.conn(), &sql, contact_id).await?;
             }
+            super::webhooks::erase_contact(tx, contact_id).await?;
 
             let mut records = Vec::new();
             for (cp, kind, address) in points {

@@ -899,6 +899,7 @@ pub struct FeedRow {
     pub kind: String,
     /// `None` once the contact was erased.
     pub address: Option<String>,
+    pub contact_id: i64,
     pub profile_id: i64,
     pub subject: Subject,
     pub channel: String,
@@ -929,7 +930,8 @@ pub struct FeedPage {
 /// A page of ledger records (one query; the clauses it needs only).
 pub async fn feed(read: &Reader, page: FeedPage) -> Result<Vec<FeedRow>> {
     let mut sql = String::from(
-        "SELECT l.seq, l.occurred_at, cp.kind, cp.address, c.profile_id, l.subject_kind,
+        "SELECT l.seq, l.occurred_at, cp.kind, cp.address, c.id AS contact_id, c.profile_id,
+                l.subject_kind,
                 l.subject_id, l.channel, l.old_value, l.new_value, l.actor_kind, l.source,
                 l.change_id, l.form_version, l.language
          FROM consent_ledger l
@@ -976,6 +978,7 @@ pub async fn feed(read: &Reader, page: FeedPage) -> Result<Vec<FeedRow>> {
                     occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
                     kind: r.col("kind")?,
                     address: r.col("address")?,
+                    contact_id: r.col("contact_id")?,
                     profile_id: r.col("profile_id")?,
                     subject,
                     channel: r.col("channel")?,

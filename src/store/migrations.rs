@@ -124,6 +124,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "api contacts",
         include_str!("../../migrations/0020_api_contacts.sql"),
     ),
+    (
+        21,
+        "webhooks",
+        include_str!("../../migrations/0021_webhooks.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

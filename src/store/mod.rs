@@ -25,6 +25,7 @@ pub mod rate;
 pub mod read;
 pub mod setup;
 pub mod users;
+pub mod webhooks;
 pub mod writer;
 
 use backend::read;

@@ -17,5 +17,6 @@ mod proof;
 mod receipts;
 mod setup;
 mod smtp;
+mod webhooks;
 mod writer;
 mod writes;
