@@ -63,7 +63,7 @@ mkdir -p "$ST_WORK"
     sleep 0.1
   done
   [ -n "$url" ] || { cat "$ST_WORK/server.out"; exit 1; }
-  key="$("$PREFCENTER_BIN" api-key create schemathesis --scope decide --scope read)"
+  key="$("$PREFCENTER_BIN" api-key create schemathesis --scope decide --scope read --scope write --scope links)"
   # No server error, and every answer as the document says (status, media type, body,
   # headers); calls without the key must be refused.
   "$ST_DIR/bin/st" run "$url/api/v1/openapi.json" -H "Authorization: Bearer $key" \

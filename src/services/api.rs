@@ -38,16 +38,20 @@ pub async fn create_key(
             .await?;
         // A visible id already taken (one in four billion): draw again.
         if let Some(id) = made {
+            // A miss cached for this id before it existed is dropped.
+            core.forget_api_keys();
             return Ok((id, whole));
         }
     }
 }
 
 pub async fn revoke_key(core: &Core, id: i64, actor: Actor) -> Result<bool> {
-    Ok(core
+    let done = core
         .writer
         .run(RevokeKey { id, actor }, Priority::Interactive)
-        .await?)
+        .await?;
+    core.forget_api_keys();
+    Ok(done)
 }
 
 pub async fn keys(core: &Core) -> Result<Vec<ApiKey>> {
@@ -72,7 +76,7 @@ pub async fn authenticate(
     let Some(presented) = header.and_then(PresentedKey::from_header) else {
         return Ok(Err(KeyRefused::Missing));
     };
-    let Some(key) = api_keys::by_prefix(&core.read, presented.id()).await? else {
+    let Some(key) = core.api_key(presented.id()).await? else {
         return Ok(Err(KeyRefused::Unknown));
     };
     if !apikey::matches(&presented, &key.key_hash) {
@@ -139,7 +143,7 @@ pub async fn decide(
 ) -> Result<std::result::Result<DecideAnswer, DecideRefused>> {
     use crate::store::{catalog, contacts, erasure, ledger};
     let named = match &q.profile {
-        Some(k) => match catalog::profile_id_by_key(&core.read, k).await? {
+        Some(k) => match core.profile_id(k).await? {
             Some(id) => Some(id),
             None => return Ok(Err(DecideRefused::UnknownProfile)),
         },

@@ -83,6 +83,11 @@ pub struct Core {
     secret: Arc<[u8]>,
     /// The link key of every signing key, for signed links.
     link_keys: RwLock<LinkKeys>,
+    /// API keys by visible id (`None`: no such key), with when each was read: every API call
+    /// checks its key, and a key changes only when made or revoked.
+    api_keys: RwLock<HashMap<String, (Option<crate::store::api_keys::ApiKey>, time::OffsetDateTime)>>,
+    /// Profile ids by key, with when each was read.
+    profile_ids: RwLock<HashMap<String, (Option<i64>, time::OffsetDateTime)>>,
     /// Catalogues by profile, with when their version was last checked.
     catalogs: RwLock<HashMap<i64, (Arc<Catalog>, time::OffsetDateTime)>>,
 }
@@ -100,6 +105,8 @@ impl Core {
             policy,
             secret,
             link_keys: RwLock::new(LinkKeys::default()),
+            api_keys: RwLock::new(HashMap::new()),
+            profile_ids: RwLock::new(HashMap::new()),
             catalogs: RwLock::new(HashMap::new()),
         }
     }
@@ -144,6 +151,58 @@ impl Core {
             .expect("catalog lock")
             .insert(profile_id, (c.clone(), now));
         Ok(c)
+    }
+}
+
+/// How long a read API key (or profile id) is used before it is read again: a key revoked
+/// through another instance is refused here within this time (at once through this one).
+pub const KEY_CHECK: time::Duration = time::Duration::seconds(1);
+
+/// The most entries a lookup cache holds before it starts afresh (unknown ids are cached too,
+/// so a caller trying random ones cannot make it grow without end).
+const CACHE_MAX: usize = 10_000;
+
+impl Core {
+    /// The API key with this visible id, read at most once per [`KEY_CHECK`].
+    pub(crate) async fn api_key(
+        &self,
+        prefix: &str,
+    ) -> Result<Option<crate::store::api_keys::ApiKey>, StoreError> {
+        let now = self.clock.now();
+        if let Some((k, at)) = self.api_keys.read().expect("api key cache").get(prefix) {
+            if now - *at < KEY_CHECK {
+                return Ok(k.clone());
+            }
+        }
+        let k = crate::store::api_keys::by_prefix(&self.read, prefix).await?;
+        let mut cache = self.api_keys.write().expect("api key cache");
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(prefix.to_owned(), (k.clone(), now));
+        Ok(k)
+    }
+
+    /// Forgets every cached API key (after one is made or revoked here).
+    pub(crate) fn forget_api_keys(&self) {
+        self.api_keys.write().expect("api key cache").clear();
+    }
+
+    /// A profile's id by its key, read at most once per [`KEY_CHECK`].
+    pub(crate) async fn profile_id(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        let now = self.clock.now();
+        if let Some((id, at)) = self.profile_ids.read().expect("profile cache").get(key) {
+            if now - *at < KEY_CHECK {
+                return Ok(*id);
+            }
+        }
+        let id = catalog::profile_id_by_key(&self.read, key).await?;
+        let mut cache = self.profile_ids.write().expect("profile cache");
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key.to_owned(), (id, now));
+        Ok(id)
     }
 }
 
