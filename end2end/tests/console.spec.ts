@@ -3,6 +3,8 @@
 // user, whose next page sends them to sign in again; a staff user gets 403 on the admin page;
 // sign-out works; every page passes axe at desktop and phone width.
 import { execFileSync } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect, binaryPath, type Demo } from './server';
@@ -138,4 +140,68 @@ test('console pages pass axe at phone width', async ({ page, server }) => {
   await expectNoViolations(page, 'the account page with an error, at phone width');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expectNoViolations(page, 'the sign-in page at phone width');
+});
+
+test('webhooks: an endpoint registered, its deliveries listed and one sent again', async ({ page, server }) => {
+  // A receiver on this machine, taking whatever comes.
+  const got: { id: string; body: string }[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      got.push({ id: String(req.headers['webhook-id'] ?? ''), body });
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+  const port = (receiver.address() as AddressInfo).port;
+  try {
+    await page.setViewportSize(PHONE);
+    await signIn(page, server, 'admin@contoso.com');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Webhooks' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');
+    await expect(page.getByText('No endpoint yet.')).toBeVisible();
+    // A refused address is said beside its field.
+    await page.getByLabel('URL').fill('ftp://crm.example.com/hook');
+    await page.getByRole('button', { name: 'Register the endpoint' }).click();
+    await expect(page.locator('#hook-url-error')).toContainText('starting with https://');
+    await expect(page.getByLabel('URL')).toHaveAttribute('aria-invalid', 'true');
+    await expectNoViolations(page, 'the webhooks page with an error, at phone width');
+    await page.getByLabel('URL').fill(`http://127.0.0.1:${port}/hook`);
+    await page.getByLabel('Description').fill('CRM');
+    await page.getByRole('button', { name: 'Register the endpoint' }).click();
+    await expect(page.getByLabel('Signing secret')).toHaveValue(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    await expectNoViolations(page, 'the webhooks page with a new endpoint, at phone width');
+
+    // Holly unsubscribes in one click; the receiver hears of it.
+    const res = await page.request.post(server.holly, { form: { 'List-Unsubscribe': 'One-Click' } });
+    expect(res.status()).toBe(200);
+    await expect.poll(() => got.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    const first = JSON.parse(got[0].body);
+    expect(first.type).toBe('consent.changed');
+    expect(first.data.address).toBe('holly@contoso.com');
+
+    await page.getByRole('link', { name: `http://127.0.0.1:${port}/hook` }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(`http://127.0.0.1:${port}/hook`);
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByRole('row', { name: new RegExp(got[0].id) })).toContainText('Delivered');
+    }).toPass({ timeout: 15_000 });
+    await expect(page.getByRole('row', { name: new RegExp(got[0].id) })).toContainText('204');
+    await expectNoViolations(page, 'a webhook endpoint and its deliveries, at phone width');
+    await page.screenshot({ path: path.join(SHOTS, 'console-webhook-phone.png'), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+    await expectNoViolations(page, 'a webhook endpoint and its deliveries');
+    await page.screenshot({ path: path.join(SHOTS, 'console-webhook-desktop.png'), fullPage: true });
+
+    // Sent again: the receiver gets the same message (same webhook-id) once more.
+    const before = got.length;
+    await page.getByRole('button', { name: `Send ${got[0].id} again` }).click();
+    await expect(page.getByRole('status')).toHaveText('The message is queued to be sent again.');
+    await expect.poll(() => got.length, { timeout: 15_000 }).toBeGreaterThan(before);
+    expect(got.slice(before).map((g) => g.id)).toContain(got[0].id);
+  } finally {
+    receiver.close();
+  }
 });

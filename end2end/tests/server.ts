@@ -97,6 +97,9 @@ export class Server {
       PREFCENTER_LISTEN: '127.0.0.1:0',
       PREFCENTER_DATABASE_URL: `sqlite://${dir}/db.sqlite`,
       PREFCENTER_DATA_DIR: dir,
+      // The webhook test's receiver runs on this machine; deliveries are looked for often.
+      PREFCENTER_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      PREFCENTER_POLL_MS: '200',
       NO_COLOR: '1',
     };
     const proc = spawn(bin, ['--demo'], { cwd: REPO_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -65,10 +65,10 @@ pub fn webhooks_page(v: WebhooksView) -> impl IntoView {
             view! {
                 <tr>
                     <td><a href=format!("/admin/webhooks/{}", e.id) class="break">{e.url}</a><br/><span class="muted" dir="auto">{e.description}</span></td>
-                    <td>{events_words(&e.events)}</td>
-                    <td dir="auto">{e.profile.unwrap_or_else(|| "All profiles".to_owned())}</td>
-                    <td>{format!("{} by {}", minute(&e.created), e.created_by)}</td>
-                    <td>{state}</td>
+                    <td data-label="Events">{events_words(&e.events)}</td>
+                    <td dir="auto" data-label="Profile">{e.profile.unwrap_or_else(|| "All profiles".to_owned())}</td>
+                    <td data-label="Registered">{format!("{} by {}", minute(&e.created), e.created_by)}</td>
+                    <td data-label="State">{state}</td>
                 </tr>
             }
         })
@@ -209,11 +209,11 @@ pub fn endpoint_page(v: EndpointView) -> impl IntoView {
             view! {
                 <tr>
                     <td><code>{d.message_id}</code><br/><span class="muted">{d.event_type}</span></td>
-                    <td>{status}</td>
-                    <td>{d.attempts}</td>
-                    <td>{d.last_status.map(|s| s.to_string()).unwrap_or_else(|| "—".to_owned())}</td>
-                    <td class="break">{d.last_error.unwrap_or_else(|| "—".to_owned())}</td>
-                    <td>{minute(&d.created)}{d.finished.map(|f| format!(" → {}", minute(&f)))}</td>
+                    <td data-label="Status">{status}</td>
+                    <td data-label="Tries">{d.attempts}</td>
+                    <td data-label="Answer">{d.last_status.map(|s| s.to_string()).unwrap_or_else(|| "—".to_owned())}</td>
+                    <td class="break" data-label="Last error">{d.last_error.unwrap_or_else(|| "—".to_owned())}</td>
+                    <td data-label="Made → finished">{minute(&d.created)}{d.finished.map(|f| format!(" → {}", minute(&f)))}</td>
                     <td class="row-actions">{replay}</td>
                 </tr>
             }

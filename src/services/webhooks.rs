@@ -275,9 +275,17 @@ impl WebhookWorker {
         Ok(n)
     }
 
-    /// Claims what is due and posts it; returns how many were tried.
+    /// Claims what is due and posts it; returns how many were tried. Nothing due: nothing is
+    /// written (a read says so first).
     pub async fn deliver_once(&self) -> store::Result<usize> {
         let core = &self.core;
+        let due = match db::next_due(&core.read).await? {
+            Some(t) => store::parse_time(&t).is_ok_and(|t| t <= core.clock.now()),
+            None => false,
+        };
+        if !due {
+            return Ok(0);
+        }
         let lease_until = store::format_time(
             core.clock.now() + time::Duration::milliseconds(self.settings.lease.as_millis() as i64),
         );

@@ -558,6 +558,13 @@ pub async fn addressed(
     address: &str,
     at: Option<&str>,
 ) -> Result<Option<Addressed>> {
+    if at.is_none() {
+        if let Some(inline) = read.inline() {
+            if let Some(found) = inline.with(|c| addressed_inline(c, kind, address))? {
+                return found;
+            }
+        }
+    }
     let mut conn = read.acquire().await?;
     let sqlite = matches!(conn.conn(), ConnMut::Sqlite(_));
     // Today's states come in the same query, aggregated (one round trip for a decision).
@@ -614,6 +621,43 @@ pub async fn addressed(
     }
     .await);
     conn.checked(out)
+}
+
+/// Today's [`addressed`] on SQLite, on the caller's thread (`store::read::InlineReads`).
+fn addressed_inline(
+    c: &rusqlite::Connection,
+    kind: PointKind,
+    address: &str,
+) -> rusqlite::Result<Result<Option<Addressed>>> {
+    let sql = format!(
+        "SELECT cp.id, c.id, c.profile_id, c.consent_level, c.is_child,
+                c.suppressed_at IS NOT NULL, cp.link_generation,
+                (SELECT {} FROM consent_states s WHERE s.contact_point_id = cp.id)
+         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+         WHERE cp.kind = ?1 AND cp.address = ?2",
+        super::backend::json_rows(true, STATE_JSON)
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params![kind.as_str(), address])?;
+    let Some(r) = rows.next()? else {
+        return Ok(Ok(None));
+    };
+    let level: i64 = r.get(3)?;
+    let states: Option<String> = r.get(7)?;
+    let found = (|| -> Result<Addressed> {
+        Ok(Addressed {
+            contact_point_id: r.get(0).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            contact_id: r.get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            profile_id: r.get(2).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            level: ConsentLevel::new(level)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+            is_child: r.get(4).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            suppressed: r.get(5).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            link_generation: r.get(6).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            states: states_of_json(&super::backend::parse_json_rows(states)?)?,
+        })
+    })();
+    Ok(found.map(Some))
 }
 
 /// The columns of a state row, in the order [`states_of_json`] reads them.

@@ -53,6 +53,14 @@ impl Reader {
         Ok(Reader::Postgres(pool))
     }
 
+    /// The inline point lookups (SQLite only).
+    pub fn inline(&self) -> Option<&InlineReads> {
+        match self {
+            Reader::Sqlite(r) => Some(&r.inline),
+            Reader::Postgres(_) => None,
+        }
+    }
+
     /// The SQLite file the connections read (`None` on PostgreSQL).
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
@@ -100,8 +108,66 @@ impl ReadConn<'_> {
     }
 }
 
+/// Read-only rusqlite connections for the hottest point lookups (an API decision's address),
+/// run on the caller's own thread: a lookup by a unique index takes microseconds, less than
+/// handing the query to an sqlx connection's thread and the row back. They never wait: a
+/// database that is busy (`SQLITE_BUSY`, rare under WAL) answers `None`, and the caller takes
+/// the ordinary path.
+pub struct InlineReads {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl InlineReads {
+    /// Runs `f` on an idle connection (opened if none is idle); `Ok(None)` when the database
+    /// was busy or could not be opened (the caller reads the ordinary way).
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => match rusqlite::Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ) {
+                Ok(c) => c,
+                Err(_) => return Ok(None),
+            },
+        };
+        match f(&conn) {
+            Ok(v) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(conn);
+                Ok(Some(v))
+            }
+            // Busy or locked: this time the ordinary path (the connection is kept).
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(conn);
+                Ok(None)
+            }
+            // Anything else: the connection is dropped, the error said.
+            Err(e) => Err(StoreError::Corrupt(format!("an inline read: {e}"))),
+        }
+    }
+}
+
 /// The SQLite read connections.
 pub struct SqliteReader {
+    /// The inline point lookups' own connections.
+    pub inline: InlineReads,
     /// Connections not in use. Holding a permit entitles a caller to one slot: an idle
     /// connection, or a new one if the slot's connection was dropped.
     idle: Mutex<Vec<SqliteConnection>>,
@@ -124,6 +190,10 @@ impl SqliteReader {
         let first = options.connect().await?;
         let size = size.max(1);
         Ok(SqliteReader {
+            inline: InlineReads {
+                path: options.get_filename().to_path_buf(),
+                idle: Mutex::new(Vec::new()),
+            },
             idle: Mutex::new(vec![first]),
             permits: Semaphore::new(size as usize),
             size,

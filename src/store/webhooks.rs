@@ -453,10 +453,19 @@ pub async fn deliveries(read: &Reader, endpoint_id: i64, limit: i64) -> Result<V
     .collect())
 }
 
-/// When the next queued delivery is due, if any (the worker sleeps until then).
+/// When the next delivery can be claimed, if any (the worker sleeps until then): queued, to an
+/// enabled endpoint, not waiting behind an earlier one of its contact, its lease run out.
 pub async fn next_due(read: &Reader) -> Result<Option<String>> {
     read!(read, c => Ok(sqlx::query_scalar::<_, Option<Ts>>(
-        "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'queued'",
+        "SELECT MIN(CASE WHEN d.lease_until > d.next_attempt_at THEN d.lease_until
+                         ELSE d.next_attempt_at END)
+         FROM webhook_deliveries d
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
+         WHERE d.status = 'queued'
+           AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries p
+               WHERE p.endpoint_id = d.endpoint_id AND p.contact_id = d.contact_id
+                 AND p.id < d.id AND p.status = 'queued')",
     )
     .fetch_one(&mut *c)
     .await?
