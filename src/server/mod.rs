@@ -34,7 +34,8 @@ use std::sync::Arc;
 /// The router's state.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos: LeptosOptions,
+    /// Shared: the state is cloned for every request, the options hold a dozen strings.
+    pub leptos: Arc<LeptosOptions>,
     pub core: Arc<Core>,
     pub trust_forwarded_for: bool,
     pub signup_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
@@ -47,7 +48,7 @@ pub struct AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> LeptosOptions {
-        s.leptos.clone()
+        (*s.leptos).clone()
     }
 }
 
@@ -333,7 +334,7 @@ pub fn router(state: AppState) -> Router {
         .map(|(path, _)| path.to_owned())
         .collect();
     let routes = generate_route_list_with_exclusions(App, Some(server_fns));
-    let opts = state.leptos.clone();
+    let opts = (*state.leptos).clone();
     Router::new()
         .route("/readyz", get(readyz))
         .route(KEYS_PATH, get(public_keys))
@@ -545,7 +546,7 @@ pub async fn prepare_with_clock(
         .site_pkg_dir("pkg")
         .build();
     let router = router(AppState {
-        leptos,
+        leptos: Arc::new(leptos),
         core: core.clone(),
         trust_forwarded_for: settings.trust_forwarded_for,
         signup_limiter: Arc::new(optin::signup_limiter(settings.signup_rate_per_minute)),

@@ -847,7 +847,7 @@ async fn designer_response(
             .collect(),
         preview_lang,
         done: done.map(str::to_owned),
-        bundle: state.leptos.clone(),
+        bundle: (*state.leptos).clone(),
     };
     let f = frame(console);
     let mut res = page

@@ -85,7 +85,8 @@ pub struct Core {
     link_keys: RwLock<LinkKeys>,
     /// API keys by visible id (`None`: no such key), with when each was read: every API call
     /// checks its key, and a key changes only when made or revoked.
-    api_keys: RwLock<HashMap<String, (Option<crate::store::api_keys::ApiKey>, time::OffsetDateTime)>>,
+    api_keys:
+        RwLock<HashMap<String, (Option<crate::store::api_keys::ApiKey>, time::OffsetDateTime)>>,
     /// Profile ids by key, with when each was read.
     profile_ids: RwLock<HashMap<String, (Option<i64>, time::OffsetDateTime)>>,
     /// Catalogues by profile, with when their version was last checked.
