@@ -145,6 +145,39 @@ async fn contacts_are_created_and_updated_once_per_idempotency_key_and_erased_on
             "{body}"
         );
     }
+    // An address of another profile's contact is not this profile's to take.
+    let csrf = b.console_token().await;
+    let made = b
+        .post(
+            "/admin/profiles/new",
+            &crate::setup::form(&[
+                ("csrf", &csrf),
+                ("key", "contoso-eu"),
+                ("name", "Contoso Europe"),
+                ("sender_address", "news@contoso.eu"),
+                ("footer_address", "1 Rue de Rivoli, Paris"),
+                ("default_locale", "fr"),
+            ]),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let (status, v, _) = write(&app, &key, "/api/v1/contacts", None, &json!({"email": "ana@example.com", "profile": "contoso-eu"})).await;
+    assert_eq!((status, v["code"].as_str(), v["field"].as_str()), (409, Some("other_profile"), Some("email")));
+    // Oversized and malformed bodies.
+    let big = json!({"email": "x@example.com", "profile": "contoso", "locale": "x".repeat(20_000)});
+    let (status, v, _) = write(&app, &key, "/api/v1/contacts", None, &big).await;
+    assert_eq!((status, v["code"].as_str()), (413, Some("body_too_large")));
+    let res = app
+        .client
+        .post(format!("{}/api/v1/consent", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
     let long = "k".repeat(256);
     let (status, v, _) = write(&app, &key, "/api/v1/contacts", Some(&long), &new).await;
     assert_eq!(
