@@ -287,6 +287,30 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
             topics: rows,
         });
     }
+    // A link minted for a message about one purpose or topic lists that one first: the
+    // person came from that email.
+    let focus = match link.target.subject {
+        Some(Subject::Topic(id)) => cat.topic(id).and_then(|t| {
+            cat.purpose(t.purpose_id).map(|p| {
+                (
+                    p.key.clone(),
+                    Some(field_name(Subject::Topic(t.id), Channel::Email)),
+                )
+            })
+        }),
+        Some(Subject::Purpose(id)) => cat.purpose(id).map(|p| (p.key.clone(), None)),
+        _ => None,
+    };
+    if let Some((purpose, topic)) = focus {
+        if let Some(i) = purposes.iter().position(|b| b.key == purpose) {
+            let mut block = purposes.remove(i);
+            if let Some(j) = topic.and_then(|t| block.topics.iter().position(|r| r.key == t)) {
+                let first = block.topics.remove(j);
+                block.topics.insert(0, first);
+            }
+            purposes.insert(0, block);
+        }
+    }
     let address = link.masked_address();
     PreferencesView {
         brand: brand(cat, lang),

@@ -78,9 +78,37 @@ async fn a_minted_link_unsubscribes_in_one_click_survives_rotation_and_stops_whe
     assert!(v["expires_at"].as_str().unwrap() > "2027-12-01");
     assert_eq!(links_count().await, stored_before, "minting writes no row");
 
-    // Both open Holly's pages; the one-click leaves events only.
+    // Both open Holly's pages; the page of a link for events lists events first (she came
+    // from that email); the one-click leaves events only.
     assert_eq!(page(&app, &center).await, 200);
-    assert_eq!(page(&app, &unsubscribe).await, 200);
+    let html = app
+        .client
+        .get(&unsubscribe)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (events, updates) = (
+        html.find(">Events<").unwrap(),
+        html.find(">Product updates<").unwrap(),
+    );
+    assert!(events < updates, "events first");
+    let html = app
+        .client
+        .get(&center)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (events, updates) = (
+        html.find(">Events<").unwrap(),
+        html.find(">Product updates<").unwrap(),
+    );
+    assert!(updates < events, "the center's own order");
     assert_eq!(holly(&app, &key, "events").await, "not_opted_out");
     let res = app
         .client

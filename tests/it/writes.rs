@@ -162,8 +162,18 @@ async fn contacts_are_created_and_updated_once_per_idempotency_key_and_erased_on
         )
         .await;
     assert_eq!(made.status, 303, "{}", made.body);
-    let (status, v, _) = write(&app, &key, "/api/v1/contacts", None, &json!({"email": "ana@example.com", "profile": "contoso-eu"})).await;
-    assert_eq!((status, v["code"].as_str(), v["field"].as_str()), (409, Some("other_profile"), Some("email")));
+    let (status, v, _) = write(
+        &app,
+        &key,
+        "/api/v1/contacts",
+        None,
+        &json!({"email": "ana@example.com", "profile": "contoso-eu"}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str(), v["field"].as_str()),
+        (409, Some("other_profile"), Some("email"))
+    );
     // Oversized and malformed bodies.
     let big = json!({"email": "x@example.com", "profile": "contoso", "locale": "x".repeat(20_000)});
     let (status, v, _) = write(&app, &key, "/api/v1/contacts", None, &big).await;
