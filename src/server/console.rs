@@ -477,6 +477,28 @@ impl FromRequestParts<AppState> for Console {
     }
 }
 
+/// The profile a console form's `profile` choice names (empty: every profile), with the page
+/// back; one that does not exist is a 400, a failed read the error page.
+pub(super) async fn chosen_profile(
+    state: &AppState,
+    page: Page,
+    pairs: &[(String, String)],
+) -> Result<(Page, Option<i64>), Response> {
+    let chosen = super::contact::field(pairs, "profile").unwrap_or("");
+    if chosen.is_empty() {
+        return Ok((page, None));
+    }
+    let no_such = || (StatusCode::BAD_REQUEST, "There is no such profile.").into_response();
+    let Ok(id) = chosen.parse::<i64>() else {
+        return Err(no_such());
+    };
+    match crate::services::setup::profiles(&state.core).await {
+        Ok(list) if list.iter().any(|p| p.id == id) => Ok((page, Some(id))),
+        Ok(_) => Err(no_such()),
+        Err(e) => Err(page.error(e, "profile choice").await),
+    }
+}
+
 impl Console {
     /// This user as the audit log names them.
     pub(super) fn actor(&self) -> auth::Actor {

@@ -104,20 +104,9 @@ pub async fn create(
         .filter(|(k, _)| k == "event")
         .filter_map(|(_, v)| EventType::parse(v))
         .collect();
-    let profile = match field(&pairs, "profile").unwrap_or("") {
-        "" => None,
-        id => match id.parse::<i64>() {
-            Ok(id) => match crate::services::setup::profiles(&state.core).await {
-                Ok(list) if list.iter().any(|p| p.id == id) => Some(id),
-                Ok(_) => {
-                    return (StatusCode::BAD_REQUEST, "There is no such profile.").into_response()
-                }
-                Err(e) => return page.error(e, "webhooks").await,
-            },
-            Err(_) => {
-                return (StatusCode::BAD_REQUEST, "There is no such profile.").into_response()
-            }
-        },
+    let (page, profile) = match super::console::chosen_profile(&state, page, &pairs).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let made = webhooks::create_endpoint(
         &state.core,

@@ -297,7 +297,6 @@ pub async fn decide_batch(
     q: &BulkQuestion,
     batch: &[(PointKind, String)],
 ) -> Result<Vec<Decision>> {
-    use crate::store::{contacts, erasure};
     let purpose = q
         .cat
         .purpose(q.purpose)
@@ -307,74 +306,118 @@ pub async fn decide_batch(
         .and_then(|id| q.cat.topics_of(q.purpose).find(|t| t.id == id));
     let mut subjects = vec![Subject::Purpose(q.purpose)];
     subjects.extend(q.topic.map(Subject::Topic));
-    // Found points by address, one map per kind (looked up by `&str`, no copies).
-    let mut known: [std::collections::HashMap<String, contacts::Addressed>; 2] = Default::default();
-    let slot = |k: PointKind| usize::from(k == PointKind::Phone);
-    for kind in [PointKind::Email, PointKind::Phone] {
-        let mut addresses: Vec<String> = batch
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, a)| a.clone())
-            .collect();
-        addresses.sort();
-        addresses.dedup();
-        for (address, a) in contacts::addressed_many(
-            &core.read,
-            q.profile_id,
-            kind,
-            &addresses,
-            &subjects,
-            q.channel,
-            q.as_of.as_deref(),
-        )
-        .await?
-        {
-            known[slot(kind)].insert(address, a);
-        }
-    }
-    let unknown_hashes: Vec<Vec<u8>> = batch
-        .iter()
-        .filter(|(k, a)| !known[slot(*k)].contains_key(a.as_str()))
-        .map(|(k, a)| crate::domain::ledger::address_hash(core.secret(), *k, a).to_vec())
-        .collect();
-    let suppressed = erasure::suppressed_among(&core.read, &unknown_hashes).await?;
+    let found = BatchFound::of(
+        core,
+        q.profile_id,
+        batch,
+        &subjects,
+        q.channel,
+        q.as_of.as_deref(),
+    )
+    .await?;
     Ok(batch
         .iter()
-        .map(
-            |(kind, address)| match known[slot(*kind)].get(address.as_str()) {
-                Some(f) => {
-                    let state = |subject: Subject| f.state(subject, q.channel);
-                    rule(
-                        ContactFacts {
-                            level: f.level,
-                            is_child: f.is_child,
-                            erased: f.suppressed,
-                        },
-                        purpose,
-                        topic,
-                        q.channel,
-                        state(Subject::Purpose(q.purpose)),
-                        topic.and_then(|t| state(Subject::Topic(t.id))),
-                    )
-                }
-                None => {
-                    let h = crate::domain::ledger::address_hash(core.secret(), *kind, address);
-                    rule(
-                        ContactFacts {
-                            level: ConsentLevel::UNKNOWN,
-                            is_child: false,
-                            erased: suppressed.contains(h.as_slice()),
-                        },
-                        purpose,
-                        topic,
-                        q.channel,
-                        None,
-                        None,
-                    )
-                }
-            },
-        )
+        .map(|(kind, address)| match found.point(*kind, address) {
+            Some(f) => {
+                let state = |subject: Subject| f.state(subject, q.channel);
+                rule(
+                    ContactFacts {
+                        level: f.level,
+                        is_child: f.is_child,
+                        erased: f.suppressed,
+                    },
+                    purpose,
+                    topic,
+                    q.channel,
+                    state(Subject::Purpose(q.purpose)),
+                    topic.and_then(|t| state(Subject::Topic(t.id))),
+                )
+            }
+            None => rule(
+                ContactFacts {
+                    level: ConsentLevel::UNKNOWN,
+                    is_child: false,
+                    erased: found.suppressed(core, *kind, address),
+                },
+                purpose,
+                topic,
+                q.channel,
+                None,
+                None,
+            ),
+        })
         .collect())
+}
+
+/// A batch's addresses looked up at once: the points of `profile_id` among them (one query per
+/// kind of address, with the states of `subjects` on `channel`), and which of the others are
+/// on the suppression list (one query). A bulk decision's and bulk links' batches use it.
+pub(crate) struct BatchFound {
+    /// By kind (email, phone), by address.
+    known: [std::collections::HashMap<String, crate::store::contacts::Addressed>; 2],
+    /// Suppression hashes of the addresses not found.
+    suppressed: std::collections::HashSet<Vec<u8>>,
+}
+
+fn slot(k: PointKind) -> usize {
+    usize::from(k == PointKind::Phone)
+}
+
+impl BatchFound {
+    pub(crate) async fn of(
+        core: &Core,
+        profile_id: i64,
+        batch: &[(PointKind, String)],
+        subjects: &[Subject],
+        channel: Channel,
+        as_of: Option<&str>,
+    ) -> crate::store::Result<BatchFound> {
+        use crate::store::{contacts, erasure};
+        let mut known: [std::collections::HashMap<String, contacts::Addressed>; 2] =
+            Default::default();
+        for kind in [PointKind::Email, PointKind::Phone] {
+            let mut addresses: Vec<String> = batch
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, a)| a.clone())
+                .collect();
+            addresses.sort();
+            addresses.dedup();
+            for (address, a) in contacts::addressed_many(
+                &core.read, profile_id, kind, &addresses, subjects, channel, as_of,
+            )
+            .await?
+            {
+                known[slot(kind)].insert(address, a);
+            }
+        }
+        let unknown: Vec<Vec<u8>> = batch
+            .iter()
+            .filter(|(k, a)| !known[slot(*k)].contains_key(a.as_str()))
+            .map(|(k, a)| crate::domain::ledger::address_hash(core.secret(), *k, a).to_vec())
+            .collect();
+        let suppressed = if unknown.is_empty() {
+            Default::default()
+        } else {
+            erasure::suppressed_among(&core.read, &unknown).await?
+        };
+        Ok(BatchFound { known, suppressed })
+    }
+
+    /// The found point of an address of the batch.
+    pub(crate) fn point(
+        &self,
+        kind: PointKind,
+        address: &str,
+    ) -> Option<&crate::store::contacts::Addressed> {
+        self.known[slot(kind)].get(address)
+    }
+
+    /// Whether an address not found is on the suppression list.
+    pub(crate) fn suppressed(&self, core: &Core, kind: PointKind, address: &str) -> bool {
+        let h = crate::domain::ledger::address_hash(core.secret(), kind, address);
+        self.suppressed.contains(h.as_slice())
+    }
 }
 
 /// One ledger record as the API gives it: purpose and topic by their keys.
@@ -410,14 +453,14 @@ pub async fn feed(
 ) -> Result<Vec<FeedRecord>> {
     page.profile = key.profile_id.or(page.profile);
     let rows = crate::store::ledger::feed(&core.read, page).await?;
-    records_of(core, rows).await
+    Ok(records_of(core, rows).await?)
 }
 
 /// Ledger rows as the API (and webhooks) give them: purpose and topic by their keys.
 pub(crate) async fn records_of(
     core: &Core,
     rows: Vec<crate::store::ledger::FeedRow>,
-) -> Result<Vec<FeedRecord>> {
+) -> crate::store::Result<Vec<FeedRecord>> {
     use std::collections::HashMap;
     let mut catalogs: HashMap<i64, std::sync::Arc<crate::store::catalog::Catalog>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());

@@ -197,59 +197,23 @@ pub async fn mint_batch(
     q: &LinkQuestion,
     batch: &[(PointKind, String)],
 ) -> Result<Vec<Minted>> {
-    let mut known: [std::collections::HashMap<String, Addressed>; 2] = Default::default();
-    let slot = |k: PointKind| usize::from(k == PointKind::Phone);
-    for kind in [PointKind::Email, PointKind::Phone] {
-        let mut addresses: Vec<String> = batch
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, a)| a.clone())
-            .collect();
-        addresses.sort();
-        addresses.dedup();
-        let channel = match kind {
-            PointKind::Email => crate::domain::Channel::Email,
-            PointKind::Phone => crate::domain::Channel::Sms,
-        };
-        for (address, a) in contacts::addressed_many(
-            &core.read,
-            q.profile_id,
-            kind,
-            &addresses,
-            &[],
-            channel,
-            None,
-        )
-        .await?
-        {
-            known[slot(kind)].insert(address, a);
-        }
-    }
-    let unknown_hashes: Vec<Vec<u8>> = batch
-        .iter()
-        .filter(|(k, a)| !known[slot(*k)].contains_key(a.as_str()))
-        .map(|(k, a)| crate::domain::ledger::address_hash(core.secret(), *k, a).to_vec())
-        .collect();
-    let suppressed = if unknown_hashes.is_empty() {
-        Default::default()
-    } else {
-        crate::store::erasure::suppressed_among(&core.read, &unknown_hashes).await?
-    };
+    // The channel matters not: no states are asked for.
+    let found = super::api::BatchFound::of(
+        core,
+        q.profile_id,
+        batch,
+        &[],
+        crate::domain::Channel::Email,
+        None,
+    )
+    .await?;
     Ok(batch
         .iter()
-        .map(
-            |(kind, address)| match known[slot(*kind)].get(address.as_str()) {
-                Some(a) => mint(core, q, a),
-                None => {
-                    let h = crate::domain::ledger::address_hash(core.secret(), *kind, address);
-                    if suppressed.contains(h.as_slice()) {
-                        Minted::Erased
-                    } else {
-                        Minted::Unknown
-                    }
-                }
-            },
-        )
+        .map(|(kind, address)| match found.point(*kind, address) {
+            Some(a) => mint(core, q, a),
+            None if found.suppressed(core, *kind, address) => Minted::Erased,
+            None => Minted::Unknown,
+        })
         .collect())
 }
 

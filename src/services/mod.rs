@@ -85,10 +85,9 @@ pub struct Core {
     link_keys: RwLock<LinkKeys>,
     /// API keys by visible id (`None`: no such key), with when each was read: every API call
     /// checks its key, and a key changes only when made or revoked.
-    api_keys:
-        RwLock<HashMap<String, (Option<crate::store::api_keys::ApiKey>, time::OffsetDateTime)>>,
-    /// Profile ids by key, with when each was read.
-    profile_ids: RwLock<HashMap<String, (Option<i64>, time::OffsetDateTime)>>,
+    api_keys: Recent<Option<crate::store::api_keys::ApiKey>>,
+    /// Profile ids by key.
+    profile_ids: Recent<Option<i64>>,
     /// Catalogues by profile, with when their version was last checked.
     catalogs: RwLock<HashMap<i64, (Arc<Catalog>, time::OffsetDateTime)>>,
 }
@@ -106,8 +105,8 @@ impl Core {
             policy,
             secret,
             link_keys: RwLock::new(LinkKeys::default()),
-            api_keys: RwLock::new(HashMap::new()),
-            profile_ids: RwLock::new(HashMap::new()),
+            api_keys: Recent::default(),
+            profile_ids: Recent::default(),
             catalogs: RwLock::new(HashMap::new()),
         }
     }
@@ -163,6 +162,37 @@ pub const KEY_CHECK: time::Duration = time::Duration::seconds(1);
 /// so a caller trying random ones cannot make it grow without end).
 const CACHE_MAX: usize = 10_000;
 
+/// Values by name, each with when it was read: used for [`KEY_CHECK`], then read again.
+struct Recent<V>(RwLock<HashMap<String, (V, time::OffsetDateTime)>>);
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent(RwLock::new(HashMap::new()))
+    }
+}
+
+impl<V: Clone> Recent<V> {
+    /// The value read for `name` less than [`KEY_CHECK`] before `now`, if any.
+    fn fresh(&self, name: &str, now: time::OffsetDateTime) -> Option<V> {
+        let map = self.0.read().expect("cache lock");
+        map.get(name)
+            .filter(|(_, at)| now - *at < KEY_CHECK)
+            .map(|(v, _)| v.clone())
+    }
+
+    fn keep(&self, name: &str, value: V, now: time::OffsetDateTime) {
+        let mut map = self.0.write().expect("cache lock");
+        if map.len() >= CACHE_MAX {
+            map.clear();
+        }
+        map.insert(name.to_owned(), (value, now));
+    }
+
+    fn clear(&self) {
+        self.0.write().expect("cache lock").clear();
+    }
+}
+
 impl Core {
     /// The API key with this visible id, read at most once per [`KEY_CHECK`].
     pub(crate) async fn api_key(
@@ -170,39 +200,27 @@ impl Core {
         prefix: &str,
     ) -> Result<Option<crate::store::api_keys::ApiKey>, StoreError> {
         let now = self.clock.now();
-        if let Some((k, at)) = self.api_keys.read().expect("api key cache").get(prefix) {
-            if now - *at < KEY_CHECK {
-                return Ok(k.clone());
-            }
+        if let Some(k) = self.api_keys.fresh(prefix, now) {
+            return Ok(k);
         }
         let k = crate::store::api_keys::by_prefix(&self.read, prefix).await?;
-        let mut cache = self.api_keys.write().expect("api key cache");
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(prefix.to_owned(), (k.clone(), now));
+        self.api_keys.keep(prefix, k.clone(), now);
         Ok(k)
     }
 
     /// Forgets every cached API key (after one is made or revoked here).
     pub(crate) fn forget_api_keys(&self) {
-        self.api_keys.write().expect("api key cache").clear();
+        self.api_keys.clear();
     }
 
     /// A profile's id by its key, read at most once per [`KEY_CHECK`].
     pub(crate) async fn profile_id(&self, key: &str) -> Result<Option<i64>, StoreError> {
         let now = self.clock.now();
-        if let Some((id, at)) = self.profile_ids.read().expect("profile cache").get(key) {
-            if now - *at < KEY_CHECK {
-                return Ok(*id);
-            }
+        if let Some(id) = self.profile_ids.fresh(key, now) {
+            return Ok(id);
         }
         let id = catalog::profile_id_by_key(&self.read, key).await?;
-        let mut cache = self.profile_ids.write().expect("profile cache");
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(key.to_owned(), (id, now));
+        self.profile_ids.keep(key, id, now);
         Ok(id)
     }
 }

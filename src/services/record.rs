@@ -69,6 +69,40 @@ impl Refusal {
     }
 }
 
+/// The first call's outcome when this one repeats it under its idempotency key (or the key's
+/// refusal when it came with another request); `None`: a fresh call.
+async fn repeated<T: serde::de::DeserializeOwned>(
+    tx: &mut Tx,
+    key_id: i64,
+    idem: Option<&Idem>,
+) -> db::Result<Option<Written<T>>> {
+    let Some(i) = idem else { return Ok(None) };
+    Ok(
+        match idempotency::earlier(tx, key_id, &i.key, &i.request_hash).await? {
+            Some(Earlier::Same(json)) => Some(Written::Replayed(
+                serde_json::from_str(&json)
+                    .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?,
+            )),
+            Some(Earlier::Other) => Some(Written::KeyReused),
+            None => None,
+        },
+    )
+}
+
+/// Keeps a fresh call's outcome under its idempotency key, if it has one.
+async fn keep<T: Serialize>(
+    tx: &mut Tx,
+    key_id: i64,
+    idem: Option<&Idem>,
+    outcome: &T,
+    contact: Option<i64>,
+) -> db::Result<()> {
+    let Some(i) = idem else { return Ok(()) };
+    let json = serde_json::to_string(outcome)
+        .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?;
+    idempotency::keep(tx, key_id, &i.key, &i.request_hash, &json, contact).await
+}
+
 /// Whose call it was, as records and the audit log name it.
 fn actor_of(key: &ApiKey) -> Actor {
     Actor {
@@ -186,19 +220,11 @@ struct SaveContact {
 }
 
 impl Unit for SaveContact {
-    type Output = Written<(ContactOutcome, Option<i64>)>;
+    type Output = Written<ContactOutcome>;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, db::Result<Self::Output>> {
         Box::pin(async move {
-            if let Some(i) = &self.idem {
-                match idempotency::earlier(tx, self.key_id, &i.key, &i.request_hash).await? {
-                    Some(Earlier::Same(json)) => {
-                        let o = serde_json::from_str(&json)
-                            .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?;
-                        return Ok(Written::Replayed((o, None)));
-                    }
-                    Some(Earlier::Other) => return Ok(Written::KeyReused),
-                    None => {}
-                }
+            if let Some(w) = repeated(tx, self.key_id, self.idem.as_ref()).await? {
+                return Ok(w);
             }
             let input = &self.input;
             let new = NewContact {
@@ -259,12 +285,8 @@ impl Unit for SaveContact {
                         (ContactOutcome::Saved { created }, Some(contact))
                     }
                 };
-            if let Some(i) = &self.idem {
-                let json = serde_json::to_string(&outcome)
-                    .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?;
-                idempotency::keep(tx, self.key_id, &i.key, &i.request_hash, &json, contact).await?;
-            }
-            Ok(Written::Fresh((outcome, contact)))
+            keep(tx, self.key_id, self.idem.as_ref(), &outcome, contact).await?;
+            Ok(Written::Fresh(outcome))
         })
     }
 }
@@ -288,12 +310,7 @@ pub async fn save_contact(
         input,
         secret: core.secret.clone(),
     };
-    let written = core.writer.run(unit, Priority::Interactive).await?;
-    Ok(Ok(match written {
-        Written::Fresh((o, _)) => Written::Fresh(o),
-        Written::Replayed((o, _)) => Written::Replayed(o),
-        Written::KeyReused => Written::KeyReused,
-    }))
+    Ok(Ok(core.writer.run(unit, Priority::Interactive).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,16 +410,8 @@ impl Unit for RecordConsent {
     type Output = Written<ConsentOutcome>;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, db::Result<Self::Output>> {
         Box::pin(async move {
-            if let Some(i) = &self.idem {
-                match idempotency::earlier(tx, self.key_id, &i.key, &i.request_hash).await? {
-                    Some(Earlier::Same(json)) => {
-                        let o = serde_json::from_str(&json)
-                            .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?;
-                        return Ok(Written::Replayed(o));
-                    }
-                    Some(Earlier::Other) => return Ok(Written::KeyReused),
-                    None => {}
-                }
+            if let Some(w) = repeated(tx, self.key_id, self.idem.as_ref()).await? {
+                return Ok(w);
             }
             let new = NewContact {
                 profile_id: self.profile_id,
@@ -464,11 +473,7 @@ impl Unit for RecordConsent {
                         )
                     }
                 };
-            if let Some(i) = &self.idem {
-                let json = serde_json::to_string(&outcome)
-                    .map_err(|e| db::StoreError::Corrupt(format!("an outcome: {e}")))?;
-                idempotency::keep(tx, self.key_id, &i.key, &i.request_hash, &json, contact).await?;
-            }
+            keep(tx, self.key_id, self.idem.as_ref(), &outcome, contact).await?;
             Ok(Written::Fresh(outcome))
         })
     }

@@ -8,6 +8,7 @@ use super::Core;
 use crate::domain::optin::retry_delay;
 use crate::domain::webhook::{self, EventType, UrlRefused};
 use crate::domain::Subject;
+use crate::store;
 use crate::store::audit::Actor;
 use crate::store::ledger::FeedPage;
 use crate::store::webhooks::{
@@ -15,7 +16,6 @@ use crate::store::webhooks::{
     Replay, SetEndpointEnabled,
 };
 use crate::store::writer::Priority;
-use crate::store::{self, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -213,12 +213,7 @@ impl WebhookWorker {
             .iter()
             .map(|r| (r.subject, r.change_id.clone(), r.profile_id))
             .collect();
-        let records = super::api::records_of(core, rows)
-            .await
-            .map_err(|e| match e {
-                super::consent::ServiceError::Store(s) => s,
-                other => StoreError::Missing(other.to_string()),
-            })?;
+        let records = super::api::records_of(core, rows).await?;
         let mut deliveries = Vec::new();
         let mut erasures_seen = std::collections::HashSet::new();
         for (r, (subject, change_id, profile_id)) in records.iter().zip(&subjects) {

@@ -256,8 +256,8 @@ impl Unit for Claim {
         Box::pin(async move {
             let now = tx.now_str();
             on!(tx.conn(), c => {
-                let ids: Vec<i64> = sqlx::query_scalar(
-                    "SELECT d.id FROM webhook_deliveries d
+                let due = sqlx::query(
+                    "SELECT d.id, e.url, e.secret_salt FROM webhook_deliveries d
                      JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
                      WHERE d.status = 'queued' AND d.next_attempt_at <= $1
                        AND (d.lease_until IS NULL OR d.lease_until <= $1)
@@ -271,8 +271,9 @@ impl Unit for Claim {
                 .bind(self.limit)
                 .fetch_all(&mut *c)
                 .await?;
-                let mut out = Vec::with_capacity(ids.len());
-                for id in ids {
+                let mut out = Vec::with_capacity(due.len());
+                for d in due {
+                    let id: i64 = d.col("id")?;
                     let r = sqlx::query(
                         "UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $3,
                              attempts = attempts + 1
@@ -283,19 +284,14 @@ impl Unit for Claim {
                     .bind(&self.owner)
                     .fetch_one(&mut *c)
                     .await?;
-                    let endpoint_id: i64 = r.col("endpoint_id")?;
-                    let e = sqlx::query("SELECT url, secret_salt FROM webhook_endpoints WHERE id = $1")
-                        .bind(endpoint_id)
-                        .fetch_one(&mut *c)
-                        .await?;
                     let Some(payload) = r.col::<Option<String>>("payload")? else {
                         continue;
                     };
                     out.push(Claimed {
                         id,
-                        endpoint_id,
-                        url: e.col("url")?,
-                        secret_salt: e.col("secret_salt")?,
+                        endpoint_id: r.col("endpoint_id")?,
+                        url: d.col("url")?,
+                        secret_salt: d.col("secret_salt")?,
                         message_id: r.col("message_id")?,
                         payload,
                         attempts: r.col("attempts")?,

@@ -70,6 +70,9 @@ impl BulkLine {
     }
 }
 
+/// A batch's recipients' addresses, parsed at the edge.
+pub(super) type Batch = std::sync::Arc<Vec<(PointKind, String)>>;
+
 /// Whether a list comes as newline-delimited JSON (else a JSON array), from its media type.
 pub(super) fn is_ndjson(headers: &HeaderMap) -> Result<bool, ApiError> {
     let media = headers
@@ -93,7 +96,7 @@ pub(super) fn is_ndjson(headers: &HeaderMap) -> Result<bool, ApiError> {
 /// `skip_errors`. The answer streams in the list's form and order.
 pub(super) fn stream<F, Fut>(body: Body, ndjson: bool, skip_errors: bool, answer: F) -> Response
 where
-    F: FnMut(Vec<(PointKind, String)>) -> Fut + Send + 'static,
+    F: FnMut(Batch) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<Option<BulkLine>>, ApiError>> + Send + 'static,
 {
     // The body, read on a blocking thread by serde_json as it arrives; recipients go a batch
@@ -201,7 +204,7 @@ async fn answer_all<F, Fut>(
     out: mpsc::Sender<Result<Bytes, std::io::Error>>,
     mut answer: F,
 ) where
-    F: FnMut(Vec<(PointKind, String)>) -> Fut,
+    F: FnMut(Batch) -> Fut,
     Fut: Future<Output = Result<Vec<Option<BulkLine>>, ApiError>>,
 {
     let mut first = true;
@@ -262,8 +265,9 @@ async fn answer_all<F, Fut>(
                 }
             }
         }
-        let addresses: Vec<(PointKind, String)> = parsed.clone();
-        let mut answers = match answer(parsed).await {
+        // Shared with the answering future, read again below for each line's address.
+        let addresses = std::sync::Arc::new(parsed);
+        let mut answers = match answer(addresses.clone()).await {
             Ok(a) => a,
             Err(e) => {
                 failure = Some(BulkLine::error(

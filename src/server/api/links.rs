@@ -3,8 +3,8 @@
 
 use super::bulk::{self, BulkLine, Recipient};
 use super::{
-    caller, json_of, point_of, query_of, refused, respond, small_body, ApiError, ErrorBody,
-    DECIDE_BODY_LIMIT,
+    caller, erased, json_of, point_of, query_of, refused, respond, small_body, unknown_contact,
+    ApiError, ErrorBody, DECIDE_BODY_LIMIT,
 };
 use crate::domain::apikey::Scope;
 use crate::server::AppState;
@@ -45,22 +45,6 @@ pub(super) struct LinksAnswer {
     links: Option<Links>,
     /// When the links stop working (RFC 3339).
     expires_at: String,
-}
-
-fn unknown_contact() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_contact",
-        "No contact has this address. Create it first (POST /api/v1/contacts).",
-    )
-}
-
-fn erased() -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
-        "erased",
-        "This address was erased: nothing is kept of it, and nothing may be sent to it.",
-    )
 }
 
 fn topic_needs_purpose(purpose: &Option<String>, topic: &Option<String>) -> Result<(), ApiError> {
@@ -307,13 +291,7 @@ pub(super) async fn revoke(State(state): State<AppState>, req: axum::extract::Re
         let generation = links::revoke(&state.core, &key, kind, &address)
             .await
             .map_err(ApiError::unavailable)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_contact",
-                    "No contact has this address.",
-                )
-            })?;
+            .ok_or_else(unknown_contact)?;
         serde_json::to_value(RevokeAnswer {
             revoked: true,
             generation,

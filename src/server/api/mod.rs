@@ -291,6 +291,24 @@ async fn caller(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<A
     Ok(key)
 }
 
+/// No contact (that the key may see) has the address.
+fn unknown_contact() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_contact",
+        "No contact has this address.",
+    )
+}
+
+/// The address was erased (it is on the suppression list).
+fn erased() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "erased",
+        "This address was erased: nothing is kept of it, and nothing may be sent to it.",
+    )
+}
+
 /// A small call's body, read up to one byte more than [`DECIDE_BODY_LIMIT`] (which tells "too
 /// large" from "just fits"; [`json_of`] refuses it).
 async fn small_body(body: axum::body::Body) -> Bytes {
@@ -639,14 +657,7 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
     let (parts, body) = req.into_parts();
     let start = async {
         let key = caller(&state, &parts.headers, Scope::Decide).await?;
-        let params: BulkParams = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_query",
-                    format!("The query is not what this call takes: {e}."),
-                )
-            })?;
+        let params: BulkParams = query_of(&parts)?;
         let ndjson = bulk::is_ndjson(&parts.headers)?;
         let channel = channel_of(&params.channel)?;
         let as_of = as_of_of(params.as_of.as_deref())?;
@@ -776,13 +787,7 @@ async fn history(State(state): State<AppState>, req: axum::extract::Request) -> 
         let point = api::point_for(&state.core, &key, kind, &address)
             .await
             .map_err(ApiError::unavailable)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_contact",
-                    "No contact has this address.",
-                )
-            })?;
+            .ok_or_else(unknown_contact)?;
         let records = api::feed(
             &state.core,
             &key,
@@ -1047,16 +1052,8 @@ async fn contact(State(state): State<AppState>, req: axum::extract::Request) -> 
         let (kind, address) = point_of(q.email, q.phone)?;
         match api::contact_state(&state.core, &key, kind, &address).await {
             Ok(Ok(c)) => serde_json::to_value(c).map_err(ApiError::unavailable),
-            Ok(Err(api::ContactRefused::Unknown)) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_contact",
-                "No contact has this address.",
-            )),
-            Ok(Err(api::ContactRefused::Erased)) => Err(ApiError::new(
-                StatusCode::GONE,
-                "erased",
-                "This address was erased: nothing is kept of it, and nothing may be sent to it.",
-            )),
+            Ok(Err(api::ContactRefused::Unknown)) => Err(unknown_contact()),
+            Ok(Err(api::ContactRefused::Erased)) => Err(erased()),
             Err(e) => Err(ApiError::unavailable(e)),
         }
     };

@@ -50,12 +50,17 @@ fn idem_of(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Option<Idem>,
     }))
 }
 
-fn key_reused() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
-        "This Idempotency-Key came with another request before; use a new key for a new request.",
-    )
+/// A write's outcome and whether it repeats an earlier call's; a reused key is refused.
+fn fresh_or_replayed<T>(w: Written<T>) -> Result<(T, bool), ApiError> {
+    match w {
+        Written::Fresh(o) => Ok((o, false)),
+        Written::Replayed(o) => Ok((o, true)),
+        Written::KeyReused => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key came with another request before; use a new key for a new request.",
+        )),
+    }
 }
 
 fn refusal(r: Refusal) -> ApiError {
@@ -220,11 +225,7 @@ pub(super) async fn create_contact(
             Ok(Err(r)) => return Err(refused(r)),
             Err(e) => return Err(ApiError::unavailable(e)),
         };
-        let (outcome, replayed) = match written {
-            Written::Fresh(o) => (o, false),
-            Written::Replayed(o) => (o, true),
-            Written::KeyReused => return Err(key_reused()),
-        };
+        let (outcome, replayed) = fresh_or_replayed(written)?;
         let created = match outcome {
             ContactOutcome::Saved { created } => created,
             ContactOutcome::Refused(r) => return Err(refusal(r)),
@@ -474,11 +475,7 @@ pub(super) async fn record_consent(
             Ok(Err(r)) => return Err(consent_refused(r)),
             Err(e) => return Err(ApiError::unavailable(e)),
         };
-        let (outcome, replayed) = match written {
-            Written::Fresh(o) => (o, false),
-            Written::Replayed(o) => (o, true),
-            Written::KeyReused => return Err(key_reused()),
-        };
+        let (outcome, replayed) = fresh_or_replayed(written)?;
         match outcome {
             ConsentOutcome::Refused(r) => Err(refusal(r)),
             ConsentOutcome::Recorded {
