@@ -363,14 +363,16 @@ pub fn router(state: AppState) -> Router {
             get(receipt::check_form).post(receipt::check),
         )
         .merge(console::routes(&state))
-        .merge(api::routes())
+        .merge(api::doc_routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(headers::security))
         // Added after the layers, so outside them: a load balancer's liveness probe gets its
-        // two headers from the handler, without the page security middleware's work.
+        // two headers from the handler, and the JSON API its own (`api::routes`), without the
+        // page security middleware's work.
         .route("/healthz", get(healthz))
+        .merge(api::routes())
         .with_state(state)
 }
 

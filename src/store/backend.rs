@@ -288,7 +288,7 @@ pub async fn begin_snapshot(conn: ConnMut<'_>) -> Result<()> {
 pub async fn finish<T>(conn: &mut Conn, work: Result<T>) -> Result<T> {
     match work {
         Ok(v) => {
-            execute(conn, "COMMIT").await?;
+            commit(conn).await?;
             Ok(v)
         }
         Err(e) => {
@@ -296,6 +296,14 @@ pub async fn finish<T>(conn: &mut Conn, work: Result<T>) -> Result<T> {
             Err(e)
         }
     }
+}
+
+/// COMMITs the write transaction, and tells the inline reads (`read::wrote`) to take a new
+/// snapshot, whatever the outcome (a COMMIT that failed may still have committed).
+pub async fn commit(conn: &mut Conn) -> Result<()> {
+    let r = execute(conn, "COMMIT").await;
+    super::read::wrote();
+    r
 }
 
 /// Runs a statement without parameters or results (COMMIT, ROLLBACK).

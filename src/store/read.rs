@@ -19,7 +19,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::Postgres;
 use sqlx::{ConnectOptions as _, Connection as _};
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The read connections of either backend.
@@ -113,36 +115,136 @@ impl ReadConn<'_> {
 /// handing the query to an sqlx connection's thread and the row back. They never wait: a
 /// database that is busy (`SQLITE_BUSY`, rare under WAL) answers `None`, and the caller takes
 /// the ordinary path.
+///
+/// A connection keeps its read transaction (its snapshot of the database) open from one lookup
+/// to the next while nothing was committed since: every commit of this process raises
+/// [`wrote`], which ends the snapshot at the next lookup, and a snapshot older than
+/// [`SNAPSHOT_AGE`] is ended anyway (another process's write, which this process cannot see
+/// coming, is read at most that late). Beginning and ending a read transaction takes SQLite's
+/// file locks, shared by every connection of the process: under load, most of a lookup's cost.
+/// Idle connections' snapshots are ended within a few times that age, so that none pins the
+/// WAL.
 pub struct InlineReads {
     path: std::path::PathBuf,
-    idle: Mutex<Vec<rusqlite::Connection>>,
+    idle: Mutex<Vec<Held>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// An inline connection and its open read transaction, if any: the commit count it began at
+/// and when.
+struct Held {
+    conn: rusqlite::Connection,
+    snapshot: Option<(u64, Instant)>,
+}
+
+/// How long an inline read transaction may stay open while nothing was committed here.
+pub const SNAPSHOT_AGE: Duration = Duration::from_millis(10);
+
+/// Commits made by this process (any database; raised after each, see [`wrote`]).
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Records that a write transaction of this process committed (or may have): inline reads
+/// take a new snapshot from now on. Called after every COMMIT.
+pub fn wrote() {
+    WRITES.fetch_add(1, Ordering::AcqRel);
+}
+
+impl Held {
+    /// Ends the open read transaction; `false` if that failed (the connection is dropped).
+    fn end(&mut self) -> bool {
+        if self.snapshot.take().is_some() {
+            return self.conn.execute_batch("COMMIT").is_ok();
+        }
+        true
+    }
 }
 
 impl InlineReads {
-    /// Runs `f` on an idle connection (opened if none is idle); `Ok(None)` when the database
-    /// was busy or could not be opened (the caller reads the ordinary way).
+    fn new(path: std::path::PathBuf) -> Arc<InlineReads> {
+        let inline = Arc::new(InlineReads {
+            path,
+            idle: Mutex::new(Vec::new()),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        });
+        // Ends idle snapshots; stops when the reads are dropped.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&inline);
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(SNAPSHOT_AGE * 3);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(inline) = weak.upgrade() else { break };
+                    inline.end_stale();
+                }
+            });
+        }
+        inline
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Held>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ends the snapshots of idle connections older than [`SNAPSHOT_AGE`].
+    fn end_stale(&self) {
+        let mut idle = self.idle();
+        let now = Instant::now();
+        idle.retain_mut(|h| match h.snapshot {
+            Some((_, at)) if now.duration_since(at) >= SNAPSHOT_AGE => h.end(),
+            _ => true,
+        });
+    }
+
+    /// Closes the idle connections; later lookups take the ordinary path.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        std::mem::take(&mut *self.idle());
+    }
+
+    /// Runs `f` on an idle connection (opened if none is idle), within a read transaction that
+    /// sees every commit this process made before the call; `Ok(None)` when the database was
+    /// busy or could not be opened (the caller reads the ordinary way).
     pub fn with<T>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Result<Option<T>> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match idle {
-            Some(c) => c,
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        let idle = self.idle().pop();
+        let mut held = match idle {
+            Some(h) => h,
             None => match rusqlite::Connection::open_with_flags(
                 &self.path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             ) {
-                Ok(c) => c,
+                Ok(conn) => Held {
+                    conn,
+                    snapshot: None,
+                },
                 Err(_) => return Ok(None),
             },
         };
-        match f(&conn) {
+        // The count is read before the snapshot begins (at the first read in `f`): a commit
+        // in between changes the count, and the next call takes a new snapshot.
+        let writes = WRITES.load(Ordering::Acquire);
+        let now = Instant::now();
+        if let Some((at_writes, at)) = held.snapshot {
+            if (at_writes != writes || now.duration_since(at) >= SNAPSHOT_AGE) && !held.end() {
+                return Ok(None);
+            }
+        }
+        if held.snapshot.is_none() {
+            if held.conn.execute_batch("BEGIN").is_err() {
+                return Ok(None);
+            }
+            held.snapshot = Some((writes, now));
+        }
+        match f(&held.conn) {
             Ok(v) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(conn);
+                self.idle().push(held);
                 Ok(Some(v))
             }
             // Busy or locked: this time the ordinary path (the connection is kept).
@@ -152,10 +254,9 @@ impl InlineReads {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 ) =>
             {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(conn);
+                if held.end() {
+                    self.idle().push(held);
+                }
                 Ok(None)
             }
             // Anything else: the connection is dropped, the error said.
@@ -167,7 +268,7 @@ impl InlineReads {
 /// The SQLite read connections.
 pub struct SqliteReader {
     /// The inline point lookups' own connections.
-    pub inline: InlineReads,
+    pub inline: Arc<InlineReads>,
     /// Connections not in use. Holding a permit entitles a caller to one slot: an idle
     /// connection, or a new one if the slot's connection was dropped.
     idle: Mutex<Vec<SqliteConnection>>,
@@ -190,10 +291,7 @@ impl SqliteReader {
         let first = options.connect().await?;
         let size = size.max(1);
         Ok(SqliteReader {
-            inline: InlineReads {
-                path: options.get_filename().to_path_buf(),
-                idle: Mutex::new(Vec::new()),
-            },
+            inline: InlineReads::new(options.get_filename().to_path_buf()),
             idle: Mutex::new(vec![first]),
             permits: Semaphore::new(size as usize),
             size,
@@ -226,6 +324,7 @@ impl SqliteReader {
     }
 
     async fn close(&self) {
+        self.inline.close();
         // Taking every permit waits for the connections in use.
         let _ = self.permits.acquire_many(self.size).await;
         self.permits.close();

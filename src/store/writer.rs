@@ -758,7 +758,7 @@ async fn commit(
         }
         return (conn, Err(f));
     }
-    match execute(&mut conn, "COMMIT").await {
+    match super::backend::commit(&mut conn).await {
         Ok(()) => (conn, Ok(wake)),
         Err(e) => {
             let _ = execute(&mut conn, "ROLLBACK").await;

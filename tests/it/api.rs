@@ -900,3 +900,102 @@ async fn a_contact_is_read_with_every_purpose_s_consent_and_an_erased_one_is_gon
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_send_list_sent_with_expect_100_continue_is_asked_for_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let body = "{\"email\":\"holly@contoso.com\"}\n";
+    // What curl does for a list over a megabyte: the head alone, then the body once the
+    // server says go on (or after curl's one-second timeout).
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!(
+            "POST /api/v1/decide/bulk?profile=contoso&purpose=commercial&topic=events&channel=email HTTP/1.1\r\n\
+             Host: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/x-ndjson\r\n\
+             Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut first = [0u8; 25];
+    tokio::time::timeout(Duration::from_millis(900), s.read_exact(&mut first))
+        .await
+        .expect("told to go on before a client's timeout")
+        .unwrap();
+    assert_eq!(&first, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(body.as_bytes()).await.unwrap();
+    let mut rest = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&rest).contains("not_opted_out") {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&rest));
+        rest.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 200 OK"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_decision_sees_a_commit_of_this_server_at_once_and_of_another_process_soon() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide", "write"], None).await;
+    let code = |topic: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let q = json!({"email": "holly@contoso.com", "purpose": "commercial", "topic": topic, "channel": "email"});
+            let (status, v, _) = decide(app, Some(key), &q.to_string()).await;
+            assert_eq!(status, 200, "{v}");
+            v["reason"]["code"].as_str().unwrap().to_owned()
+        }
+    };
+    // A decision right after a write of this server's (here the API's own opt-out) never
+    // answers from before it, though decisions keep their snapshot of the file between
+    // writes.
+    assert_eq!(code("events").await, "not_opted_out");
+    let form = json!({
+        "email": "holly@contoso.com", "source": "Call centre",
+        "changes": [{"purpose": "commercial", "topic": "events", "channel": "email", "value": "opted_out"}]
+    });
+    let res = app
+        .client
+        .post(format!("{base}/api/v1/consent"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(code("events").await, "opted_out");
+    // Another process writes the file (this test's own connection): seen within moments.
+    assert_eq!(code("product-updates").await, "opted_in");
+    sqlx::query(
+        "UPDATE contacts SET suppressed_at = '2026-01-01T00:00:00.000000Z'
+         WHERE id = (SELECT contact_id FROM contact_points WHERE address = 'holly@contoso.com')",
+    )
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let mut seen = false;
+    for _ in 0..100 {
+        if code("product-updates").await != "opted_in" {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen, "another process's write is read within a second");
+    app.stop().await;
+}

@@ -94,7 +94,16 @@ pub(super) fn is_ndjson(headers: &HeaderMap) -> Result<bool, ApiError> {
 /// Answers a list: `answer` gets each batch's parsed addresses and gives one line each (`None`
 /// leaves a recipient out); recipients that do not parse get their error line unless
 /// `skip_errors`. The answer streams in the list's form and order.
-pub(super) fn stream<F, Fut>(body: Body, ndjson: bool, skip_errors: bool, answer: F) -> Response
+///
+/// The list's first bytes are awaited before the answer begins: a client that sent `Expect:
+/// 100-continue` (curl does for any body over a megabyte) is told to go on when the body is
+/// first read, and an answer under way would leave it waiting out its own timeout (a second).
+pub(super) async fn stream<F, Fut>(
+    body: Body,
+    ndjson: bool,
+    skip_errors: bool,
+    answer: F,
+) -> Response
 where
     F: FnMut(Batch) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<Option<BulkLine>>, ApiError>> + Send + 'static,
@@ -102,7 +111,13 @@ where
     // The body, read on a blocking thread by serde_json as it arrives; recipients go a batch
     // at a time into a bounded channel (the reader waits while the answers are behind).
     let (items_tx, items_rx) = mpsc::channel::<Vec<Result<Recipient, String>>>(4);
-    let data = futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    use futures_util::StreamExt as _;
+    let mut data = body.into_data_stream();
+    let first = data.next().await;
+    let data = futures_util::TryStreamExt::map_err(
+        futures_util::stream::iter(first).chain(data),
+        std::io::Error::other,
+    );
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(data));
     tokio::task::spawn_blocking(move || read_recipients(reader, ndjson, items_tx));
 

@@ -241,6 +241,7 @@ pub(super) async fn links_bulk(
                 .collect())
         }
     })
+    .await
 }
 
 /// The question of `POST /api/v1/links/revoke`. Exactly one of `email` and `phone`.

@@ -187,11 +187,19 @@ async fn openapi_json() -> Response {
     }
 }
 
-/// The routes under `/api/v1`.
-pub fn routes() -> Router<AppState> {
+/// The API's documents: the OpenAPI document and its page (served with the pages' security
+/// headers, the page's content security policy among them).
+pub fn doc_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
         .route("/api/v1/docs", axum::routing::get(docs))
+}
+
+/// The JSON routes under `/api/v1`, outside the pages' security middleware (a page's nonce,
+/// framing and logging are nothing to a JSON answer, and the decision is the hot path): each
+/// answer gets the static headers an API answer needs ([`api_headers`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
         .route("/api/v1/decide", post(decide))
         .route("/api/v1/decide/bulk", post(decide_bulk))
         .route(
@@ -205,6 +213,27 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/links/bulk", post(links::links_bulk))
         .route("/api/v1/links/revoke", post(links::revoke))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_route))
+        .layer(axum::middleware::map_response(api_headers))
+}
+
+/// The headers of every JSON answer: never cached, never sniffed as another type, never framed.
+async fn api_headers(mut res: Response) -> Response {
+    use axum::http::HeaderValue;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
 }
 
 async fn unknown_route() -> ApiError {
@@ -707,6 +736,7 @@ async fn decide_bulk(State(state): State<AppState>, req: axum::extract::Request)
                 .collect())
         }
     })
+    .await
 }
 
 /// The most records a page of history or of the changes feed holds (and the default).
