@@ -19,6 +19,7 @@ pub mod proof;
 /// Receipts are made and checked on the server only (the JWS crate is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod receipt;
+pub mod search;
 pub mod setup;
 pub mod token;
 pub mod webhook;

@@ -152,6 +152,7 @@ pub(crate) fn ConsoleFrame(
         <Layout brand=None lang=Lang::En title=title>
             <nav class="console-nav" aria-label="Console">
                 {link("/admin", "Home")}
+                {role.may(Permission::RecordConsent).then(|| link("/admin/contacts", "Contacts"))}
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
@@ -183,6 +184,10 @@ pub fn console_home_page(v: ConsoleHome) -> impl IntoView {
                 <h1 id="page-title">"Console"</h1>
                 <p>"You are signed in as " <strong>{v.email}</strong> ", with the role "
                     <strong>{role.label()}</strong> "."</p>
+                {role.may(Permission::RecordConsent).then(|| view! {
+                    <h2><a href="/admin/contacts">"Contacts"</a></h2>
+                    <p class="muted">"Find a contact by name, email address or phone number; see every consent with the reason it allows or stops a message, and when and how it last changed."</p>
+                })}
                 {role.may(Permission::ConfigureProfiles).then(|| view! {
                     <h2><a href="/admin/profiles">"Compliance setup"</a></h2>
                     <p class="muted">"Profiles for each brand or region: sender, legal text, double opt-in rules, and the purposes and topics contacts choose from."</p>

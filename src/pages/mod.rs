@@ -9,6 +9,9 @@
 mod api_docs;
 mod api_keys;
 mod console;
+// The desk's pages show what `services::desk` loads (the server's build only).
+#[cfg(feature = "ssr")]
+mod desk;
 mod layout;
 mod optin;
 mod preferences;
@@ -24,6 +27,8 @@ pub use console::{
     AccountView, AuditRow, AuditView, ConsoleHome, SetupView, SignInNotice, SignInView, UserRow,
     UsersView,
 };
+#[cfg(feature = "ssr")]
+pub use desk::{contact_page, contacts_page, ContactView, ContactsView};
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};
 pub use preferences::{

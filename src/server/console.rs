@@ -5,7 +5,7 @@
 
 use super::contact::{field, form_pairs};
 use super::pages::Page;
-use super::{keys, request_info, setup, webhooks, AppState};
+use super::{desk, keys, request_info, setup, webhooks, AppState};
 use crate::domain::auth::{Permission, SessionEnd};
 use crate::pages;
 use crate::services::auth::{self, SessionUser, SignInError};
@@ -109,6 +109,8 @@ pub const ROUTES: &[Route] = {
         route("POST", "/admin/users/{id}/enable", Needs(ManageUsers)),
         route("GET", "/admin/users/{id}/delete", Needs(ManageUsers)),
         route("POST", "/admin/users/{id}/delete", Needs(ManageUsers)),
+        route("GET", "/admin/contacts", Needs(RecordConsent)),
+        route("GET", "/admin/contacts/{id}", Needs(RecordConsent)),
         route("GET", "/admin/profiles", Needs(ConfigureProfiles)),
         route("GET", "/admin/profiles/new", Needs(ConfigureProfiles)),
         route("POST", "/admin/profiles/new", Needs(ConfigureProfiles)),
@@ -304,6 +306,8 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/users/{id}/enable") => post(enable_user),
         ("GET", "/admin/users/{id}/delete") => get(delete_user_form),
         ("POST", "/admin/users/{id}/delete") => post(delete_user),
+        ("GET", "/admin/contacts") => get(desk::contacts),
+        ("GET", "/admin/contacts/{id}") => get(desk::contact),
         ("GET", "/admin/profiles") => get(setup::profiles),
         ("GET", "/admin/profiles/new") => get(setup::profile_new),
         ("POST", "/admin/profiles/new" | "/admin/profiles/{id}/edit") => post(setup::profile_save),

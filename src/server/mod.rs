@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod contact;
+pub mod desk;
 pub mod headers;
 pub mod keys;
 pub mod optin;

@@ -580,38 +580,23 @@ pub async fn contact_state(
         is_child: f.is_child,
         erased: f.suppressed,
     };
-    let mut consent = Vec::new();
-    for p in cat.purposes.iter().filter(|p| !p.retired) {
-        let topics: Vec<Option<&crate::domain::Topic>> = {
-            let t: Vec<_> = cat
-                .topics_of(p.id)
-                .filter(|t| !t.retired)
-                .map(Some)
-                .collect();
-            if t.is_empty() {
-                vec![None]
-            } else {
-                t
-            }
-        };
-        for t in topics {
-            for &ch in &p.channels {
-                let ps = f.state(Subject::Purpose(p.id), ch);
-                let ts = t.and_then(|t| f.state(Subject::Topic(t.id), ch));
-                let d = rule(facts, p, t, ch, ps, ts);
-                let own = if t.is_some() { ts } else { ps };
-                consent.push(ConsentCell {
-                    purpose: p.key.clone(),
-                    topic: t.map(|t| t.key.clone()),
-                    channel: ch.as_str().to_owned(),
-                    value: own.map(|s| s.value).unwrap_or_default().as_str().to_owned(),
-                    allowed: d.allowed,
-                    reason: d.reason.code().to_owned(),
-                    record: d.reason.record(),
-                });
-            }
-        }
-    }
+    let consent = super::consent::matrix(&cat, facts, |_| true, |s, ch| f.state(s, ch))
+        .into_iter()
+        .map(|c| ConsentCell {
+            purpose: c.purpose.key.clone(),
+            topic: c.topic.map(|t| t.key.clone()),
+            channel: c.channel.as_str().to_owned(),
+            value: c
+                .own
+                .map(|s| s.value)
+                .unwrap_or_default()
+                .as_str()
+                .to_owned(),
+            allowed: c.decision.allowed,
+            reason: c.decision.reason.code().to_owned(),
+            record: c.decision.reason.record(),
+        })
+        .collect();
     Ok(Ok(ContactState {
         profile: cat.profile.key.clone(),
         kind: kind.as_str().to_owned(),

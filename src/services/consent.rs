@@ -20,6 +20,57 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// One purpose (or one of its topics) on one channel: the contact point's own state of it and
+/// the domain's decision on it.
+#[derive(Debug, Clone)]
+pub struct Judged<'a> {
+    pub purpose: &'a crate::domain::Purpose,
+    pub topic: Option<&'a crate::domain::Topic>,
+    pub channel: Channel,
+    /// The state of the topic (or of the purpose, for a purpose without topics).
+    pub own: Option<StateEntry>,
+    pub decision: crate::domain::Decision,
+}
+
+/// Every purpose and topic in use, on every channel of each that `keep` keeps: the point's
+/// state (`state`) and the decision with its reason, nothing re-implemented.
+pub fn matrix<'a>(
+    cat: &'a Catalog,
+    facts: ContactFacts,
+    keep: impl Fn(Channel) -> bool,
+    state: impl Fn(Subject, Channel) -> Option<StateEntry>,
+) -> Vec<Judged<'a>> {
+    let mut out = Vec::new();
+    for p in cat.purposes.iter().filter(|p| !p.retired) {
+        let topics: Vec<Option<&crate::domain::Topic>> = {
+            let t: Vec<_> = cat
+                .topics_of(p.id)
+                .filter(|t| !t.retired)
+                .map(Some)
+                .collect();
+            if t.is_empty() {
+                vec![None]
+            } else {
+                t
+            }
+        };
+        for t in topics {
+            for &ch in p.channels.iter().filter(|c| keep(**c)) {
+                let ps = state(Subject::Purpose(p.id), ch);
+                let ts = t.and_then(|t| state(Subject::Topic(t.id), ch));
+                out.push(Judged {
+                    purpose: p,
+                    topic: t,
+                    channel: ch,
+                    own: if t.is_some() { ts } else { ps },
+                    decision: decide(facts, p, t, ch, ps, ts),
+                });
+            }
+        }
+    }
+    out
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// Wrong, malformed, expired or unknown link: one answer for all.

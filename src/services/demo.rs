@@ -26,6 +26,16 @@ pub type DemoContact = (
     &'static [(&'static str, bool)],
 );
 
+/// The demo contacts' names (the staff desk finds them by name too).
+fn demo_name(email: &str) -> Option<&'static str> {
+    match email {
+        "holly@contoso.com" => Some("Holly Dickson"),
+        "frank@contoso.com" => Some("Frank Lee"),
+        "lena@contoso.com" => Some("Lena Müller"),
+        _ => None,
+    }
+}
+
 pub const DEMO_CONTACTS: &[DemoContact] = &[
     (
         "holly@contoso.com",
@@ -246,6 +256,7 @@ async fn seed_in_tx(conn: &mut Conn) -> Result<Seeded> {
         let contact = contacts::insert_contact(
             conn.as_mut(),
             &NewContact {
+                name: demo_name(email),
                 profile_id: profile,
                 locale: *locale,
                 level: ConsentLevel::MARKETING,

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod delivery;
 pub mod demo;
 pub mod design;
+pub mod desk;
 pub mod erasure;
 pub mod links;
 pub mod optin;

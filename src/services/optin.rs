@@ -316,6 +316,7 @@ impl Unit for SignUp {
                     contacts::create_contact_with_point(
                         tx,
                         &NewContact {
+                            name: None,
                             profile_id: self.profile_id,
                             locale: Some(self.lang.code()),
                             // Asking for subscriptions is consent to be contacted about them.

@@ -228,6 +228,7 @@ impl Unit for SaveContact {
             }
             let input = &self.input;
             let new = NewContact {
+                name: None,
                 profile_id: self.profile_id,
                 locale: input.locale.map(|l| l.code()),
                 level: input.level.unwrap_or(ConsentLevel::UNKNOWN),
@@ -414,6 +415,7 @@ impl Unit for RecordConsent {
                 return Ok(w);
             }
             let new = NewContact {
+                name: None,
                 profile_id: self.profile_id,
                 locale: Some(self.lang.code()),
                 level: self.new_level,

@@ -4,6 +4,7 @@ use super::backend::{on, read, ConnMut, DbRow, Ts};
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::link::LinkClaims;
+use crate::domain::search;
 use crate::domain::token::TokenHash;
 use crate::domain::{Channel, ConsentLevel, ConsentValue, PointKind, StateEntry, Subject};
 
@@ -255,6 +256,8 @@ pub async fn states_of_points(conn: ConnMut<'_>, ids: &[i64]) -> Result<Vec<Stat
 /// A new contact (start-up, demo and bench work, on the write connection).
 pub struct NewContact<'a> {
     pub profile_id: i64,
+    /// As typed on the staff desk (`domain::search::clean_name`); `None`: no name.
+    pub name: Option<&'a str>,
     pub locale: Option<&'a str>,
     pub level: ConsentLevel,
     pub is_child: bool,
@@ -262,17 +265,67 @@ pub struct NewContact<'a> {
 
 /// A new contact, created at `now` (stored format).
 pub async fn insert_contact(conn: ConnMut<'_>, n: &NewContact<'_>, now: &str) -> Result<i64> {
-    on!(conn, c => Ok(sqlx::query_scalar(
-        "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(n.profile_id)
-    .bind(n.locale)
-    .bind(n.level.get() as i64)
-    .bind(n.is_child)
-    .bind(Ts::new(now))
-    .fetch_one(c)
-    .await?))
+    let terms = n.name.map(search::name_terms).unwrap_or_default();
+    on!(conn, c => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contacts (profile_id, locale, consent_level, is_child, created_at, name)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(n.profile_id)
+        .bind(n.locale)
+        .bind(n.level.get() as i64)
+        .bind(n.is_child)
+        .bind(Ts::new(now))
+        .bind(n.name)
+        .fetch_one(&mut *c)
+        .await?;
+        for t in &terms {
+            sqlx::query(TERM_SQL).bind(t.as_str()).bind(id).execute(&mut *c).await?;
+        }
+        Ok(id)
+    })
+}
+
+/// Keeps a search term of a contact (`domain::search`); a term it has already is kept once.
+const TERM_SQL: &str =
+    "INSERT INTO contact_terms (term, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+/// Sets (or removes) a contact's name and its search terms (the addresses' terms stay).
+pub async fn set_name(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+    name: Option<&str>,
+) -> Result<()> {
+    let points: Vec<(String, Option<String>)> = on!(tx.conn(), c => {
+        sqlx::query("UPDATE contacts SET name = $2 WHERE id = $1")
+            .bind(contact_id)
+            .bind(name)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("DELETE FROM contact_terms WHERE contact_id = $1")
+            .bind(contact_id)
+            .execute(&mut *c)
+            .await?;
+        let rows = sqlx::query("SELECT kind, address FROM contact_points WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.col("kind")?, r.col("address")?)))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut terms = name.map(search::name_terms).unwrap_or_default();
+    for (kind, address) in points {
+        if let (Some(kind), Some(address)) = (PointKind::parse(&kind), address) {
+            terms.extend(search::address_terms(kind, &address));
+        }
+    }
+    on!(tx.conn(), c => {
+        for t in &terms {
+            sqlx::query(TERM_SQL).bind(t.as_str()).bind(contact_id).execute(&mut *c).await?;
+        }
+        Ok(())
+    })
 }
 
 /// A new contact point of a contact, created at `now` (stored format).
@@ -283,15 +336,22 @@ pub async fn insert_point(
     address: &str,
     now: &str,
 ) -> Result<i64> {
-    on!(conn, c => Ok(sqlx::query_scalar(
-        "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(contact_id)
-    .bind(kind.as_str())
-    .bind(address)
-    .bind(Ts::new(now))
-    .fetch_one(c)
-    .await?))
+    let terms = search::address_terms(kind, address);
+    on!(conn, c => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_points (contact_id, kind, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(contact_id)
+        .bind(kind.as_str())
+        .bind(address)
+        .bind(Ts::new(now))
+        .fetch_one(&mut *c)
+        .await?;
+        for t in &terms {
+            sqlx::query(TERM_SQL).bind(t.as_str()).bind(contact_id).execute(&mut *c).await?;
+        }
+        Ok(id)
+    })
 }
 
 /// Stores the hash of a freshly issued link token, issued now, working `ttl_days`.

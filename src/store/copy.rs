@@ -218,8 +218,10 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("tracking_allowed", Bool),
                 ("suppressed_at", Time),
                 ("created_at", Time),
+                ("name", Text),
             ],
         ),
+        ("contact_terms", &[("term", Text), ("contact_id", Int)]),
         (
             "contact_points",
             &[

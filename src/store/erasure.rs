@@ -130,7 +130,9 @@ impl Unit for EraseContact {
                 .bind(Ts(now.clone()))
                 .execute(&mut *c)
                 .await?;
-                sqlx::query("UPDATE contacts SET locale = NULL, suppressed_at = $2 WHERE id = $1")
+                sqlx::query(
+                    "UPDATE contacts SET locale = NULL, name = NULL, suppressed_at = $2 WHERE id = $1",
+                )
                     .bind(contact_id)
                     .bind(Ts(now.clone()))
                     .execute(&mut *c)
@@ -144,6 +146,8 @@ impl Unit for EraseContact {
                 format!("DELETE FROM link_tokens WHERE contact_point_id IN ({POINTS})"),
                 // Kept API outcomes of the contact's writes (for repeats of a call).
                 "DELETE FROM api_idempotency WHERE contact_id = $1".to_owned(),
+                // The name's and addresses' search terms.
+                "DELETE FROM contact_terms WHERE contact_id = $1".to_owned(),
                 format!("DELETE FROM consent_states WHERE contact_point_id IN ({POINTS})"),
                 // Signed links carry the generation they were minted at: none works after.
                 "UPDATE contact_points SET address = NULL, link_generation = link_generation + 1

@@ -129,6 +129,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/0021_webhooks.sql"),
     ),
+    (
+        22,
+        "contact search",
+        include_str!("../../migrations/0022_contact_search.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated
@@ -159,6 +164,8 @@ pub fn render(source: &str, backend: Backend) -> String {
             ("{bool}", "INTEGER"),
             ("{false}", "0"),
             ("{true}", "1"),
+            // Text compared byte by byte (SQLite's default).
+            ("{key}", "TEXT"),
         ],
         Backend::Postgres => &[
             (
@@ -171,6 +178,8 @@ pub fn render(source: &str, backend: Backend) -> String {
             ("{bool}", "BOOLEAN"),
             ("{false}", "FALSE"),
             ("{true}", "TRUE"),
+            // Text compared byte by byte, not by the database's locale: a prefix is a range.
+            ("{key}", "TEXT COLLATE \"C\""),
         ],
     };
     let mine = match backend {

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod contacts;
 pub mod copy;
 pub mod design;
+pub mod desk;
 pub mod erasure;
 pub mod idempotency;
 pub mod keys;

@@ -8,6 +8,7 @@ mod console;
 mod contact_pages;
 mod corrections;
 mod crash;
+mod desk;
 mod double_opt_in;
 mod erasure;
 mod helpers;

@@ -1,0 +1,203 @@
+//! The staff desk's pages: finding a contact, and one contact whole (addresses, facts, and
+//! every purpose and topic on every channel with its state, the decision with its reason, and
+//! when and how it last changed).
+
+use super::console::ConsoleFrame;
+use crate::domain::auth::Role;
+use crate::domain::{ConsentValue, PointKind};
+use crate::services::desk::{how, ContactPage, FoundContact};
+use leptos::prelude::*;
+
+fn minute(t: &str) -> String {
+    t.get(..16).unwrap_or(t).replace('T', " ")
+}
+
+fn value_words(v: ConsentValue) -> &'static str {
+    match v {
+        ConsentValue::OptedIn => "Opted in",
+        ConsentValue::OptedOut => "Opted out",
+        ConsentValue::Pending => "Waiting for confirmation",
+        ConsentValue::NotSet => "Not set",
+    }
+}
+
+fn kind_words(k: PointKind) -> &'static str {
+    match k {
+        PointKind::Email => "Email",
+        PointKind::Phone => "Phone",
+    }
+}
+
+pub struct ContactsView {
+    pub email: String,
+    pub role: Role,
+    pub csrf: String,
+    /// What was typed, as typed.
+    pub query: String,
+    /// `None`: nothing searched yet (or nothing to search for in what was typed).
+    pub found: Option<Vec<FoundContact>>,
+    /// Why the query was not searched.
+    pub error: Option<String>,
+    pub limit: i64,
+}
+
+/// `GET /admin/contacts`: find a contact.
+pub fn contacts_page(v: ContactsView) -> impl IntoView {
+    let results = v.found.map(|found| {
+        if found.is_empty() {
+            return view! { <p class="empty" role="status">"No contact matches. Try the start of a name, an email address or the number’s digits."</p> }.into_any();
+        }
+        let count = found.len();
+        let more = (count as i64) >= v.limit;
+        let rows = found
+            .into_iter()
+            .map(|f| {
+                let label = f
+                    .name
+                    .clone()
+                    .or_else(|| f.points.first().map(|p| p.1.clone()))
+                    .unwrap_or_else(|| format!("Contact {}", f.id));
+                let addresses = f
+                    .points
+                    .iter()
+                    .map(|(_, a)| a.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                view! {
+                    <tr>
+                        <td><a href=format!("/admin/contacts/{}", f.id) dir="auto">{label}</a>
+                            {f.erased.then(|| view! { " " <span class="badge">"Erased"</span> })}</td>
+                        <td data-label="Addresses" class="break">{addresses}</td>
+                        <td data-label="Profile" dir="auto">{f.profile}</td>
+                        <td data-label="Since">{minute(&f.created_at)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <p role="status">{if more { format!("The first {count} matches; type more to narrow them.") } else if count == 1 { "One contact matches.".to_owned() } else { format!("{count} contacts match.") }}</p>
+            <div class="table-wrap">
+                <table>
+                    <thead><tr><th scope="col">"Contact"</th><th scope="col">"Addresses"</th><th scope="col">"Profile"</th><th scope="col">"Since"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }.into_any()
+    });
+    let error = v.error.clone();
+    view! {
+        <ConsoleFrame email=v.email role=v.role csrf=v.csrf title="Contacts".to_owned() current="/admin/contacts">
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">"Contacts"</h1>
+                <form method="get" action="/admin/contacts" class="stacked narrow-form" role="search">
+                    <label for="q">"Find a contact"</label>
+                    <input type="search" id="q" name="q" value=v.query maxlength="200" autofocus=true
+                        aria-describedby=if error.is_some() { "q-error q-hint" } else { "q-hint" }
+                        aria-invalid=error.is_some().then_some("true")/>
+                    <p class="muted" id="q-hint">"The start of a name, an email address or a phone number; case and accents do not matter."</p>
+                    {error.map(|m| view! { <p class="form-error" id="q-error">{m}</p> })}
+                    <div class="actions">
+                        <button type="submit" class="btn btn-primary">"Search"</button>
+                    </div>
+                </form>
+                {results}
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+pub struct ContactView {
+    pub email: String,
+    pub role: Role,
+    pub csrf: String,
+    pub contact: ContactPage,
+}
+
+/// `GET /admin/contacts/{id}`: one contact whole.
+pub fn contact_page(v: ContactView) -> impl IntoView {
+    let c = v.contact;
+    let card = c.card;
+    let title = card
+        .name
+        .clone()
+        .or_else(|| card.points.iter().find_map(|p| p.address.clone()))
+        .unwrap_or_else(|| format!("Contact {}", card.id));
+    let facts = view! {
+        <dl class="facts">
+            <dt>"Profile"</dt><dd dir="auto">{c.profile}</dd>
+            <dt>"Language"</dt><dd>{card.locale.clone().unwrap_or_else(|| "Not known".to_owned())}</dd>
+            <dt>"Consent level"</dt><dd>{format!("{} of 5", card.level.get())}</dd>
+            <dt>"Child"</dt><dd>{if card.is_child { match card.custodian { Some(id) => view! { "Yes; custodian: " <a href=format!("/admin/contacts/{id}")>{format!("contact {id}")}</a> }.into_any(), None => "Yes; no custodian recorded".into_any() } } else { "No".into_any() }}</dd>
+            <dt>"Tracking"</dt><dd>{if card.tracking { "Allowed" } else { "Not allowed" }}</dd>
+            <dt>"Since"</dt><dd>{minute(&card.created_at)}</dd>
+        </dl>
+    };
+    let erased = card.erased_at.as_ref().map(|at| {
+        view! { <p class="notice" role="status">{format!("This contact was erased on {}: nothing is sent to them, and their addresses are on the suppression list.", minute(at))}</p> }
+    });
+    let points = c
+        .points
+        .into_iter()
+        .map(|p| {
+            let heading = format!(
+                "{}: {}",
+                kind_words(p.kind),
+                p.address.clone().unwrap_or_else(|| "erased".to_owned())
+            );
+            let rows = p
+                .rows
+                .into_iter()
+                .map(|r| {
+                    let what = match &r.topic {
+                        Some(t) => format!("{} › {}", r.purpose, t),
+                        None => r.purpose.clone(),
+                    };
+                    let last = match &r.last {
+                        Some(l) => format!(
+                            "{}, {}{}",
+                            minute(&l.occurred_at),
+                            how(l.source, l.actor_kind),
+                            l.actor_id
+                                .as_ref()
+                                .filter(|_| l.actor_kind == crate::domain::ActorKind::Staff)
+                                .map(|a| format!(" ({a})"))
+                                .unwrap_or_default()
+                        ),
+                        None => "Never".to_owned(),
+                    };
+                    view! {
+                        <tr>
+                            <td dir="auto">{what}{r.mandatory.then(|| view! { " " <span class="badge">"Service"</span> })}</td>
+                            <td data-label="Channel">{r.channel.as_str()}</td>
+                            <td data-label="State">{value_words(r.value)}</td>
+                            <td data-label="May be contacted"><strong>{if r.allowed { "Yes" } else { "No" }}</strong>": "{r.reason.message()}</td>
+                            <td data-label="Last changed">{last}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="card">
+                    <h2 class="break">{heading}</h2>
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Purpose or topic"</th><th scope="col">"Channel"</th><th scope="col">"State"</th><th scope="col">"May be contacted"</th><th scope="col">"Last changed"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                </section>
+            }
+        })
+        .collect_view();
+    view! {
+        <ConsoleFrame email=v.email role=v.role csrf=v.csrf title=title.clone() current="/admin/contacts">
+            <p><a href="/admin/contacts">"← Contacts"</a></p>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title" dir="auto" class="break">{title}</h1>
+                {erased}
+                {facts}
+            </section>
+            {points}
+        </ConsoleFrame>
+    }
+}

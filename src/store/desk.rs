@@ -1,0 +1,266 @@
+//! The staff desk's reads: contacts found by the start of a word of their name, address or
+//! number (`domain::search`), and one contact whole (its points, facts, states, and the
+//! records its states rest on).
+
+use super::backend::{read, DbRow, Ts};
+use super::contacts::StateRow;
+use super::{Reader, Result, StoreError};
+use crate::domain::search::prefix_range;
+use crate::domain::{ActorKind, ConsentLevel, PointKind, Source};
+
+/// Rows of the first word's range looked at, at most (a one-letter search of a million
+/// contacts stays fast; its first matches, in term order, are shown).
+const SCAN: i64 = 500;
+
+/// A contact as a search lists it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub contact_id: i64,
+    pub profile_id: i64,
+    pub name: Option<String>,
+    /// Live addresses: (kind, address).
+    pub points: Vec<(PointKind, String)>,
+    pub erased: bool,
+    pub created_at: String,
+}
+
+/// The contacts having, for each word, a term starting with it; the first `limit`, in the
+/// order of the first word's matching term.
+pub async fn search(read: &Reader, words: &[String], limit: i64) -> Result<Vec<Found>> {
+    let Some((first, rest)) = words.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut sql = String::from(
+        "SELECT contact_id, MIN(term) AS first FROM (
+             SELECT t0.contact_id, t0.term FROM contact_terms t0
+             WHERE t0.term >= $1 AND t0.term < $2",
+    );
+    for i in 0..rest.len() {
+        let (lo, hi) = (3 + 2 * i, 4 + 2 * i);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM contact_terms t{n} WHERE t{n}.contact_id = t0.contact_id
+                 AND t{n}.term >= ${lo} AND t{n}.term < ${hi})",
+            n = i + 1
+        ));
+    }
+    let n = 3 + 2 * rest.len();
+    sql.push_str(&format!(
+        " ORDER BY t0.term LIMIT ${n}) m GROUP BY contact_id ORDER BY first, contact_id LIMIT ${}",
+        n + 1
+    ));
+    let ranges: Vec<(String, String)> = std::iter::once(first)
+        .chain(rest)
+        .map(|w| prefix_range(w))
+        .collect();
+    let ids: Vec<i64> = read!(read, c => {
+        let mut q = sqlx::query(&sql);
+        for (lo, hi) in &ranges {
+            q = q.bind(lo.as_str()).bind(hi.as_str());
+        }
+        q.bind(SCAN)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| r.col::<i64>("contact_id"))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut found = contacts_by_id(read, &ids).await?;
+    found.sort_by_key(|f| ids.iter().position(|i| *i == f.contact_id));
+    Ok(found)
+}
+
+/// These contacts (any order), with their live addresses.
+async fn contacts_by_id(read: &Reader, ids: &[i64]) -> Result<Vec<Found>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let contacts_sql = format!(
+        "SELECT id, profile_id, name, suppressed_at IS NOT NULL AS erased, created_at
+         FROM contacts WHERE id IN ({list})"
+    );
+    let points_sql = format!(
+        "SELECT contact_id, kind, address FROM contact_points
+         WHERE contact_id IN ({list}) AND address IS NOT NULL ORDER BY id"
+    );
+    read!(read, c => {
+        let mut q = sqlx::query(&contacts_sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        let mut found = q
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Found {
+                    contact_id: r.col("id")?,
+                    profile_id: r.col("profile_id")?,
+                    name: r.col("name")?,
+                    points: Vec::new(),
+                    erased: r.col("erased")?,
+                    created_at: r.col::<Ts>("created_at")?.into_string(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut q = sqlx::query(&points_sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            let id: i64 = r.col("contact_id")?;
+            let kind: String = r.col("kind")?;
+            let kind = PointKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("point kind {kind}")))?;
+            if let Some(f) = found.iter_mut().find(|f| f.contact_id == id) {
+                f.points.push((kind, r.col("address")?));
+            }
+        }
+        Ok(found)
+    })
+}
+
+/// One contact point of a contact.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub id: i64,
+    pub kind: PointKind,
+    /// `None` once erased.
+    pub address: Option<String>,
+    pub created_at: String,
+}
+
+/// A ledger record as the desk shows the last change of a state: when, how, by whom.
+#[derive(Debug, Clone)]
+pub struct LastChange {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub source: Source,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<String>,
+}
+
+/// A contact whole, as the desk's contact page shows it.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub id: i64,
+    pub profile_id: i64,
+    pub name: Option<String>,
+    pub locale: Option<String>,
+    pub level: ConsentLevel,
+    pub is_child: bool,
+    pub custodian: Option<i64>,
+    pub tracking: bool,
+    pub erased_at: Option<String>,
+    pub created_at: String,
+    pub points: Vec<Point>,
+    pub states: Vec<StateRow>,
+    /// The records the states rest on.
+    pub changes: Vec<LastChange>,
+}
+
+/// The contact with this id, with its points, states and the records they rest on.
+pub async fn card(read: &Reader, contact_id: i64) -> Result<Option<Card>> {
+    let mut conn = read.acquire().await?;
+    let out: Result<Option<Card>> = super::backend::on!(conn.conn(), c => async {
+        let Some(r) = sqlx::query(
+            "SELECT id, profile_id, name, locale, consent_level, is_child, custodian_contact_id,
+                    tracking_allowed, suppressed_at, created_at
+             FROM contacts WHERE id = $1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&mut *c)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let level: i64 = r.col("consent_level")?;
+        let mut card = Card {
+            id: r.col("id")?,
+            profile_id: r.col("profile_id")?,
+            name: r.col("name")?,
+            locale: r.col("locale")?,
+            level: ConsentLevel::new(level)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+            is_child: r.col("is_child")?,
+            custodian: r.col("custodian_contact_id")?,
+            tracking: r.col("tracking_allowed")?,
+            erased_at: r.col::<Option<Ts>>("suppressed_at")?.map(Ts::into_string),
+            created_at: r.col::<Ts>("created_at")?.into_string(),
+            points: Vec::new(),
+            states: Vec::new(),
+            changes: Vec::new(),
+        };
+        for r in sqlx::query(
+            "SELECT id, kind, address, created_at FROM contact_points
+             WHERE contact_id = $1 ORDER BY id",
+        )
+        .bind(contact_id)
+        .fetch_all(&mut *c)
+        .await?
+        {
+            let kind: String = r.col("kind")?;
+            card.points.push(Point {
+                id: r.col("id")?,
+                kind: PointKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("point kind {kind}")))?,
+                address: r.col("address")?,
+                created_at: r.col::<Ts>("created_at")?.into_string(),
+            });
+        }
+        Ok(Some(card))
+    }
+    .await);
+    let Some(mut card) = conn.checked(out)? else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = card.points.iter().map(|p| p.id).collect();
+    let states = super::contacts::states_of_points(conn.conn(), &ids).await;
+    card.states = conn.checked(states)?;
+    let seqs: Vec<i64> = card.states.iter().map(|s| s.entry.record).collect();
+    let changes = changes(conn.conn(), &seqs).await;
+    card.changes = conn.checked(changes)?;
+    Ok(Some(card))
+}
+
+/// The records with these sequence numbers (when, how, by whom).
+async fn changes(conn: super::backend::ConnMut<'_>, seqs: &[i64]) -> Result<Vec<LastChange>> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=seqs.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT seq, occurred_at, source, actor_kind, actor_id FROM consent_ledger
+         WHERE seq IN ({list})"
+    );
+    super::backend::on!(conn, c => {
+        let mut q = sqlx::query(&sql);
+        for s in seqs {
+            q = q.bind(s);
+        }
+        q.fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| {
+                let source: String = r.col("source")?;
+                let actor: String = r.col("actor_kind")?;
+                Ok(LastChange {
+                    seq: r.col("seq")?,
+                    occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
+                    source: Source::parse(&source)
+                        .ok_or_else(|| StoreError::Corrupt(format!("source {source}")))?,
+                    actor_kind: ActorKind::parse(&actor)
+                        .ok_or_else(|| StoreError::Corrupt(format!("actor {actor}")))?,
+                    actor_id: r.col("actor_id")?,
+                })
+            })
+            .collect()
+    })
+}
