@@ -21,6 +21,7 @@ pub mod proof;
 pub mod receipt;
 pub mod search;
 pub mod setup;
+pub mod staff;
 pub mod token;
 pub mod webhook;
 

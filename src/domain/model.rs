@@ -251,7 +251,12 @@ pub enum Source {
     Page,
     OneClick,
     DoubleOptIn,
+    /// Told to staff by phone (the staff desk).
     Phone,
+    /// Given to staff in person (the staff desk).
+    InPerson,
+    /// Given on paper, entered by staff (the staff desk).
+    Paper,
     Import,
     Api,
     System,
@@ -264,6 +269,8 @@ impl Source {
             Source::OneClick => "one_click",
             Source::DoubleOptIn => "double_opt_in",
             Source::Phone => "phone",
+            Source::InPerson => "in_person",
+            Source::Paper => "paper",
             Source::Import => "import",
             Source::Api => "api",
             Source::System => "system",
@@ -275,6 +282,8 @@ impl Source {
             Source::OneClick,
             Source::DoubleOptIn,
             Source::Phone,
+            Source::InPerson,
+            Source::Paper,
             Source::Import,
             Source::Api,
             Source::System,

@@ -224,6 +224,8 @@ pub struct ProfileFields {
     pub reminder_hours: Option<i64>,
     /// Opt-ins a sending system records with its own confirmation are trusted as confirmed.
     pub trust_api_confirmation: bool,
+    /// Opt-ins staff record are trusted with the notice to the contact alone.
+    pub trust_staff_opt_ins: bool,
 }
 
 pub fn profile<F: Fields + ?Sized>(f: &F) -> Result<ProfileFields, Vec<FieldError>> {
@@ -284,6 +286,7 @@ pub fn profile<F: Fields + ?Sized>(f: &F) -> Result<ProfileFields, Vec<FieldErro
         confirm_hours,
         reminder_hours,
         trust_api_confirmation: f.get("trust_api_confirmation").is_some_and(|v| v == "on"),
+        trust_staff_opt_ins: f.get("trust_staff_opt_ins").is_some_and(|v| v == "on"),
     })
 }
 

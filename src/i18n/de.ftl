@@ -100,6 +100,15 @@ mail_link_hint = Oder kopieren Sie diesen Link in Ihren Browser:
 mail_expires = Dieser Link gilt bis zum
 mail_ignore = Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Sie werden nicht eingetragen und hören nichts mehr davon.
 mail_why = Sie erhalten diese E-Mail, weil für diese Adresse Nachrichten dieses Absenders angefordert wurden.
+notice_subject = Was wir zu Ihren E-Mail-Einstellungen erfasst haben
+notice_intro_phone = Unser Team hat für Sie die folgende Änderung daran erfasst, was Sie von uns erhalten, wie Sie es uns telefonisch mitgeteilt haben:
+notice_intro_in_person = Unser Team hat für Sie die folgende Änderung daran erfasst, was Sie von uns erhalten, wie Sie es uns persönlich mitgeteilt haben:
+notice_intro_paper = Unser Team hat die folgende Änderung daran erfasst, was Sie von uns erhalten, aus einem Formular, das Sie auf Papier ausgefüllt haben:
+notice_opted_in = abonniert
+notice_opted_out = abbestellt
+notice_correct = Wenn das nicht Ihrem Wunsch entspricht oder Sie es sich anders überlegen, können Sie es jederzeit selbst ändern:
+notice_button = Meine Einstellungen ansehen
+notice_why = Sie erhalten diese E-Mail, weil für diese Adresse eine Änderung Ihrer Einstellungen erfasst wurde.
 
 ## Consent receipts
 

@@ -100,6 +100,15 @@ mail_link_hint = Or copy this link into your browser:
 mail_expires = This link works until
 mail_ignore = If you did not ask for this, ignore this email: you will not be subscribed and will hear nothing more about it.
 mail_why = You receive this email because messages from this sender were requested for this address.
+notice_subject = What we recorded about your email preferences
+notice_intro_phone = On your behalf, our staff recorded the following change to what you receive from us, as you told us by phone:
+notice_intro_in_person = On your behalf, our staff recorded the following change to what you receive from us, as you told us in person:
+notice_intro_paper = Our staff entered the following change to what you receive from us, from a form you filled in on paper:
+notice_opted_in = subscribed
+notice_opted_out = unsubscribed
+notice_correct = If this is not what you asked for, or you change your mind, you can change it yourself at any time:
+notice_button = Review my preferences
+notice_why = You receive this email because a change to your preferences was recorded for this address.
 
 ## Consent receipts
 

@@ -100,6 +100,15 @@ mail_link_hint = Ou copiez ce lien dans votre navigateur :
 mail_expires = Ce lien est valable jusqu'au
 mail_ignore = Si vous n'avez rien demandé, ignorez cet e-mail : vous ne serez pas abonné et nous ne vous en reparlerons pas.
 mail_why = Vous recevez cet e-mail parce que des messages de cet expéditeur ont été demandés pour cette adresse.
+notice_subject = Ce que nous avons enregistré sur vos préférences d’e-mail
+notice_intro_phone = Notre équipe a enregistré pour vous la modification suivante de ce que vous recevez de notre part, comme vous nous l’avez indiqué par téléphone :
+notice_intro_in_person = Notre équipe a enregistré pour vous la modification suivante de ce que vous recevez de notre part, comme vous nous l’avez indiqué en personne :
+notice_intro_paper = Notre équipe a saisi la modification suivante de ce que vous recevez de notre part, d’après un formulaire papier que vous avez rempli :
+notice_opted_in = abonné
+notice_opted_out = désabonné
+notice_correct = Si ce n’est pas ce que vous avez demandé, ou si vous changez d’avis, vous pouvez le modifier vous-même à tout moment :
+notice_button = Voir mes préférences
+notice_why = Vous recevez cet e-mail parce qu’une modification de vos préférences a été enregistrée pour cette adresse.
 
 ## Consent receipts
 

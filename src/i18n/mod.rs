@@ -358,6 +358,16 @@ gathered!(
         mail_expires,
         mail_ignore,
         mail_why,
+        /// The notice of a change staff recorded.
+        notice_subject,
+        notice_intro_phone,
+        notice_intro_in_person,
+        notice_intro_paper,
+        notice_opted_in,
+        notice_opted_out,
+        notice_correct,
+        notice_button,
+        notice_why,
     }
 );
 

@@ -284,6 +284,147 @@ pub fn invitation(e: &InviteEmail<'_>) -> Result<Message, String> {
         .map_err(|err| err.to_string())
 }
 
+pub use crate::domain::staff::Told;
+
+/// The notice of a change staff recorded: what changed, and where to change it back.
+pub struct NoticeEmail<'a> {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub to: Mailbox,
+    pub message_id: &'a str,
+    pub brand: &'a Brand,
+    pub lang: Lang,
+    pub told: Told,
+    /// What was recorded: the item (its name and channel) and whether it is now subscribed.
+    pub items: &'a [(ConfirmItem, bool)],
+    pub center_url: &'a str,
+}
+
+fn notice_intro(e: &NoticeEmail<'_>) -> &'static str {
+    let t = optin_texts(e.lang);
+    match e.told {
+        Told::Phone => t.notice_intro_phone,
+        Told::InPerson => t.notice_intro_in_person,
+        Told::Paper => t.notice_intro_paper,
+    }
+}
+
+fn notice_lines(e: &NoticeEmail<'_>) -> Vec<String> {
+    let t = optin_texts(e.lang);
+    e.items
+        .iter()
+        .map(|(i, on)| {
+            format!(
+                "{}: {}",
+                item_line(e.lang, i),
+                if *on {
+                    t.notice_opted_in
+                } else {
+                    t.notice_opted_out
+                }
+            )
+        })
+        .collect()
+}
+
+pub fn notice_text_body(e: &NoticeEmail<'_>) -> String {
+    let t = optin_texts(e.lang);
+    let mut s = format!("{}\n\n{}\n\n", t.mail_greeting, notice_intro(e));
+    for l in notice_lines(e) {
+        s.push_str("  - ");
+        s.push_str(&l);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "\n{}\n{}\n\n-- \n{}\n{}\n",
+        t.notice_correct, e.center_url, t.notice_why, e.brand.footer_address
+    ));
+    if let Some(legal) = &e.brand.legal_footer {
+        s.push_str(legal);
+        s.push('\n');
+    }
+    s
+}
+
+pub fn notice_html_body(e: &NoticeEmail<'_>) -> String {
+    let t = optin_texts(e.lang);
+    let b = e.brand;
+    let items: String = notice_lines(e)
+        .iter()
+        .map(|l| format!("<li>{}</li>", esc(l)))
+        .collect();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{lang}" dir="{dir}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body dir="{dir}" style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;"><tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
+<tr><td style="background:{primary};color:{on_primary};padding:16px 24px;font-size:18px;font-weight:600;">{brand}</td></tr>
+<tr><td style="padding:24px;font-size:16px;line-height:1.5;">
+<p style="margin:0 0 16px;">{greeting}</p>
+<p style="margin:0 0 16px;">{intro}</p>
+<ul style="margin:0 0 24px;padding:0 20px;">{items}</ul>
+<p style="margin:0 0 16px;">{correct}</p>
+<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{button}</a></p>
+<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
+<p style="margin:0;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
+</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}{legal}</td></tr>
+</table></td></tr></table>
+</body></html>"#,
+        lang = e.lang.code(),
+        dir = e.lang.dir(),
+        title = esc(t.notice_subject),
+        primary = b.primary,
+        on_primary = b.on_primary,
+        brand = esc(&b.name),
+        greeting = esc(t.mail_greeting),
+        intro = esc(notice_intro(e)),
+        items = items,
+        correct = esc(t.notice_correct),
+        url = esc(e.center_url),
+        button = esc(t.notice_button),
+        hint = esc(t.mail_link_hint),
+        why = esc(t.notice_why),
+        address = esc(&b.footer_address).replace('\n', "<br>"),
+        legal = b
+            .legal_footer
+            .as_deref()
+            .map(|l| format!("<br>{}", esc(l).replace('\n', "<br>")))
+            .unwrap_or_default(),
+    )
+}
+
+/// Builds the notice. Fails only if an address cannot be put in a header.
+pub fn notice(e: &NoticeEmail<'_>) -> Result<Message, String> {
+    let t = optin_texts(e.lang);
+    let mut b = Message::builder()
+        .from(e.from.clone())
+        .to(e.to.clone())
+        .subject(t.notice_subject)
+        .message_id(Some(e.message_id.to_owned()))
+        .date_now()
+        .header(AutoSubmitted);
+    if let Some(r) = &e.reply_to {
+        b = b.reply_to(r.clone());
+    }
+    b.multipart(
+        MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(notice_text_body(e)),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(notice_html_body(e)),
+            ),
+    )
+    .map_err(|err| err.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +511,51 @@ mod tests {
         assert!(invite_text_body(&e).contains("as an admin"));
         assert!(invite_text_body(&e).contains("http://localhost:3000/admin/invite/abc"));
         assert!(invite_html_body(&e).contains("abc?x=&lt;1&gt;"));
+    }
+
+    #[test]
+    fn a_notice_says_what_staff_recorded_how_and_where_to_correct_it() {
+        let (brand, items, url) = email("https://prefs.example.com/p/abc<def>");
+        let mut items: Vec<(ConfirmItem, bool)> = items.into_iter().map(|i| (i, false)).collect();
+        items.push((
+            ConfirmItem {
+                field: String::new(),
+                name: "Events <live>".into(),
+                channel: Channel::Sms,
+            },
+            true,
+        ));
+        let e = NoticeEmail {
+            from: "Contoso <news@contoso.com>".parse().unwrap(),
+            reply_to: None,
+            to: "holly@contoso.com".parse().unwrap(),
+            message_id: "<n1@prefs.example.com>",
+            brand: &brand,
+            lang: Lang::En,
+            told: Told::Phone,
+            items: &items,
+            center_url: &url,
+        };
+        let text = notice_text_body(&e);
+        assert!(text.contains("as you told us by phone"), "{text}");
+        assert!(text.contains("Newsletter (email): unsubscribed"), "{text}");
+        let sms = texts(Lang::En).channel(Channel::Sms).to_lowercase();
+        assert!(
+            text.contains(&format!("Events <live> ({sms}): subscribed")),
+            "{text}"
+        );
+        assert!(text.contains(&url));
+        let html = notice_html_body(&e);
+        assert!(!html.contains("<live>") && html.contains("Events &lt;live&gt;"));
+        assert!(html.contains("abc&lt;def&gt;") && !html.contains("abc<def>"));
+        let m = notice(&e).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Subject: What we recorded about your email preferences"));
+        assert!(raw.contains("Auto-Submitted: auto-generated"));
+        let paper = NoticeEmail {
+            told: Told::Paper,
+            ..e
+        };
+        assert!(notice_text_body(&paper).contains("on paper"));
     }
 }

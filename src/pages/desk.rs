@@ -111,6 +111,31 @@ pub struct ContactView {
     pub role: Role,
     pub csrf: String,
     pub contact: ContactPage,
+    /// What the last action did (shown once, after its redirect).
+    pub done: Option<&'static str>,
+    /// A refused change: the point's form, the field and why; and what was typed.
+    pub error: Option<(i64, &'static str, String)>,
+    pub typed: Typed,
+}
+
+/// What was typed into a point's change form (kept when it is refused).
+#[derive(Default, Clone)]
+pub struct Typed {
+    pub item: String,
+    pub value: String,
+    pub told: String,
+    pub reference: String,
+    pub justification: String,
+}
+
+/// The form value naming a row: `p12:email` or `t5:sms`.
+pub fn item_value(subject: crate::domain::Subject, channel: crate::domain::Channel) -> String {
+    let (k, id) = match subject {
+        crate::domain::Subject::Purpose(id) => ("p", id),
+        crate::domain::Subject::Topic(id) => ("t", id),
+        crate::domain::Subject::Erasure => ("e", 0),
+    };
+    format!("{k}{id}:{}", channel.as_str())
 }
 
 /// `GET /admin/contacts/{id}`: one contact whole.
@@ -135,10 +160,68 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
     let erased = card.erased_at.as_ref().map(|at| {
         view! { <p class="notice" role="status">{format!("This contact was erased on {}: nothing is sent to them, and their addresses are on the suppression list.", minute(at))}</p> }
     });
+    let contact_id = card.id;
+    let erased_contact = card.erased_at.is_some();
+    let csrf = v.csrf.clone();
+    let error = v.error.clone();
+    let typed = v.typed.clone();
     let points = c
         .points
         .into_iter()
         .map(|p| {
+            let options = p
+                .rows
+                .iter()
+                .filter(|r| !r.mandatory)
+                .map(|r| {
+                    let value = item_value(r.subject, r.channel);
+                    let label = match &r.topic {
+                        Some(t) => format!("{} › {} ({})", r.purpose, t, r.channel.as_str()),
+                        None => format!("{} ({})", r.purpose, r.channel.as_str()),
+                    };
+                    let selected = typed.item == value;
+                    view! { <option value=value selected=selected>{label}</option> }
+                })
+                .collect_view();
+            let mine = error.as_ref().filter(|(id, _, _)| *id == p.id);
+            let err = |field: &str| mine.filter(|(_, f, _)| *f == field).map(|(_, _, m)| m.clone());
+            let (item_err, value_err, reference_err, justification_err, form_err) =
+                (err("item"), err("value"), err("reference"), err("justification"), err("form"));
+            let t = if mine.is_some() { typed.clone() } else { Typed::default() };
+            let fid = |f: &str| format!("p{}-{f}", p.id);
+            let form = (!erased_contact && p.address.is_some()).then(|| view! {
+                <form method="post" action=format!("/admin/contacts/{contact_id}/record") class="stacked narrow-form record-form">
+                    <h3>"Record a change"</h3>
+                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                    <input type="hidden" name="point" value=p.id.to_string()/>
+                    {form_err.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    <label for=fid("item")>"Purpose or topic"</label>
+                    <select id=fid("item") name="item" required=true aria-invalid=item_err.is_some().then_some("true")>{options}</select>
+                    {item_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <fieldset>
+                        <legend>"The contact wants"</legend>
+                        <div class="choice"><input type="radio" id=fid("out") name="value" value="opt_out" required=true checked=t.value == "opt_out"/><label for=fid("out")>"To stop receiving it (opt-out)"</label></div>
+                        <div class="choice"><input type="radio" id=fid("in") name="value" value="opt_in" checked=t.value == "opt_in"/><label for=fid("in")>"To receive it (opt-in)"</label></div>
+                    </fieldset>
+                    {value_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <label for=fid("told")>"How the contact told you"</label>
+                    <select id=fid("told") name="told">
+                        {crate::domain::staff::Told::ALL.into_iter().map(|h| view! { <option value=h.as_str() selected=t.told == h.as_str()>{h.label()}</option> }).collect_view()}
+                    </select>
+                    <label for=fid("reference")>"Call or ticket reference" <span class="optional">" (optional)"</span></label>
+                    <input type="text" id=fid("reference") name="reference" maxlength="100" value=t.reference.clone()
+                        aria-invalid=reference_err.is_some().then_some("true")
+                        aria-describedby=reference_err.is_some().then(|| fid("reference-error"))/>
+                    {reference_err.map(|m| view! { <p class="form-error" id=fid("reference-error")>{m}</p> })}
+                    <label for=fid("justification")>"Justification"</label>
+                    <textarea id=fid("justification") name="justification" rows="3" maxlength="2000" required=true
+                        aria-invalid=justification_err.is_some().then_some("true")
+                        aria-describedby=if justification_err.is_some() { format!("{} {}", fid("justification-error"), fid("justification-hint")) } else { fid("justification-hint") }>{t.justification.clone()}</textarea>
+                    <p class="muted" id=fid("justification-hint")>"What the contact said and when: it is kept as the change’s evidence. The contact is emailed what you record, with a link to correct it."</p>
+                    {justification_err.map(|m| view! { <p class="form-error" id=fid("justification-error")>{m}</p> })}
+                    <div class="actions"><button type="submit" class="btn btn-primary">"Record the change"</button></div>
+                </form>
+            });
             let heading = format!(
                 "{}: {}",
                 kind_words(p.kind),
@@ -157,11 +240,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                             "{}, {}{}",
                             minute(&l.occurred_at),
                             how(l.source, l.actor_kind),
-                            l.actor_id
-                                .as_ref()
-                                .filter(|_| l.actor_kind == crate::domain::ActorKind::Staff)
-                                .map(|a| format!(" ({a})"))
-                                .unwrap_or_default()
+                            r.by.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()
                         ),
                         None => "Never".to_owned(),
                     };
@@ -185,6 +264,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                             <tbody>{rows}</tbody>
                         </table>
                     </div>
+                    {form}
                 </section>
             }
         })
@@ -194,6 +274,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
             <p><a href="/admin/contacts">"← Contacts"</a></p>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title" dir="auto" class="break">{title}</h1>
+                {v.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
                 {erased}
                 {facts}
             </section>

@@ -319,6 +319,12 @@ pub fn profile_form_page(
                             <label for="f-trust_api_confirmation">"Trust opt-ins a sending system confirmed itself"</label>
                             <p class="muted" id="f-trust_api_confirmation-hint">"Opt-ins recorded through the API with “confirmed” are recorded as confirmed, saying the caller confirmed them. Unticked: every API opt-in gets this server’s confirmation email."</p>
                         </div>
+                        <div class="choice">
+                            <input type="checkbox" id="f-trust_staff_opt_ins" name="trust_staff_opt_ins" value="on"
+                                checked=form.has("trust_staff_opt_ins", "on") aria-describedby="f-trust_staff_opt_ins-hint"/>
+                            <label for="f-trust_staff_opt_ins">"Trust opt-ins staff record"</label>
+                            <p class="muted" id="f-trust_staff_opt_ins-hint">"An opt-in staff take by phone, in person or on paper is recorded at once, and the contact is emailed what was recorded with a link to correct it. Unticked: the contact confirms it by email first (double opt-in); staff-recorded opt-outs always apply at once."</p>
+                        </div>
                     </fieldset>
                     <div class="actions">
                         <button type="submit" class="btn btn-primary">{if id.is_some() { "Save" } else { "Create the profile" }}</button>

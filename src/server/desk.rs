@@ -2,15 +2,20 @@
 //! see one whole.
 
 use super::console::Console;
+use super::contact::field;
 use super::pages::Page;
 use super::AppState;
 use crate::domain::auth::Permission;
 use crate::domain::search::Query;
+use crate::domain::staff::{Justified, Told};
+use crate::domain::{Channel, Subject};
 use crate::pages;
+use crate::pages::Typed;
 use crate::services::desk;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 
 /// `GET /admin/contacts` (`?q=`): the search form, and what the query finds.
 pub async fn contacts(State(state): State<AppState>, console: Console, page: Page) -> Response {
@@ -53,13 +58,46 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
         .await
 }
 
-/// `GET /admin/contacts/{id}`: one contact whole.
+/// `GET /admin/contacts/{id}`: one contact whole (`?done=` after a change).
 pub async fn contact(State(state): State<AppState>, console: Console, page: Page) -> Response {
     let page = match console.require(Permission::RecordConsent, page).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let found = match page.segment_i64(3) {
+    let done = match page.query_value("done").as_deref() {
+        Some("recorded") => Some("The change is recorded, and the contact is emailed what was recorded with a link to correct it."),
+        Some("recorded_quietly") => Some("The change is recorded. The contact has no email address to tell."),
+        Some("asked") => Some("The contact was sent an email to confirm the opt-in: it applies once they confirm."),
+        Some("unchanged") => Some("Nothing changed: the contact’s consent was already so."),
+        _ => None,
+    };
+    let id = page.segment_i64(3);
+    show(
+        &state,
+        &console,
+        page,
+        id,
+        StatusCode::OK,
+        done,
+        None,
+        Typed::default(),
+    )
+    .await
+}
+
+/// The contact page, or the page that says there is no such contact.
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    id: Option<i64>,
+    status: StatusCode,
+    done: Option<&'static str>,
+    error: Option<(i64, &'static str, String)>,
+    typed: Typed,
+) -> Response {
+    let found = match id {
         Some(id) => desk::contact(&state.core, id).await,
         None => Ok(None),
     };
@@ -84,7 +122,126 @@ pub async fn contact(State(state): State<AppState>, console: Console, page: Page
         role: console.user.role,
         csrf: console.su.csrf.clone(),
         contact,
+        done,
+        error,
+        typed,
     };
-    page.send(StatusCode::OK, move || pages::contact_page(view))
+    page.send(status, move || pages::contact_page(view)).await
+}
+
+/// `POST /admin/contacts/{id}/record`: a change taken by phone, in person or on paper.
+pub async fn record(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, pairs) = match console
+        .posted(Permission::RecordConsent, &state, page, &headers, body)
         .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let id = page.segment_i64(3);
+    let get = |k: &str| field(&pairs, k).unwrap_or("").to_owned();
+    let typed = Typed {
+        item: get("item"),
+        value: get("value"),
+        told: get("told"),
+        reference: get("reference"),
+        justification: get("justification"),
+    };
+    let point: Option<i64> = get("point").parse().ok();
+    let (Some(contact_id), Some(point)) = (id, point) else {
+        return show(
+            &state,
+            &console,
+            page,
+            None,
+            StatusCode::NOT_FOUND,
+            None,
+            None,
+            typed,
+        )
+        .await;
+    };
+    let refuse = |field: &'static str, m: &str| Some((point, field, m.to_owned()));
+    let error = 'check: {
+        let Some((subject, channel)) = parse_item(&typed.item) else {
+            break 'check refuse("item", "Choose a purpose or topic from the list.");
+        };
+        let opt_in = match typed.value.as_str() {
+            "opt_in" => true,
+            "opt_out" => false,
+            _ => break 'check refuse("value", "Choose whether the contact wants it or not."),
+        };
+        let told = Told::parse(&typed.told).unwrap_or(Told::Phone);
+        let why = match Justified::parse(&typed.justification, &typed.reference) {
+            Ok(w) => w,
+            Err(r) => break 'check refuse(r.field(), r.message()),
+        };
+        let change = desk::StaffChange {
+            contact_id,
+            point_id: point,
+            subject,
+            channel,
+            opt_in,
+            told,
+            why,
+        };
+        match desk::record(&state.core, &console.user, change).await {
+            Ok(Ok(outcome)) => {
+                let done = match outcome {
+                    desk::StaffOutcome::Recorded { noticed: true } => "recorded",
+                    desk::StaffOutcome::Recorded { noticed: false } => "recorded_quietly",
+                    desk::StaffOutcome::Asked => "asked",
+                    desk::StaffOutcome::Unchanged => "unchanged",
+                };
+                return Redirect::to(&format!("/admin/contacts/{contact_id}?done={done}"))
+                    .into_response();
+            }
+            Ok(Err(desk::StaffRefused::NoContact)) => {
+                return show(&state, &console, page, None, StatusCode::NOT_FOUND, None, None, typed)
+                    .await
+            }
+            Ok(Err(desk::StaffRefused::Erased)) => {
+                refuse("form", "This contact was erased: nothing can be recorded for them.")
+            }
+            Ok(Err(desk::StaffRefused::Item)) => refuse(
+                "item",
+                "This purpose or topic cannot be changed on this address (a service purpose, or another channel’s).",
+            ),
+            Ok(Err(desk::StaffRefused::NeedsTrust)) => refuse(
+                "value",
+                "An opt-in to text messages or calls needs the contact’s confirmation, which this server sends by email only: the profile must trust opt-ins staff record.",
+            ),
+            Err(e) => return page.error(e, "recording a change").await,
+        }
+    };
+    show(
+        &state,
+        &console,
+        page,
+        Some(contact_id),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        error,
+        typed,
+    )
+    .await
+}
+
+/// A row named by the form (`p12:email`, `t5:sms`).
+fn parse_item(s: &str) -> Option<(Subject, Channel)> {
+    let (subject, channel) = s.split_once(':')?;
+    let channel = Channel::parse(channel)?;
+    let id: i64 = subject.get(1..)?.parse().ok()?;
+    let subject = match subject.as_bytes().first()? {
+        b'p' => Subject::Purpose(id),
+        b't' => Subject::Topic(id),
+        _ => return None,
+    };
+    Some((subject, channel))
 }

@@ -92,6 +92,10 @@ fn profile_values(p: &catalog::Profile) -> Vec<(String, String)> {
             "trust_api_confirmation",
             if p.trust_api_confirmation { "on" } else { "" }.to_owned(),
         ),
+        (
+            "trust_staff_opt_ins",
+            if p.trust_staff_opt_ins { "on" } else { "" }.to_owned(),
+        ),
     ])
 }
 

@@ -50,6 +50,8 @@ pub enum Outgoing {
         request: OptInRequest,
         token: crate::domain::token::ConfirmToken,
     },
+    /// The notice of a change staff recorded (read from the ledger when sent).
+    Notice,
     /// An invitation to the console.
     Invite {
         email: String,
@@ -146,6 +148,8 @@ impl Unit for Claim {
             for c in claimed {
                 let what = if c.kind == outbox::MailKind::Invite {
                     invitation(tx, &c).await?
+                } else if c.kind == outbox::MailKind::Notice {
+                    Ok(Outgoing::Notice)
                 } else {
                     match still_wanted(tx, &c).await? {
                         Ok(request) => {
@@ -250,6 +254,7 @@ impl Worker {
         let c = &m.claimed;
         match &m.what {
             Outgoing::Confirm { request, token } => self.confirm(c, request, token).await,
+            Outgoing::Notice => self.notice(c).await,
             Outgoing::Invite {
                 email,
                 role,
@@ -309,6 +314,65 @@ impl Worker {
             (
                 format!("Console invitation for {masked}"),
                 format!("accept: {url}"),
+            )
+        })
+        .await
+    }
+
+    async fn notice(&self, c: &Claimed) -> Finish {
+        let (Some(point), Some(change)) = (c.contact_point_id, c.change_id.as_deref()) else {
+            return Finish::Cancelled { why: "no contact" };
+        };
+        let data = match super::desk::notice_mail(&self.core, point, change).await {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                return Finish::Cancelled {
+                    why: "address erased, or nothing to tell",
+                }
+            }
+            Err(e) => return self.retry(c, format!("reading the message's data: {e}")),
+        };
+        let profile = &data.catalog.profile;
+        let from = profile
+            .sender_address
+            .as_deref()
+            .and_then(|a| Self::mailbox(profile.sender_name.as_deref(), a))
+            .or_else(|| Self::mailbox(Some(&profile.name), &self.settings.default_from));
+        let Some(from) = from else {
+            return Finish::Dead {
+                error: "no usable sender address".into(),
+            };
+        };
+        let Some(to) = Self::mailbox(None, data.to.as_str()) else {
+            return Finish::Dead {
+                error: "the recipient address cannot be put in a header".into(),
+            };
+        };
+        let brand = super::consent::brand(&data.catalog, data.lang);
+        let email = compose::NoticeEmail {
+            from,
+            reply_to: profile
+                .reply_to
+                .as_deref()
+                .and_then(|a| Self::mailbox(None, a)),
+            to,
+            message_id: &c.message_id,
+            brand: &brand,
+            lang: data.lang,
+            told: data.told,
+            items: &data.items,
+            center_url: &data.center_url,
+        };
+        let message = match compose::notice(&email) {
+            Ok(m) => m,
+            Err(e) => return Finish::Dead { error: e },
+        };
+        let masked = data.to.masked();
+        let url = data.center_url.clone();
+        self.hand_over(c, message, || {
+            (
+                format!("Notice of a staff-recorded change for {masked}"),
+                format!("preferences: {url}"),
             )
         })
         .await

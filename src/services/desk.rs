@@ -47,6 +47,8 @@ pub async fn search(core: &Core, q: &Query) -> Result<Vec<FoundContact>> {
 /// One purpose or topic on one channel of a contact point, as the contact page shows it.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The topic, or the purpose of a purpose without topics (what a change names).
+    pub subject: crate::domain::Subject,
     pub purpose: String,
     pub topic: Option<String>,
     pub mandatory: bool,
@@ -56,11 +58,14 @@ pub struct Row {
     pub reason: Reason,
     /// The record the state rests on: when, how, by whom.
     pub last: Option<LastChange>,
+    /// The staff user who recorded it (their email), when staff did.
+    pub by: Option<String>,
 }
 
 /// A contact point and its rows.
 #[derive(Debug, Clone)]
 pub struct PointRows {
+    pub id: i64,
     pub kind: PointKind,
     pub address: Option<String>,
     pub rows: Vec<Row>,
@@ -81,6 +86,20 @@ pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
         return Ok(None);
     };
     let cat = core.catalog(card.profile_id).await?;
+    // Staff are named by their user id in the ledger; their address is the users table's.
+    let staff: Vec<(String, String)> = if card
+        .changes
+        .iter()
+        .any(|l| l.actor_kind == ActorKind::Staff)
+    {
+        crate::store::users::all(&core.read)
+            .await?
+            .into_iter()
+            .map(|u| (format!("user:{}", u.id), u.email))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let facts = ContactFacts {
         level: card.level,
         is_child: card.is_child,
@@ -100,7 +119,24 @@ pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
                 .into_iter()
                 .map(|c| {
                     let own = c.own;
+                    let last =
+                        own.and_then(|s| card.changes.iter().find(|l| l.seq == s.record).cloned());
+                    let by = last
+                        .as_ref()
+                        .filter(|l| l.actor_kind == ActorKind::Staff)
+                        .and_then(|l| l.actor_id.as_deref())
+                        .map(|id| {
+                            staff
+                                .iter()
+                                .find(|(k, _)| k == id)
+                                .map(|(_, e)| e.clone())
+                                .unwrap_or_else(|| "a former user".to_owned())
+                        });
                     Row {
+                        subject: match c.topic {
+                            Some(t) => crate::domain::Subject::Topic(t.id),
+                            None => crate::domain::Subject::Purpose(c.purpose.id),
+                        },
                         purpose: c.purpose.name.clone(),
                         topic: c.topic.map(|t| t.name.clone()),
                         mandatory: c.purpose.mandatory,
@@ -108,12 +144,13 @@ pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
                         value: own.map(|s| s.value).unwrap_or_default(),
                         allowed: c.decision.allowed,
                         reason: c.decision.reason,
-                        last: own
-                            .and_then(|s| card.changes.iter().find(|l| l.seq == s.record).cloned()),
+                        last,
+                        by,
                     }
                 })
                 .collect();
             PointRows {
+                id: p.id,
                 kind: p.kind,
                 address: p.address.clone(),
                 rows,
@@ -134,9 +171,274 @@ pub fn how(source: Source, actor: ActorKind) -> &'static str {
         (Source::Page, _) => "the contact’s pages",
         (Source::DoubleOptIn, _) => "confirmed by email",
         (Source::Phone, _) => "by phone, recorded by staff",
+        (Source::InPerson, _) => "in person, recorded by staff",
+        (Source::Paper, _) => "on paper, entered by staff",
         (Source::Import, _) => "import",
         (Source::Api, _) => "a sending system (API)",
         (Source::System, ActorKind::Staff) => "staff",
         (Source::System, _) => "the system",
     }
+}
+
+/// What the mail worker needs to write the notice of a staff-recorded change, read when it
+/// sends.
+pub struct NoticeMail {
+    pub to: crate::domain::parse::EmailAddress,
+    pub catalog: std::sync::Arc<crate::store::catalog::Catalog>,
+    pub lang: crate::domain::parse::Lang,
+    pub told: crate::domain::staff::Told,
+    /// Each recorded item and whether it is now subscribed.
+    pub items: Vec<(crate::views::ConfirmItem, bool)>,
+    pub center_url: String,
+}
+
+/// Reads what the notice of change `change_id` shows, sent to email point `cp`; `None` when
+/// the address is gone or the change recorded nothing to tell.
+pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option<NoticeMail>> {
+    use crate::domain::link::{self, LinkClaims};
+    use crate::domain::parse::{EmailAddress, Lang};
+    use crate::domain::staff::Told;
+    use crate::store::{contacts, ledger};
+    let Some(owner) = contacts::point_owner(&core.read, cp).await? else {
+        return Ok(None);
+    };
+    let Some(to) = owner
+        .address
+        .as_deref()
+        .and_then(|a| EmailAddress::parse(a).ok())
+    else {
+        return Ok(None);
+    };
+    if owner.suppressed {
+        return Ok(None);
+    }
+    let Some(found) = contacts::addressed(&core.read, PointKind::Email, to.as_str(), None).await?
+    else {
+        return Ok(None);
+    };
+    let catalog = core.catalog(owner.profile_id).await?;
+    let lang = owner
+        .locale
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&catalog.profile.default_locale))
+        .unwrap_or_default();
+    let records = ledger::by_change(&core.read, change_id, owner.contact_id).await?;
+    let mut told = Told::Phone;
+    let mut items = Vec::new();
+    for r in &records {
+        told = match r.source {
+            Source::InPerson => Told::InPerson,
+            Source::Paper => Told::Paper,
+            _ => Told::Phone,
+        };
+        let on = match r.new_value {
+            ConsentValue::OptedIn => true,
+            ConsentValue::OptedOut => false,
+            _ => continue,
+        };
+        items.push((
+            crate::views::ConfirmItem {
+                field: String::new(),
+                name: super::optin::describe(&catalog, r.subject, lang),
+                channel: r.channel,
+            },
+            on,
+        ));
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let key = core.minting_key().await?;
+    let claims = LinkClaims {
+        contact_point_id: found.contact_point_id,
+        generation: u32::try_from(found.link_generation).unwrap_or(u32::MAX),
+        subject: None,
+        expires: link::expiry(core.clock.now().unix_timestamp(), core.policy.link_ttl_days),
+    };
+    Ok(Some(NoticeMail {
+        to,
+        catalog,
+        lang,
+        told,
+        items,
+        center_url: format!("{}/p/{}", core.policy.base_url, key.mint(&claims)),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// A change staff record: consent given by phone, in person or on paper.
+
+/// One item of one contact point, as the desk's form names it (parsed at the edge).
+#[derive(Debug, Clone)]
+pub struct StaffChange {
+    pub contact_id: i64,
+    pub point_id: i64,
+    pub subject: crate::domain::Subject,
+    pub channel: Channel,
+    pub opt_in: bool,
+    pub told: crate::domain::staff::Told,
+    pub why: crate::domain::staff::Justified,
+}
+
+/// Why the desk cannot record a change as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRefused {
+    NoContact,
+    Erased,
+    /// Not a purpose or topic in use on that point's channel, or a service purpose.
+    Item,
+    /// An opt-in on a phone channel needs the profile to trust staff opt-ins: this server
+    /// confirms by email only.
+    NeedsTrust,
+}
+
+/// What recording did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffOutcome {
+    /// Recorded; the contact is emailed the notice (`false`: no email address to tell).
+    Recorded { noticed: bool },
+    /// An opt-in the profile does not trust from staff: the contact was sent the
+    /// confirmation email, and is subscribed once they confirm.
+    Asked,
+    /// Already so: nothing written.
+    Unchanged,
+}
+
+struct StaffRecord {
+    request: super::optin::RequestOptIn,
+    /// The email point told of the change.
+    notice_to: Option<i64>,
+}
+
+impl crate::store::writer::Unit for StaffRecord {
+    type Output = StaffOutcome;
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut crate::store::writer::Tx,
+    ) -> futures_util::future::BoxFuture<'a, crate::store::Result<StaffOutcome>> {
+        Box::pin(async move {
+            let done = self.request.apply(tx).await?;
+            let told = done
+                .applied
+                .records
+                .iter()
+                .any(|r| matches!(r.new_value, ConsentValue::OptedIn | ConsentValue::OptedOut));
+            if told {
+                if let Some(cp) = self.notice_to {
+                    let id = super::optin::new_message_id(&self.request.settings.base_url);
+                    crate::store::outbox::enqueue_notice(tx, cp, &done.applied.change_id, &id)
+                        .await?;
+                }
+                return Ok(StaffOutcome::Recorded {
+                    noticed: self.notice_to.is_some(),
+                });
+            }
+            Ok(match done.asked {
+                super::optin::Asked::Nothing => StaffOutcome::Unchanged,
+                _ => StaffOutcome::Asked,
+            })
+        })
+    }
+}
+
+/// Records a change staff took: an opt-out at once; an opt-in at once when the profile
+/// trusts staff opt-ins, else through the contact's double opt-in. Every record names the
+/// staff user as actor, how consent reached them, and keeps the justification as evidence;
+/// the contact is emailed what was recorded, with a link to correct it.
+pub async fn record(
+    core: &Core,
+    staff: &crate::store::users::User,
+    c: StaffChange,
+) -> Result<std::result::Result<StaffOutcome, StaffRefused>> {
+    use crate::domain::ledger::Evidence;
+    use crate::domain::parse::Lang;
+    use crate::domain::Subject;
+    use crate::store::writer::{ChangeMeta, Priority};
+    let Some(card) = desk::card(&core.read, c.contact_id).await? else {
+        return Ok(Err(StaffRefused::NoContact));
+    };
+    if card.erased_at.is_some() {
+        return Ok(Err(StaffRefused::Erased));
+    }
+    let Some(point) = card
+        .points
+        .iter()
+        .find(|p| p.id == c.point_id && p.address.is_some())
+    else {
+        return Ok(Err(StaffRefused::NoContact));
+    };
+    let cat = core.catalog(card.profile_id).await?;
+    let purpose = match c.subject {
+        Subject::Purpose(id) => cat.purpose(id),
+        Subject::Topic(id) => cat
+            .topic(id)
+            .filter(|t| !t.retired)
+            .and_then(|t| cat.purpose(t.purpose_id)),
+        Subject::Erasure => None,
+    };
+    let Some(purpose) = purpose.filter(|p| !p.retired && !p.mandatory) else {
+        return Ok(Err(StaffRefused::Item));
+    };
+    if !purpose.channels.contains(&c.channel) || c.channel.point_kind() != point.kind {
+        return Ok(Err(StaffRefused::Item));
+    }
+    let trusted = cat.profile.trust_staff_opt_ins;
+    let (mut wanted, mut other) = (Vec::new(), Vec::new());
+    if !c.opt_in {
+        other.push((
+            point.id,
+            super::optin::desired(c.subject, c.channel, ConsentValue::OptedOut),
+        ));
+    } else if trusted {
+        other.push((
+            point.id,
+            super::optin::desired(c.subject, c.channel, ConsentValue::OptedIn),
+        ));
+    } else if point.kind == PointKind::Email {
+        wanted.push((c.subject, c.channel));
+    } else {
+        return Ok(Err(StaffRefused::NeedsTrust));
+    }
+    let lang = card
+        .locale
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&cat.profile.default_locale))
+        .unwrap_or_default();
+    let meta = ChangeMeta {
+        actor_kind: ActorKind::Staff,
+        actor_id: Some(format!("user:{}", staff.id)),
+        source: c.told.source(),
+        change_id: super::consent::new_change_id(),
+        form_version: None,
+        language: Some(lang.code().to_owned()),
+        request_id: None,
+        confirmation: None,
+        evidence: Evidence {
+            justification: Some(c.why.evidence_words(c.told, &staff.email)),
+            ip: None,
+            user_agent: None,
+            salt: None,
+        },
+    };
+    // The change is told to the contact's (first live) email address.
+    let notice_to = card
+        .points
+        .iter()
+        .find(|p| p.kind == PointKind::Email && p.address.is_some())
+        .map(|p| p.id);
+    // The opt-in's confirmation goes to the point itself (an email point, checked above).
+    let unit = StaffRecord {
+        request: super::optin::RequestOptIn {
+            cp: point.id,
+            wanted,
+            other,
+            meta,
+            lang,
+            settings: super::optin::AskSettings::from(core, &cat.profile),
+        },
+        notice_to,
+    };
+    Ok(Ok(core.writer.run(unit, Priority::Interactive).await?))
 }

@@ -435,7 +435,7 @@ fn items_view(cat: &Catalog, items: &PendingItems, lang: Lang) -> Vec<ConfirmIte
         .collect()
 }
 
-fn describe(cat: &Catalog, subject: Subject, lang: Lang) -> String {
+pub(crate) fn describe(cat: &Catalog, subject: Subject, lang: Lang) -> String {
     match subject {
         Subject::Topic(id) => cat.topic(id).map(|t| cat.topic_words(t, lang).0.to_owned()),
         Subject::Purpose(id) => cat

@@ -31,6 +31,9 @@ pub struct Profile {
     pub doi_reminder_hours: Option<i64>,
     /// API opt-ins the caller says it confirmed itself are recorded as confirmed.
     pub trust_api_confirmation: bool,
+    /// Opt-ins staff record are trusted with the notice to the contact alone (else they
+    /// go through double opt-in).
+    pub trust_staff_opt_ins: bool,
     /// The published design the pages show (version `form_version`); a profile that never
     /// published one shows its brand colour and the catalogue's texts.
     pub design: crate::domain::design::Design,
@@ -114,7 +117,7 @@ pub async fn load(read: &Reader, profile_id: i64) -> Result<Option<Catalog>> {
             "SELECT p.id, p.key, p.name, p.brand_primary, p.footer_address, p.privacy_url,
                     p.default_locale, p.form_version, p.sender_name, p.sender_address, p.reply_to,
                     p.catalog_version, p.jurisdiction, p.legal_footer, p.doi_confirm_hours,
-                    p.doi_reminder_hours, p.trust_api_confirmation, v.design
+                    p.doi_reminder_hours, p.trust_api_confirmation, p.trust_staff_opt_ins, v.design
              FROM compliance_profiles p
              LEFT JOIN form_versions v ON v.profile_id = p.id AND v.version = p.form_version
              WHERE p.id = $1",
@@ -267,6 +270,7 @@ fn profile(p: &impl DbRow) -> Result<Profile> {
         doi_confirm_hours: p.col("doi_confirm_hours")?,
         doi_reminder_hours: p.col("doi_reminder_hours")?,
         trust_api_confirmation: p.col("trust_api_confirmation")?,
+        trust_staff_opt_ins: p.col("trust_staff_opt_ins")?,
         design: match p.col::<Option<String>>("design")? {
             Some(json) => crate::domain::design::Design::from_json(&json)
                 .ok_or_else(|| StoreError::Corrupt("a published design".into()))?,

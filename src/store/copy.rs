@@ -43,6 +43,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("doi_confirm_hours", Int),
                 ("doi_reminder_hours", Int),
                 ("trust_api_confirmation", Bool),
+                ("trust_staff_opt_ins", Bool),
             ],
         ),
         (
@@ -342,6 +343,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("lease_owner", Text),
                 ("last_error", Text),
                 ("finished_at", Time),
+                ("change_id", Text),
             ],
         ),
         (

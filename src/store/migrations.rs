@@ -134,6 +134,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "contact search",
         include_str!("../../migrations/0022_contact_search.sql"),
     ),
+    (
+        23,
+        "staff changes",
+        include_str!("../../migrations/0023_staff_changes.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -15,6 +15,8 @@ pub enum MailKind {
     Reminder,
     /// An invitation to the console (to a user, not a contact point).
     Invite,
+    /// What staff recorded for a contact (a change, by its id), with a link to correct it.
+    Notice,
 }
 
 impl MailKind {
@@ -23,6 +25,7 @@ impl MailKind {
             MailKind::Confirm => "confirm",
             MailKind::Reminder => "reminder",
             MailKind::Invite => "invite",
+            MailKind::Notice => "notice",
         }
     }
     pub fn parse(s: &str) -> Option<MailKind> {
@@ -30,6 +33,7 @@ impl MailKind {
             "confirm" => Some(MailKind::Confirm),
             "reminder" => Some(MailKind::Reminder),
             "invite" => Some(MailKind::Invite),
+            "notice" => Some(MailKind::Notice),
             _ => None,
         }
     }
@@ -60,6 +64,28 @@ pub async fn enqueue(
     if due_at.is_none() {
         tx.wake_mail();
     }
+    Ok(id)
+}
+
+/// Queues the notice of a change staff recorded, to a contact's email point, due at once.
+pub async fn enqueue_notice(
+    tx: &mut Tx,
+    contact_point_id: i64,
+    change_id: &str,
+    message_id: &str,
+) -> Result<i64> {
+    let now = tx.now_str();
+    let id = on!(tx.conn(), c => sqlx::query_scalar(
+        "INSERT INTO outbox (kind, contact_point_id, message_id, created_at, next_attempt_at, change_id)
+         VALUES ('notice', $1, $2, $3, $3, $4) RETURNING id",
+    )
+    .bind(contact_point_id)
+    .bind(message_id)
+    .bind(Ts::new(&*now))
+    .bind(change_id)
+    .fetch_one(c)
+    .await?);
+    tx.wake_mail();
     Ok(id)
 }
 
@@ -120,6 +146,8 @@ pub struct Claimed {
     /// Set for mail to a console user (invite).
     pub user_id: Option<i64>,
     pub message_id: String,
+    /// The change a notice tells of.
+    pub change_id: Option<String>,
     /// Including this one.
     pub attempts: i64,
 }
@@ -140,7 +168,7 @@ pub async fn claim(
              WHERE status = 'queued' AND next_attempt_at <= $3
                AND (lease_until IS NULL OR lease_until <= $3)
              ORDER BY next_attempt_at, id LIMIT $4)
-         RETURNING id, kind, contact_point_id, request_id, user_id, message_id, attempts",
+         RETURNING id, kind, contact_point_id, request_id, user_id, message_id, change_id, attempts",
     )
     .bind(Ts::new(lease_until))
     .bind(owner)
@@ -165,6 +193,7 @@ fn claimed(r: &impl DbRow) -> Result<Claimed> {
         request_id: r.col("request_id")?,
         user_id: r.col("user_id")?,
         message_id: r.col("message_id")?,
+        change_id: r.col("change_id")?,
         attempts: r.col("attempts")?,
     })
 }

@@ -89,7 +89,7 @@ pub async fn profile_of(tx: &mut Tx, item: Item) -> Result<Option<i64>> {
 
 const PROFILE_COLUMNS: &str = "key, name, sender_name, sender_address, reply_to, footer_address,
     legal_footer, privacy_url, default_locale, jurisdiction, doi_confirm_hours, doi_reminder_hours,
-    trust_api_confirmation";
+    trust_api_confirmation, trust_staff_opt_ins";
 
 /// A profile's settings as the audit log keeps them.
 async fn profile_json(tx: &mut Tx, id: i64) -> Result<Option<Value>> {
@@ -100,7 +100,7 @@ async fn profile_json(tx: &mut Tx, id: i64) -> Result<Option<Value>> {
         };
         let mut m = serde_json::Map::new();
         for name in PROFILE_COLUMNS.split(',').map(str::trim) {
-            let v: Value = if name == "trust_api_confirmation" {
+            let v: Value = if name.starts_with("trust_") {
                 Value::from(r.col::<bool>(name)?)
             } else if name.starts_with("doi_") {
                 r.col::<Option<i64>>(name)?.map(Value::from).unwrap_or(Value::Null)
@@ -172,7 +172,7 @@ impl Unit for SaveProfile {
                          sender_address = $3, reply_to = $4, footer_address = $5,
                          legal_footer = $6, privacy_url = $7, default_locale = $8,
                          jurisdiction = $9, doi_confirm_hours = $10, doi_reminder_hours = $11,
-                         trust_api_confirmation = $13
+                         trust_api_confirmation = $13, trust_staff_opt_ins = $14
                      WHERE id = $12",
                 )
                 .bind(&f.name)
@@ -188,6 +188,7 @@ impl Unit for SaveProfile {
                 .bind(f.reminder_hours)
                 .bind(id)
                 .bind(f.trust_api_confirmation)
+                .bind(f.trust_staff_opt_ins)
                 .execute(&mut *c)
                 .await?;
             });

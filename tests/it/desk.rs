@@ -155,3 +155,280 @@ async fn staff_find_a_contact_by_name_address_or_number_and_see_every_consent_wi
     assert!(!page.body.contains("Holly"));
     app.stop().await;
 }
+
+/// The form value of a row of a point's change form (`t2:email`), by its label.
+fn item_of(body: &str, label: &str) -> String {
+    let at = body
+        .find(&format!(">{label}</option>"))
+        .unwrap_or_else(|| panic!("{label} offered"));
+    let start = body[..at].rfind("value=\"").unwrap() + 7;
+    body[start..start + body[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_phone_opt_out_is_recorded_with_its_justification_told_to_the_contact_who_corrects_it() {
+    use crate::console::{csrf_of, urlencode};
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    let found = b.get("/admin/contacts?q=holly%40contoso.com").await;
+    let holly = listed(&found.body).remove(0);
+    let path = format!("/admin/contacts/{holly}");
+    let page = b.get(&path).await;
+    let csrf = csrf_of(&page.body);
+    let updates = item_of(&page.body, "Commercial › Product updates (email)");
+    let point = {
+        let at = page.body.find("name=\"point\" value=\"").unwrap() + 20;
+        page.body[at..at + page.body[at..].find('"').unwrap()].to_owned()
+    };
+    let origin = app.base.clone();
+    let records = app.ledger_count().await;
+
+    // No justification: refused beside the field, what was typed kept, nothing written.
+    let form = |justification: &str| {
+        format!(
+            "csrf={csrf}&point={point}&item={}&value=opt_out&told=phone&reference=CALL-4411&justification={}",
+            urlencode(&updates),
+            urlencode(justification)
+        )
+    };
+    let refused = b
+        .post(&format!("{path}/record"), &form("   "), Some(&origin))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Say why this change is recorded"));
+    assert!(
+        refused.body.contains("value=\"CALL-4411\""),
+        "the reference is kept"
+    );
+    assert_eq!(app.ledger_count().await, records);
+    // A made-up item, or another contact's point: refused too.
+    let bad = form("x").replace(&urlencode(&updates), "t999%3Aemail");
+    assert_eq!(
+        b.post(&format!("{path}/record"), &bad, Some(&origin))
+            .await
+            .status,
+        422
+    );
+    let elsewhere = form("x").replace(&format!("point={point}"), "point=999999");
+    assert_eq!(
+        b.post(&format!("{path}/record"), &elsewhere, Some(&origin))
+            .await
+            .status,
+        404
+    );
+    // Without the form's token: refused.
+    let forged = form("x").replace(&csrf, "forged");
+    assert_eq!(
+        b.post(&format!("{path}/record"), &forged, Some(&origin))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(app.ledger_count().await, records);
+
+    // Recorded: the history says by phone, by whom; the ledger names the staff user.
+    let done = b
+        .post(
+            &format!("{path}/record"),
+            &form("Called at 10:05, asked to stop product update emails"),
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(
+        done.location.ends_with("?done=recorded"),
+        "{}",
+        done.location
+    );
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Product updates", "email")
+            .await
+            .as_deref(),
+        Some("opted_out")
+    );
+    let page = b.get(&done.location.replace(&app.base, "")).await;
+    assert!(page
+        .body
+        .contains("the contact is emailed what was recorded"));
+    let at = page.body.find(">Commercial › Product updates<").unwrap();
+    let row = &page.body[at..at + page.body[at..].find("</tr>").unwrap()];
+    assert!(row.contains("Opted out"), "{row}");
+    assert!(
+        row.contains("by phone, recorded by staff (staff@contoso.com)"),
+        "{row}"
+    );
+    let (actor_kind, actor_id, source): (String, String, String) = sqlx::query_as(
+        "SELECT actor_kind, actor_id, source FROM consent_ledger ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!((actor_kind.as_str(), source.as_str()), ("staff", "phone"));
+    assert!(actor_id.starts_with("user:"), "{actor_id}");
+    let evidence: String = sqlx::query_scalar(
+        "SELECT justification FROM ledger_evidence WHERE change_id =
+             (SELECT change_id FROM consent_ledger ORDER BY seq DESC LIMIT 1)",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap_or_default();
+    assert!(
+        evidence.contains("CALL-4411") && evidence.contains("asked to stop"),
+        "{evidence}"
+    );
+
+    // Holly is told, from Contoso, with a link to her preferences.
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, vec!["holly@contoso.com".to_owned()]);
+    assert!(mail.header("From").unwrap().contains("news@contoso.com"));
+    assert!(mail.header("Subject").unwrap().contains("What we recorded"));
+    let text = mail.raw.replace("=\r\n", "");
+    assert!(text.contains("by phone"), "{text}");
+    assert!(
+        text.contains("Product updates (email): unsubscribed"),
+        "{text}"
+    );
+    let i = text.find("/p/").expect("a link to her preferences");
+    let token: String = text[i + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    // She corrects it from the link: Product updates ticked again (confirmed by email first).
+    let center = app
+        .client
+        .get(format!("{}/p/{token}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(center.status(), 200);
+    let res = app
+        .post_form(&format!("/u/{token}"), "action=save&t2.email=on&t2.sms=on")
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Product updates", "email")
+            .await
+            .as_deref(),
+        Some("pending")
+    );
+    let confirm = smtp.wait_for(2).await.remove(1);
+    let res = app
+        .client
+        .get(format!("{}{}", app.base, confirm.confirm_path()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_staff_opt_in_waits_for_the_contact_s_confirmation_unless_the_profile_trusts_staff() {
+    use crate::console::{csrf_of, urlencode};
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    let mut b = crate::api::admin(&app).await;
+    let origin = app.base.clone();
+    let found = b.get("/admin/contacts?q=frank").await;
+    let frank = listed(&found.body).remove(0);
+    let path = format!("/admin/contacts/{frank}");
+    let rec = format!("{path}/record");
+    let page = b.get(&path).await;
+    let (csrf, events) = (
+        csrf_of(&page.body),
+        item_of(&page.body, "Commercial › Events (email)"),
+    );
+    let point = {
+        let at = page.body.find("name=\"point\" value=\"").unwrap() + 20;
+        page.body[at..at + page.body[at..].find('"').unwrap()].to_owned()
+    };
+    let form = |item: &str, told: &str| {
+        format!(
+            "csrf={csrf}&point={point}&item={}&value=opt_in&told={told}&reference=&justification={}",
+            urlencode(item),
+            urlencode("Signed our paper form at the fair")
+        )
+    };
+    // The profile does not trust staff opt-ins: Frank is asked to confirm by email.
+    let done = b.post(&rec, &form(&events, "paper"), Some(&origin)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location.ends_with("?done=asked"), "{}", done.location);
+    assert_eq!(
+        app.state_of("frank@contoso.com", "Events", "email")
+            .await
+            .as_deref(),
+        Some("pending")
+    );
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert!(mail.raw.contains("/c/"), "the confirmation email");
+
+    // The admin ticks "Trust opt-ins staff record": recorded at once, and Frank is told.
+    let profile: (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT id, key, name, sender_name, sender_address, footer_address, default_locale
+             FROM compliance_profiles WHERE key = 'contoso'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    let token = b.console_token().await;
+    let saved = b
+        .post(
+            &format!("/admin/profiles/{}/edit", profile.0),
+            &crate::setup::form(&[
+                ("csrf", &token),
+                ("key", &profile.1),
+                ("name", &profile.2),
+                ("sender_name", profile.3.as_deref().unwrap_or("")),
+                ("sender_address", profile.4.as_deref().unwrap_or("")),
+                ("footer_address", &profile.5),
+                ("default_locale", &profile.6),
+                ("trust_staff_opt_ins", "on"),
+            ]),
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let updates = item_of(&page.body, "Commercial › Product updates (email)");
+    // Frank had left product updates; in person he asks for them again.
+    let done = b
+        .post(&rec, &form(&updates, "in_person"), Some(&origin))
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(
+        done.location.ends_with("?done=recorded"),
+        "{}",
+        done.location
+    );
+    let state = app
+        .state_of("frank@contoso.com", "Newsletter", "email")
+        .await;
+    assert_eq!(state.as_deref(), Some("opted_in"));
+    let notice = smtp.wait_for(2).await.remove(1);
+    let text = notice.raw.replace("=\r\n", "");
+    assert!(text.contains("in person"), "{text}");
+    assert!(
+        text.contains("Product updates (email): subscribed"),
+        "{text}"
+    );
+    // The same again changes nothing and tells nobody.
+    let done = b
+        .post(&rec, &form(&updates, "in_person"), Some(&origin))
+        .await;
+    assert!(
+        done.location.ends_with("?done=unchanged"),
+        "{}",
+        done.location
+    );
+    app.stop().await;
+}
