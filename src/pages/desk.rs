@@ -126,6 +126,8 @@ pub struct Typed {
     pub told: String,
     pub reference: String,
     pub justification: String,
+    /// The as-of moment, as typed.
+    pub at: String,
 }
 
 /// The form value naming a row: `p12:email` or `t5:sms`.
@@ -161,7 +163,29 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
         view! { <p class="notice" role="status">{format!("This contact was erased on {}: nothing is sent to them, and their addresses are on the suppression list.", minute(at))}</p> }
     });
     let contact_id = card.id;
-    let erased_contact = card.erased_at.is_some();
+    let as_of = c.at.clone();
+    let erased_contact = card.erased_at.is_some() || as_of.is_some();
+    let at_error = v
+        .error
+        .as_ref()
+        .filter(|(id, f, _)| *id == 0 && *f == "at")
+        .map(|(_, _, m)| m.clone());
+    let as_of_form = view! {
+        <form method="get" action=format!("/admin/contacts/{contact_id}") class="as-of">
+            <label for="at">"Show as of"</label>
+            <input type="datetime-local" id="at" name="at" step="1" value=v.typed.at.clone()
+                aria-describedby=if at_error.is_some() { "at-error at-hint" } else { "at-hint" }
+                aria-invalid=at_error.is_some().then_some("true")/>
+            <button type="submit" class="btn">"Show"</button>
+            {as_of.is_some().then(|| view! { <a href=format!("/admin/contacts/{contact_id}")>"Back to now"</a> })}
+            <p class="muted" id="at-hint">"A past moment (UTC): every consent and decision as the ledger had it then."</p>
+            {at_error.map(|m| view! { <p class="form-error" id="at-error">{m}</p> })}
+        </form>
+        <p><a href=format!("/admin/contacts/{contact_id}/history")>"Full history of changes"</a></p>
+    };
+    let as_of_notice = as_of.as_ref().map(|at| view! {
+        <p class="notice" role="status"><strong>{format!("As things stood on {} UTC.", minute(at))}</strong>" Consents, decisions and the purposes’ rules are the ledger’s of that moment; the consent level, child and tracking shown are today’s."</p>
+    });
     let csrf = v.csrf.clone();
     let error = v.error.clone();
     let typed = v.typed.clone();
@@ -275,10 +299,112 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title" dir="auto" class="break">{title}</h1>
                 {v.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
+                {as_of_notice}
                 {erased}
                 {facts}
+                {as_of_form}
             </section>
             {points}
+        </ConsoleFrame>
+    }
+}
+
+pub struct HistoryView {
+    pub email: String,
+    pub role: Role,
+    pub csrf: String,
+    pub contact_id: i64,
+    pub title: String,
+    pub lines: Vec<crate::services::desk::HistoryLine>,
+    /// The filter's choices: (form value, label).
+    pub subjects: Vec<(String, String)>,
+    /// The filter as typed: subject, source, from, to.
+    pub typed: [String; 4],
+    pub bad_day: bool,
+    /// The link to older records, when there may be more.
+    pub older: Option<String>,
+}
+
+/// `GET /admin/contacts/{id}/history`: every change, newest first, filterable.
+pub fn history_page(v: HistoryView) -> impl IntoView {
+    let [subject, source, from, to] = v.typed.clone();
+    let subject_options = v
+        .subjects
+        .into_iter()
+        .map(|(value, label)| {
+            let selected = value == subject;
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    let sources = [
+        ("page", "The contact’s pages"),
+        ("one_click", "One-click unsubscribe"),
+        ("double_opt_in", "Confirmed by email"),
+        ("phone", "By phone (staff)"),
+        ("in_person", "In person (staff)"),
+        ("paper", "On paper (staff)"),
+        ("import", "Import"),
+        ("api", "A sending system (API)"),
+        ("system", "The system"),
+    ]
+    .into_iter()
+    .map(|(value, label)| view! { <option value=value selected=source == value>{label}</option> })
+    .collect_view();
+    let count = v.lines.len();
+    let rows = v
+        .lines
+        .into_iter()
+        .map(|l| {
+            let evidence = [
+                l.justification.clone(),
+                l.ip.as_ref().map(|ip| format!("IP address {ip}")),
+                l.user_agent.as_ref().map(|ua| format!("Browser: {ua}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+            view! {
+                <tr>
+                    <td>{minute(&l.occurred_at)}</td>
+                    <td data-label="What" dir="auto">{l.what}<br/><span class="muted break">{format!("{} · {}", l.address, l.channel.as_str())}</span></td>
+                    <td data-label="Change">{format!("{} → {}", value_words(l.old_value), value_words(l.new_value))}</td>
+                    <td data-label="How">{l.how}<br/><span class="muted">{format!("by {}", l.who)}</span></td>
+                    <td data-label="Evidence" class="break" dir="auto">{if evidence.is_empty() { "—".to_owned() } else { evidence }}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <ConsoleFrame email=v.email role=v.role csrf=v.csrf title=format!("History: {}", v.title) current="/admin/contacts">
+            <p><a href=format!("/admin/contacts/{}", v.contact_id)>"← Back to the contact"</a></p>
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title" dir="auto" class="break">{format!("History: {}", v.title)}</h1>
+                <p class="muted">"Every recorded change of this contact’s consent, newest first: when, what, how, by whom, and the evidence kept with it."</p>
+                <form method="get" action=format!("/admin/contacts/{}/history", v.contact_id) class="filters">
+                    <label for="f-subject">"Purpose or topic"
+                        <select id="f-subject" name="subject"><option value="">"All"</option>{subject_options}</select></label>
+                    <label for="f-source">"How"
+                        <select id="f-source" name="source"><option value="">"Any way"</option>{sources}</select></label>
+                    <label for="f-from">"From" <input type="date" id="f-from" name="from" value=from/></label>
+                    <label for="f-to">"To" <input type="date" id="f-to" name="to" value=to/></label>
+                    <button type="submit" class="btn">"Filter"</button>
+                </form>
+                {v.bad_day.then(|| view! { <p class="form-error" role="alert">"Enter days as 2026-11-20."</p> })}
+                {if count == 0 {
+                    view! { <p class="empty" role="status">"No change matches."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"How"</th><th scope="col">"Evidence"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
+                {v.older.map(|href| view! { <p><a href=href>"Older changes"</a></p> })}
+            </section>
         </ConsoleFrame>
     }
 }

@@ -28,7 +28,10 @@ pub use console::{
     UsersView,
 };
 #[cfg(feature = "ssr")]
-pub use desk::{contact_page, contacts_page, item_value, ContactView, ContactsView, Typed};
+pub use desk::{
+    contact_page, contacts_page, history_page, item_value, ContactView, ContactsView, HistoryView,
+    Typed,
+};
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};
 pub use preferences::{

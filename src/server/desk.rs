@@ -72,15 +72,38 @@ pub async fn contact(State(state): State<AppState>, console: Console, page: Page
         _ => None,
     };
     let id = page.segment_i64(3);
+    let typed_at = page.query_value("at").unwrap_or_default();
+    let (at, status, error) = if typed_at.trim().is_empty() {
+        (None, StatusCode::OK, None)
+    } else {
+        match desk::moment(&typed_at) {
+            Some(at) => (Some(at), StatusCode::OK, None),
+            None => (
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((
+                    0,
+                    "at",
+                    "Enter a moment as a date and time (2026-11-20 10:30, UTC) or a day."
+                        .to_owned(),
+                )),
+            ),
+        }
+    };
+    let typed = Typed {
+        at: typed_at,
+        ..Typed::default()
+    };
     show(
         &state,
         &console,
         page,
         id,
-        StatusCode::OK,
+        at.as_deref(),
+        status,
         done,
-        None,
-        Typed::default(),
+        error,
+        typed,
     )
     .await
 }
@@ -92,13 +115,14 @@ async fn show(
     console: &Console,
     page: Page,
     id: Option<i64>,
+    at: Option<&str>,
     status: StatusCode,
     done: Option<&'static str>,
     error: Option<(i64, &'static str, String)>,
     typed: Typed,
 ) -> Response {
     let found = match id {
-        Some(id) => desk::contact(&state.core, id).await,
+        Some(id) => desk::contact(&state.core, id, at).await,
         None => Ok(None),
     };
     let contact = match found {
@@ -152,6 +176,7 @@ pub async fn record(
         told: get("told"),
         reference: get("reference"),
         justification: get("justification"),
+        at: String::new(),
     };
     let point: Option<i64> = get("point").parse().ok();
     let (Some(contact_id), Some(point)) = (id, point) else {
@@ -159,6 +184,7 @@ pub async fn record(
             &state,
             &console,
             page,
+            None,
             None,
             StatusCode::NOT_FOUND,
             None,
@@ -203,7 +229,7 @@ pub async fn record(
                     .into_response();
             }
             Ok(Err(desk::StaffRefused::NoContact)) => {
-                return show(&state, &console, page, None, StatusCode::NOT_FOUND, None, None, typed)
+                return show(&state, &console, page, None, None, StatusCode::NOT_FOUND, None, None, typed)
                     .await
             }
             Ok(Err(desk::StaffRefused::Erased)) => {
@@ -225,6 +251,7 @@ pub async fn record(
         &console,
         page,
         Some(contact_id),
+        None,
         StatusCode::UNPROCESSABLE_ENTITY,
         None,
         error,
@@ -236,12 +263,124 @@ pub async fn record(
 /// A row named by the form (`p12:email`, `t5:sms`).
 fn parse_item(s: &str) -> Option<(Subject, Channel)> {
     let (subject, channel) = s.split_once(':')?;
-    let channel = Channel::parse(channel)?;
-    let id: i64 = subject.get(1..)?.parse().ok()?;
-    let subject = match subject.as_bytes().first()? {
-        b'p' => Subject::Purpose(id),
-        b't' => Subject::Topic(id),
-        _ => return None,
+    Some((parse_subject(subject)?, Channel::parse(channel)?))
+}
+
+/// `GET /admin/contacts/{id}/history`: the contact's changes, newest first, filtered by purpose
+/// or topic, how they came, and days (`?subject=t5&source=phone&from=2026-11-01&to=…`).
+pub async fn history(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    use crate::services::audit::day_start;
+    use crate::store::desk::HistoryFilter;
+    let page = match console.require(Permission::RecordConsent, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
-    Some((subject, channel))
+    let Some(id) = page.segment_i64(3) else {
+        return show(
+            &state,
+            &console,
+            page,
+            None,
+            None,
+            StatusCode::NOT_FOUND,
+            None,
+            None,
+            Typed::default(),
+        )
+        .await;
+    };
+    // A NUL can match nothing stored, and PostgreSQL refuses it in text: it goes.
+    let get = |k: &str| page.query_value(k).unwrap_or_default().replace('\0', "");
+    let typed = [get("subject"), get("source"), get("from"), get("to")];
+    let subject = parse_subject(&typed[0]);
+    let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
+    let from = nonempty(&typed[2]).and_then(|d| day_start(&d, 0));
+    let to = nonempty(&typed[3]).and_then(|d| day_start(&d, 1));
+    let bad_day = (nonempty(&typed[2]).is_some() && from.is_none())
+        || (nonempty(&typed[3]).is_some() && to.is_none());
+    let filter = HistoryFilter {
+        subject,
+        source: crate::domain::Source::parse(&typed[1]),
+        from,
+        to,
+        before: page.query_value("before").and_then(|b| b.parse().ok()),
+    };
+    let (card, lines, names) = match desk::history(&state.core, id, &filter).await {
+        Ok(Some(x)) => x,
+        Ok(None) => {
+            return show(
+                &state,
+                &console,
+                page,
+                None,
+                None,
+                StatusCode::NOT_FOUND,
+                None,
+                None,
+                Typed::default(),
+            )
+            .await
+        }
+        Err(e) => return page.error(e, "contact history").await,
+    };
+    let older = (lines.len() as i64 >= desk::HISTORY_PAGE).then(|| {
+        let last = lines.last().map(|l| l.seq).unwrap_or(0);
+        let mut pairs: Vec<(&str, String)> = ["subject", "source", "from", "to"]
+            .into_iter()
+            .zip(typed.iter().cloned())
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        pairs.push(("before", last.to_string()));
+        format!(
+            "/admin/contacts/{id}/history?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    });
+    let title = card
+        .name
+        .clone()
+        .or_else(|| card.points.iter().find_map(|p| p.address.clone()))
+        .unwrap_or_else(|| format!("Contact {id}"));
+    let view = pages::HistoryView {
+        email: console.user.email.clone(),
+        role: console.user.role,
+        csrf: console.su.csrf.clone(),
+        contact_id: id,
+        title,
+        lines,
+        subjects: names
+            .into_iter()
+            .map(|(s, n)| (subject_value(s), n))
+            .collect(),
+        typed,
+        bad_day,
+        older,
+    };
+    page.send(
+        if bad_day {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        move || pages::history_page(view),
+    )
+    .await
+}
+
+/// A purpose or topic named by a form (`p12`, `t5`).
+fn parse_subject(s: &str) -> Option<Subject> {
+    let id: i64 = s.get(1..)?.parse().ok()?;
+    match s.as_bytes().first()? {
+        b'p' => Some(Subject::Purpose(id)),
+        b't' => Some(Subject::Topic(id)),
+        _ => None,
+    }
+}
+
+fn subject_value(s: Subject) -> String {
+    match s {
+        Subject::Purpose(id) => format!("p{id}"),
+        Subject::Topic(id) => format!("t{id}"),
+        Subject::Erasure => "e0".to_owned(),
+    }
 }

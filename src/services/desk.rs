@@ -75,17 +75,35 @@ pub struct PointRows {
 #[derive(Debug, Clone)]
 pub struct ContactPage {
     pub card: Card,
+    /// The moment it shows, when not now.
+    pub at: Option<String>,
     pub profile: String,
     pub points: Vec<PointRows>,
 }
 
 /// The contact with this id, with every purpose's and topic's state and decision on each of
 /// its points' channels.
-pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
-    let Some(card) = desk::card(&core.read, id).await? else {
+pub async fn contact(core: &Core, id: i64, at: Option<&str>) -> Result<Option<ContactPage>> {
+    let Some(mut card) = desk::card(&core.read, id).await? else {
         return Ok(None);
     };
-    let cat = core.catalog(card.profile_id).await?;
+    let cat = match at {
+        None => core.catalog(card.profile_id).await?,
+        Some(at) => {
+            // The states and definitions as they stood then, from the ledger.
+            let ids: Vec<i64> = card.points.iter().map(|p| p.id).collect();
+            card.states = desk::states_as_of(&core.read, &ids, at).await?;
+            let seqs: Vec<i64> = card.states.iter().map(|s| s.entry.record).collect();
+            card.changes = desk::changes_of(&core.read, &seqs).await?;
+            if card.erased_at.as_deref().is_some_and(|e| e > at) {
+                card.erased_at = None;
+            }
+            match crate::store::catalog::load_as_of(&core.read, card.profile_id, at).await? {
+                Some(c) => std::sync::Arc::new(c),
+                None => return Ok(None),
+            }
+        }
+    };
     // Staff are named by their user id in the ledger; their address is the users table's.
     let staff: Vec<(String, String)> = if card
         .changes
@@ -105,6 +123,7 @@ pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
         is_child: card.is_child,
         erased: card.erased_at.is_some(),
     };
+    let staff = &staff;
     let points = card
         .points
         .iter()
@@ -161,6 +180,7 @@ pub async fn contact(core: &Core, id: i64) -> Result<Option<ContactPage>> {
         profile: cat.profile.name.clone(),
         card,
         points,
+        at: at.map(str::to_owned),
     }))
 }
 
@@ -441,4 +461,171 @@ pub async fn record(
         notice_to,
     };
     Ok(Ok(core.writer.run(unit, Priority::Interactive).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contact's history: every ledger record, newest first.
+
+/// The most records a history page lists.
+pub const HISTORY_PAGE: i64 = 100;
+
+/// One record as the history lists it.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub seq: i64,
+    pub occurred_at: String,
+    /// The purpose or topic's name (and its purpose's), or "Erasure".
+    pub what: String,
+    pub address: String,
+    pub channel: Channel,
+    pub old_value: ConsentValue,
+    pub new_value: ConsentValue,
+    pub how: &'static str,
+    pub who: String,
+    pub change_id: String,
+    pub justification: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// What the history's filter can name: the profile's purposes and topics (key for the form,
+/// name to show).
+pub fn subjects(cat: &crate::store::catalog::Catalog) -> Vec<(crate::domain::Subject, String)> {
+    let mut out = Vec::new();
+    for p in &cat.purposes {
+        out.push((crate::domain::Subject::Purpose(p.id), p.name.clone()));
+        for t in cat.topics_of(p.id) {
+            out.push((
+                crate::domain::Subject::Topic(t.id),
+                format!("{} › {}", p.name, t.name),
+            ));
+        }
+    }
+    out
+}
+
+/// The contact's records under `filter`, newest first, with names and who made each; and the
+/// purposes and topics the filter offers. `None`: no such contact.
+pub async fn history(
+    core: &Core,
+    id: i64,
+    filter: &desk::HistoryFilter,
+) -> Result<
+    Option<(
+        Card,
+        Vec<HistoryLine>,
+        Vec<(crate::domain::Subject, String)>,
+    )>,
+> {
+    let Some(card) = desk::card(&core.read, id).await? else {
+        return Ok(None);
+    };
+    let cat = core.catalog(card.profile_id).await?;
+    let rows = desk::history(&core.read, id, filter, HISTORY_PAGE).await?;
+    let users = if rows.iter().any(|r| r.actor_kind == ActorKind::Staff) {
+        crate::store::users::all(&core.read).await?
+    } else {
+        Vec::new()
+    };
+    let names = subjects(&cat);
+    let lines = rows
+        .into_iter()
+        .map(|r| {
+            let what = match r.subject {
+                crate::domain::Subject::Erasure => "Erasure".to_owned(),
+                s => names
+                    .iter()
+                    .find(|(x, _)| *x == s)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_else(|| "—".to_owned()),
+            };
+            let address = card
+                .points
+                .iter()
+                .find(|p| p.id == r.contact_point_id)
+                .and_then(|p| p.address.clone())
+                .unwrap_or_else(|| "erased address".to_owned());
+            let who = match r.actor_kind {
+                ActorKind::Staff => r
+                    .actor_id
+                    .as_deref()
+                    .and_then(|a| a.strip_prefix("user:"))
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .and_then(|n| users.iter().find(|u| u.id == n))
+                    .map(|u| u.email.clone())
+                    .unwrap_or_else(|| "a former user".to_owned()),
+                ActorKind::ApiKey => {
+                    format!("API key {}", r.actor_id.as_deref().unwrap_or("(unknown)"))
+                }
+                ActorKind::Contact => "the contact".to_owned(),
+                ActorKind::Custodian => "the custodian".to_owned(),
+                ActorKind::OneClick => "the contact (one click)".to_owned(),
+                ActorKind::Import => "an import".to_owned(),
+                ActorKind::System => "the system".to_owned(),
+            };
+            HistoryLine {
+                seq: r.seq,
+                occurred_at: r.occurred_at,
+                what,
+                address,
+                channel: r.channel,
+                old_value: r.old_value,
+                new_value: r.new_value,
+                how: how(r.source, r.actor_kind),
+                who,
+                change_id: r.change_id,
+                justification: r.justification,
+                ip: r.ip,
+                user_agent: r.user_agent,
+            }
+        })
+        .collect();
+    Ok(Some((card, lines, names)))
+}
+
+/// A moment typed on the desk (`2026-11-20T10:30`, seconds optional, UTC; or a day, meaning
+/// its end) in the stored format; `None` when it is not one.
+pub fn moment(input: &str) -> Option<String> {
+    let s = input.trim();
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(s, &day) {
+        let end = d.next_day()?.midnight().assume_utc() - time::Duration::microseconds(1);
+        return Some(crate::store::format_time(end));
+    }
+    let minute = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let second = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let t = time::PrimitiveDateTime::parse(s, &second)
+        .or_else(|_| time::PrimitiveDateTime::parse(s, &minute))
+        .ok()?;
+    Some(crate::store::format_time(t.assume_utc()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moment;
+
+    #[test]
+    fn a_typed_moment_is_a_minute_a_second_or_the_end_of_a_day() {
+        assert_eq!(
+            moment("2026-11-20T10:30").as_deref(),
+            Some("2026-11-20T10:30:00.000000Z")
+        );
+        assert_eq!(
+            moment(" 2026-11-20T10:30:15 ").as_deref(),
+            Some("2026-11-20T10:30:15.000000Z")
+        );
+        assert_eq!(
+            moment("2026-11-20").as_deref(),
+            Some("2026-11-20T23:59:59.999999Z")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-20T25:00",
+            "2026-11-20 10:30'",
+        ] {
+            assert_eq!(moment(bad), None, "{bad}");
+        }
+    }
 }

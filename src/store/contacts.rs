@@ -199,7 +199,7 @@ pub struct StateRow {
     pub entry: StateEntry,
 }
 
-fn state_row(r: &impl DbRow) -> Result<StateRow> {
+pub(super) fn state_row(r: &impl DbRow) -> Result<StateRow> {
     let sk: String = r.col("subject_kind")?;
     let ch: String = r.col("channel")?;
     let v: String = r.col("value")?;

@@ -227,6 +227,13 @@ pub async fn card(read: &Reader, contact_id: i64) -> Result<Option<Card>> {
     Ok(Some(card))
 }
 
+/// The records with these sequence numbers (when, how, by whom), read on their own.
+pub async fn changes_of(read: &Reader, seqs: &[i64]) -> Result<Vec<LastChange>> {
+    let mut conn = read.acquire().await?;
+    let out = changes(conn.conn(), seqs).await;
+    conn.checked(out)
+}
+
 /// The records with these sequence numbers (when, how, by whom).
 async fn changes(conn: super::backend::ConnMut<'_>, seqs: &[i64]) -> Result<Vec<LastChange>> {
     if seqs.is_empty() {
@@ -261,6 +268,167 @@ async fn changes(conn: super::backend::ConnMut<'_>, seqs: &[i64]) -> Result<Vec<
                     actor_id: r.col("actor_id")?,
                 })
             })
+            .collect()
+    })
+}
+
+/// What a contact's history is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub subject: Option<crate::domain::Subject>,
+    pub source: Option<Source>,
+    /// From this moment (stored format), inclusive.
+    pub from: Option<String>,
+    /// Before this moment (stored format).
+    pub to: Option<String>,
+    /// Records before this sequence number (the next page).
+    pub before: Option<i64>,
+}
+
+/// One ledger record of a contact, with its evidence while kept.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub contact_point_id: i64,
+    pub subject: crate::domain::Subject,
+    pub channel: crate::domain::Channel,
+    pub old_value: crate::domain::ConsentValue,
+    pub new_value: crate::domain::ConsentValue,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<String>,
+    pub source: Source,
+    pub change_id: String,
+    pub justification: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The contact's ledger records, newest first, `limit` at most.
+pub async fn history(
+    read: &Reader,
+    contact_id: i64,
+    f: &HistoryFilter,
+    limit: i64,
+) -> Result<Vec<HistoryRow>> {
+    use crate::domain::{Channel, ConsentValue, Subject};
+    let mut sql = String::from(
+        "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
+                l.old_value, l.new_value, l.actor_kind, l.actor_id, l.source, l.change_id,
+                e.justification, e.ip, e.user_agent
+         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+         WHERE l.contact_point_id IN (SELECT id FROM contact_points WHERE contact_id = $1)",
+    );
+    let mut n = 1;
+    let mut next = |sql: &mut String, clause: &str| {
+        n += 1;
+        sql.push_str(&clause.replace('?', &format!("${n}")));
+    };
+    if f.subject.is_some() {
+        next(&mut sql, " AND l.subject_kind = ?");
+        next(&mut sql, " AND l.subject_id = ?");
+    }
+    if f.source.is_some() {
+        next(&mut sql, " AND l.source = ?");
+    }
+    if f.from.is_some() {
+        next(&mut sql, " AND l.occurred_at >= ?");
+    }
+    if f.to.is_some() {
+        next(&mut sql, " AND l.occurred_at < ?");
+    }
+    if f.before.is_some() {
+        next(&mut sql, " AND l.seq < ?");
+    }
+    next(&mut sql, " ORDER BY l.seq DESC LIMIT ?");
+    read!(read, c => {
+        let mut q = sqlx::query(&sql).bind(contact_id);
+        if let Some(s) = f.subject {
+            let id = match s {
+                Subject::Purpose(id) | Subject::Topic(id) => id,
+                Subject::Erasure => 0,
+            };
+            q = q.bind(s.kind_str()).bind(id);
+        }
+        if let Some(s) = f.source {
+            q = q.bind(s.as_str());
+        }
+        if let Some(t) = &f.from {
+            q = q.bind(Ts::new(t));
+        }
+        if let Some(t) = &f.to {
+            q = q.bind(Ts::new(t));
+        }
+        if let Some(b) = f.before {
+            q = q.bind(b);
+        }
+        let bad = |what: String| StoreError::Corrupt(what);
+        q.bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| {
+                let sk: String = r.col("subject_kind")?;
+                let ch: String = r.col("channel")?;
+                let old: String = r.col("old_value")?;
+                let new: String = r.col("new_value")?;
+                let actor: String = r.col("actor_kind")?;
+                let source: String = r.col("source")?;
+                Ok(HistoryRow {
+                    seq: r.col("seq")?,
+                    occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
+                    contact_point_id: r.col("contact_point_id")?,
+                    subject: Subject::from_parts(&sk, r.col("subject_id")?)
+                        .ok_or_else(|| bad(format!("subject {sk}")))?,
+                    channel: Channel::parse(&ch).ok_or_else(|| bad(format!("channel {ch}")))?,
+                    old_value: ConsentValue::parse(&old)
+                        .ok_or_else(|| bad(format!("value {old}")))?,
+                    new_value: ConsentValue::parse(&new)
+                        .ok_or_else(|| bad(format!("value {new}")))?,
+                    actor_kind: ActorKind::parse(&actor)
+                        .ok_or_else(|| bad(format!("actor {actor}")))?,
+                    actor_id: r.col("actor_id")?,
+                    source: Source::parse(&source)
+                        .ok_or_else(|| bad(format!("source {source}")))?,
+                    change_id: r.col("change_id")?,
+                    justification: r.col("justification")?,
+                    ip: r.col("ip")?,
+                    user_agent: r.col("user_agent")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The states of these points as the ledger had them at `at` (stored format): each
+/// subject's and channel's last record at or before it.
+pub async fn states_as_of(read: &Reader, ids: &[i64], at: &str) -> Result<Vec<StateRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (2..ids.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
+                l.new_value AS value, l.custodian_confirmed, l.seq AS ledger_seq
+         FROM consent_ledger l
+         WHERE l.contact_point_id IN ({list}) AND l.subject_kind <> 'erasure' AND l.seq = (
+             SELECT MAX(m.seq) FROM consent_ledger m
+             WHERE m.contact_point_id = l.contact_point_id
+               AND m.subject_kind = l.subject_kind AND m.subject_id = l.subject_id
+               AND m.channel = l.channel AND m.occurred_at <= $1)"
+    );
+    read!(read, c => {
+        let mut q = sqlx::query(&sql).bind(Ts::new(at));
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(super::contacts::state_row)
             .collect()
     })
 }

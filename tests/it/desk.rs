@@ -229,7 +229,9 @@ async fn a_phone_opt_out_is_recorded_with_its_justification_told_to_the_contact_
     );
     assert_eq!(app.ledger_count().await, records);
 
-    // Recorded: the history says by phone, by whom; the ledger names the staff user.
+    // Recorded a minute after the demo's records: the page says by phone, by whom; the ledger
+    // names the staff user.
+    app.clock.advance(std::time::Duration::from_secs(60));
     let done = b
         .post(
             &format!("{path}/record"),
@@ -237,6 +239,7 @@ async fn a_phone_opt_out_is_recorded_with_its_justification_told_to_the_contact_
             Some(&origin),
         )
         .await;
+    let t1 = app.clock.now();
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(
         done.location.ends_with("?done=recorded"),
@@ -297,6 +300,7 @@ async fn a_phone_opt_out_is_recorded_with_its_justification_told_to_the_contact_
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
     // She corrects it from the link: Product updates ticked again (confirmed by email first).
+    app.clock.advance(std::time::Duration::from_secs(60));
     let center = app
         .client
         .get(format!("{}/p/{token}", app.base))
@@ -316,12 +320,71 @@ async fn a_phone_opt_out_is_recorded_with_its_justification_told_to_the_contact_
     );
     let confirm = smtp.wait_for(2).await.remove(1);
     let res = app
-        .client
-        .get(format!("{}{}", app.base, confirm.confirm_path()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .post_form(&confirm.confirm_path(), "action=confirm&t2.email=on")
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.state_of("holly@contoso.com", "Product updates", "email")
+            .await
+            .as_deref(),
+        Some("opted_in")
+    );
+
+    // The history: newest first, the confirmation, her correction, the staff's change with
+    // its evidence; narrowed by how and by topic; a day after today finds nothing.
+    let history = b.get(&format!("{path}/history")).await;
+    assert_eq!(history.status, 200);
+    let h = &history.body;
+    let (confirmed, phone) = (
+        h.find("confirmed by email").unwrap(),
+        h.find("by phone, recorded by staff").unwrap(),
+    );
+    assert!(confirmed < phone, "newest first");
+    assert!(h.contains("by staff@contoso.com"));
+    assert!(h.contains("Called at 10:05, asked to stop product update emails"));
+    assert!(h.contains("CALL-4411"));
+    let only_phone = b.get(&format!("{path}/history?source=phone")).await;
+    assert_eq!(
+        only_phone.body.matches("<tr>").count(),
+        2,
+        "one record and the header"
+    );
+    let topic = updates.split(':').next().unwrap();
+    let of_topic = b.get(&format!("{path}/history?subject={topic}")).await;
+    assert!(!of_topic.body.contains("Commercial › Newsletter<br"));
+    assert!(of_topic.body.contains("Commercial › Product updates<br"));
+    let later = b.get(&format!("{path}/history?from=2999-01-01")).await;
+    assert!(later.body.contains("No change matches"));
+    let bad = b.get(&format!("{path}/history?from=yesterday")).await;
+    assert_eq!(bad.status, 422);
+
+    // As of three moments, the page matches the ledger: opted in before the call, opted out
+    // after it, opted in again once she confirmed.
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    for (at, want) in [
+        (t1 - time::Duration::seconds(30), (true, false)),
+        (t1 + time::Duration::seconds(30), (false, true)),
+        (t1 + time::Duration::seconds(150), (true, false)),
+    ] {
+        let url = format!("{path}?at={}", urlencode(&at.format(&fmt).unwrap()));
+        let page = b.get(&url).await;
+        assert_eq!(page.status, 200, "{url}");
+        assert!(page.body.contains("As things stood on"));
+        assert!(
+            !page.body.contains("Record the change"),
+            "no changes to the past"
+        );
+        let i = page.body.find(">Commercial › Product updates<").unwrap();
+        let row = &page.body[i..i + page.body[i..].find("</tr>").unwrap()];
+        assert_eq!(
+            (row.contains("Opted in"), row.contains("Opted out")),
+            want,
+            "{url}: {row}"
+        );
+    }
+    let wrong = b.get(&format!("{path}?at=last+week")).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("Enter a moment"));
     app.stop().await;
 }
 
