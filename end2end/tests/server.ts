@@ -76,7 +76,8 @@ export class Server {
     return this.output.join('\n');
   }
 
-  static async start(): Promise<Server> {
+  /** Starts a demo server; `extraEnv` adds settings (e.g. an SMTP server's). */
+  static async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
     const bin = binaryPath();
     if (!fs.existsSync(bin)) {
       throw new Error(
@@ -101,6 +102,7 @@ export class Server {
       PREFCENTER_WEBHOOKS_ALLOW_PRIVATE: 'true',
       PREFCENTER_POLL_MS: '200',
       NO_COLOR: '1',
+      ...extraEnv,
     };
     const proc = spawn(bin, ['--demo'], { cwd: REPO_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
