@@ -21,6 +21,13 @@
 #   bulkdecide  POST /api/v1/decide/bulk of every seeded contact (up to 1,000,000) as
 #               newline-delimited JSON, with curl: the time to the last answer and the server's
 #               peak memory during it (not wrk: one request)
+#   search      GET /admin/contacts?q=… as a signed-in staff user (made with `prefcenter user
+#               create`, signed in with curl): the staff desk's search by the start of a name
+#               (one word or two, accents folded), of an email address, or an address whole;
+#               the seeded contacts have names (bench_name: 1,600 pairs)
+#   export      one change record written per seeded contact (the bench bulk endpoint), then
+#               GET /admin/changes.csv of all of them as a staff user (curl): the time to the
+#               last byte and the server's peak memory during it
 #   bulklinks   POST /api/v1/links/bulk of every seeded contact (up to 1,000,000): a million
 #               messages' unsubscribe and center links and List-Unsubscribe headers minted in
 #               one call, timed to the last answer (a curl, like bulkdecide)
@@ -89,6 +96,8 @@ declare -A CEILING_OF=([healthz]=c_get [u]=c_page [p]=c_page [post]=c_write [bul
     [pg1_u]=c_page [pg1_p]=c_page [pg2_u]=c_page [pg1_post]=c_write_pg [pg2_post]=c_write_pg)
 declare -A TARGET_RATIO=([healthz]=0.8 [u]=0.3 [p]=0.3 [post]=0.6 [decide]=0.5)
 POST_P99_MS=20 # one-click and single decisions
+SEARCH_P99_MS=50 # issue 12: the staff desk's search over 1,000,000 contacts
+EXPORT_SECS=10 # issue 12: 1,000,000 change records as CSV
 BULK_DECIDE_SECS=3 # issue 11: 1,000,000 recipients
 BULK_DECIDE_MIB=300
 BULK_LINKS_SECS=10 # issue 11: minting 1,000,000 links
@@ -255,6 +264,22 @@ ROWS=()
 CEIL_ROWS=()
 
 # run_wrk NAME PATH SCRIPT [script args...]
+# A staff user, signed in as a browser would (the form's token, then the POST): prints the
+# session cookie as "name=value". Made once per run.
+staff_session() {
+    local jar="$WORK/cookies.txt" csrf code
+    if [[ ! -s "$jar" ]]; then
+        printf 'bench staff password 1\n' | "$BIN" user create bench-staff@example.com --role staff >/dev/null 2>"$WORK/user.err" ||
+            { cat "$WORK/user.err" >&2; die "prefcenter user create failed"; }
+        csrf="$(curl -sS -c "$jar" "$URL/admin/sign-in" | grep -o 'name="csrf" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//')"
+        code="$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" -H "Origin: $URL" \
+            --data-urlencode "csrf=$csrf" --data-urlencode "email=bench-staff@example.com" \
+            --data-urlencode "password=bench staff password 1" "$URL/admin/sign-in")"
+        [[ "$code" == 303 ]] || die "signing in as a staff user answered $code"
+    fi
+    awk '$6 == "prefcenter_session" { print $6 "=" $7 }' "$jar" | tail -n1
+}
+
 run_wrk() {
     local name="$1" path="$2" script="$3"
     shift 3
@@ -308,6 +333,7 @@ declare -A LABEL=(
     [p]="GET /p/{token} (subscription center)"
     [post]="POST /u/{token} one-click (new token each)"
     [decide]="POST /api/v1/decide (a different contact each)"
+    [search]="GET /admin/contacts?q=… (staff desk search, a different query each)"
     [bulk]="POST one-click during bulk units of ${BULK} changes"
     [c_write_pg]="ceiling: PostgreSQL, group-committed write of a one-click's rows"
     [pg1_u]="PostgreSQL, one instance: GET /u/{token}"
@@ -398,6 +424,26 @@ for s in $SCENARIOS; do
         BULK_ONE_CLICK=$(($(sqlite3 -cmd '.timeout 10000' "$DB" "SELECT count(*) FROM consent_ledger WHERE source = 'one_click';") - BULK_ONE_CLICK_BEFORE))
         ;;
     decide) run_wrk decide "" decide.lua "$WORK/addresses.txt" "$THREADS" "$API_KEY" ;;
+    search) run_wrk search "" search.lua "$(staff_session)" "$CONTACTS" ;;
+    export)
+        # A million change records (one per seeded contact, through the writer's bulk units),
+        # then the whole export downloaded by a staff user, timed to its last byte.
+        log "export: writing one change record per contact (POST /_bench/bulk?n=$CONTACTS)"
+        curl -sS -X POST "$URL/_bench/bulk?n=$CONTACTS" >"$WORK/export-seed.json" ||
+            die "bench bulk failed (was the server started with --bench-endpoints?)"
+        cookie="$(staff_session)"
+        hwm0="$(proc_field "$SERVER_PID" VmHWM)"
+        t0="$(now)"
+        code="$(curl -sS -o "$WORK/changes.csv" -w '%{http_code}' -H "Cookie: $cookie" "$URL/admin/changes.csv")"
+        EXPORT_SECS_TOOK="$(elapsed "$t0" "$(now)")"
+        EXPORT_HWM_KB="$(proc_field "$SERVER_PID" VmHWM)"
+        EXPORT_HWM0_KB="$hwm0"
+        EXPORT_ROWS=$(($(wc -l <"$WORK/changes.csv") - 1))
+        EXPORT_MIB="$(du -m "$WORK/changes.csv" | cut -f1)"
+        EXPORT_RECORDS="$(ledger_count)"
+        [[ "$code" == 200 ]] || problem_later="the export answered $code"
+        log "  $EXPORT_ROWS rows ($EXPORT_MIB MiB) of $EXPORT_RECORDS records in ${EXPORT_SECS_TOOK} s; peak RSS $(awk -v k="$EXPORT_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+        ;;
     bulkdecide)
         sed 's/.*/{"email":"&"}/' "$WORK/addresses.txt" | head -n 1000000 >"$WORK/list.ndjson"
         BULK_DECIDE_N="$(wc -l <"$WORK/list.ndjson")"
@@ -440,7 +486,7 @@ for s in $SCENARIOS; do
             problem_later="a minted link does not open its page ($sample)"
         log "  $BULK_LINKS_OUT answers in ${BULK_LINKS_SECS_TOOK} s; peak RSS $(awk -v k="$BULK_LINKS_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
         ;;
-    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, bulkdecide, bulklinks)" ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, search, export, bulkdecide, bulklinks)" ;;
     esac
 done
 
@@ -709,6 +755,10 @@ target() { # scenario → what it must reach, and whether it did
                 printf "≥%.1f× SQLite (%.2f), p99 <%d ms: %s", f, r / b, tp, (ok ? "met" : "**missed**")
             }'
         ;;
+    search)
+        awk -v p="${R[$s.p99_ms]}" -v tp="$SEARCH_P99_MS" \
+            'BEGIN { printf "p99 <%d ms: %s", tp, ((p < tp) ? "met" : "**missed**") }'
+        ;;
     bulk)
         awk -v r="${R[$s.rps]}" -v p="${R[$s.p99_ms]}" -v tr="$TARGET_RPS" -v tp="$TARGET_P99_MS" \
             'BEGIN { printf "≥%d/s, p99 <%d ms: %s", tr, tp, ((r >= tr && p < tp) ? "met" : "**missed**") }'
@@ -763,6 +813,9 @@ REPORT="$WORK/report.md"
     fi
     if [[ -n "${BULK_DECIDE_N:-}" ]]; then
         echo "| bulk decide | $BULK_DECIDE_N recipients against $CONTACTS contacts answered in ${BULK_DECIDE_SECS_TOOK} s ($BULK_DECIDE_OUT lines, $BULK_DECIDE_ERRORS errors); server peak RSS $(mib "$BULK_DECIDE_HWM_KB") MiB (before: $(mib "$BULK_DECIDE_HWM0_KB") MiB); target <${BULK_DECIDE_SECS} s and <${BULK_DECIDE_MIB} MB: $(awk -v t="$BULK_DECIDE_SECS_TOOK" -v m="$BULK_DECIDE_HWM_KB" -v ts="$BULK_DECIDE_SECS" -v tm="$BULK_DECIDE_MIB" 'BEGIN { print ((t < ts && m * 1024 < tm * 1000000) ? "met" : "**missed**") }') |"
+    fi
+    if [[ -n "${EXPORT_ROWS:-}" ]]; then
+        echo "| change records export | $EXPORT_ROWS rows ($EXPORT_MIB MiB of CSV; the ledger holds $EXPORT_RECORDS records) downloaded in ${EXPORT_SECS_TOOK} s; server peak RSS $(mib "$EXPORT_HWM_KB") MiB (before: $(mib "$EXPORT_HWM0_KB") MiB); target <${EXPORT_SECS} s: $(awk -v t="$EXPORT_SECS_TOOK" -v ts="$EXPORT_SECS" 'BEGIN { print (t < ts ? "met" : "**missed**") }') |"
     fi
     if [[ -n "${BULK_LINKS_N:-}" ]]; then
         echo "| bulk links | $BULK_LINKS_N recipients' links (unsubscribe, center, List-Unsubscribe headers) minted in ${BULK_LINKS_SECS_TOOK} s ($BULK_LINKS_OUT lines, $BULK_LINKS_ERRORS errors, no row written); server peak RSS $(mib "$BULK_LINKS_HWM_KB") MiB (before: $(mib "$BULK_LINKS_HWM0_KB") MiB); target <${BULK_LINKS_SECS} s: $(awk -v t="$BULK_LINKS_SECS_TOOK" -v ts="$BULK_LINKS_SECS" 'BEGIN { print (t < ts ? "met" : "**missed**") }') |"

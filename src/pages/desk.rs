@@ -39,6 +39,8 @@ pub struct ContactsView {
     /// Why the query was not searched.
     pub error: Option<String>,
     pub limit: i64,
+    /// What an export can be narrowed to: (form value, label).
+    pub export_subjects: Vec<(String, String)>,
 }
 
 /// `GET /admin/contacts`: find a contact.
@@ -101,6 +103,32 @@ pub fn contacts_page(v: ContactsView) -> impl IntoView {
                     </div>
                 </form>
                 {results}
+            </section>
+            <section class="card" aria-labelledby="export-title">
+                <h2 id="export-title">"Export change records"</h2>
+                <p class="muted">"Every recorded change of consent as CSV (one row each: when, who, the address, what changed, how, by whom, the justification), all or narrowed below. Cells a spreadsheet would run as formulas are written as text."</p>
+                <form method="get" action="/admin/changes.csv" class="filters">
+                    <label for="x-from">"From" <input type="date" id="x-from" name="from"/></label>
+                    <label for="x-to">"To" <input type="date" id="x-to" name="to"/></label>
+                    <label for="x-source">"How"
+                        <select id="x-source" name="source">
+                            <option value="">"Any way"</option>
+                            {[("page", "The contact’s pages"), ("one_click", "One-click unsubscribe"), ("double_opt_in", "Confirmed by email"), ("phone", "By phone (staff)"), ("in_person", "In person (staff)"), ("paper", "On paper (staff)"), ("import", "Import"), ("api", "A sending system (API)"), ("system", "The system")]
+                                .into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                        </select></label>
+                    <label for="x-actor">"Who"
+                        <select id="x-actor" name="actor">
+                            <option value="">"Anyone"</option>
+                            {[("contact", "The contact"), ("one_click", "The contact (one click)"), ("custodian", "A custodian"), ("staff", "Staff"), ("import", "An import"), ("api_key", "A sending system"), ("system", "The system")]
+                                .into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                        </select></label>
+                    <label for="x-subject">"Purpose or topic"
+                        <select id="x-subject" name="subject">
+                            <option value="">"All"</option>
+                            {v.export_subjects.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                        </select></label>
+                    <button type="submit" class="btn">"Download CSV"</button>
+                </form>
             </section>
         </ConsoleFrame>
     }

@@ -45,6 +45,10 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
             },
         }
     };
+    let export_subjects = match desk::export_choices(&state.core).await {
+        Ok(c) => c.into_iter().map(|(s, l)| (subject_value(s), l)).collect(),
+        Err(e) => return page.error(e, "contact search").await,
+    };
     let view = pages::ContactsView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -53,6 +57,7 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
         found,
         error,
         limit: desk::MAX_FOUND,
+        export_subjects,
     };
     page.send(StatusCode::OK, move || pages::contacts_page(view))
         .await
@@ -383,4 +388,54 @@ fn subject_value(s: Subject) -> String {
         Subject::Topic(id) => format!("t{id}"),
         Subject::Erasure => "e0".to_owned(),
     }
+}
+
+/// `GET /admin/changes.csv`: every change record (narrowed by days, how, who, purpose or
+/// topic) as CSV, streamed; a day that is not one is refused before anything is sent.
+pub async fn changes_csv(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    use crate::services::audit::day_start;
+    use axum::http::header;
+    let page = match console.require(Permission::RecordConsent, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let get = |k: &str| page.query_value(k).unwrap_or_default().replace('\0', "");
+    let (from, to) = (get("from"), get("to"));
+    let day = |d: &str, plus| {
+        if d.trim().is_empty() {
+            Ok(None)
+        } else {
+            day_start(d, plus).map(Some).ok_or(())
+        }
+    };
+    let (Ok(from), Ok(to)) = (day(&from, 0), day(&to, 1)) else {
+        return page
+            .send(StatusCode::UNPROCESSABLE_ENTITY, || {
+                leptos::view! {
+                    <pages::MessagePage brand=None lang=crate::domain::parse::Lang::En
+                        title="Not a day"
+                        body="Enter days as 2026-11-20 to export the changes between them."
+                        hint="Go back to the Contacts page and correct the dates."/>
+                }
+            })
+            .await;
+    };
+    let filter = crate::store::desk::ExportFilter {
+        from,
+        to,
+        source: crate::domain::Source::parse(&get("source")),
+        actor: crate::domain::ActorKind::parse(&get("actor")),
+        subject: parse_subject(&get("subject")),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"prefcenter-changes.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(desk::export_stream(state.core.clone(), filter)),
+    )
+        .into_response()
 }

@@ -547,15 +547,35 @@ async fn insert_bench_rows(
         for (chunk_no, chunk) in hashes.chunks(2000).enumerate() {
             let first = start + 1 + (chunk_no * 2000) as i64;
             let ids: Vec<i64> = (first..first + chunk.len() as i64).collect();
+            let names: Vec<String> = ids.iter().map(|id| bench_name(*id)).collect();
             let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO contacts (id, profile_id, locale, consent_level, created_at) ",
+                "INSERT INTO contacts (id, profile_id, locale, consent_level, created_at, name) ",
             );
-            q.push_values(&ids, |mut b, id| {
+            q.push_values(ids.iter().zip(&names), |mut b, (id, name)| {
                 b.push_bind(*id)
                     .push_bind(profile)
                     .push_bind("en")
                     .push_bind(ConsentLevel::MARKETING.get() as i64)
-                    .push_bind(now.clone());
+                    .push_bind(now.clone())
+                    .push_bind(name.clone());
+            });
+            q.build().execute(&mut *conn).await?;
+            // Their search terms: the name's words and the address.
+            let terms: Vec<(i64, String)> = ids
+                .iter()
+                .zip(&names)
+                .flat_map(|(id, name)| {
+                    let mut t = search::name_terms(name);
+                    t.extend(search::address_terms(
+                        PointKind::Email,
+                        &format!("bench{id}@example.com"),
+                    ));
+                    t.into_iter().map(move |t| (*id, t))
+                })
+                .collect();
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_terms (term, contact_id) ");
+            q.push_values(&terms, |mut b, (id, t)| {
+                b.push_bind(t.clone()).push_bind(*id);
             });
             q.build().execute(&mut *conn).await?;
             let mut q = sqlx::QueryBuilder::new(
@@ -582,6 +602,62 @@ async fn insert_bench_rows(
         }
     });
     Ok(())
+}
+
+/// A benchmark contact's name: 1,600 given and family name pairs, accents among them, so that
+/// a name search finds hundreds of contacts as it would in a real list.
+pub fn bench_name(id: i64) -> String {
+    const GIVEN: [&str; 40] = [
+        "Holly", "Frank", "Lena", "Zoë", "Amir", "Sofía", "Jonas", "Chloé", "Mateo", "Aiko",
+        "Noah", "Emma", "Liam", "Olivia", "Lucas", "Mia", "Ethan", "Ava", "Léa", "Hugo", "Ines",
+        "Omar", "Yara", "Björn", "Nora", "Felix", "Clara", "Ravi", "Priya", "Tomás", "Anna", "Jan",
+        "Eva", "Paul", "Rosa", "Ivan", "Maja", "Oskar", "Lina", "Karim",
+    ];
+    const FAMILY: [&str; 40] = [
+        "Dickson",
+        "Lee",
+        "Müller",
+        "Smith",
+        "García",
+        "Nguyen",
+        "Kowalski",
+        "Rossi",
+        "Dubois",
+        "Sato",
+        "Johnson",
+        "Brown",
+        "Martin",
+        "Bernard",
+        "Schmidt",
+        "Fischer",
+        "Weber",
+        "López",
+        "Hernández",
+        "Silva",
+        "Santos",
+        "Khan",
+        "Ali",
+        "Chen",
+        "Wang",
+        "Kim",
+        "Park",
+        "Novák",
+        "Horváth",
+        "Nagy",
+        "Jensen",
+        "Hansen",
+        "Larsen",
+        "Berg",
+        "Lindqvist",
+        "Østergaard",
+        "O'Brien",
+        "Murphy",
+        "Walsh",
+        "Byrne",
+    ];
+    let g = GIVEN[(id as usize * 7) % GIVEN.len()];
+    let f = FAMILY[(id as usize / GIVEN.len() * 13 + id as usize) % FAMILY.len()];
+    format!("{g} {f}")
 }
 
 /// A contact point found by its address, with what a decision needs: the contact's facts and

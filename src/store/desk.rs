@@ -8,9 +8,13 @@ use super::{Reader, Result, StoreError};
 use crate::domain::search::prefix_range;
 use crate::domain::{ActorKind, ConsentLevel, PointKind, Source};
 
-/// Rows of the first word's range looked at, at most (a one-letter search of a million
+/// Matching rows of the driving word's range kept, at most (a one-letter search of a million
 /// contacts stays fast; its first matches, in term order, are shown).
 const SCAN: i64 = 500;
+
+/// Rows of the driving word's range looked at, at most, when other words must match too (two
+/// common words that rarely meet do not scan a whole range).
+const DRIVE: i64 = 5000;
 
 /// A contact as a search lists it.
 #[derive(Debug, Clone)]
@@ -27,23 +31,46 @@ pub struct Found {
 /// The contacts having, for each word, a term starting with it; the first `limit`, in the
 /// order of the first word's matching term.
 pub async fn search(read: &Reader, words: &[String], limit: i64) -> Result<Vec<Found>> {
-    let Some((first, rest)) = words.split_first() else {
+    if words.is_empty() {
         return Ok(Vec::new());
-    };
+    }
+    // The word with the fewest terms drives; the others are checked per contact.
+    let mut words: Vec<&String> = words.iter().collect();
+    if words.len() > 1 {
+        let mut counted = Vec::with_capacity(words.len());
+        for w in words {
+            let (lo, hi) = prefix_range(w);
+            let n: i64 = read!(read, c => Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM contact_terms
+                 WHERE term >= $1 AND term < $2 LIMIT $3) x",
+            )
+            .bind(lo.as_str())
+            .bind(hi.as_str())
+            .bind(DRIVE + 1)
+            .fetch_one(&mut *c)
+            .await?))?;
+            counted.push((n, w));
+        }
+        counted.sort_by_key(|(n, _)| *n);
+        words = counted.into_iter().map(|(_, w)| w).collect();
+    }
+    let (first, rest) = words.split_first().expect("one word at least");
     let mut sql = String::from(
         "SELECT contact_id, MIN(term) AS first FROM (
-             SELECT t0.contact_id, t0.term FROM contact_terms t0
-             WHERE t0.term >= $1 AND t0.term < $2",
+             SELECT t0.contact_id, t0.term FROM (
+                 SELECT contact_id, term FROM contact_terms
+                 WHERE term >= $1 AND term < $2 ORDER BY term LIMIT $3) t0
+             WHERE 1 = 1",
     );
     for i in 0..rest.len() {
-        let (lo, hi) = (3 + 2 * i, 4 + 2 * i);
+        let (lo, hi) = (4 + 2 * i, 5 + 2 * i);
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM contact_terms t{n} WHERE t{n}.contact_id = t0.contact_id
                  AND t{n}.term >= ${lo} AND t{n}.term < ${hi})",
             n = i + 1
         ));
     }
-    let n = 3 + 2 * rest.len();
+    let n = 4 + 2 * rest.len();
     sql.push_str(&format!(
         " ORDER BY t0.term LIMIT ${n}) m GROUP BY contact_id ORDER BY first, contact_id LIMIT ${}",
         n + 1
@@ -52,10 +79,14 @@ pub async fn search(read: &Reader, words: &[String], limit: i64) -> Result<Vec<F
         .chain(rest)
         .map(|w| prefix_range(w))
         .collect();
+    let drive = if rest.is_empty() { SCAN } else { DRIVE };
     let ids: Vec<i64> = read!(read, c => {
         let mut q = sqlx::query(&sql);
-        for (lo, hi) in &ranges {
+        for (i, (lo, hi)) in ranges.iter().enumerate() {
             q = q.bind(lo.as_str()).bind(hi.as_str());
+            if i == 0 {
+                q = q.bind(drive);
+            }
         }
         q.bind(SCAN)
             .bind(limit)
@@ -429,6 +460,130 @@ pub async fn states_as_of(read: &Reader, ids: &[i64], at: &str) -> Result<Vec<St
             .await?
             .iter()
             .map(super::contacts::state_row)
+            .collect()
+    })
+}
+
+/// What an export of change records is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    /// From this moment (stored format), inclusive; before `to`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub source: Option<Source>,
+    pub actor: Option<ActorKind>,
+    /// A purpose or topic.
+    pub subject: Option<crate::domain::Subject>,
+}
+
+/// One change record as the export writes it.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub seq: i64,
+    pub occurred_at: String,
+    pub contact_id: i64,
+    pub name: Option<String>,
+    /// `None` once erased.
+    pub address: Option<String>,
+    pub channel: String,
+    pub purpose: Option<String>,
+    pub topic: Option<String>,
+    pub old_value: String,
+    pub new_value: String,
+    pub source: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub change_id: String,
+    pub justification: Option<String>,
+}
+
+/// The change records after `after` (a sequence number) under `f`, in ledger order, `limit`
+/// at most: the export reads them a page at a time.
+pub async fn export_page(
+    read: &Reader,
+    f: &ExportFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ExportRow>> {
+    let mut sql = String::from(
+        "SELECT l.seq, l.occurred_at, cp.contact_id, c.name, cp.address, l.channel,
+                COALESCE(p.key, tp.key) AS purpose, t.key AS topic, l.old_value, l.new_value,
+                l.source, l.actor_kind, l.actor_id, l.change_id, e.justification
+         FROM consent_ledger l
+         JOIN contact_points cp ON cp.id = l.contact_point_id
+         JOIN contacts c ON c.id = cp.contact_id
+         LEFT JOIN topics t ON l.subject_kind = 'topic' AND t.id = l.subject_id
+         LEFT JOIN purposes tp ON tp.id = t.purpose_id
+         LEFT JOIN purposes p ON l.subject_kind = 'purpose' AND p.id = l.subject_id
+         LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+         WHERE l.seq > $1",
+    );
+    let mut n = 1;
+    let mut next = |sql: &mut String, clause: &str| {
+        n += 1;
+        sql.push_str(&clause.replace('?', &format!("${n}")));
+    };
+    if f.from.is_some() {
+        next(&mut sql, " AND l.occurred_at >= ?");
+    }
+    if f.to.is_some() {
+        next(&mut sql, " AND l.occurred_at < ?");
+    }
+    if f.source.is_some() {
+        next(&mut sql, " AND l.source = ?");
+    }
+    if f.actor.is_some() {
+        next(&mut sql, " AND l.actor_kind = ?");
+    }
+    if f.subject.is_some() {
+        next(&mut sql, " AND l.subject_kind = ?");
+        next(&mut sql, " AND l.subject_id = ?");
+    }
+    next(&mut sql, " ORDER BY l.seq LIMIT ?");
+    read!(read, c => {
+        let mut q = sqlx::query(&sql).bind(after);
+        if let Some(t) = &f.from {
+            q = q.bind(Ts::new(t));
+        }
+        if let Some(t) = &f.to {
+            q = q.bind(Ts::new(t));
+        }
+        if let Some(s) = f.source {
+            q = q.bind(s.as_str());
+        }
+        if let Some(a) = f.actor {
+            q = q.bind(a.as_str());
+        }
+        if let Some(s) = f.subject {
+            let id = match s {
+                crate::domain::Subject::Purpose(id) | crate::domain::Subject::Topic(id) => id,
+                crate::domain::Subject::Erasure => 0,
+            };
+            q = q.bind(s.kind_str()).bind(id);
+        }
+        q.bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ExportRow {
+                    seq: r.col("seq")?,
+                    occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
+                    contact_id: r.col("contact_id")?,
+                    name: r.col("name")?,
+                    address: r.col("address")?,
+                    channel: r.col("channel")?,
+                    purpose: r.col("purpose")?,
+                    topic: r.col("topic")?,
+                    old_value: r.col("old_value")?,
+                    new_value: r.col("new_value")?,
+                    source: r.col("source")?,
+                    actor_kind: r.col("actor_kind")?,
+                    actor_id: r.col("actor_id")?,
+                    change_id: r.col("change_id")?,
+                    justification: r.col("justification")?,
+                })
+            })
             .collect()
     })
 }

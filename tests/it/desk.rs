@@ -495,3 +495,77 @@ async fn a_staff_opt_in_waits_for_the_contact_s_confirmation_unless_the_profile_
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_change_records_export_is_csv_formula_safe_and_narrowed_as_asked() {
+    let app = spawn_app().await;
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    // A contact whose name a spreadsheet would run.
+    sqlx::query(
+        "UPDATE contacts SET name = '=HYPERLINK(\"x\")'
+         WHERE id = (SELECT contact_id FROM contact_points WHERE address = 'holly@contoso.com')",
+    )
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let page = b.get("/admin/contacts").await;
+    assert!(page.body.contains("Export change records"));
+    let all = b.get("/admin/changes.csv").await;
+    assert_eq!(all.status, 200);
+    assert!(all.headers["content-type"].starts_with("text/csv"));
+    assert!(all.headers["content-disposition"].contains("prefcenter-changes.csv"));
+    let mut r = csv::Reader::from_reader(all.body.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header[..5],
+        ["seq", "occurred_at", "contact_id", "name", "address"]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len() as i64, app.ledger_count().await, "every record");
+    let holly: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[4] == "holly@contoso.com")
+        .collect();
+    assert!(!holly.is_empty());
+    for r in &holly {
+        assert_eq!(&r[3], "'=HYPERLINK(\"x\")", "written as text");
+    }
+    assert!(!all.body.contains("\n=HYPERLINK") && !all.body.contains(",=HYPERLINK"));
+    // Narrowed: by how, by a topic, by days; nothing after today.
+    let imported = b.get("/admin/changes.csv?source=import").await;
+    assert_eq!(
+        imported.body.lines().count() - 1,
+        rows.len(),
+        "the demo's records are an import's"
+    );
+    let staff = b.get("/admin/changes.csv?actor=staff").await;
+    assert_eq!(staff.body.lines().count(), 1, "the header alone");
+    let updates: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM consent_ledger l JOIN topics t ON l.subject_kind = 'topic' AND t.id = l.subject_id
+         WHERE t.key = 'product-updates'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    let topic_id: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE key = 'product-updates'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let of_topic = b
+        .get(&format!("/admin/changes.csv?subject=t{topic_id}"))
+        .await;
+    assert_eq!(of_topic.body.lines().count() as i64 - 1, updates);
+    let later = b.get("/admin/changes.csv?from=2999-01-01").await;
+    assert_eq!(later.body.lines().count(), 1);
+    let bad = b.get("/admin/changes.csv?to=soon").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Enter days as 2026-11-20"));
+    // Analysts do not export personal data.
+    assert!(create_user(&app, "analyst@contoso.com", "analyst", GOOD).0);
+    let mut a = Browser::new(&app);
+    assert_eq!(a.sign_in("analyst@contoso.com", GOOD).await.status, 303);
+    assert_eq!(a.get("/admin/changes.csv").await.status, 403);
+    app.stop().await;
+}
