@@ -13,6 +13,7 @@ use crate::store::users::{self, CreateUser, SetDisabled, SignInFailed, SignedIn,
 use crate::store::writer::Priority;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// The argon2id parameters new hashes get (OWASP: m=19456 KiB, t=2, p=1).
@@ -566,9 +567,37 @@ pub async fn set_disabled(core: &Core, user_id: i64, disabled: bool, actor: Acto
 
 /// tower-sessions' store: records read on the read connections and written through the
 /// single writer, in the database every instance shares.
+///
+/// A session whose data did not change is not written again only to move its expiry by less
+/// than [`TOUCH_SECS`]: tower-sessions saves on every request of a session that ends after
+/// inactivity, and a durable write per console page (an fsync) would be most of its cost. A
+/// session therefore ends between `IDLE_SECS` and `IDLE_SECS - TOUCH_SECS` after its last
+/// request.
 #[derive(Clone)]
 pub struct SessionStore {
     core: Arc<Core>,
+    /// What this instance last read or wrote of each session: its data's hash and expiry.
+    known: Arc<std::sync::Mutex<HashMap<String, (u64, time::OffsetDateTime)>>>,
+}
+
+/// How far an unchanged session's expiry may move before it is written again.
+pub const TOUCH_SECS: i64 = 60;
+
+/// The sessions remembered before expired ones are forgotten.
+const KNOWN_MAX: usize = 10_000;
+
+fn data_hash(record: &Record) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // The data in a stable order (a HashMap's own order is not).
+    let mut pairs: Vec<(&String, String)> = record
+        .data
+        .iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    pairs.sort();
+    pairs.hash(&mut h);
+    h.finish()
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -579,7 +608,36 @@ impl std::fmt::Debug for SessionStore {
 
 impl SessionStore {
     pub fn new(core: Arc<Core>) -> SessionStore {
-        SessionStore { core }
+        SessionStore {
+            core,
+            known: Arc::new(std::sync::Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, time::OffsetDateTime)>> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn remember(&self, record: &Record) {
+        let mut known = self.known();
+        if known.len() >= KNOWN_MAX {
+            let now = time::OffsetDateTime::now_utc();
+            known.retain(|_, (_, expiry)| *expiry > now);
+        }
+        known.insert(
+            record.id.to_string(),
+            (data_hash(record), record.expiry_date),
+        );
+    }
+
+    /// Whether writing `record` would change nothing but move its expiry a little.
+    fn unchanged(&self, record: &Record) -> bool {
+        self.known()
+            .get(&record.id.to_string())
+            .is_some_and(|(hash, expiry)| {
+                *hash == data_hash(record)
+                    && (record.expiry_date - *expiry).whole_seconds().abs() < TOUCH_SECS
+            })
     }
 }
 
@@ -622,7 +680,12 @@ impl tower_sessions::SessionStore for SessionStore {
     }
 
     async fn save(&self, record: &Record) -> StoreResult<()> {
-        self.write(record, false).await.map(|_| ())
+        if self.unchanged(record) {
+            return Ok(());
+        }
+        self.write(record, false).await?;
+        self.remember(record);
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
@@ -630,11 +693,17 @@ impl tower_sessions::SessionStore for SessionStore {
         let data = users::load_session(&self.core.read, &id.to_string(), &now)
             .await
             .map_err(backend)?;
-        data.map(|d| serde_json::from_slice(&d).map_err(|e| StoreErr::Decode(e.to_string())))
-            .transpose()
+        let record: Option<Record> = data
+            .map(|d| serde_json::from_slice(&d).map_err(|e| StoreErr::Decode(e.to_string())))
+            .transpose()?;
+        if let Some(r) = &record {
+            self.remember(r);
+        }
+        Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> StoreResult<()> {
+        self.known().remove(&id.to_string());
         self.core
             .writer
             .run(

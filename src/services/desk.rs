@@ -600,36 +600,6 @@ pub fn moment(input: &str) -> Option<String> {
     Some(crate::store::format_time(t.assume_utc()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::moment;
-
-    #[test]
-    fn a_typed_moment_is_a_minute_a_second_or_the_end_of_a_day() {
-        assert_eq!(
-            moment("2026-11-20T10:30").as_deref(),
-            Some("2026-11-20T10:30:00.000000Z")
-        );
-        assert_eq!(
-            moment(" 2026-11-20T10:30:15 ").as_deref(),
-            Some("2026-11-20T10:30:15.000000Z")
-        );
-        assert_eq!(
-            moment("2026-11-20").as_deref(),
-            Some("2026-11-20T23:59:59.999999Z")
-        );
-        for bad in [
-            "",
-            "yesterday",
-            "2026-13-01",
-            "2026-11-20T25:00",
-            "2026-11-20 10:30'",
-        ] {
-            assert_eq!(moment(bad), None, "{bad}");
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Export of change records: CSV, streamed a page at a time, formula-safe.
 
@@ -733,4 +703,34 @@ pub async fn export_choices(core: &Core) -> Result<Vec<(crate::domain::Subject, 
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moment;
+
+    #[test]
+    fn a_typed_moment_is_a_minute_a_second_or_the_end_of_a_day() {
+        assert_eq!(
+            moment("2026-11-20T10:30").as_deref(),
+            Some("2026-11-20T10:30:00.000000Z")
+        );
+        assert_eq!(
+            moment(" 2026-11-20T10:30:15 ").as_deref(),
+            Some("2026-11-20T10:30:15.000000Z")
+        );
+        assert_eq!(
+            moment("2026-11-20").as_deref(),
+            Some("2026-11-20T23:59:59.999999Z")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-20T25:00",
+            "2026-11-20 10:30'",
+        ] {
+            assert_eq!(moment(bad), None, "{bad}");
+        }
+    }
 }
