@@ -132,18 +132,7 @@ async fn show(
     };
     let contact = match found {
         Ok(Some(c)) => c,
-        Ok(None) => {
-            return page
-                .send(StatusCode::NOT_FOUND, || {
-                    leptos::view! {
-                        <pages::MessagePage brand=None lang=crate::domain::parse::Lang::En
-                            title="No such contact"
-                            body="There is no contact with this number."
-                            hint="Find the contact from the Contacts page of the console."/>
-                    }
-                })
-                .await
-        }
+        Ok(None) => return no_contact(page).await,
         Err(e) => return page.error(e, "contact").await,
     };
     let view = pages::ContactView {
@@ -185,18 +174,7 @@ pub async fn record(
     };
     let point: Option<i64> = get("point").parse().ok();
     let (Some(contact_id), Some(point)) = (id, point) else {
-        return show(
-            &state,
-            &console,
-            page,
-            None,
-            None,
-            StatusCode::NOT_FOUND,
-            None,
-            None,
-            typed,
-        )
-        .await;
+        return no_contact(page).await;
     };
     let refuse = |field: &'static str, m: &str| Some((point, field, m.to_owned()));
     let error = 'check: {
@@ -234,8 +212,7 @@ pub async fn record(
                     .into_response();
             }
             Ok(Err(desk::StaffRefused::NoContact)) => {
-                return show(&state, &console, page, None, None, StatusCode::NOT_FOUND, None, None, typed)
-                    .await
+                return no_contact(page).await
             }
             Ok(Err(desk::StaffRefused::Erased)) => {
                 refuse("form", "This contact was erased: nothing can be recorded for them.")
@@ -281,18 +258,7 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
         Err(r) => return r,
     };
     let Some(id) = page.segment_i64(3) else {
-        return show(
-            &state,
-            &console,
-            page,
-            None,
-            None,
-            StatusCode::NOT_FOUND,
-            None,
-            None,
-            Typed::default(),
-        )
-        .await;
+        return no_contact(page).await;
     };
     // A NUL can match nothing stored, and PostgreSQL refuses it in text: it goes.
     let get = |k: &str| page.query_value(k).unwrap_or_default().replace('\0', "");
@@ -312,20 +278,7 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
     };
     let (card, lines, names) = match desk::history(&state.core, id, &filter).await {
         Ok(Some(x)) => x,
-        Ok(None) => {
-            return show(
-                &state,
-                &console,
-                page,
-                None,
-                None,
-                StatusCode::NOT_FOUND,
-                None,
-                None,
-                Typed::default(),
-            )
-            .await
-        }
+        Ok(None) => return no_contact(page).await,
         Err(e) => return page.error(e, "contact history").await,
     };
     let older = (lines.len() as i64 >= desk::HISTORY_PAGE).then(|| {
@@ -438,4 +391,17 @@ pub async fn changes_csv(State(state): State<AppState>, console: Console, page: 
         axum::body::Body::from_stream(desk::export_stream(state.core.clone(), filter)),
     )
         .into_response()
+}
+
+/// The page that says there is no such contact (404).
+async fn no_contact(page: Page) -> Response {
+    page.send(StatusCode::NOT_FOUND, || {
+        leptos::view! {
+            <pages::MessagePage brand=None lang=crate::domain::parse::Lang::En
+                title="No such contact"
+                body="There is no contact with this number."
+                hint="Find the contact from the Contacts page of the console."/>
+        }
+    })
+    .await
 }

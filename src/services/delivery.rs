@@ -245,6 +245,33 @@ impl Worker {
         Ok(n)
     }
 
+    /// A contact's message's sender (the profile's, else the server's address under the
+    /// profile's name), reply-to and recipient; the message is dead when one cannot be put in
+    /// a header.
+    #[allow(clippy::result_large_err)]
+    fn envelope(
+        &self,
+        profile: &crate::store::catalog::Profile,
+        to: &str,
+    ) -> std::result::Result<(Mailbox, Option<Mailbox>, Mailbox), Finish> {
+        let from = profile
+            .sender_address
+            .as_deref()
+            .and_then(|a| Self::mailbox(profile.sender_name.as_deref(), a))
+            .or_else(|| Self::mailbox(Some(&profile.name), &self.settings.default_from))
+            .ok_or_else(|| Finish::Dead {
+                error: "no usable sender address".into(),
+            })?;
+        let to = Self::mailbox(None, to).ok_or_else(|| Finish::Dead {
+            error: "the recipient address cannot be put in a header".into(),
+        })?;
+        let reply_to = profile
+            .reply_to
+            .as_deref()
+            .and_then(|a| Self::mailbox(None, a));
+        Ok((from, reply_to, to))
+    }
+
     fn mailbox(name: Option<&str>, address: &str) -> Option<Mailbox> {
         let addr = address.parse().ok()?;
         Some(Mailbox::new(name.map(str::to_owned), addr))
@@ -332,29 +359,14 @@ impl Worker {
             }
             Err(e) => return self.retry(c, format!("reading the message's data: {e}")),
         };
-        let profile = &data.catalog.profile;
-        let from = profile
-            .sender_address
-            .as_deref()
-            .and_then(|a| Self::mailbox(profile.sender_name.as_deref(), a))
-            .or_else(|| Self::mailbox(Some(&profile.name), &self.settings.default_from));
-        let Some(from) = from else {
-            return Finish::Dead {
-                error: "no usable sender address".into(),
-            };
-        };
-        let Some(to) = Self::mailbox(None, data.to.as_str()) else {
-            return Finish::Dead {
-                error: "the recipient address cannot be put in a header".into(),
-            };
+        let (from, reply_to, to) = match self.envelope(&data.catalog.profile, data.to.as_str()) {
+            Ok(e) => e,
+            Err(f) => return f,
         };
         let brand = super::consent::brand(&data.catalog, data.lang);
         let email = compose::NoticeEmail {
             from,
-            reply_to: profile
-                .reply_to
-                .as_deref()
-                .and_then(|a| Self::mailbox(None, a)),
+            reply_to,
             to,
             message_id: &c.message_id,
             brand: &brand,
@@ -396,21 +408,9 @@ impl Worker {
             }
             Err(e) => return self.retry(c, format!("reading the message's data: {e}")),
         };
-        let profile = &data.catalog.profile;
-        let from = profile
-            .sender_address
-            .as_deref()
-            .and_then(|a| Self::mailbox(profile.sender_name.as_deref(), a))
-            .or_else(|| Self::mailbox(Some(&profile.name), &self.settings.default_from));
-        let Some(from) = from else {
-            return Finish::Dead {
-                error: "no usable sender address".into(),
-            };
-        };
-        let Some(to) = Self::mailbox(None, data.to.as_str()) else {
-            return Finish::Dead {
-                error: "the recipient address cannot be put in a header".into(),
-            };
+        let (from, reply_to, to) = match self.envelope(&data.catalog.profile, data.to.as_str()) {
+            Ok(e) => e,
+            Err(f) => return f,
         };
         let url = format!("{}/c/{}", self.core.policy.base_url, token.as_str());
         let brand = super::consent::brand(&data.catalog, data.lang);
@@ -418,10 +418,7 @@ impl Worker {
         let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
         let email = ConfirmEmail {
             from,
-            reply_to: profile
-                .reply_to
-                .as_deref()
-                .and_then(|a| Self::mailbox(None, a)),
+            reply_to,
             to,
             message_id: &c.message_id,
             brand: &brand,
