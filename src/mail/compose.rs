@@ -101,7 +101,6 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
 
 pub fn html_body(e: &ConfirmEmail<'_>) -> String {
     let t = optin_texts(e.lang);
-    let b = e.brand;
     let items: String = e
         .items
         .iter()
@@ -112,7 +111,53 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
     } else {
         e.brand.text("mail_intro", t.mail_intro)
     };
-    // Inline styles only: mail clients drop style sheets. Brand colours are validated #rrggbb.
+    let title = if e.reminder {
+        e.brand
+            .text("mail_reminder_subject", t.mail_reminder_subject)
+    } else {
+        e.brand.text("mail_subject", t.mail_subject)
+    };
+    let body = format!(
+        r#"<p style="margin:0 0 16px;">{greeting}</p>
+<p style="margin:0 0 16px;">{intro}</p>
+<ul style="margin:0 0 24px;padding:0 20px;">{items}</ul>
+{button}
+<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
+<p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
+<p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
+<p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>"#,
+        greeting = esc(t.mail_greeting),
+        intro = esc(intro),
+        items = items,
+        button = button(
+            e.brand,
+            e.confirm_url,
+            e.brand.text("mail_button", t.mail_button)
+        ),
+        url = esc(e.confirm_url),
+        hint = esc(t.mail_link_hint),
+        expires_label = esc(t.mail_expires),
+        expires = esc(e.expires),
+        ignore = esc(t.mail_ignore),
+    );
+    branded(e.lang, e.brand, title, &body, t.mail_why)
+}
+
+/// A brand-coloured button to `url`.
+fn button(b: &Brand, url: &str, label: &str) -> String {
+    format!(
+        r#"<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{label}</a></p>"#,
+        url = esc(url),
+        primary = b.primary,
+        on_primary = b.on_primary,
+        label = esc(label),
+    )
+}
+
+/// A contact's email as HTML: the brand's bar, `body` (HTML already escaped), and the footer
+/// (why they receive it, the postal address, the legal footer). Inline styles only: mail
+/// clients drop style sheets. Brand colours are validated `#rrggbb`.
+fn branded(lang: Lang, b: &Brand, title: &str, body: &str, why: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="{lang}" dir="{dir}">
@@ -122,39 +167,19 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
 <tr><td style="background:{primary};color:{on_primary};padding:16px 24px;font-size:18px;font-weight:600;">{brand}</td></tr>
 <tr><td style="padding:24px;font-size:16px;line-height:1.5;">
-<p style="margin:0 0 16px;">{greeting}</p>
-<p style="margin:0 0 16px;">{intro}</p>
-<ul style="margin:0 0 24px;padding:0 20px;">{items}</ul>
-<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{button}</a></p>
-<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
-<p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
-<p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
-<p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>
+{body}
 </td></tr>
 <tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}{legal}</td></tr>
 </table></td></tr></table>
 </body></html>"#,
-        lang = e.lang.code(),
-        dir = e.lang.dir(),
-        title = esc(if e.reminder {
-            e.brand
-                .text("mail_reminder_subject", t.mail_reminder_subject)
-        } else {
-            e.brand.text("mail_subject", t.mail_subject)
-        }),
+        lang = lang.code(),
+        dir = lang.dir(),
+        title = esc(title),
         primary = b.primary,
         on_primary = b.on_primary,
         brand = esc(&b.name),
-        greeting = esc(t.mail_greeting),
-        intro = esc(intro),
-        items = items,
-        url = esc(e.confirm_url),
-        button = esc(e.brand.text("mail_button", t.mail_button)),
-        hint = esc(t.mail_link_hint),
-        expires_label = esc(t.mail_expires),
-        expires = esc(e.expires),
-        ignore = esc(t.mail_ignore),
-        why = esc(t.mail_why),
+        body = body,
+        why = esc(why),
         address = esc(&b.footer_address).replace('\n', "<br>"),
         legal = b
             .legal_footer
@@ -348,52 +373,27 @@ pub fn notice_text_body(e: &NoticeEmail<'_>) -> String {
 
 pub fn notice_html_body(e: &NoticeEmail<'_>) -> String {
     let t = optin_texts(e.lang);
-    let b = e.brand;
     let items: String = notice_lines(e)
         .iter()
         .map(|l| format!("<li>{}</li>", esc(l)))
         .collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="{lang}" dir="{dir}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
-<body dir="{dir}" style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2330;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7;"><tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;overflow:hidden;">
-<tr><td style="background:{primary};color:{on_primary};padding:16px 24px;font-size:18px;font-weight:600;">{brand}</td></tr>
-<tr><td style="padding:24px;font-size:16px;line-height:1.5;">
-<p style="margin:0 0 16px;">{greeting}</p>
+    let body = format!(
+        r#"<p style="margin:0 0 16px;">{greeting}</p>
 <p style="margin:0 0 16px;">{intro}</p>
 <ul style="margin:0 0 24px;padding:0 20px;">{items}</ul>
 <p style="margin:0 0 16px;">{correct}</p>
-<p style="margin:0 0 24px;"><a href="{url}" style="display:inline-block;background:{primary};color:{on_primary};text-decoration:none;padding:12px 20px;border-radius:6px;font-weight:600;">{button}</a></p>
+{button}
 <p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
-<p style="margin:0;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
-</td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e3e6eb;font-size:12px;line-height:1.5;color:#4a5365;">{why}<br>{address}{legal}</td></tr>
-</table></td></tr></table>
-</body></html>"#,
-        lang = e.lang.code(),
-        dir = e.lang.dir(),
-        title = esc(t.notice_subject),
-        primary = b.primary,
-        on_primary = b.on_primary,
-        brand = esc(&b.name),
+<p style="margin:0;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>"#,
         greeting = esc(t.mail_greeting),
         intro = esc(notice_intro(e)),
         items = items,
         correct = esc(t.notice_correct),
-        url = esc(e.center_url),
-        button = esc(t.notice_button),
+        button = button(e.brand, e.center_url, t.notice_button),
         hint = esc(t.mail_link_hint),
-        why = esc(t.notice_why),
-        address = esc(&b.footer_address).replace('\n', "<br>"),
-        legal = b
-            .legal_footer
-            .as_deref()
-            .map(|l| format!("<br>{}", esc(l).replace('\n', "<br>")))
-            .unwrap_or_default(),
-    )
+        url = esc(e.center_url),
+    );
+    branded(e.lang, e.brand, t.notice_subject, &body, t.notice_why)
 }
 
 /// Builds the notice. Fails only if an address cannot be put in a header.
