@@ -192,19 +192,38 @@ fn branded(lang: Lang, b: &Brand, title: &str, body: &str, why: &str) -> String 
 /// Builds the message. Fails only if an address cannot be put in a header.
 pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
     let t = optin_texts(e.lang);
+    let subject = if e.reminder {
+        e.brand
+            .text("mail_reminder_subject", t.mail_reminder_subject)
+    } else {
+        e.brand.text("mail_subject", t.mail_subject)
+    };
+    to_contact(
+        (&e.from, e.reply_to.as_ref(), &e.to),
+        e.message_id,
+        subject,
+        text_body(e),
+        html_body(e),
+    )
+}
+
+/// A message to a contact: both parts, its own Message-ID, `Auto-Submitted` (RFC 3834: no
+/// vacation replies to us). Fails only if an address cannot be put in a header.
+fn to_contact(
+    (from, reply_to, to): (&Mailbox, Option<&Mailbox>, &Mailbox),
+    message_id: &str,
+    subject: &str,
+    text: String,
+    html: String,
+) -> Result<Message, String> {
     let mut b = Message::builder()
-        .from(e.from.clone())
-        .to(e.to.clone())
-        .subject(if e.reminder {
-            e.brand
-                .text("mail_reminder_subject", t.mail_reminder_subject)
-        } else {
-            e.brand.text("mail_subject", t.mail_subject)
-        })
-        .message_id(Some(e.message_id.to_owned()))
+        .from(from.clone())
+        .to(to.clone())
+        .subject(subject)
+        .message_id(Some(message_id.to_owned()))
         .date_now()
         .header(AutoSubmitted);
-    if let Some(r) = &e.reply_to {
+    if let Some(r) = reply_to {
         b = b.reply_to(r.clone());
     }
     b.multipart(
@@ -212,12 +231,12 @@ pub fn confirmation(e: &ConfirmEmail<'_>) -> Result<Message, String> {
             .singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
-                    .body(text_body(e)),
+                    .body(text),
             )
             .singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_HTML)
-                    .body(html_body(e)),
+                    .body(html),
             ),
     )
     .map_err(|err| err.to_string())
@@ -398,31 +417,13 @@ pub fn notice_html_body(e: &NoticeEmail<'_>) -> String {
 
 /// Builds the notice. Fails only if an address cannot be put in a header.
 pub fn notice(e: &NoticeEmail<'_>) -> Result<Message, String> {
-    let t = optin_texts(e.lang);
-    let mut b = Message::builder()
-        .from(e.from.clone())
-        .to(e.to.clone())
-        .subject(t.notice_subject)
-        .message_id(Some(e.message_id.to_owned()))
-        .date_now()
-        .header(AutoSubmitted);
-    if let Some(r) = &e.reply_to {
-        b = b.reply_to(r.clone());
-    }
-    b.multipart(
-        MultiPart::alternative()
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(notice_text_body(e)),
-            )
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_HTML)
-                    .body(notice_html_body(e)),
-            ),
+    to_contact(
+        (&e.from, e.reply_to.as_ref(), &e.to),
+        e.message_id,
+        optin_texts(e.lang).notice_subject,
+        notice_text_body(e),
+        notice_html_body(e),
     )
-    .map_err(|err| err.to_string())
 }
 
 #[cfg(test)]

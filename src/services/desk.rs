@@ -23,7 +23,7 @@ pub struct FoundContact {
 }
 
 /// The contacts whose name, email address or phone number has words starting with the
-/// query's (case and accents aside); `None` when the query has nothing to search for.
+/// query's (case and accents aside).
 pub async fn search(core: &Core, q: &Query) -> Result<Vec<FoundContact>> {
     let found = desk::search(&core.read, &q.words, MAX_FOUND).await?;
     let profiles = super::setup::profiles(core).await?;
