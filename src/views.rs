@@ -76,6 +76,9 @@ pub struct PreferencesView {
     pub stamp: String,
     /// Masked address the link belongs to.
     pub address: String,
+    /// The contact has an email address, so the page offers a copy of their data and
+    /// erasure (each answered by email).
+    pub data_rights: bool,
     pub purposes: Vec<PurposeBlock>,
 }
 

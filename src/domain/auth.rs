@@ -47,7 +47,8 @@ impl Role {
             | Permission::ConfigureProfiles
             | Permission::ReadAudit
             | Permission::ManageApiKeys
-            | Permission::ManageWebhooks => self == Role::Admin,
+            | Permission::ManageWebhooks
+            | Permission::ApproveErasure => self == Role::Admin,
             Permission::RecordConsent => matches!(self, Role::Admin | Role::Staff),
             Permission::ReadReports => true,
         }
@@ -68,6 +69,8 @@ pub enum Permission {
     ManageApiKeys,
     /// Register webhook endpoints, see and replay their deliveries.
     ManageWebhooks,
+    /// Carry out an erasure staff started (GDPR Art. 17): one person starts, another approves.
+    ApproveErasure,
 }
 
 /// The shortest and longest password accepted.
@@ -208,6 +211,8 @@ mod tests {
         assert!(!Role::Analyst.may(Permission::ConfigureProfiles));
         assert!(Role::Staff.may(Permission::RecordConsent));
         assert!(!Role::Analyst.may(Permission::RecordConsent));
+        assert!(Role::Admin.may(Permission::ApproveErasure));
+        assert!(!Role::Staff.may(Permission::ApproveErasure));
         assert_eq!(Role::parse("root"), None);
     }
 

@@ -19,6 +19,9 @@ pub mod proof;
 /// Receipts are made and checked on the server only (the JWS crate is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod receipt;
+/// Data requests count days and expire links (the time crate is a server dependency).
+#[cfg(feature = "ssr")]
+pub mod rights;
 pub mod search;
 pub mod setup;
 pub mod staff;

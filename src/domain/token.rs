@@ -110,6 +110,13 @@ domain_token!(
     b"prefcenter-invite-v1\0"
 );
 
+domain_token!(
+    /// The emailed link of a contact's data request: the download of their data package, or
+    /// the page that confirms an erasure.
+    RequestToken,
+    b"prefcenter-data-request-v1\0"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

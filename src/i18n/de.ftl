@@ -141,6 +141,42 @@ value_opted_out = erhält nicht
 value_pending = wartet auf Bestätigung
 value_not_set = nicht gewählt
 
+
+## Your data: a copy of it, or its erasure (GDPR Art. 15, 17, 20)
+
+rights_heading = Ihre Daten
+rights_intro = Sie können eine Kopie aller Daten anfordern, die wir über Sie gespeichert haben, oder deren Löschung verlangen. Wir antworten per E-Mail an Ihre Adresse.
+rights_copy_button = Kopie meiner Daten per E-Mail anfordern
+rights_erase_button = Löschung meiner Daten verlangen
+rights_erase_hint = Wir senden Ihnen zuerst einen Link zur Bestätigung. Eine Löschung lässt sich nicht rückgängig machen: Danach erhalten Sie nichts mehr von uns, auch keine Servicenachrichten.
+rights_sent_title = Sehen Sie in Ihr Postfach
+rights_copy_sent = Eine E-Mail mit einem Link zum Herunterladen Ihrer Daten ist unterwegs an Ihre Adresse. Der Link gilt 7 Tage.
+rights_erase_sent = Eine E-Mail mit einem Link zur Bestätigung der Löschung ist unterwegs an Ihre Adresse. Gelöscht wird erst, wenn Sie bestätigen.
+rights_same = Wir haben diese E-Mail vor wenigen Minuten gesendet. Bitte sehen Sie in Ihrem Posteingang und im Spam-Ordner nach.
+rights_no_email = Wir beantworten dies per E-Mail, haben aber keine E-Mail-Adresse von Ihnen. Bitte wenden Sie sich direkt an uns.
+download_title = Eine Kopie Ihrer Daten
+download_intro = Alles, was wir über Sie gespeichert haben: Ihre Angaben, Ihre Einstellungen und jede Änderung daran – wann, wie und von wem –, mit einer signierten Quittung für jede.
+download_json = Alles herunterladen (JSON)
+download_csv = Verlauf der Änderungen herunterladen (CSV, für Tabellen)
+download_until = Diese Downloads funktionieren bis zum
+forget_title = Ihre Daten löschen
+forget_intro = Wenn Sie bestätigen, löschen wir Ihre E-Mail-Adresse und Telefonnummer, Ihren Namen und die Nachweise Ihrer Einstellungen. Sie erhalten danach nichts mehr von uns. Das lässt sich nicht rückgängig machen.
+forget_kept = Wir behalten nur einen Vermerk, dass eine Löschung stattfand, der niemanden nennt – damit wir zeigen können, dass wir sie ausgeführt haben.
+forget_button = Meine Daten löschen
+forget_done_title = Ihre Daten sind gelöscht
+forget_done_body = Wir haben Ihre Daten gelöscht. Sie erhalten nichts mehr von uns, und die Links in unseren früheren E-Mails funktionieren nicht mehr.
+rights_copy_subject = Eine Kopie Ihrer Daten: Ihr Download-Link
+rights_copy_intro = Sie haben eine Kopie der Daten angefordert, die wir über Sie gespeichert haben. Sie steht zum Herunterladen bereit:
+rights_copy_mail_button = Meine Daten herunterladen
+rights_copy_ignore = Nur wer diese E-Mail lesen kann, kann den Link nutzen. Wenn Sie keine Kopie Ihrer Daten angefordert haben, antworten Sie uns bitte.
+rights_erase_subject = Bitte bestätigen: Löschung Ihrer Daten
+rights_erase_intro = Wir wurden gebeten, die Daten zu löschen, die wir über Sie gespeichert haben. Öffnen Sie zur Bestätigung diesen Link und drücken Sie die Schaltfläche auf der Seite:
+rights_erase_mail_button = Löschung bestätigen
+rights_erase_ignore = Wenn Sie das nicht veranlasst haben, ignorieren Sie diese E-Mail: Es wird nichts gelöscht.
+rights_mail_why = Sie erhalten diese E-Mail, weil für diese Adresse eine Anfrage zu Ihren Daten gestellt wurde.
+# Die Bestätigungs-E-Mail an Eltern oder Vormund eines Kindes: { $child } ist die maskierte Adresse des Kindes.
+mail_custodian_intro = Sie werden als Elternteil oder Vormund von { $child } gefragt, der oder die Folgendes von uns erhalten möchte. Es wird nichts gesendet, bevor Sie bestätigen:
+
 ## Dates
 
 month_1 = Januar

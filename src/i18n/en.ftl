@@ -141,6 +141,42 @@ value_opted_out = does not receive
 value_pending = waiting for confirmation
 value_not_set = not chosen
 
+
+## Your data: a copy of it, or its erasure (GDPR Art. 15, 17, 20)
+
+rights_heading = Your data
+rights_intro = You can ask for a copy of everything we hold about you, or ask us to erase it. We answer by email to your address.
+rights_copy_button = Email me a copy of my data
+rights_erase_button = Ask to be forgotten
+rights_erase_hint = We first email you a link to confirm. An erasure cannot be undone: afterwards you receive nothing from us, not even service messages.
+rights_sent_title = Check your inbox
+rights_copy_sent = An email with a link to download a copy of your data is on its way to your address. The link works for 7 days.
+rights_erase_sent = An email with a link to confirm the erasure is on its way to your address. Nothing is erased until you confirm.
+rights_same = We sent this email a few minutes ago. Please look for it in your inbox, and in your spam folder.
+rights_no_email = We answer this by email, and we hold no email address for you. Please contact us directly.
+download_title = A copy of your data
+download_intro = Everything we hold about you: your details, your choices, and every change to them with when, how and by whom it was made, with a signed receipt of each.
+download_json = Download everything (JSON)
+download_csv = Download the history of changes (CSV, for a spreadsheet)
+download_until = These downloads work until
+forget_title = Erase your data
+forget_intro = If you confirm, we erase your email address and phone number, your name, and the evidence of your choices. You will receive nothing more from us. This cannot be undone.
+forget_kept = We keep only a record that an erasure took place, which names no one, so that we can show we honoured it.
+forget_button = Erase my data
+forget_done_title = Your data is erased
+forget_done_body = We erased your data. You will receive nothing more from us, and the links in our earlier emails no longer work.
+rights_copy_subject = A copy of your data: your download link
+rights_copy_intro = You asked for a copy of the data we hold about you. It is ready to download:
+rights_copy_mail_button = Download my data
+rights_copy_ignore = Only someone who can read this email can use the link. If you did not ask for a copy of your data, please tell us by replying.
+rights_erase_subject = Please confirm: erase your data
+rights_erase_intro = We were asked to erase the data we hold about you. To confirm, open this link and press the button on the page:
+rights_erase_mail_button = Confirm the erasure
+rights_erase_ignore = If you did not ask for this, ignore this email: nothing will be erased.
+rights_mail_why = You receive this email because a request about your data was made for this address.
+# The confirmation email to a child's parent or guardian: { $child } is the child's masked address.
+mail_custodian_intro = You are asked as the parent or guardian of { $child }, who would like to receive the following from us. Nothing is sent until you confirm:
+
 ## Dates
 
 month_1 = January

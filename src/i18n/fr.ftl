@@ -141,6 +141,42 @@ value_opted_out = ne reçoit pas
 value_pending = en attente de confirmation
 value_not_set = non choisi
 
+
+## Your data: a copy of it, or its erasure (GDPR Art. 15, 17, 20)
+
+rights_heading = Vos données
+rights_intro = Vous pouvez demander une copie de tout ce que nous conservons sur vous, ou nous demander de l’effacer. Nous répondons par e-mail à votre adresse.
+rights_copy_button = Recevoir une copie de mes données par e-mail
+rights_erase_button = Demander l’effacement de mes données
+rights_erase_hint = Nous vous envoyons d’abord un lien de confirmation. Un effacement est définitif : ensuite, vous ne recevez plus rien de notre part, pas même les messages de service.
+rights_sent_title = Consultez votre boîte de réception
+rights_copy_sent = Un e-mail avec un lien pour télécharger une copie de vos données est en route vers votre adresse. Le lien fonctionne pendant 7 jours.
+rights_erase_sent = Un e-mail avec un lien pour confirmer l’effacement est en route vers votre adresse. Rien n’est effacé avant votre confirmation.
+rights_same = Nous avons envoyé cet e-mail il y a quelques minutes. Cherchez-le dans votre boîte de réception et dans vos indésirables.
+rights_no_email = Nous répondons par e-mail, et nous n’avons aucune adresse e-mail pour vous. Veuillez nous contacter directement.
+download_title = Une copie de vos données
+download_intro = Tout ce que nous conservons sur vous : vos coordonnées, vos choix et chaque modification, avec quand, comment et par qui elle a été faite, et un reçu signé pour chacune.
+download_json = Tout télécharger (JSON)
+download_csv = Télécharger l’historique des modifications (CSV, pour un tableur)
+download_until = Ces téléchargements fonctionnent jusqu’au
+forget_title = Effacer vos données
+forget_intro = Si vous confirmez, nous effaçons votre adresse e-mail et votre numéro de téléphone, votre nom et les preuves de vos choix. Vous ne recevrez plus rien de notre part. C’est définitif.
+forget_kept = Nous gardons seulement une trace qu’un effacement a eu lieu, qui ne nomme personne, pour pouvoir montrer que nous l’avons respecté.
+forget_button = Effacer mes données
+forget_done_title = Vos données sont effacées
+forget_done_body = Nous avons effacé vos données. Vous ne recevrez plus rien de notre part, et les liens de nos e-mails précédents ne fonctionnent plus.
+rights_copy_subject = Une copie de vos données : votre lien de téléchargement
+rights_copy_intro = Vous avez demandé une copie des données que nous conservons sur vous. Elle est prête à être téléchargée :
+rights_copy_mail_button = Télécharger mes données
+rights_copy_ignore = Seule une personne qui peut lire cet e-mail peut utiliser le lien. Si vous n’avez pas demandé de copie de vos données, dites-le-nous en répondant.
+rights_erase_subject = Veuillez confirmer : effacement de vos données
+rights_erase_intro = On nous a demandé d’effacer les données que nous conservons sur vous. Pour confirmer, ouvrez ce lien et appuyez sur le bouton de la page :
+rights_erase_mail_button = Confirmer l’effacement
+rights_erase_ignore = Si vous n’avez rien demandé, ignorez cet e-mail : rien ne sera effacé.
+rights_mail_why = Vous recevez cet e-mail parce qu’une demande concernant vos données a été faite pour cette adresse.
+# L’e-mail de confirmation au parent ou tuteur d’un enfant : { $child } est l’adresse masquée de l’enfant.
+mail_custodian_intro = Nous vous sollicitons en tant que parent ou tuteur de { $child }, qui souhaite recevoir ce qui suit de notre part. Rien n’est envoyé avant votre confirmation :
+
 ## Dates
 
 month_1 = janvier

@@ -26,7 +26,7 @@ const BUILT_IN: &[(Lang, &str)] = &[
 /// Every language's bundle, and the views' gathered texts.
 struct Catalogue {
     bundles: HashMap<&'static str, FluentBundle<FluentResource>>,
-    texts: HashMap<&'static str, (Texts, OptInTexts, ReceiptTexts)>,
+    texts: HashMap<&'static str, (Texts, OptInTexts, ReceiptTexts, RightsTexts)>,
 }
 
 static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
@@ -81,6 +81,7 @@ fn build(extra: &[(Lang, String, String)]) -> Result<Catalogue, LoadError> {
             Texts::gather(&cat, lang),
             OptInTexts::gather(&cat, lang),
             ReceiptTexts::gather(&cat, lang),
+            RightsTexts::gather(&cat, lang),
         );
         cat.texts.insert(lang.code(), gathered);
     }
@@ -429,6 +430,53 @@ impl ReceiptTexts {
     }
 }
 
+gathered!(
+    /// Texts of a contact's data requests: the preference page's offer, the pages of the
+    /// emailed links, and the emails.
+    RightsTexts {
+        rights_heading,
+        rights_intro,
+        rights_copy_button,
+        rights_erase_button,
+        rights_erase_hint,
+        rights_sent_title,
+        rights_copy_sent,
+        rights_erase_sent,
+        rights_same,
+        rights_no_email,
+        download_title,
+        download_intro,
+        download_json,
+        download_csv,
+        download_until,
+        forget_title,
+        forget_intro,
+        forget_kept,
+        forget_button,
+        forget_done_title,
+        forget_done_body,
+        rights_copy_subject,
+        rights_copy_intro,
+        rights_copy_mail_button,
+        rights_copy_ignore,
+        rights_erase_subject,
+        rights_erase_intro,
+        rights_erase_mail_button,
+        rights_erase_ignore,
+        rights_mail_why,
+    }
+);
+
+pub fn rights_texts(lang: Lang) -> &'static RightsTexts {
+    &catalogue().texts[lang.code()].3
+}
+
+/// The first lines of a confirmation email to a child's parent or guardian, naming the child
+/// by their masked address.
+pub fn custodian_intro(lang: Lang, child: &str) -> String {
+    message(lang, "mail_custodian_intro", &[("child", child)])
+}
+
 /// A date as a reader of the language writes it ("30 November 2026", "30. November 2026").
 pub fn long_date(lang: Lang, day: u8, month: u8, year: i32) -> String {
     let month = catalogue().message(lang, &format!("month_{}", month.clamp(1, 12)), None);
@@ -484,6 +532,7 @@ mod tests {
             .iter()
             .chain(OptInTexts::IDS)
             .chain(ReceiptTexts::IDS)
+            .chain(RightsTexts::IDS)
         {
             assert!(english.iter().any(|e| e == id), "en.ftl lacks {id}");
         }

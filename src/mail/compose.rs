@@ -426,6 +426,95 @@ pub fn notice(e: &NoticeEmail<'_>) -> Result<Message, String> {
     )
 }
 
+/// The email of a contact's data request: the link to download their data, or the link to
+/// confirm an erasure.
+pub struct RequestEmail<'a> {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub to: Mailbox,
+    pub message_id: &'a str,
+    pub brand: &'a Brand,
+    pub lang: Lang,
+    /// A copy of the data (`true`), or an erasure.
+    pub copy: bool,
+    pub url: &'a str,
+    /// When the link stops working, as a date in the language.
+    pub expires: &'a str,
+}
+
+/// (subject, intro, button, ignore) of a request's email.
+fn request_words(e: &RequestEmail<'_>) -> (&'static str, &'static str, &'static str, &'static str) {
+    let t = crate::i18n::rights_texts(e.lang);
+    if e.copy {
+        (
+            t.rights_copy_subject,
+            t.rights_copy_intro,
+            t.rights_copy_mail_button,
+            t.rights_copy_ignore,
+        )
+    } else {
+        (
+            t.rights_erase_subject,
+            t.rights_erase_intro,
+            t.rights_erase_mail_button,
+            t.rights_erase_ignore,
+        )
+    }
+}
+
+pub fn request_text_body(e: &RequestEmail<'_>) -> String {
+    let (o, r) = (optin_texts(e.lang), crate::i18n::rights_texts(e.lang));
+    let (_, intro, _, ignore) = request_words(e);
+    let mut s = format!(
+        "{}\n\n{intro}\n\n{}\n\n{} {}.\n\n{ignore}\n\n-- \n{}\n{}\n",
+        o.mail_greeting,
+        e.url,
+        o.mail_expires,
+        e.expires,
+        r.rights_mail_why,
+        e.brand.footer_address
+    );
+    if let Some(legal) = &e.brand.legal_footer {
+        s.push_str(legal);
+        s.push('\n');
+    }
+    s
+}
+
+pub fn request_html_body(e: &RequestEmail<'_>) -> String {
+    let (o, r) = (optin_texts(e.lang), crate::i18n::rights_texts(e.lang));
+    let (subject, intro, label, ignore) = request_words(e);
+    let body = format!(
+        r#"<p style="margin:0 0 16px;">{greeting}</p>
+<p style="margin:0 0 16px;">{intro}</p>
+{button}
+<p style="margin:0 0 8px;font-size:14px;color:#4a5365;">{hint}</p>
+<p style="margin:0 0 16px;font-size:14px;word-break:break-all;"><a href="{url}" style="color:#0b4f91;">{url}</a></p>
+<p style="margin:0 0 16px;font-size:14px;">{expires_label} {expires}.</p>
+<p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>"#,
+        greeting = esc(o.mail_greeting),
+        intro = esc(intro),
+        button = button(e.brand, e.url, label),
+        hint = esc(o.mail_link_hint),
+        url = esc(e.url),
+        expires_label = esc(o.mail_expires),
+        expires = esc(e.expires),
+        ignore = esc(ignore),
+    );
+    branded(e.lang, e.brand, subject, &body, r.rights_mail_why)
+}
+
+/// Builds a request's email. Fails only if an address cannot be put in a header.
+pub fn request(e: &RequestEmail<'_>) -> Result<Message, String> {
+    to_contact(
+        (&e.from, e.reply_to.as_ref(), &e.to),
+        e.message_id,
+        request_words(e).0,
+        request_text_body(e),
+        request_html_body(e),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,6 +153,7 @@ pub(crate) fn ConsoleFrame(
             <nav class="console-nav" aria-label="Console">
                 {link("/admin", "Home")}
                 {role.may(Permission::RecordConsent).then(|| link("/admin/contacts", "Contacts"))}
+                {role.may(Permission::RecordConsent).then(|| link("/admin/requests", "Data requests"))}
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
@@ -187,6 +188,8 @@ pub fn console_home_page(v: ConsoleHome) -> impl IntoView {
                 {role.may(Permission::RecordConsent).then(|| view! {
                     <h2><a href="/admin/contacts">"Contacts"</a></h2>
                     <p class="muted">"Find a contact by name, email address or phone number; see every consent with the reason it allows or stops a message, and when and how it last changed."</p>
+                    <h2><a href="/admin/requests">"Data requests"</a></h2>
+                    <p class="muted">"Contacts’ requests for a copy of their data or to be forgotten, with their deadlines: the overdue ones are flagged."</p>
                 })}
                 {role.may(Permission::ConfigureProfiles).then(|| view! {
                     <h2><a href="/admin/profiles">"Compliance setup"</a></h2>

@@ -4,8 +4,10 @@
 
 use super::console::ConsoleFrame;
 use crate::domain::auth::Role;
+use crate::domain::rights::{RequestKind, RequestStatus};
 use crate::domain::{ConsentValue, PointKind};
 use crate::services::desk::{how, ContactPage, FoundContact};
+use crate::services::rights::RequestRow;
 use leptos::prelude::*;
 
 fn minute(t: &str) -> String {
@@ -144,6 +146,8 @@ pub struct ContactView {
     /// A refused change: the point's form, the field and why; and what was typed.
     pub error: Option<(i64, &'static str, String)>,
     pub typed: Typed,
+    /// The contact's data requests, newest first.
+    pub requests: Vec<RequestRow>,
 }
 
 /// What was typed into a point's change form (kept when it is refused).
@@ -321,6 +325,41 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
             }
         })
         .collect_view();
+    let requests = (as_of.is_none()).then(|| {
+        let start = (card.erased_at.is_none()
+            && card.points.iter().any(|p| p.kind == PointKind::Email && p.address.is_some()))
+        .then(|| {
+            let action = format!("/admin/contacts/{contact_id}/requests");
+            view! {
+                <div class="actions">
+                    <form method="post" action=action.clone() class="inline">
+                        <input type="hidden" name="csrf" value=v.csrf.clone()/>
+                        <input type="hidden" name="kind" value="access"/>
+                        <button type="submit" class="btn">"Email them a copy of their data"</button>
+                    </form>
+                    <form method="post" action=action class="inline">
+                        <input type="hidden" name="csrf" value=v.csrf.clone()/>
+                        <input type="hidden" name="kind" value="erasure"/>
+                        <button type="submit" class="btn btn-danger" aria-describedby="erasure-hint">"Start an erasure"</button>
+                    </form>
+                </div>
+                <p class="muted" id="erasure-hint">"The contact is emailed a link to confirm the erasure. It is carried out when they confirm, or when an admin approves it here."</p>
+            }
+        });
+        let refused = v
+            .error
+            .as_ref()
+            .filter(|(id, f, _)| *id == 0 && *f == "form")
+            .map(|(_, _, m)| view! { <p class="form-error" role="alert">{m.clone()}</p> });
+        view! {
+            <section class="card" aria-labelledby="requests-title">
+                <h2 id="requests-title">"Data requests"</h2>
+                {refused}
+                {start}
+                {request_table(v.requests, &v.csrf, v.role, false)}
+            </section>
+        }
+    });
     view! {
         <ConsoleFrame email=v.email role=v.role csrf=v.csrf title=title.clone() current="/admin/contacts">
             <p><a href="/admin/contacts">"← Contacts"</a></p>
@@ -333,6 +372,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                 {as_of_form}
             </section>
             {points}
+            {requests}
         </ConsoleFrame>
     }
 }
@@ -432,6 +472,116 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
                     }.into_any()
                 }}
                 {v.older.map(|href| view! { <p><a href=href>"Older changes"</a></p> })}
+            </section>
+        </ConsoleFrame>
+    }
+}
+
+/// Data requests as a table: what, where it stands (overdue flagged), who asked and when,
+/// the deadline, the log; an admin's approval button on an erasure waiting for it.
+fn request_table(
+    rows: Vec<RequestRow>,
+    csrf: &str,
+    role: Role,
+    with_contact: bool,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"No data requests."</p> }.into_any();
+    }
+    let approve = role.may(crate::domain::auth::Permission::ApproveErasure);
+    let body = rows
+        .into_iter()
+        .map(|r| {
+            let q = &r.request;
+            let id = q.id;
+            let contact = with_contact.then(|| {
+                let who = r.name.clone().unwrap_or_else(|| format!("Contact {}", q.contact_id));
+                view! { <td data-label="Contact" dir="auto"><a href=format!("/admin/contacts/{}", q.contact_id)>{who}</a></td> }
+            });
+            let action = (approve && q.status == RequestStatus::AwaitingApproval && q.kind == RequestKind::Erasure)
+                .then(|| view! {
+                    <form method="post" action=format!("/admin/requests/{id}/approve") class="inline">
+                        <input type="hidden" name="csrf" value=csrf.to_owned()/>
+                        <button type="submit" class="btn btn-danger">"Approve the erasure"</button>
+                    </form>
+                });
+            let log = r
+                .events
+                .iter()
+                .map(|e| view! { <li>{format!("{} — {}", minute(&e.at), e.event)}</li> })
+                .collect_view();
+            view! {
+                <tr id=format!("request-{id}")>
+                    {contact}
+                    <td data-label="Request">{q.kind.label()}</td>
+                    <td data-label="Status">{q.status.label(q.kind)}{r.overdue.then(|| view! { " " <span class="badge badge-warn">"Overdue"</span> })}</td>
+                    <td data-label="Asked">{format!("{}, by {}", minute(&q.created_at), r.by)}</td>
+                    <td data-label="Due">{minute(&q.due_at)}</td>
+                    <td data-label="Log"><ul class="plain">{log}</ul></td>
+                    <td data-label="">{action}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead><tr>
+                    {with_contact.then(|| view! { <th scope="col">"Contact"</th> })}
+                    <th scope="col">"Request"</th><th scope="col">"Status"</th><th scope="col">"Asked"</th>
+                    <th scope="col">"Due"</th><th scope="col">"Log"</th><th scope="col"><span class="sr-only">"Action"</span></th>
+                </tr></thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+pub struct RequestsView {
+    pub email: String,
+    pub role: Role,
+    pub csrf: String,
+    /// Every request, or the open ones only.
+    pub all: bool,
+    pub rows: Vec<RequestRow>,
+    pub done: Option<&'static str>,
+    /// Days a request has before it is overdue.
+    pub deadline_days: u32,
+}
+
+/// `GET /admin/requests`: contacts' data requests, the open ones first (or all).
+pub fn requests_page(v: RequestsView) -> impl IntoView {
+    let overdue = v.rows.iter().filter(|r| r.overdue).count();
+    let (title, other, other_label) = if v.all {
+        (
+            "Data requests",
+            "/admin/requests",
+            "Show the open ones only",
+        )
+    } else {
+        (
+            "Open data requests",
+            "/admin/requests?all=1",
+            "Show every request",
+        )
+    };
+    let summary = format!(
+        "Requests are due {} days after they are made.{}",
+        v.deadline_days,
+        if overdue > 0 {
+            format!(" {overdue} listed here are overdue.")
+        } else {
+            String::new()
+        }
+    );
+    view! {
+        <ConsoleFrame email=v.email role=v.role csrf=v.csrf.clone() title=title.to_owned() current="/admin/requests">
+            <section class="card" aria-labelledby="page-title">
+                <h1 id="page-title">{title}</h1>
+                {v.done.map(|d| view! { <p class="notice" role="status">{d}</p> })}
+                <p class="muted">{summary} " " <a href=other>{other_label}</a></p>
+                {request_table(v.rows, &v.csrf, v.role, true)}
             </section>
         </ConsoleFrame>
     }

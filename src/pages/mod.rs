@@ -16,6 +16,7 @@ mod layout;
 mod optin;
 mod preferences;
 mod receipt;
+mod rights;
 pub mod setup;
 mod webhooks;
 
@@ -29,8 +30,8 @@ pub use console::{
 };
 #[cfg(feature = "ssr")]
 pub use desk::{
-    contact_page, contacts_page, history_page, item_value, ContactView, ContactsView, HistoryView,
-    Typed,
+    contact_page, contacts_page, history_page, item_value, requests_page, ContactView,
+    ContactsView, HistoryView, RequestsView, Typed,
 };
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};
@@ -39,6 +40,7 @@ pub use preferences::{
     NotFoundPage,
 };
 pub use receipt::{receipt_check_page, ReceiptOffer, CHECK_PATH};
+pub use rights::{download_page, forget_page, forgotten_page, sent_page, Sent};
 pub use webhooks::{
     endpoint_page, webhooks_page, DeliveryRow, EndpointRow, EndpointView, WebhooksView,
 };

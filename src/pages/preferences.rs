@@ -165,6 +165,32 @@ fn purpose_fieldset(p: &PurposeBlock, t: &'static Texts) -> impl IntoView {
     }
 }
 
+/// The contact's data rights: a copy of their data, or erasure; each answered by email.
+fn rights_section(token: &str, v: &PreferencesView) -> impl IntoView {
+    let r = crate::i18n::rights_texts(v.lang);
+    let action = format!("/u/{token}/request");
+    let lang = v.lang.code();
+    v.data_rights.then(|| {
+        view! {
+            <section class="note rights" aria-labelledby="rights-title">
+                <h2 id="rights-title">{r.rights_heading}</h2>
+                <p class="muted">{r.rights_intro}</p>
+                <form method="post" action=action.clone()>
+                    <input type="hidden" name="kind" value="access"/>
+                    <input type="hidden" name="lang" value=lang/>
+                    <button type="submit" class="btn btn-quiet">{r.rights_copy_button}</button>
+                </form>
+                <form method="post" action=action>
+                    <input type="hidden" name="kind" value="erasure"/>
+                    <input type="hidden" name="lang" value=lang/>
+                    <button type="submit" class="btn btn-quiet" aria-describedby="erase-hint">{r.rights_erase_button}</button>
+                    <p id="erase-hint" class="muted">{r.rights_erase_hint}</p>
+                </form>
+            </section>
+        }
+    })
+}
+
 /// `GET /p/{token}`: the subscription center, every topic on every channel.
 pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
     let t = texts(v.lang);
@@ -182,6 +208,7 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
         .map(|p| purpose_fieldset(p, t))
         .collect_view();
     let note = mandatory_note(&v, t);
+    let rights = rights_section(token, &v);
     view! {
         <Layout brand=Some(v.brand.clone()) lang=v.lang title=v.brand.text("center_title", t.center_title).to_owned()>
             <section class="card" aria-labelledby="page-title">
@@ -200,6 +227,7 @@ pub fn center_page(token: &str, v: PreferencesView) -> impl IntoView {
                 {all_form}
             </section>
             {note}
+            {rights}
         </Layout>
     }
 }

@@ -458,6 +458,16 @@ pub struct Settings {
     )]
     pub undo_window_hours: u64,
 
+    /// Days within which a contact's data request must be fulfilled (GDPR Art. 12(3): one
+    /// month); the desk flags the open ones past it.
+    #[arg(
+        long,
+        env = "PREFCENTER_DATA_REQUEST_DAYS",
+        default_value_t = crate::domain::rights::DEFAULT_DEADLINE_DAYS,
+        global = true
+    )]
+    pub data_request_days: u32,
+
     /// API calls per key per second (on each instance); more are answered 429 with Retry-After.
     #[arg(
         long,

@@ -74,6 +74,9 @@ pub async fn contact(State(state): State<AppState>, console: Console, page: Page
         Some("recorded_quietly") => Some("The change is recorded. The contact has no email address to tell."),
         Some("asked") => Some("The contact was sent an email to confirm the opt-in: it applies once they confirm."),
         Some("unchanged") => Some("Nothing changed: the contact’s consent was already so."),
+        Some("copy") => Some("The contact is being emailed a link to download a copy of their data."),
+        Some("erasure") => Some("The contact is being emailed a link to confirm the erasure; an admin can also approve it below."),
+        Some("same") => Some("The same request was made moments ago: no second email was sent."),
         _ => None,
     };
     let id = page.segment_i64(3);
@@ -135,6 +138,10 @@ async fn show(
         Ok(None) => return no_contact(page).await,
         Err(e) => return page.error(e, "contact").await,
     };
+    let requests = match crate::services::rights::of_contact(&state.core, contact.card.id).await {
+        Ok(r) => r,
+        Err(e) => return page.error(e, "contact").await,
+    };
     let view = pages::ContactView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -143,6 +150,7 @@ async fn show(
         done,
         error,
         typed,
+        requests,
     };
     page.send(status, move || pages::contact_page(view)).await
 }
@@ -379,6 +387,7 @@ pub async fn changes_csv(State(state): State<AppState>, console: Console, page: 
         source: crate::domain::Source::parse(&get("source")),
         actor: crate::domain::ActorKind::parse(&get("actor")),
         subject: parse_subject(&get("subject")),
+        contact: None,
     };
     (
         [
@@ -404,4 +413,120 @@ async fn no_contact(page: Page) -> Response {
         }
     })
     .await
+}
+
+/// `POST /admin/contacts/{id}/requests`: staff start a data request for the contact (`kind`:
+/// a copy of their data, or an erasure, which then waits for approval).
+pub async fn start_request(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::domain::rights::RequestKind;
+    use crate::services::consent::ServiceError;
+    use crate::services::rights::{self, Asked};
+    let (page, pairs) = match console
+        .posted(Permission::RecordConsent, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(contact_id) = page.segment_i64(3) else {
+        return no_contact(page).await;
+    };
+    let refuse = |m: &str| Some((0, "form", m.to_owned()));
+    let kind = field(&pairs, "kind").and_then(RequestKind::parse);
+    let started = match kind {
+        Some(kind) => rights::start(&state.core, contact_id, kind, console.user.id).await,
+        None => Err(ServiceError::BadInput("unknown_request")),
+    };
+    let error = match started {
+        Ok(None) => return no_contact(page).await,
+        Ok(Some(asked)) => {
+            let done = match (asked, kind.unwrap_or(RequestKind::Access)) {
+                (Asked::Same(_), _) => "same",
+                (_, RequestKind::Access) => "copy",
+                (_, RequestKind::Erasure) => "erasure",
+            };
+            return Redirect::to(&format!("/admin/contacts/{contact_id}?done={done}#requests-title"))
+                .into_response();
+        }
+        Err(ServiceError::BadInput("erased")) => refuse("This contact was erased: there is nothing left to send or erase."),
+        Err(ServiceError::BadInput("no_email_address")) => refuse("The contact has no email address: a request is answered by email, so take it by post or in person instead."),
+        Err(ServiceError::BadInput("unknown_request")) => refuse("Choose what the contact asks for: a copy of their data, or an erasure."),
+        Err(e) => return page.error(e, "data request").await,
+    };
+    show(
+        &state,
+        &console,
+        page,
+        Some(contact_id),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        error,
+        Typed::default(),
+    )
+    .await
+}
+
+/// `GET /admin/requests` (`?all=1`): contacts' data requests, overdue ones flagged.
+pub async fn requests(State(state): State<AppState>, console: Console, page: Page) -> Response {
+    let page = match console.require(Permission::RecordConsent, page).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let all = page.query_value("all").as_deref() == Some("1");
+    let done = match page.query_value("done").as_deref() {
+        Some("erased") => Some("The erasure is carried out: the contact’s personal data is gone, and their addresses are on the suppression list."),
+        Some("not_open") => Some("This request is not waiting for approval any more: nothing was done."),
+        _ => None,
+    };
+    let rows = match crate::services::rights::list(&state.core, !all).await {
+        Ok(r) => r,
+        Err(e) => return page.error(e, "data requests").await,
+    };
+    let view = pages::RequestsView {
+        email: console.user.email.clone(),
+        role: console.user.role,
+        csrf: console.su.csrf.clone(),
+        all,
+        rows,
+        done,
+        deadline_days: state.core.policy.data_request_days,
+    };
+    page.send(StatusCode::OK, move || pages::requests_page(view))
+        .await
+}
+
+/// `POST /admin/requests/{id}/approve`: an admin carries out an erasure staff started.
+pub async fn approve(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::services::rights::{self, Forgotten};
+    let (page, _) = match console
+        .posted(Permission::ApproveErasure, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return Redirect::to("/admin/requests?done=not_open").into_response();
+    };
+    let admin = format!("user:{}", console.user.id);
+    match rights::approve(&state.core, id, &admin, &console.user.email).await {
+        Ok(Forgotten::Erased(_)) => {
+            Redirect::to("/admin/requests?all=1&done=erased").into_response()
+        }
+        Ok(Forgotten::NotOpen) => Redirect::to("/admin/requests?done=not_open").into_response(),
+        Err(e) => page.error(e, "approving an erasure").await,
+    }
 }

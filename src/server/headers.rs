@@ -86,7 +86,7 @@ pub fn redact(path: &str) -> String {
         if i > 0 {
             out.push('/');
         }
-        if matches!(prev, "u" | "p" | "c") && !seg.is_empty() {
+        if i == 2 && matches!(prev, "u" | "p" | "c" | "d" | "f") && !seg.is_empty() {
             out.push_str(":token");
         } else {
             out.push_str(seg);
@@ -202,6 +202,8 @@ mod tests {
         assert_eq!(redact("/u/AbC/done/xyz"), "/u/:token/done/xyz");
         assert_eq!(redact("/p/secret-token"), "/p/:token");
         assert_eq!(redact("/c/confirm-token"), "/c/:token");
+        assert_eq!(redact("/d/download-token/data.json"), "/d/:token/data.json");
+        assert_eq!(redact("/f/erasure-token"), "/f/:token");
         assert_eq!(redact("/healthz"), "/healthz");
     }
 }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod optin;
 pub mod pages;
 pub mod receipt;
+pub mod rights;
 pub mod setup;
 pub mod webhooks;
 
@@ -359,6 +360,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::change_receipt),
         )
         .route("/c/{token}/receipt", get(pages::confirm_receipt))
+        .route("/u/{token}/request", post(rights::post_request))
+        .route("/u/{token}/sent", get(rights::sent))
+        .route("/d/{token}", get(rights::download_page))
+        .route("/d/{token}/{file}", get(rights::download))
+        .route(
+            "/f/{token}",
+            get(rights::forget_page).post(rights::post_forget),
+        )
         .route(
             crate::pages::CHECK_PATH,
             get(receipt::check_form).post(receipt::check),
@@ -477,6 +486,8 @@ pub async fn prepare_with_clock(
         (settings.reminder_after_hours > 0).then(|| hours(settings.reminder_after_hours));
     policy.undo_window = hours(settings.undo_window_hours);
     policy.signup_rate_per_minute = settings.signup_rate_per_minute;
+    policy.data_request_days = settings.data_request_days.max(1);
+    policy.kept_mail_dir = Some(settings.kept_mail_dir());
     let core = Arc::new(Core::new(db.read, writer, policy, secret));
     let demo_links = if settings.demo {
         crate::services::demo::demo_links(&core).await?

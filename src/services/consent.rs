@@ -376,6 +376,7 @@ fn build_view(core: &Core, link: &Link, token: &str, lang: Lang) -> PreferencesV
             },
         ),
         address,
+        data_rights: link.point_for(Channel::Email).is_some(),
         purposes,
     }
 }
@@ -429,6 +430,36 @@ pub async fn preferences(
     let link = resolve(core, token).await?;
     let lang = link.lang(lang.and_then(Lang::parse), info);
     Ok(build_view(core, &link, token, lang))
+}
+
+/// A link's contact as a data request from the pages needs it.
+pub struct LinkOwner {
+    pub contact_id: i64,
+    /// The contact's email point (the link's own when it is one): where the request's email
+    /// goes; `None` for a contact with a phone number only.
+    pub email_point: Option<i64>,
+    pub brand: Brand,
+    pub lang: Lang,
+    /// The link's address as the pages show it.
+    pub address: String,
+}
+
+/// The contact a link belongs to (read only).
+pub async fn link_owner(
+    core: &Core,
+    token: &str,
+    lang: Option<&str>,
+    info: &RequestInfo,
+) -> Result<LinkOwner> {
+    let link = resolve(core, token).await?;
+    let lang = link.lang(lang.and_then(Lang::parse), info);
+    Ok(LinkOwner {
+        contact_id: link.target.contact_id,
+        email_point: link.point_for(Channel::Email),
+        brand: brand(&link.catalog, lang),
+        lang,
+        address: link.masked_address(),
+    })
 }
 
 /// Language for a page whose link is invalid (no contact, no profile): the link's `lang`,

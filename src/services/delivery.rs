@@ -52,6 +52,12 @@ pub enum Outgoing {
     },
     /// The notice of a change staff recorded (read from the ledger when sent).
     Notice,
+    /// A contact's data request: the download link, or the link that confirms an erasure.
+    Request {
+        request: crate::store::rights::DataRequest,
+        token: crate::domain::token::RequestToken,
+        expires_at: time::OffsetDateTime,
+    },
     /// An invitation to the console.
     Invite {
         email: String,
@@ -150,6 +156,14 @@ impl Unit for Claim {
                     invitation(tx, &c).await?
                 } else if c.kind == outbox::MailKind::Notice {
                     Ok(Outgoing::Notice)
+                } else if c.kind == outbox::MailKind::Request {
+                    super::rights::claim_mail(tx, &c)
+                        .await?
+                        .map(|(request, token, expires_at)| Outgoing::Request {
+                            request,
+                            token,
+                            expires_at,
+                        })
                 } else {
                     match still_wanted(tx, &c).await? {
                         Ok(request) => {
@@ -282,6 +296,11 @@ impl Worker {
         match &m.what {
             Outgoing::Confirm { request, token } => self.confirm(c, request, token).await,
             Outgoing::Notice => self.notice(c).await,
+            Outgoing::Request {
+                request,
+                token,
+                expires_at,
+            } => self.request(c, request, token, *expires_at).await,
             Outgoing::Invite {
                 email,
                 role,
@@ -385,6 +404,63 @@ impl Worker {
             (
                 format!("Notice of a staff-recorded change for {masked}"),
                 format!("preferences: {url}"),
+            )
+        })
+        .await
+    }
+
+    async fn request(
+        &self,
+        c: &Claimed,
+        request: &crate::store::rights::DataRequest,
+        token: &crate::domain::token::RequestToken,
+        expires_at: time::OffsetDateTime,
+    ) -> Finish {
+        let data = match super::rights::request_mail(&self.core, request, token).await {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                return Finish::Cancelled {
+                    why: "address erased",
+                }
+            }
+            Err(e) => return self.retry(c, format!("reading the message's data: {e}")),
+        };
+        let (from, reply_to, to) = match self.envelope(&data.catalog.profile, data.to.as_str()) {
+            Ok(e) => e,
+            Err(f) => return f,
+        };
+        let brand = super::consent::brand(&data.catalog, data.lang);
+        let t = expires_at;
+        let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
+        let copy = request.kind == crate::domain::rights::RequestKind::Access;
+        let email = compose::RequestEmail {
+            from,
+            reply_to,
+            to,
+            message_id: &c.message_id,
+            brand: &brand,
+            lang: data.lang,
+            copy,
+            url: &data.url,
+            expires: &expires,
+        };
+        let message = match compose::request(&email) {
+            Ok(m) => m,
+            Err(e) => return Finish::Dead { error: e },
+        };
+        let masked = data.to.masked();
+        let url = data.url.clone();
+        self.hand_over(c, message, || {
+            (
+                format!(
+                    "{} for {masked}",
+                    if copy {
+                        "Data package link"
+                    } else {
+                        "Erasure confirmation"
+                    }
+                ),
+                format!("open: {url}"),
             )
         })
         .await

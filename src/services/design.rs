@@ -240,6 +240,7 @@ pub fn sample_view(
         form_version,
         stamp: String::new(),
         address: "a***e@example.com".to_owned(),
+        data_rights: true,
         purposes,
     }
 }

@@ -8,7 +8,7 @@ use super::Core;
 use crate::domain::ledger::Evidence;
 use crate::domain::parse::EmailAddress;
 use crate::domain::{ActorKind, Source};
-use crate::store::erasure::{EraseContact, Erasure};
+use crate::store::erasure::{EraseContact, Erasure, Whom};
 use crate::store::writer::{ChangeMeta, Priority};
 use std::path::Path;
 
@@ -36,12 +36,26 @@ pub async fn erase_contact(
     actor: &str,
     mail_dir: Option<&Path>,
 ) -> Result<Erasure> {
+    let whom = Whom::Address(address.as_str().to_owned());
+    let unit = unit(core, whom, reason, (ActorKind::Staff, actor))?;
+    let outcome = core.writer.run(unit, Priority::Interactive).await?;
+    after(core, &outcome, mail_dir).await?;
+    Ok(outcome)
+}
+
+/// The erasure unit for `whom`, by `actor` (who and their id), for `reason` (checked).
+pub fn unit(
+    core: &Core,
+    whom: Whom,
+    reason: &str,
+    actor: (ActorKind, &str),
+) -> Result<EraseContact> {
     let reason = parse_reason(reason)?;
-    let unit = EraseContact {
-        address: address.as_str().to_owned(),
+    Ok(EraseContact {
+        whom,
         meta: ChangeMeta {
-            actor_kind: ActorKind::Staff,
-            actor_id: Some(actor.to_owned()),
+            actor_kind: actor.0,
+            actor_id: Some(actor.1.to_owned()),
             source: Source::System,
             change_id: new_change_id(),
             form_version: None,
@@ -54,9 +68,13 @@ pub async fn erase_contact(
             },
         },
         secret: core.secret.clone(),
-    };
-    let outcome = core.writer.run(unit, Priority::Interactive).await?;
-    if let Erasure::Erased { message_ids, .. } = &outcome {
+    })
+}
+
+/// What an erasure does after its commit: the contact's kept `.eml` files go (from
+/// `mail_dir`, where they are), and on SQLite the WAL is checkpointed into the file.
+pub async fn after(core: &Core, outcome: &Erasure, mail_dir: Option<&Path>) -> Result<()> {
+    if let Erasure::Erased { message_ids, .. } = outcome {
         if let Some(dir) = mail_dir {
             for id in message_ids {
                 let (kept, tmp) = crate::mail::kept_files(dir, id);
@@ -73,5 +91,5 @@ pub async fn erase_contact(
         }
         core.writer.checkpoint_wal().await?;
     }
-    Ok(outcome)
+    Ok(())
 }

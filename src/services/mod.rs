@@ -15,6 +15,7 @@ pub mod optin;
 pub mod proof;
 pub mod receipt;
 pub mod record;
+pub mod rights;
 pub mod setup;
 pub mod webhooks;
 
@@ -55,6 +56,11 @@ pub struct Policy {
     pub undo_window: std::time::Duration,
     /// Sign-ups per client address and minute, counted across every instance.
     pub signup_rate_per_minute: u32,
+    /// Days within which a data request must be fulfilled.
+    pub data_request_days: u32,
+    /// Where emails are kept as files when no SMTP server is configured (an erasure deletes
+    /// the contact's).
+    pub kept_mail_dir: Option<std::path::PathBuf>,
 }
 
 impl Policy {
@@ -70,6 +76,8 @@ impl Policy {
             reminder_after: Some(std::time::Duration::from_secs(2 * 86_400)),
             undo_window: std::time::Duration::from_secs(86_400),
             signup_rate_per_minute: 10,
+            data_request_days: crate::domain::rights::DEFAULT_DEADLINE_DAYS,
+            kept_mail_dir: None,
         }
     }
 }

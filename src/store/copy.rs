@@ -315,6 +315,57 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("closed_at", Time),
                 ("outcome", Text),
                 ("confirm_change_id", Text),
+                ("custodian_point_id", Int),
+            ],
+        ),
+        (
+            "data_requests",
+            &[
+                ("id", Int),
+                ("contact_id", Int),
+                ("contact_point_id", Int),
+                ("kind", Text),
+                ("status", Text),
+                ("requested_by", Text),
+                ("created_at", Time),
+                ("due_at", Time),
+                ("closed_at", Time),
+            ],
+        ),
+        (
+            "data_request_events",
+            &[
+                ("id", Int),
+                ("request_id", Int),
+                ("at", Time),
+                ("event", Text),
+                ("actor", Text),
+                ("ip", Text),
+                ("user_agent", Text),
+            ],
+        ),
+        (
+            "data_request_tokens",
+            &[
+                ("token_hash", Bytes),
+                ("request_id", Int),
+                ("message_id", Text),
+                ("issued_at", Time),
+                ("expires_at", Time),
+            ],
+        ),
+        (
+            "contact_changes",
+            &[
+                ("id", Int),
+                ("contact_id", Int),
+                ("at", Time),
+                ("field", Text),
+                ("old_value", Text),
+                ("new_value", Text),
+                ("actor_id", Text),
+                ("source", Text),
+                ("justification", Text),
             ],
         ),
         (
@@ -344,6 +395,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("last_error", Text),
                 ("finished_at", Time),
                 ("change_id", Text),
+                ("data_request_id", Int),
             ],
         ),
         (
@@ -437,6 +489,9 @@ const IDENTITY_TABLES: &[&str] = &[
     "api_keys",
     "webhook_endpoints",
     "webhook_deliveries",
+    "data_requests",
+    "data_request_events",
+    "contact_changes",
 ];
 
 /// Rows per statement: at most 20 columns, well inside both backends' parameter limits.

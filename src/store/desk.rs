@@ -474,6 +474,8 @@ pub struct ExportFilter {
     pub actor: Option<ActorKind>,
     /// A purpose or topic.
     pub subject: Option<crate::domain::Subject>,
+    /// One contact's records (their data package).
+    pub contact: Option<i64>,
 }
 
 /// One change record as the export writes it.
@@ -539,6 +541,9 @@ pub async fn export_page(
         next(&mut sql, " AND l.subject_kind = ?");
         next(&mut sql, " AND l.subject_id = ?");
     }
+    if f.contact.is_some() {
+        next(&mut sql, " AND cp.contact_id = ?");
+    }
     next(&mut sql, " ORDER BY l.seq LIMIT ?");
     read!(read, c => {
         let mut q = sqlx::query(&sql).bind(after);
@@ -560,6 +565,9 @@ pub async fn export_page(
                 crate::domain::Subject::Erasure => 0,
             };
             q = q.bind(s.kind_str()).bind(id);
+        }
+        if let Some(contact) = f.contact {
+            q = q.bind(contact);
         }
         q.bind(limit)
             .fetch_all(&mut *c)
@@ -586,4 +594,42 @@ pub async fn export_page(
             })
             .collect()
     })
+}
+
+/// A change staff made to a contact's profile (consent level, child, custodian, tracking).
+#[derive(Debug, Clone)]
+pub struct ProfileChange {
+    pub at: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    /// `user:{id}`.
+    pub actor_id: String,
+    pub source: String,
+    /// Emptied by the contact's erasure.
+    pub justification: Option<String>,
+}
+
+/// The changes staff made to a contact's profile, newest first.
+pub async fn profile_changes(read: &Reader, contact_id: i64) -> Result<Vec<ProfileChange>> {
+    read!(read, c => sqlx::query(
+        "SELECT at, field, old_value, new_value, actor_id, source, justification
+         FROM contact_changes WHERE contact_id = $1 ORDER BY id DESC",
+    )
+    .bind(contact_id)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ProfileChange {
+            at: r.col::<Ts>("at")?.into_string(),
+            field: r.col("field")?,
+            old_value: r.col("old_value")?,
+            new_value: r.col("new_value")?,
+            actor_id: r.col("actor_id")?,
+            source: r.col("source")?,
+            justification: r.col("justification")?,
+        })
+    })
+    .collect())
 }

@@ -11,9 +11,18 @@ use crate::domain::{Channel, PointKind};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
-/// Erase the contact that owns this email address.
+/// Whose contact an erasure erases.
+#[derive(Debug, Clone)]
+pub enum Whom {
+    /// The contact that owns this email address.
+    Address(String),
+    /// The contact that owns this contact point (a confirmed or approved data request).
+    Point(i64),
+}
+
+/// Erase a contact.
 pub struct EraseContact {
-    pub address: String,
+    pub whom: Whom,
     /// Who erases and why (the reason is the erasure record's evidence, kept).
     pub meta: ChangeMeta,
     pub secret: Arc<[u8]>,
@@ -64,15 +73,24 @@ impl Unit for EraseContact {
     type Output = Erasure;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<Erasure>> {
         Box::pin(async move {
-            let owner =
-                super::contacts::point_by_address(tx, PointKind::Email, &self.address).await?;
+            let owner = match &self.whom {
+                Whom::Address(a) => {
+                    super::contacts::point_by_address(tx, PointKind::Email, a).await?
+                }
+                Whom::Point(cp) => super::contacts::point_owner_tx(tx, *cp)
+                    .await?
+                    .filter(|o| !o.suppressed),
+            };
             let Some(owner) = owner else {
-                return Ok(
-                    match suppressed(tx, &self.secret, PointKind::Email, &self.address).await? {
-                        Some(record) => Erasure::AlreadyErased { record },
-                        None => Erasure::NotFound,
-                    },
-                );
+                return Ok(match &self.whom {
+                    Whom::Address(a) => {
+                        match suppressed(tx, &self.secret, PointKind::Email, a).await? {
+                            Some(record) => Erasure::AlreadyErased { record },
+                            None => Erasure::NotFound,
+                        }
+                    }
+                    Whom::Point(_) => Erasure::NotFound,
+                });
             };
             let contact_id = owner.contact_id;
             let points: Vec<(i64, String, Option<String>)> = on!(tx.conn(), c => {
@@ -157,6 +175,7 @@ impl Unit for EraseContact {
                 exec(tx.conn(), &sql, contact_id).await?;
             }
             super::webhooks::erase_contact(tx, contact_id).await?;
+            super::rights::erase_contact(tx, contact_id).await?;
 
             let mut records = Vec::new();
             for (cp, kind, address) in points {

@@ -139,6 +139,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "staff changes",
         include_str!("../../migrations/0023_staff_changes.sql"),
     ),
+    (
+        24,
+        "data rights",
+        include_str!("../../migrations/0024_data_rights.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod proof;
 pub mod rate;
 pub mod read;
+pub mod rights;
 pub mod setup;
 pub mod users;
 pub mod webhooks;

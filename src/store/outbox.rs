@@ -17,6 +17,9 @@ pub enum MailKind {
     Invite,
     /// What staff recorded for a contact (a change, by its id), with a link to correct it.
     Notice,
+    /// About a contact's data request: the link to their data package, or the link that
+    /// confirms an erasure (the request, by its id).
+    Request,
 }
 
 impl MailKind {
@@ -26,6 +29,7 @@ impl MailKind {
             MailKind::Reminder => "reminder",
             MailKind::Invite => "invite",
             MailKind::Notice => "notice",
+            MailKind::Request => "request",
         }
     }
     pub fn parse(s: &str) -> Option<MailKind> {
@@ -34,6 +38,7 @@ impl MailKind {
             "reminder" => Some(MailKind::Reminder),
             "invite" => Some(MailKind::Invite),
             "notice" => Some(MailKind::Notice),
+            "request" => Some(MailKind::Request),
             _ => None,
         }
     }
@@ -83,6 +88,28 @@ pub async fn enqueue_notice(
     .bind(message_id)
     .bind(Ts::new(&*now))
     .bind(change_id)
+    .fetch_one(c)
+    .await?);
+    tx.wake_mail();
+    Ok(id)
+}
+
+/// Queues the email of a contact's data request to the request's contact point, due at once.
+pub async fn enqueue_request(
+    tx: &mut Tx,
+    contact_point_id: i64,
+    data_request_id: i64,
+    message_id: &str,
+) -> Result<i64> {
+    let now = tx.now_str();
+    let id = on!(tx.conn(), c => sqlx::query_scalar(
+        "INSERT INTO outbox (kind, contact_point_id, message_id, created_at, next_attempt_at, data_request_id)
+         VALUES ('request', $1, $2, $3, $3, $4) RETURNING id",
+    )
+    .bind(contact_point_id)
+    .bind(message_id)
+    .bind(Ts::new(&*now))
+    .bind(data_request_id)
     .fetch_one(c)
     .await?);
     tx.wake_mail();
@@ -148,6 +175,8 @@ pub struct Claimed {
     pub message_id: String,
     /// The change a notice tells of.
     pub change_id: Option<String>,
+    /// The data request a request's email is about.
+    pub data_request_id: Option<i64>,
     /// Including this one.
     pub attempts: i64,
 }
@@ -168,7 +197,8 @@ pub async fn claim(
              WHERE status = 'queued' AND next_attempt_at <= $3
                AND (lease_until IS NULL OR lease_until <= $3)
              ORDER BY next_attempt_at, id LIMIT $4)
-         RETURNING id, kind, contact_point_id, request_id, user_id, message_id, change_id, attempts",
+         RETURNING id, kind, contact_point_id, request_id, user_id, message_id, change_id,
+                   data_request_id, attempts",
     )
     .bind(Ts::new(lease_until))
     .bind(owner)
@@ -194,6 +224,7 @@ fn claimed(r: &impl DbRow) -> Result<Claimed> {
         user_id: r.col("user_id")?,
         message_id: r.col("message_id")?,
         change_id: r.col("change_id")?,
+        data_request_id: r.col("data_request_id")?,
         attempts: r.col("attempts")?,
     })
 }

@@ -16,6 +16,7 @@ mod instances;
 mod links;
 mod proof;
 mod receipts;
+mod rights;
 mod setup;
 mod smtp;
 mod webhooks;
