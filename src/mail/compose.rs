@@ -38,6 +38,22 @@ pub struct ConfirmEmail<'a> {
     /// Already formatted for the reader ("30 November 2026").
     pub expires: &'a str,
     pub reminder: bool,
+    /// Sent to a child's custodian: the child's masked address.
+    pub custodian_of: Option<&'a str>,
+}
+
+/// The email's first lines: a custodian is told whose request it is; else the (reminder's)
+/// intro, in the brand's words when it has its own.
+fn confirm_intro(e: &ConfirmEmail<'_>) -> String {
+    let t = optin_texts(e.lang);
+    match e.custodian_of {
+        Some(child) => crate::i18n::custodian_intro(e.lang, child),
+        None if e.reminder => e
+            .brand
+            .text("mail_reminder_intro", t.mail_reminder_intro)
+            .to_owned(),
+        None => e.brand.text("mail_intro", t.mail_intro).to_owned(),
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -69,11 +85,7 @@ pub fn text_body(e: &ConfirmEmail<'_>) -> String {
     let mut s = String::new();
     s.push_str(t.mail_greeting);
     s.push_str("\n\n");
-    s.push_str(if e.reminder {
-        e.brand.text("mail_reminder_intro", t.mail_reminder_intro)
-    } else {
-        e.brand.text("mail_intro", t.mail_intro)
-    });
+    s.push_str(&confirm_intro(e));
     s.push_str("\n\n");
     for i in e.items {
         s.push_str("  - ");
@@ -106,11 +118,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
         .iter()
         .map(|i| format!("<li>{}</li>", esc(&item_line(e.lang, i))))
         .collect();
-    let intro = if e.reminder {
-        e.brand.text("mail_reminder_intro", t.mail_reminder_intro)
-    } else {
-        e.brand.text("mail_intro", t.mail_intro)
-    };
+    let intro = confirm_intro(e);
     let title = if e.reminder {
         e.brand
             .text("mail_reminder_subject", t.mail_reminder_subject)
@@ -127,7 +135,7 @@ pub fn html_body(e: &ConfirmEmail<'_>) -> String {
 <p style="margin:0 0 16px;font-size:14px;color:#4a5365;">{expires_label} {expires}.</p>
 <p style="margin:0;font-size:14px;color:#4a5365;">{ignore}</p>"#,
         greeting = esc(t.mail_greeting),
-        intro = esc(intro),
+        intro = esc(&intro),
         items = items,
         button = button(
             e.brand,
@@ -556,6 +564,7 @@ mod tests {
             confirm_url: &url,
             expires: "30 November 2026",
             reminder: false,
+            custodian_of: None,
         };
         let m = confirmation(&e).unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();

@@ -148,6 +148,8 @@ pub struct ContactView {
     pub typed: Typed,
     /// The contact's data requests, newest first.
     pub requests: Vec<RequestRow>,
+    /// The custodian's email address (the profile form's value).
+    pub custodian_email: Option<String>,
 }
 
 /// What was typed into a point's change form (kept when it is refused).
@@ -160,6 +162,12 @@ pub struct Typed {
     pub justification: String,
     /// The as-of moment, as typed.
     pub at: String,
+    /// The profile form, as typed (when `profile`).
+    pub profile: bool,
+    pub level: String,
+    pub child: bool,
+    pub tracking: bool,
+    pub custodian: String,
 }
 
 /// The form value naming a row: `p12:email` or `t5:sms`.
@@ -215,6 +223,62 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
         </form>
         <p><a href=format!("/admin/contacts/{contact_id}/history")>"Full history of changes"</a></p>
     };
+    let profile_form = (!erased_contact).then(|| {
+        let typed = &v.typed;
+        let (level, child, tracking, custodian) = if typed.profile {
+            (typed.level.clone(), typed.child, typed.tracking, typed.custodian.clone())
+        } else {
+            (
+                card.level.get().to_string(),
+                card.is_child,
+                card.tracking,
+                v.custodian_email.clone().unwrap_or_default(),
+            )
+        };
+        let t = if typed.profile { typed.clone() } else { Typed::default() };
+        let mine = v.error.as_ref().filter(|(id, _, _)| *id == -1);
+        let err = |field: &str| mine.filter(|(_, f, _)| *f == field).map(|(_, _, m)| m.clone());
+        let (custodian_err, reference_err, justification_err, form_err) =
+            (err("custodian"), err("reference"), err("justification"), err("form"));
+        view! {
+            <details class="profile-edit" open=mine.is_some()>
+                <summary>"Change the consent level, child and custodian, or tracking"</summary>
+                <form method="post" action=format!("/admin/contacts/{contact_id}/profile") class="stacked narrow-form">
+                    <input type="hidden" name="csrf" value=v.csrf.clone()/>
+                    {form_err.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    <label for="level">"Consent level"</label>
+                    <select id="level" name="level">
+                        {(0u8..=5).map(|l| {
+                            let value = l.to_string();
+                            view! { <option value=value.clone() selected=level == value>{crate::pages::setup::level_label(l)}</option> }
+                        }).collect_view()}
+                    </select>
+                    <div class="choice"><input type="checkbox" id="child" name="child" value="on" checked=child/><label for="child">"A child: optional messages need a custodian’s consent"</label></div>
+                    <label for="custodian">"Custodian’s email address" <span class="optional">" (for a child)"</span></label>
+                    <input type="email" id="custodian" name="custodian" maxlength="254" value=custodian
+                        aria-invalid=custodian_err.is_some().then_some("true")
+                        aria-describedby=if custodian_err.is_some() { "custodian-error custodian-hint" } else { "custodian-hint" }/>
+                    <p class="muted" id="custodian-hint">"The custodian is emailed to confirm what the child asked to receive; until they confirm, nothing optional is sent to the child."</p>
+                    {custodian_err.map(|m| view! { <p class="form-error" id="custodian-error">{m}</p> })}
+                    <div class="choice"><input type="checkbox" id="tracking" name="tracking" value="on" checked=tracking/><label for="tracking">"Tracking allowed (opens and clicks)"</label></div>
+                    <label for="profile-told">"How the contact told you"</label>
+                    <select id="profile-told" name="told">
+                        {crate::domain::staff::Told::ALL.into_iter().map(|h| view! { <option value=h.as_str() selected=t.told == h.as_str()>{h.label()}</option> }).collect_view()}
+                    </select>
+                    <label for="profile-reference">"Call or ticket reference" <span class="optional">" (optional)"</span></label>
+                    <input type="text" id="profile-reference" name="reference" maxlength="100" value=t.reference.clone()
+                        aria-invalid=reference_err.is_some().then_some("true")/>
+                    {reference_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <label for="profile-justification">"Justification"</label>
+                    <textarea id="profile-justification" name="justification" rows="3" maxlength="2000" required=true
+                        aria-invalid=justification_err.is_some().then_some("true")
+                        aria-describedby=if justification_err.is_some() { "profile-justification-error" } else { "" }>{t.justification.clone()}</textarea>
+                    {justification_err.map(|m| view! { <p class="form-error" id="profile-justification-error">{m}</p> })}
+                    <div class="actions"><button type="submit" class="btn btn-primary">"Save the profile"</button></div>
+                </form>
+            </details>
+        }
+    });
     let as_of_notice = as_of.as_ref().map(|at| view! {
         <p class="notice" role="status"><strong>{format!("As things stood on {} UTC.", minute(at))}</strong>" Consents, decisions and the purposes’ rules are the ledger’s of that moment; the consent level, child and tracking shown are today’s."</p>
     });
@@ -369,6 +433,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                 {as_of_notice}
                 {erased}
                 {facts}
+                {profile_form}
                 {as_of_form}
             </section>
             {points}

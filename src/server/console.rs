@@ -113,6 +113,7 @@ pub const ROUTES: &[Route] = {
         route("GET", "/admin/contacts/{id}", Needs(RecordConsent)),
         route("POST", "/admin/contacts/{id}/record", Needs(RecordConsent)),
         route("GET", "/admin/contacts/{id}/history", Needs(RecordConsent)),
+        route("POST", "/admin/contacts/{id}/profile", Needs(RecordConsent)),
         route("GET", "/admin/changes.csv", Needs(RecordConsent)),
         route(
             "POST",
@@ -326,6 +327,7 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("GET", "/admin/contacts/{id}/history") => get(desk::history),
         ("GET", "/admin/changes.csv") => get(desk::changes_csv),
         ("POST", "/admin/contacts/{id}/requests") => post(desk::start_request),
+        ("POST", "/admin/contacts/{id}/profile") => post(desk::profile),
         ("GET", "/admin/requests") => get(desk::requests),
         ("POST", "/admin/requests/{id}/approve") => post(desk::approve),
         ("GET", "/admin/profiles") => get(setup::profiles),

@@ -77,6 +77,8 @@ pub async fn contact(State(state): State<AppState>, console: Console, page: Page
         Some("copy") => Some("The contact is being emailed a link to download a copy of their data."),
         Some("erasure") => Some("The contact is being emailed a link to confirm the erasure; an admin can also approve it below."),
         Some("same") => Some("The same request was made moments ago: no second email was sent."),
+        Some("profile") => Some("The profile is saved."),
+        Some("profile_asked") => Some("The profile is saved, and the custodian is emailed to confirm what the child asked to receive."),
         _ => None,
     };
     let id = page.segment_i64(3);
@@ -142,6 +144,10 @@ async fn show(
         Ok(r) => r,
         Err(e) => return page.error(e, "contact").await,
     };
+    let custodian_email = match desk::custodian_email(&state.core, contact.card.custodian).await {
+        Ok(c) => c,
+        Err(e) => return page.error(e, "contact").await,
+    };
     let view = pages::ContactView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -151,6 +157,7 @@ async fn show(
         error,
         typed,
         requests,
+        custodian_email,
     };
     page.send(status, move || pages::contact_page(view)).await
 }
@@ -178,7 +185,7 @@ pub async fn record(
         told: get("told"),
         reference: get("reference"),
         justification: get("justification"),
-        at: String::new(),
+        ..Typed::default()
     };
     let point: Option<i64> = get("point").parse().ok();
     let (Some(contact_id), Some(point)) = (id, point) else {
@@ -529,4 +536,117 @@ pub async fn approve(
         Ok(Forgotten::NotOpen) => Redirect::to("/admin/requests?done=not_open").into_response(),
         Err(e) => page.error(e, "approving an erasure").await,
     }
+}
+
+/// `POST /admin/contacts/{id}/profile`: the consent level, child and custodian, or tracking,
+/// as staff were told, with a justification.
+pub async fn profile(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::domain::parse::EmailAddress;
+    use crate::domain::ConsentLevel;
+    let (page, pairs) = match console
+        .posted(Permission::RecordConsent, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(contact_id) = page.segment_i64(3) else {
+        return no_contact(page).await;
+    };
+    let get = |k: &str| field(&pairs, k).unwrap_or("").to_owned();
+    let typed = Typed {
+        told: get("told"),
+        reference: get("reference"),
+        justification: get("justification"),
+        profile: true,
+        level: get("level"),
+        child: get("child") == "on",
+        tracking: get("tracking") == "on",
+        custodian: get("custodian"),
+        ..Typed::default()
+    };
+    let refuse = |field: &'static str, m: &str| Some((-1, field, m.to_owned()));
+    let error = 'check: {
+        let Some(level) = typed.level.parse().ok().and_then(ConsentLevel::new) else {
+            break 'check refuse("form", "Choose a consent level from 0 to 5.");
+        };
+        let custodian =
+            match typed.custodian.trim() {
+                "" => None,
+                _ if !typed.child => break 'check refuse(
+                    "custodian",
+                    "Only a child has a custodian: tick “A child”, or leave the custodian empty.",
+                ),
+                a => match EmailAddress::parse(a) {
+                    Ok(a) => Some(a),
+                    Err(_) => {
+                        break 'check refuse(
+                            "custodian",
+                            "Enter the custodian’s email address in the form name@example.com.",
+                        )
+                    }
+                },
+            };
+        let told = Told::parse(&typed.told).unwrap_or(Told::Phone);
+        let why = match Justified::parse(&typed.justification, &typed.reference) {
+            Ok(w) => w,
+            Err(r) => break 'check refuse(r.field(), r.message()),
+        };
+        let edit = desk::ProfileEdit {
+            contact_id,
+            level,
+            child: typed.child,
+            tracking: typed.tracking,
+            custodian,
+            told,
+            why,
+        };
+        match desk::change_profile(&state.core, &console.user, edit).await {
+            Ok(Ok(outcome)) => {
+                let done = match outcome {
+                    desk::ProfileOutcome::Changed {
+                        custodian_asked: true,
+                    } => "profile_asked",
+                    desk::ProfileOutcome::Changed {
+                        custodian_asked: false,
+                    } => "profile",
+                    desk::ProfileOutcome::Unchanged => "unchanged",
+                };
+                return Redirect::to(&format!("/admin/contacts/{contact_id}?done={done}"))
+                    .into_response();
+            }
+            Ok(Err(desk::ProfileRefused::NoContact)) => return no_contact(page).await,
+            Ok(Err(desk::ProfileRefused::Erased)) => refuse(
+                "form",
+                "This contact was erased: nothing can be recorded for them.",
+            ),
+            Ok(Err(desk::ProfileRefused::CustodianIsContact)) => refuse(
+                "custodian",
+                "That is the child’s own address: enter the custodian’s.",
+            ),
+            Ok(Err(desk::ProfileRefused::CustodianErased)) => refuse(
+                "custodian",
+                "That address was erased at its owner’s request and may not be used again.",
+            ),
+            Err(e) => return page.error(e, "changing a profile").await,
+        }
+    };
+    show(
+        &state,
+        &console,
+        page,
+        Some(contact_id),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        error,
+        typed,
+    )
+    .await
 }

@@ -503,6 +503,7 @@ impl Worker {
             confirm_url: &url,
             expires: &expires,
             reminder: c.kind == outbox::MailKind::Reminder,
+            custodian_of: data.custodian_of.as_deref(),
         };
         let message = match compose::confirmation(&email) {
             Ok(m) => m,

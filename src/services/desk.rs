@@ -403,7 +403,8 @@ pub async fn record(
     if !purpose.channels.contains(&c.channel) || c.channel.point_kind() != point.kind {
         return Ok(Err(StaffRefused::Item));
     }
-    let trusted = cat.profile.trust_staff_opt_ins;
+    // A child's opt-in is never taken on staff's word: the custodian confirms it.
+    let trusted = cat.profile.trust_staff_opt_ins && !card.is_child;
     let (mut wanted, mut other) = (Vec::new(), Vec::new());
     if !c.opt_in {
         other.push((
@@ -461,6 +462,216 @@ pub async fn record(
         notice_to,
     };
     Ok(Ok(core.writer.run(unit, Priority::Interactive).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contact's profile: consent level, child and custodian, tracking.
+
+/// A change of a contact's profile staff record (parsed at the edge).
+#[derive(Debug, Clone)]
+pub struct ProfileEdit {
+    pub contact_id: i64,
+    pub level: crate::domain::ConsentLevel,
+    pub child: bool,
+    pub tracking: bool,
+    /// A child's custodian, by email address (created as a contact when new).
+    pub custodian: Option<crate::domain::parse::EmailAddress>,
+    pub told: crate::domain::staff::Told,
+    pub why: crate::domain::staff::Justified,
+}
+
+/// Why a profile change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileRefused {
+    NoContact,
+    Erased,
+    /// The custodian's address is the contact's own.
+    CustodianIsContact,
+    /// The custodian's address was erased: it may not be used again.
+    CustodianErased,
+}
+
+/// What a profile change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileOutcome {
+    /// Changed; `custodian_asked`: the custodian was emailed to confirm the child's opt-ins.
+    Changed {
+        custodian_asked: bool,
+    },
+    Unchanged,
+}
+
+struct ProfileUnit {
+    edit: ProfileEdit,
+    actor_id: String,
+    justification: String,
+    meta: crate::store::writer::ChangeMeta,
+    lang: crate::domain::parse::Lang,
+    settings: super::optin::AskSettings,
+    secret: std::sync::Arc<[u8]>,
+}
+
+impl crate::store::writer::Unit for ProfileUnit {
+    type Output = std::result::Result<ProfileOutcome, ProfileRefused>;
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut crate::store::writer::Tx,
+    ) -> futures_util::future::BoxFuture<'a, crate::store::Result<Self::Output>> {
+        use crate::store::contacts;
+        Box::pin(async move {
+            let e = &self.edit;
+            let Some((profile_id, before, erased)) = desk::profile_facts(tx, e.contact_id).await?
+            else {
+                return Ok(Err(ProfileRefused::NoContact));
+            };
+            if erased {
+                return Ok(Err(ProfileRefused::Erased));
+            }
+            let custodian = match e.custodian.as_ref().filter(|_| e.child) {
+                None => None,
+                Some(a) => {
+                    match contacts::point_by_address(tx, PointKind::Email, a.as_str()).await? {
+                        Some(o) if o.contact_id == e.contact_id => {
+                            return Ok(Err(ProfileRefused::CustodianIsContact))
+                        }
+                        Some(o) if o.suppressed || o.address.is_none() => {
+                            return Ok(Err(ProfileRefused::CustodianErased))
+                        }
+                        Some(o) => Some(o.contact_id),
+                        None => {
+                            if crate::store::erasure::suppressed(
+                                tx,
+                                &self.secret,
+                                PointKind::Email,
+                                a.as_str(),
+                            )
+                            .await?
+                            .is_some()
+                            {
+                                return Ok(Err(ProfileRefused::CustodianErased));
+                            }
+                            let cp = contacts::create_contact_with_point(
+                                tx,
+                                &contacts::NewContact {
+                                    profile_id,
+                                    name: None,
+                                    locale: Some(self.lang.code()),
+                                    level: crate::domain::ConsentLevel::CONTACT,
+                                    is_child: false,
+                                },
+                                PointKind::Email,
+                                a.as_str(),
+                            )
+                            .await?;
+                            contacts::point_owner_tx(tx, cp)
+                                .await?
+                                .map(|o| o.contact_id)
+                        }
+                    }
+                }
+            };
+            let after = desk::ProfileFacts {
+                level: e.level,
+                child: e.child,
+                custodian,
+                tracking: e.tracking,
+            };
+            let changed = desk::set_profile(
+                tx,
+                e.contact_id,
+                (before, after),
+                (&self.actor_id, e.told.source(), &self.justification),
+            )
+            .await?;
+            if changed.is_empty() {
+                return Ok(Ok(ProfileOutcome::Unchanged));
+            }
+            // A custodian newly recorded for a child is asked to confirm what the child opted
+            // in to (until then the decision denies it).
+            let mut custodian_asked = false;
+            if after.child && after.custodian.is_some() && after.custodian != before.custodian {
+                let items = desk::unconfirmed_opt_ins(tx, e.contact_id).await?;
+                let mut points: Vec<i64> = items.iter().map(|i| i.0).collect();
+                points.dedup();
+                for cp in points {
+                    let wanted = items
+                        .iter()
+                        .filter(|i| i.0 == cp)
+                        .map(|i| (i.1, i.2))
+                        .collect();
+                    let ask = super::optin::RequestOptIn {
+                        cp,
+                        wanted,
+                        other: Vec::new(),
+                        meta: self.meta.clone(),
+                        lang: self.lang,
+                        settings: self.settings.clone(),
+                    };
+                    let done = ask.apply(tx).await?;
+                    custodian_asked |= done.asked != super::optin::Asked::Nothing;
+                }
+            }
+            Ok(Ok(ProfileOutcome::Changed { custodian_asked }))
+        })
+    }
+}
+
+/// Records a change of a contact's profile that staff took (consent level, child and
+/// custodian, tracking), with how they were told and why; a newly recorded custodian of a
+/// child is emailed to confirm the child's opt-ins.
+pub async fn change_profile(
+    core: &Core,
+    staff: &crate::store::users::User,
+    edit: ProfileEdit,
+) -> Result<std::result::Result<ProfileOutcome, ProfileRefused>> {
+    use crate::domain::ledger::Evidence;
+    use crate::domain::parse::Lang;
+    use crate::store::writer::{ChangeMeta, Priority};
+    let Some(card) = desk::card(&core.read, edit.contact_id).await? else {
+        return Ok(Err(ProfileRefused::NoContact));
+    };
+    let cat = core.catalog(card.profile_id).await?;
+    let lang = card
+        .locale
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&cat.profile.default_locale))
+        .unwrap_or_default();
+    let justification = edit.why.evidence_words(edit.told, &staff.email);
+    let meta = ChangeMeta {
+        actor_kind: ActorKind::Staff,
+        actor_id: Some(format!("user:{}", staff.id)),
+        source: edit.told.source(),
+        change_id: super::consent::new_change_id(),
+        form_version: None,
+        language: Some(lang.code().to_owned()),
+        request_id: None,
+        confirmation: None,
+        evidence: Evidence {
+            justification: Some(justification.clone()),
+            ip: None,
+            user_agent: None,
+            salt: None,
+        },
+    };
+    let unit = ProfileUnit {
+        edit,
+        actor_id: format!("user:{}", staff.id),
+        justification,
+        meta,
+        lang,
+        settings: super::optin::AskSettings::from(core, &cat.profile),
+        secret: core.secret.clone(),
+    };
+    Ok(core.writer.run(unit, Priority::Interactive).await?)
+}
+
+/// The custodian's email address, for the contact page's form.
+pub async fn custodian_email(core: &Core, custodian: Option<i64>) -> Result<Option<String>> {
+    match custodian {
+        Some(id) => Ok(desk::email_of(&core.read, id).await?),
+        None => Ok(None),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,10 +108,26 @@ pub async fn ask_confirmation(
         Some(last) => Some(parse_time(&last)? + s.cooldown).filter(|t| *t > now),
         None => None,
     };
-    let request = match requests::open_request(tx, cp).await? {
+    // A child's opt-ins are confirmed by the custodian, at the custodian's address.
+    let custodian = requests::custodian_point(tx, cp).await?;
+    let mut items = items.clone();
+    let open = match requests::open_request(tx, cp).await? {
+        // A request asked of someone else (the child before a custodian was recorded, or
+        // another custodian) is replaced: its links must not confirm for this one.
+        Some(open) if open.custodian_point_id != custodian => {
+            let mut all = open.items.clone();
+            all.merge(&items);
+            items = all;
+            requests::close_request(tx, open.id, Outcome::Withdrawn, None).await?;
+            outbox::cancel_for_request(tx, open.id, "asked of the custodian instead").await?;
+            None
+        }
+        open => open,
+    };
+    let request = match open {
         Some(open) => {
             let mut all = open.items.clone();
-            all.merge(items);
+            all.merge(&items);
             requests::update_request(tx, open.id, &all, &expires, remind.as_deref()).await?;
             // The open request's email went out (or will) within the cooldown: its link
             // confirms these too. (Only the inbox's owner can close a request.)
@@ -121,8 +137,15 @@ pub async fn ask_confirmation(
             open.id
         }
         None => {
-            requests::create_request(tx, cp, items, lang.code(), &expires, remind.as_deref())
-                .await?
+            requests::create_request(
+                tx,
+                cp,
+                &items,
+                lang.code(),
+                (&expires, remind.as_deref()),
+                custodian,
+            )
+            .await?
         }
     };
     let due = held_until.map(store::format_time);
@@ -169,11 +192,17 @@ impl Unit for RequestOptIn {
         Box::pin(async move {
             let mut items = self.other.clone();
             let mut pending = PendingItems::default();
+            // A child's own opt-in is not enough: with a custodian to ask, it waits for them.
+            let custodian = requests::custodian_point(tx, self.cp).await?.is_some();
             for &(subject, channel) in &self.wanted {
                 let cur = tx.state(self.cp, subject, channel).await?;
                 let before = cur.map(|c| c.value).unwrap_or_default();
+                let confirmed = cur.is_some_and(|c| c.custodian_confirmed);
                 match before {
-                    ConsentValue::OptedIn => continue,
+                    ConsentValue::OptedIn if !custodian || confirmed => continue,
+                    ConsentValue::OptedIn => {
+                        items.push((self.cp, desired(subject, channel, ConsentValue::Pending)))
+                    }
                     ConsentValue::Pending => {}
                     _ => items.push((self.cp, desired(subject, channel, ConsentValue::Pending))),
                 }
@@ -605,6 +634,14 @@ impl Unit for Confirm {
             }
             let mut meta = self.meta.clone();
             meta.confirmation = Some(message_id);
+            if let Some(custodian) = request.custodian_point_id {
+                // The custodian's consent, for the child: recorded as theirs.
+                meta.actor_kind = ActorKind::Custodian;
+                meta.actor_id = Some(format!("point:{custodian}"));
+                for (_, d) in items.iter_mut() {
+                    d.custodian_confirmed = d.value == ConsentValue::OptedIn;
+                }
+            }
             tx.consent(&items, &meta).await?;
             requests::close_request(tx, request.id, Outcome::Confirmed, Some(&meta.change_id))
                 .await?;
@@ -834,6 +871,8 @@ pub async fn run_schedule(
 /// What the mail worker needs to write a confirmation or reminder, read when it sends.
 pub struct ConfirmMail {
     pub to: EmailAddress,
+    /// A child's request, sent to the custodian: the child's masked address.
+    pub custodian_of: Option<String>,
     pub catalog: std::sync::Arc<Catalog>,
     pub lang: Lang,
     pub items: Vec<ConfirmItem>,
@@ -849,18 +888,33 @@ pub async fn confirm_mail(
     let Some(owner) = contacts::point_owner(&core.read, cp).await? else {
         return Ok(None);
     };
-    let Some(to) = owner
+    let Some(child) = owner
         .address
         .as_deref()
         .and_then(|a| EmailAddress::parse(a).ok())
     else {
         return Ok(None);
     };
+    // A child's request goes to the custodian, naming the child by the masked address.
+    let (to, custodian_of) = match request.custodian_point_id {
+        None => (child, None),
+        Some(g) => {
+            let guardian = contacts::point_owner(&core.read, g)
+                .await?
+                .and_then(|o| o.address)
+                .and_then(|a| EmailAddress::parse(&a).ok());
+            let Some(guardian) = guardian else {
+                return Ok(None);
+            };
+            (guardian, Some(child.masked()))
+        }
+    };
     let catalog = core.catalog(owner.profile_id).await?;
     let lang = Lang::parse(&request.language).unwrap_or_default();
     let items = items_view(&catalog, &request.items, lang);
     Ok(Some(ConfirmMail {
         to,
+        custodian_of,
         catalog,
         lang,
         items,

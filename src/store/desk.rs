@@ -2,7 +2,7 @@
 //! number (`domain::search`), and one contact whole (its points, facts, states, and the
 //! records its states rest on).
 
-use super::backend::{read, DbRow, Ts};
+use super::backend::{on, read, DbRow, Ts};
 use super::contacts::StateRow;
 use super::{Reader, Result, StoreError};
 use crate::domain::search::prefix_range;
@@ -632,4 +632,149 @@ pub async fn profile_changes(read: &Reader, contact_id: i64) -> Result<Vec<Profi
         })
     })
     .collect())
+}
+
+/// A contact's profile as staff change it: consent level, child, custodian, tracking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileFacts {
+    pub level: ConsentLevel,
+    pub child: bool,
+    pub custodian: Option<i64>,
+    pub tracking: bool,
+}
+
+/// A contact's profile facts and whether it was erased, inside the writer's transaction.
+pub async fn profile_facts(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+) -> Result<Option<(i64, ProfileFacts, bool)>> {
+    on!(tx.conn(), c => {
+        let Some(r) = sqlx::query(
+            "SELECT profile_id, consent_level, is_child, custodian_contact_id, tracking_allowed,
+                    suppressed_at IS NOT NULL AS erased
+             FROM contacts WHERE id = $1",
+        )
+        .bind(contact_id)
+        .fetch_optional(c)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let level: i64 = r.col("consent_level")?;
+        Ok(Some((
+            r.col("profile_id")?,
+            ProfileFacts {
+                level: ConsentLevel::new(level)
+                    .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
+                child: r.col("is_child")?,
+                custodian: r.col("custodian_contact_id")?,
+                tracking: r.col("tracking_allowed")?,
+            },
+            r.col("erased")?,
+        )))
+    })
+}
+
+/// Writes a contact's profile facts, and one `contact_changes` row per field that changed
+/// (who, how, why); returns the fields changed.
+pub async fn set_profile(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+    (before, after): (ProfileFacts, ProfileFacts),
+    (actor_id, source, justification): (&str, Source, &str),
+) -> Result<Vec<&'static str>> {
+    let now = tx.now_str();
+    let level = |l: ConsentLevel| Some(l.get().to_string());
+    let flag = |b: bool| Some(if b { "yes" } else { "no" }.to_owned());
+    let id = |c: Option<i64>| c.map(|c| c.to_string());
+    let mut changed = Vec::new();
+    for (field, old, new) in [
+        ("consent_level", level(before.level), level(after.level)),
+        ("child", flag(before.child), flag(after.child)),
+        ("custodian", id(before.custodian), id(after.custodian)),
+        ("tracking", flag(before.tracking), flag(after.tracking)),
+    ] {
+        if old == new {
+            continue;
+        }
+        changed.push(field);
+        on!(tx.conn(), c => sqlx::query(
+            "INSERT INTO contact_changes
+                 (contact_id, at, field, old_value, new_value, actor_id, source, justification)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(contact_id)
+        .bind(Ts::new(&now))
+        .bind(field)
+        .bind(old)
+        .bind(new)
+        .bind(actor_id)
+        .bind(source.as_str())
+        .bind(justification)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    }
+    if !changed.is_empty() {
+        on!(tx.conn(), c => sqlx::query(
+            "UPDATE contacts SET consent_level = $2, is_child = $3, custodian_contact_id = $4,
+                 tracking_allowed = $5
+             WHERE id = $1",
+        )
+        .bind(contact_id)
+        .bind(i64::from(after.level.get()))
+        .bind(after.child)
+        .bind(after.custodian)
+        .bind(after.tracking)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    }
+    Ok(changed)
+}
+
+/// The email address of a contact (its first live one): a custodian as the desk shows it.
+pub async fn email_of(read: &Reader, contact_id: i64) -> Result<Option<String>> {
+    read!(read, c => Ok(sqlx::query_scalar(
+        "SELECT address FROM contact_points
+         WHERE contact_id = $1 AND kind = 'email' AND address IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(contact_id)
+    .fetch_optional(&mut *c)
+    .await?))
+}
+
+/// The opted-in states of a contact's points not confirmed by a custodian: (point, subject,
+/// channel).
+pub async fn unconfirmed_opt_ins(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+) -> Result<Vec<(i64, crate::domain::Subject, crate::domain::Channel)>> {
+    let rows: Vec<(i64, String, i64, String)> = on!(tx.conn(), c => {
+        use sqlx::Row as _;
+        sqlx::query(
+            "SELECT s.contact_point_id, s.subject_kind, s.subject_id, s.channel
+             FROM consent_states s JOIN contact_points cp ON cp.id = s.contact_point_id
+             WHERE cp.contact_id = $1 AND cp.address IS NOT NULL AND s.value = 'opted_in'
+               AND s.custodian_confirmed = $2
+             ORDER BY s.contact_point_id, s.subject_kind, s.subject_id, s.channel",
+        )
+        .bind(contact_id)
+        .bind(false)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(|(cp, kind, id, ch)| {
+            Some((
+                cp,
+                crate::domain::Subject::from_parts(&kind, id)?,
+                crate::domain::Channel::parse(&ch)?,
+            ))
+        })
+        .collect())
 }

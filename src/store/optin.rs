@@ -46,11 +46,14 @@ pub struct OptInRequest {
     pub remind_at: Option<String>,
     pub closed: Option<Outcome>,
     pub confirm_change_id: Option<String>,
+    /// A child's request: the custodian's email point, where the email goes and whose
+    /// confirmation it records.
+    pub custodian_point_id: Option<i64>,
 }
 
 const COLUMNS: &str = "r.id AS request_id, r.contact_point_id AS request_point, r.items,
     r.language, r.created_at AS request_created, r.expires_at AS request_expires, r.remind_at,
-    r.outcome, r.confirm_change_id";
+    r.outcome, r.confirm_change_id, r.custodian_point_id";
 
 fn request(r: &impl DbRow) -> Result<OptInRequest> {
     let items: String = r.col("items")?;
@@ -71,6 +74,7 @@ fn request(r: &impl DbRow) -> Result<OptInRequest> {
             ),
         },
         confirm_change_id: r.col("confirm_change_id")?,
+        custodian_point_id: r.col("custodian_point_id")?,
     })
 }
 
@@ -100,18 +104,20 @@ pub async fn request_by_id(tx: &mut Tx, id: i64) -> Result<Option<OptInRequest>>
         .transpose())
 }
 
+/// Opens a request; `custodian`: a child's custodian's email point, who is asked instead.
 pub async fn create_request(
     tx: &mut Tx,
     contact_point_id: i64,
     items: &PendingItems,
     language: &str,
-    expires_at: &str,
-    remind_at: Option<&str>,
+    (expires_at, remind_at): (&str, Option<&str>),
+    custodian: Option<i64>,
 ) -> Result<i64> {
     let now = tx.now_str();
     on!(tx.conn(), c => Ok(sqlx::query_scalar(
-        "INSERT INTO opt_in_requests (contact_point_id, items, language, created_at, expires_at, remind_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO opt_in_requests
+             (contact_point_id, items, language, created_at, expires_at, remind_at, custodian_point_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(contact_point_id)
     .bind(items.encode())
@@ -119,7 +125,24 @@ pub async fn create_request(
     .bind(Ts(now))
     .bind(Ts::new(expires_at))
     .bind(remind_at.map(Ts::new))
+    .bind(custodian)
     .fetch_one(c)
+    .await?))
+}
+
+/// The email point of the custodian of the child who owns `contact_point_id`; `None` when
+/// that contact is not a child, or has no custodian with a live email address.
+pub async fn custodian_point(tx: &mut Tx, contact_point_id: i64) -> Result<Option<i64>> {
+    on!(tx.conn(), c => Ok(sqlx::query_scalar(
+        "SELECT g.id FROM contact_points cp
+         JOIN contacts c ON c.id = cp.contact_id
+         JOIN contact_points g ON g.contact_id = c.custodian_contact_id
+         WHERE cp.id = $1 AND c.is_child = $2 AND g.kind = 'email' AND g.address IS NOT NULL
+         ORDER BY g.id LIMIT 1",
+    )
+    .bind(contact_point_id)
+    .bind(true)
+    .fetch_optional(c)
     .await?))
 }
 

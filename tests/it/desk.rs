@@ -569,3 +569,171 @@ async fn the_change_records_export_is_csv_formula_safe_and_narrowed_as_asked() {
     assert_eq!(a.get("/admin/changes.csv").await.status, 403);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
+    use crate::console::{csrf_of, urlencode};
+    use serde_json::json;
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    let base = app.base.clone();
+    let mut b = crate::api::admin(&app).await;
+    let key = crate::api::make_key(&mut b, &base, &["decide"], None).await;
+    let decide = |topic: &'static str| {
+        let q = json!({"email": "frank@contoso.com", "purpose": "commercial", "topic": topic, "channel": "email"});
+        let (app, key) = (&app, key.clone());
+        async move {
+            let (status, v, _) = crate::api::decide(app, Some(&key), &q.to_string()).await;
+            assert_eq!(status, 200, "{v}");
+            (
+                v["allowed"].as_bool().unwrap(),
+                v["reason"]["code"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    assert_eq!(decide("newsletter").await, (true, "opted_in".to_owned()));
+
+    let found = b.get("/admin/contacts?q=frank").await;
+    let frank = listed(&found.body).remove(0);
+    let path = format!("/admin/contacts/{frank}");
+    let page = b.get(&path).await;
+    assert!(page
+        .body
+        .contains("Change the consent level, child and custodian, or tracking"));
+    let csrf = csrf_of(&page.body);
+    let form = |custodian: &str, justification: &str| {
+        format!(
+            "csrf={csrf}&level=4&child=on&custodian={}&told=phone&reference=&justification={}",
+            urlencode(custodian),
+            urlencode(justification)
+        )
+    };
+    let records = app.ledger_count().await;
+    // Refused: no justification, a malformed address, the child's own address.
+    for (custodian, why, says) in [
+        ("parent@example.com", " ", "Say why this change is recorded"),
+        (
+            "not an address",
+            "His mother called",
+            "Enter the custodian’s email address",
+        ),
+        (
+            "frank@contoso.com",
+            "His mother called",
+            "the child’s own address",
+        ),
+    ] {
+        let refused = b
+            .post(
+                &format!("{path}/profile"),
+                &form(custodian, why),
+                Some(&base),
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{custodian}");
+        assert!(refused.body.contains(says), "{custodian}: {says}");
+    }
+    assert_eq!(app.ledger_count().await, records);
+
+    // Recorded as a child, with his mother as custodian: his opt-in now waits for her.
+    let saved = b
+        .post(
+            &format!("{path}/profile"),
+            &form("parent@Example.COM", "His mother called: Frank is 12"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(
+        saved.location.ends_with("?done=profile_asked"),
+        "{}",
+        saved.location
+    );
+    let page = b.get(&saved.location.replace(&base, "")).await;
+    assert!(page.body.contains("Yes; custodian:"));
+    assert!(page.body.contains("value=\"parent@example.com\""));
+    assert_eq!(
+        decide("newsletter").await,
+        (false, "pending_confirmation".to_owned())
+    );
+    assert_eq!(
+        decide("events").await,
+        (false, "child_without_custodian_consent".to_owned())
+    );
+    let (field, old, new): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT field, old_value, new_value FROM contact_changes WHERE field = 'child'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        (field.as_str(), old.as_deref(), new.as_deref()),
+        ("child", Some("no"), Some("yes"))
+    );
+
+    // The custodian is asked, at her address, naming the child by his masked address.
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, vec!["parent@example.com".to_owned()]);
+    let text = mail.raw.replace("=\r\n", "");
+    assert!(
+        text.contains("parent or guardian of f***k@contoso.com"),
+        "{text}"
+    );
+    assert!(text.contains("Newsletter (email)"), "{text}");
+    // The staff's own opt-in for the child is not trusted either, even where the profile
+    // trusts staff: it joins the custodian's request.
+    sqlx::query("UPDATE compliance_profiles SET trust_staff_opt_ins = $1")
+        .bind(true)
+        .execute(&mut app.db().await)
+        .await
+        .unwrap();
+    let page = b.get(&path).await;
+    let events = item_of(&page.body, "Commercial › Events (email)");
+    let point = {
+        let at = page.body.find("name=\"point\" value=\"").unwrap() + 20;
+        page.body[at..at + page.body[at..].find('"').unwrap()].to_owned()
+    };
+    let done = b
+        .post(
+            &format!("{path}/record"),
+            &format!(
+                "csrf={csrf}&point={point}&item={}&value=opt_in&told=phone&reference=&justification={}",
+                urlencode(&events),
+                urlencode("His mother asked for event invitations too")
+            ),
+            Some(&base),
+        )
+        .await;
+    assert!(done.location.ends_with("?done=asked"), "{}", done.location);
+    assert_eq!(
+        decide("events").await,
+        (false, "pending_confirmation".to_owned())
+    );
+
+    // She confirms: both are allowed now, as the custodian's consent.
+    let newsletter: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE key = 'newsletter'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let events_id = events.split(':').next().unwrap().trim_start_matches('t');
+    let res = app
+        .post_form(
+            &mail.confirm_path(),
+            &format!("action=confirm&t{newsletter}.email=on&t{events_id}.email=on"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(decide("newsletter").await, (true, "opted_in".to_owned()));
+    assert_eq!(decide("events").await, (true, "opted_in".to_owned()));
+    let (actor, custodian): (String, i64) = sqlx::query_as(
+        "SELECT actor_kind, CASE WHEN custodian_confirmed THEN 1 ELSE 0 END
+         FROM consent_ledger ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert_eq!((actor.as_str(), custodian), ("custodian", 1));
+    let out = beside(&["ledger", "verify"], &app).await;
+    assert!(out.status.success(), "{}", stdout(&out));
+    app.stop().await;
+}
