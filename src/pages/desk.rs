@@ -43,6 +43,21 @@ pub struct ContactsView {
     pub limit: i64,
     /// What an export can be narrowed to: (form value, label).
     pub export_subjects: Vec<(String, String)>,
+    /// The profiles a contact can be added to: (id, name).
+    pub profiles: Vec<(i64, String)>,
+    /// The "add a contact" form as typed, and its refusals (field, why).
+    pub adding: NewTyped,
+    pub add_errors: Vec<(&'static str, String)>,
+}
+
+/// The "add a contact" form, as typed.
+#[derive(Default, Clone)]
+pub struct NewTyped {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub lang: String,
+    pub profile: String,
 }
 
 /// `GET /admin/contacts`: find a contact.
@@ -89,6 +104,7 @@ pub fn contacts_page(v: ContactsView) -> impl IntoView {
         }.into_any()
     });
     let error = v.error.clone();
+    let add = add_form(&v.csrf, v.profiles, v.adding, v.add_errors);
     view! {
         <ConsoleFrame email=v.email role=v.role csrf=v.csrf title="Contacts".to_owned() current="/admin/contacts">
             <section class="card" aria-labelledby="page-title">
@@ -106,6 +122,7 @@ pub fn contacts_page(v: ContactsView) -> impl IntoView {
                 </form>
                 {results}
             </section>
+            {add}
             <section class="card" aria-labelledby="export-title">
                 <h2 id="export-title">"Export change records"</h2>
                 <p class="muted">"Every recorded change of consent as CSV (one row each: when, who, the address, what changed, how, by whom, the justification), all or narrowed below. Cells a spreadsheet would run as formulas are written as text."</p>
@@ -272,7 +289,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                     <label for="profile-justification">"Justification"</label>
                     <textarea id="profile-justification" name="justification" rows="3" maxlength="2000" required=true
                         aria-invalid=justification_err.is_some().then_some("true")
-                        aria-describedby=if justification_err.is_some() { "profile-justification-error" } else { "" }>{t.justification.clone()}</textarea>
+                        aria-describedby=justification_err.is_some().then_some("profile-justification-error")>{t.justification.clone()}</textarea>
                     {justification_err.map(|m| view! { <p class="form-error" id="profile-justification-error">{m}</p> })}
                     <div class="actions"><button type="submit" class="btn btn-primary">"Save the profile"</button></div>
                 </form>
@@ -649,5 +666,70 @@ pub fn requests_page(v: RequestsView) -> impl IntoView {
                 {request_table(v.rows, &v.csrf, v.role, true)}
             </section>
         </ConsoleFrame>
+    }
+}
+
+/// The form that adds a contact by hand (open when it was refused).
+fn add_form(
+    csrf: &str,
+    profiles: Vec<(i64, String)>,
+    t: NewTyped,
+    errors: Vec<(&'static str, String)>,
+) -> impl IntoView {
+    let err = |f: &str| errors.iter().find(|(k, _)| *k == f).map(|(_, m)| m.clone());
+    let (name_err, email_err, phone_err, form_err) =
+        (err("name"), err("email"), err("phone"), err("form"));
+    let invalid = |e: &Option<String>| e.is_some().then_some("true");
+    let several = profiles.len() > 1;
+    let profile_choice = if several {
+        view! {
+            <label for="new-profile">"Profile"</label>
+            <select id="new-profile" name="profile">
+                {profiles.into_iter().map(|(id, name)| {
+                    let value = id.to_string();
+                    view! { <option value=value.clone() selected=t.profile == value>{name}</option> }
+                }).collect_view()}
+            </select>
+        }
+        .into_any()
+    } else {
+        let id = profiles
+            .first()
+            .map(|p| p.0.to_string())
+            .unwrap_or_default();
+        view! { <input type="hidden" name="profile" value=id/> }.into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="add-title">
+            <details open=!errors.is_empty()>
+                <summary><h2 id="add-title" class="inline-heading">"Add a contact"</h2></summary>
+                <form method="post" action="/admin/contacts/new" class="stacked narrow-form">
+                    <input type="hidden" name="csrf" value=csrf.to_owned()/>
+                    {form_err.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    <label for="new-name">"Name" <span class="optional">" (optional)"</span></label>
+                    <input type="text" id="new-name" name="name" maxlength="200" value=t.name autocomplete="off"
+                        aria-invalid=invalid(&name_err)/>
+                    {name_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <label for="new-email">"Email address"</label>
+                    <input type="email" id="new-email" name="email" maxlength="254" value=t.email autocomplete="off"
+                        aria-invalid=invalid(&email_err) aria-describedby="new-hint"/>
+                    {email_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <label for="new-phone">"Phone number" <span class="optional">" (with its country code)"</span></label>
+                    <input type="tel" id="new-phone" name="phone" maxlength="40" value=t.phone autocomplete="off"
+                        aria-invalid=invalid(&phone_err) aria-describedby="new-hint"/>
+                    {phone_err.map(|m| view! { <p class="form-error">{m}</p> })}
+                    <p class="muted" id="new-hint">"An email address, a phone number, or both. No consent is recorded: record it on the contact’s page next, with how they gave it."</p>
+                    <label for="new-lang">"Language"</label>
+                    <select id="new-lang" name="lang">
+                        <option value="">"Not known"</option>
+                        {crate::domain::parse::Lang::ALL.into_iter().map(|l| view! {
+                            <option value=l.code() selected=t.lang == l.code()>{l.endonym()}</option>
+                        }).collect_view()}
+                    </select>
+                    {profile_choice}
+                    <div class="actions"><button type="submit" class="btn btn-primary">"Add the contact"</button></div>
+                </form>
+            </details>
+        </section>
     }
 }

@@ -31,7 +31,7 @@ pub use console::{
 #[cfg(feature = "ssr")]
 pub use desk::{
     contact_page, contacts_page, history_page, item_value, requests_page, ContactView,
-    ContactsView, HistoryView, RequestsView, Typed,
+    ContactsView, HistoryView, NewTyped, RequestsView, Typed,
 };
 pub use layout::{Layout, MessagePage};
 pub use optin::{confirm_page, signup_page};

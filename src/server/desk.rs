@@ -23,6 +23,24 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
         Ok(p) => p,
         Err(r) => return r,
     };
+    contacts_with(
+        &state,
+        &console,
+        page,
+        pages::NewTyped::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// The contacts page: the search (from `?q=`), and the "add a contact" form as typed.
+async fn contacts_with(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    adding: pages::NewTyped,
+    add_errors: Vec<(&'static str, String)>,
+) -> Response {
     // A NUL can match nothing stored, and PostgreSQL refuses it in text: it goes.
     let typed: String = page
         .query_value("q")
@@ -49,6 +67,15 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
         Ok(c) => c.into_iter().map(|(s, l)| (subject_value(s), l)).collect(),
         Err(e) => return page.error(e, "contact search").await,
     };
+    let profiles = match desk::profile_choices(&state.core).await {
+        Ok(p) => p,
+        Err(e) => return page.error(e, "contact search").await,
+    };
+    let status = if add_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let view = pages::ContactsView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -58,9 +85,116 @@ pub async fn contacts(State(state): State<AppState>, console: Console, page: Pag
         error,
         limit: desk::MAX_FOUND,
         export_subjects,
+        profiles,
+        adding,
+        add_errors,
     };
-    page.send(StatusCode::OK, move || pages::contacts_page(view))
+    page.send(status, move || pages::contacts_page(view)).await
+}
+
+/// `POST /admin/contacts/new`: a contact added by hand.
+pub async fn add_contact(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::domain::parse::{EmailAddress, Lang, PhoneNumber};
+    let (page, pairs) = match console
+        .posted(Permission::RecordConsent, &state, page, &headers, body)
         .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let get = |k: &str| field(&pairs, k).unwrap_or("").to_owned();
+    let typed = pages::NewTyped {
+        name: get("name"),
+        email: get("email"),
+        phone: get("phone"),
+        lang: get("lang"),
+        profile: get("profile"),
+    };
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let name = match crate::domain::search::clean_name(&typed.name) {
+        Ok(n) => n,
+        Err(_) => {
+            errors.push((
+                "name",
+                "Enter a name of at most 200 characters, without control characters.".into(),
+            ));
+            None
+        }
+    };
+    let email = match typed.email.trim() {
+        "" => None,
+        e => match EmailAddress::parse(e) {
+            Ok(e) => Some(e),
+            Err(_) => {
+                errors.push((
+                    "email",
+                    "Enter an email address in the form name@example.com.".into(),
+                ));
+                None
+            }
+        },
+    };
+    let phone = match typed.phone.trim() {
+        "" => None,
+        p => match PhoneNumber::parse(p) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                errors.push((
+                    "phone",
+                    "Enter the number with its country code, as +1 425 555 0101.".into(),
+                ));
+                None
+            }
+        },
+    };
+    if errors.is_empty() && email.is_none() && phone.is_none() {
+        errors.push((
+            "email",
+            "Enter an email address, a phone number, or both.".into(),
+        ));
+    }
+    let profiles = match desk::profile_choices(&state.core).await {
+        Ok(p) => p,
+        Err(e) => return page.error(e, "adding a contact").await,
+    };
+    let profile_id = typed
+        .profile
+        .parse::<i64>()
+        .ok()
+        .filter(|id| profiles.iter().any(|p| p.0 == *id));
+    if profile_id.is_none() {
+        errors.push(("form", "Choose one of the profiles.".into()));
+    }
+    if let (true, Some(profile_id)) = (errors.is_empty(), profile_id) {
+        let new = desk::NewByHand {
+            profile_id,
+            name,
+            email,
+            phone,
+            lang: Lang::parse(&typed.lang),
+        };
+        match desk::add_contact(&state.core, new).await {
+            Ok(Ok(id)) => {
+                return Redirect::to(&format!("/admin/contacts/{id}?done=created")).into_response()
+            }
+            Ok(Err(desk::AddRefused::Exists(field, id))) => errors.push((
+                field,
+                format!("This address is already contact {id}’s: find them above, or open /admin/contacts/{id}."),
+            )),
+            Ok(Err(desk::AddRefused::Erased(field))) => errors.push((
+                field,
+                "This address was erased at its owner’s request and may not be added again.".into(),
+            )),
+            Err(e) => return page.error(e, "adding a contact").await,
+        }
+    }
+    contacts_with(&state, &console, page, typed, errors).await
 }
 
 /// `GET /admin/contacts/{id}`: one contact whole (`?done=` after a change).
@@ -78,6 +212,7 @@ pub async fn contact(State(state): State<AppState>, console: Console, page: Page
         Some("erasure") => Some("The contact is being emailed a link to confirm the erasure; an admin can also approve it below."),
         Some("same") => Some("The same request was made moments ago: no second email was sent."),
         Some("profile") => Some("The profile is saved."),
+        Some("created") => Some("The contact is added. Record their consent below, with how they gave it."),
         Some("profile_asked") => Some("The profile is saved, and the custodian is emailed to confirm what the child asked to receive."),
         _ => None,
     };

@@ -666,6 +666,114 @@ pub async fn change_profile(
     Ok(core.writer.run(unit, Priority::Interactive).await?)
 }
 
+// ---------------------------------------------------------------------------------------------
+// A contact added by hand.
+
+/// A contact staff add by hand (parsed at the edge: the name cleaned, the email address
+/// normalised with IDNA, the number in E.164).
+#[derive(Debug, Clone)]
+pub struct NewByHand {
+    pub profile_id: i64,
+    pub name: Option<String>,
+    pub email: Option<crate::domain::parse::EmailAddress>,
+    pub phone: Option<crate::domain::parse::PhoneNumber>,
+    pub lang: Option<crate::domain::parse::Lang>,
+}
+
+/// Why a contact cannot be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddRefused {
+    /// This address (`email` or `phone`) is a contact's already: that contact.
+    Exists(&'static str, i64),
+    /// This address was erased at its owner's request.
+    Erased(&'static str),
+}
+
+struct AddContact {
+    new: NewByHand,
+    secret: std::sync::Arc<[u8]>,
+}
+
+impl crate::store::writer::Unit for AddContact {
+    type Output = std::result::Result<i64, AddRefused>;
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut crate::store::writer::Tx,
+    ) -> futures_util::future::BoxFuture<'a, crate::store::Result<Self::Output>> {
+        use crate::store::contacts;
+        Box::pin(async move {
+            let n = &self.new;
+            let mut points = Vec::new();
+            if let Some(e) = &n.email {
+                points.push(("email", PointKind::Email, e.as_str().to_owned()));
+            }
+            if let Some(p) = &n.phone {
+                points.push(("phone", PointKind::Phone, p.as_str().to_owned()));
+            }
+            for (field, kind, address) in &points {
+                if let Some(o) = contacts::point_by_address(tx, *kind, address).await? {
+                    return Ok(Err(AddRefused::Exists(field, o.contact_id)));
+                }
+                if crate::store::erasure::suppressed(tx, &self.secret, *kind, address)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(Err(AddRefused::Erased(field)));
+                }
+            }
+            let Some(((_, kind, address), rest)) = points.split_first() else {
+                return Err(crate::store::StoreError::Missing("an address".into()));
+            };
+            let cp = contacts::create_contact_with_point(
+                tx,
+                &contacts::NewContact {
+                    profile_id: n.profile_id,
+                    name: n.name.as_deref(),
+                    locale: n.lang.map(|l| l.code()),
+                    // Known to the organization, nothing more: consent comes separately.
+                    level: crate::domain::ConsentLevel::CONTACT,
+                    is_child: false,
+                },
+                *kind,
+                address,
+            )
+            .await?;
+            let Some(owner) = contacts::point_owner_tx(tx, cp).await? else {
+                return Err(crate::store::StoreError::Missing("the new contact".into()));
+            };
+            for (_, kind, address) in rest {
+                contacts::add_point(tx, owner.contact_id, *kind, address).await?;
+            }
+            Ok(Ok(owner.contact_id))
+        })
+    }
+}
+
+/// Adds a contact by hand: the same normalisation and suppression check as every other way
+/// in; no consent is recorded (staff record it next, with its justification).
+pub async fn add_contact(
+    core: &Core,
+    new: NewByHand,
+) -> Result<std::result::Result<i64, AddRefused>> {
+    let unit = AddContact {
+        new,
+        secret: core.secret.clone(),
+    };
+    Ok(core
+        .writer
+        .run(unit, crate::store::writer::Priority::Interactive)
+        .await?)
+}
+
+/// The profiles a contact can be added to: (id, name).
+pub async fn profile_choices(core: &Core) -> Result<Vec<(i64, String)>> {
+    Ok(super::setup::profiles(core)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
 /// The custodian's email address, for the contact page's form.
 pub async fn custodian_email(core: &Core, custodian: Option<i64>) -> Result<Option<String>> {
     match custodian {

@@ -737,3 +737,101 @@ async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
     assert!(out.status.success(), "{}", stdout(&out));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_add_a_contact_by_hand_normalised_and_never_an_erased_or_known_address() {
+    use crate::console::{csrf_of, urlencode};
+    let app = spawn_app().await;
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    let page = b.get("/admin/contacts").await;
+    assert!(page.body.contains("Add a contact"));
+    let csrf = csrf_of(&page.body);
+    let base = app.base.clone();
+    let add = |name: &str, email: &str, phone: &str| {
+        format!(
+            "csrf={csrf}&name={}&email={}&phone={}&lang=de&profile=1",
+            urlencode(name),
+            urlencode(email),
+            urlencode(phone)
+        )
+    };
+    let erased = beside(
+        &[
+            "contact",
+            "erase",
+            "lena@contoso.com",
+            "--reason",
+            "Asked by letter",
+        ],
+        &app,
+    )
+    .await;
+    assert!(erased.status.success(), "{}", stdout(&erased));
+    for (form, says) in [
+        (
+            add("Nobody", "", ""),
+            "Enter an email address, a phone number, or both",
+        ),
+        (
+            add("X", "not-an-address", ""),
+            "Enter an email address in the form",
+        ),
+        (add("X", "", "12"), "Enter the number with its country code"),
+        (
+            add("Holly again", "holly@CONTOSO.com", ""),
+            "This address is already contact",
+        ),
+        (
+            add("Lena", "lena@contoso.com", ""),
+            "was erased at its owner’s request",
+        ),
+        (
+            add("Bell", "", "+1 (425) 555-0101"),
+            "This address is already contact",
+        ),
+    ] {
+        let refused = b.post("/admin/contacts/new", &form, Some(&base)).await;
+        assert_eq!(refused.status, 422, "{says}");
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+        assert!(
+            refused.body.contains("<details open"),
+            "the form stays open"
+        );
+    }
+    // Added: the name kept as typed (spaces tidied), the address normalised (the domain in
+    // lower case, IDNA-checked), the number in E.164; found by the start of a word.
+    let done = b
+        .post(
+            "/admin/contacts/new",
+            &add(
+                "  Jürgen   Groß ",
+                "jurgen@BÜCHER.example",
+                "+49 30 1234 5678",
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location.contains("?done=created"), "{}", done.location);
+    let page = b.get(&done.location.replace(&base, "")).await;
+    assert!(page.body.contains("Jürgen Groß"));
+    assert!(
+        page.body.contains("Email: jurgen@bücher.example"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("+493012345678"));
+    for q in ["jurgen", "GROSS", "jurgen%40B%C3%9C", "3012345"] {
+        let found = b.get(&format!("/admin/contacts?q={q}")).await;
+        assert_eq!(listed(&found.body).len(), 1, "{q}");
+    }
+    let (level, locale): (i64, Option<String>) =
+        sqlx::query_as("SELECT consent_level, locale FROM contacts WHERE name = 'Jürgen Groß'")
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    assert_eq!((level, locale.as_deref()), (1, Some("de")));
+    app.stop().await;
+}
