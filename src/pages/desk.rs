@@ -473,6 +473,8 @@ pub struct HistoryView {
     pub bad_day: bool,
     /// The link to older records, when there may be more.
     pub older: Option<String>,
+    /// What staff changed of the contact's profile, newest first.
+    pub profile: Vec<crate::services::desk::ProfileLine>,
 }
 
 /// `GET /admin/contacts/{id}/history`: every change, newest first, filterable.
@@ -555,6 +557,27 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
                 }}
                 {v.older.map(|href| view! { <p><a href=href>"Older changes"</a></p> })}
             </section>
+            {(!v.profile.is_empty()).then(|| view! {
+                <section class="card" aria-labelledby="profile-title">
+                    <h2 id="profile-title">"Changes to the profile"</h2>
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"How and by whom"</th><th scope="col">"Justification"</th></tr></thead>
+                            <tbody>
+                                {v.profile.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td>{minute(&p.at)}</td>
+                                        <td data-label="What">{p.what}</td>
+                                        <td data-label="Change">{format!("{} → {}", p.old_value, p.new_value)}</td>
+                                        <td data-label="How and by whom">{format!("{}, by {}", p.how, p.who)}</td>
+                                        <td data-label="Justification" dir="auto">{p.justification.unwrap_or_else(|| "(erased)".to_owned())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            })}
         </ConsoleFrame>
     }
 }

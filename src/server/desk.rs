@@ -449,6 +449,10 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
         .clone()
         .or_else(|| card.points.iter().find_map(|p| p.address.clone()))
         .unwrap_or_else(|| format!("Contact {id}"));
+    let profile = match desk::profile_history(&state.core, id).await {
+        Ok(p) => p,
+        Err(e) => return page.error(e, "contact history").await,
+    };
     let view = pages::HistoryView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -463,6 +467,7 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
         typed,
         bad_day,
         older,
+        profile,
     };
     page.send(
         if bad_day {

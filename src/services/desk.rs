@@ -774,6 +774,61 @@ pub async fn profile_choices(core: &Core) -> Result<Vec<(i64, String)>> {
         .collect())
 }
 
+/// A change of a contact's profile as the history lists it.
+#[derive(Debug, Clone)]
+pub struct ProfileLine {
+    pub at: String,
+    /// "Consent level", "Child", "Custodian", "Tracking".
+    pub what: &'static str,
+    pub old_value: String,
+    pub new_value: String,
+    pub how: &'static str,
+    /// The staff user's address (while the user exists).
+    pub who: String,
+    pub justification: Option<String>,
+}
+
+/// The changes staff made to a contact's profile, newest first.
+pub async fn profile_history(core: &Core, contact_id: i64) -> Result<Vec<ProfileLine>> {
+    let changes = desk::profile_changes(&core.read, contact_id).await?;
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users: Vec<(String, String)> = crate::store::users::all(&core.read)
+        .await?
+        .into_iter()
+        .map(|u| (format!("user:{}", u.id), u.email))
+        .collect();
+    let words = |field: &str, v: Option<String>| match (field, v.as_deref()) {
+        (_, None) => "none".to_owned(),
+        ("custodian", Some(id)) => format!("contact {id}"),
+        (_, Some(v)) => v.to_owned(),
+    };
+    Ok(changes
+        .into_iter()
+        .map(|c| ProfileLine {
+            what: match c.field.as_str() {
+                "consent_level" => "Consent level",
+                "child" => "Child",
+                "custodian" => "Custodian",
+                _ => "Tracking",
+            },
+            old_value: words(&c.field, c.old_value),
+            new_value: words(&c.field, c.new_value),
+            how: Source::parse(&c.source)
+                .map(|s| how(s, ActorKind::Staff))
+                .unwrap_or("staff"),
+            who: users
+                .iter()
+                .find(|(k, _)| *k == c.actor_id)
+                .map(|(_, e)| e.clone())
+                .unwrap_or_else(|| "a former user".to_owned()),
+            at: c.at,
+            justification: c.justification,
+        })
+        .collect())
+}
+
 /// The custodian's email address, for the contact page's form.
 pub async fn custodian_email(core: &Core, custodian: Option<i64>) -> Result<Option<String>> {
     match custodian {
