@@ -260,7 +260,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
         view! {
             <details class="profile-edit" open=mine.is_some()>
                 <summary>"Change the consent level, child and custodian, or tracking"</summary>
-                <form method="post" action=format!("/admin/contacts/{contact_id}/profile") class="stacked narrow-form">
+                <form method="post" action=format!("/admin/contacts/{contact_id}/profile") class="stacked narrow-form record-form">
                     <input type="hidden" name="csrf" value=v.csrf.clone()/>
                     {form_err.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                     <label for="level">"Consent level"</label>
@@ -450,8 +450,8 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
                 {as_of_notice}
                 {erased}
                 {facts}
-                {profile_form}
                 {as_of_form}
+                {profile_form}
             </section>
             {points}
             {requests}
@@ -610,6 +610,7 @@ fn request_table(
                         <button type="submit" class="btn btn-danger">"Approve the erasure"</button>
                     </form>
                 });
+            let has_action = action.is_some();
             let log = r
                 .events
                 .iter()
@@ -623,7 +624,7 @@ fn request_table(
                     <td data-label="Asked">{format!("{}, by {}", minute(&q.created_at), r.by)}</td>
                     <td data-label="Due">{minute(&q.due_at)}</td>
                     <td data-label="Log"><ul class="plain">{log}</ul></td>
-                    <td data-label="">{action}</td>
+                    <td data-label=has_action.then_some("Action")>{action}</td>
                 </tr>
             }
         })
