@@ -2,7 +2,8 @@
 // user finds holly@contoso.com, is refused an empty justification, records a phone opt-out of
 // Product updates, sees it on the contact page and in the history; Holly's subscription center
 // shows it; Holly is mailed the notice and corrects it from its link. Axe at both widths, with
-// JavaScript off for the staff user's second look.
+// JavaScript off for the staff user's second look. Then Lena, from her pages without JavaScript,
+// gets a copy of her data from the emailed link and asks to be forgotten, confirmed from another.
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -209,4 +210,91 @@ test('staff record a phone opt-out with its justification; Holly is told and cor
   await page.getByRole('button', { name: /Confirm/ }).click();
   await page.goto(link);
   await expect(page.locator('input[name="t2.email"]')).toBeChecked();
+});
+
+/** The first message whose text matches `re` (waiting for it), and the match. */
+async function mailMatching(smtp: Smtp, re: RegExp): Promise<RegExpMatchArray> {
+  for (let i = 0; i < 300; i++) {
+    for (const m of smtp.inbox) {
+      const found = plain(m.raw).match(re);
+      if (found) return found;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no message matches ${re}`);
+}
+
+test('Lena gets a copy of her data, then asks to be forgotten, from her pages without JavaScript', async ({ browser, desk }) => {
+  test.setTimeout(120_000);
+  const { demo, smtp } = desk;
+  const lena = demo.links['lena@contoso.com'].replace('/u/', '/p/');
+  const quiet = await browser.newContext({ javaScriptEnabled: false, viewport: PHONE });
+  const page = await quiet.newPage();
+  await page.goto(lena);
+  await expect(page.getByRole('heading', { name: 'Your data' })).toBeVisible();
+  await page.getByRole('button', { name: 'Email me a copy of my data' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your inbox');
+  await expect(page.locator('#sent')).toContainText('download a copy of your data');
+
+  // The emailed link: a page with the downloads, and the package itself.
+  const [download] = await mailMatching(smtp, /https?:\/\/\S+\/d\/[A-Za-z0-9_-]+\?lang=\w+/);
+  await page.goto(download);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('A copy of your data');
+  await page.screenshot({ path: path.join(SHOTS, 'data-download-phone.png'), fullPage: true });
+  const href = await page.getByRole('link', { name: 'Download everything (JSON)' }).getAttribute('href');
+  const res = await page.request.get(new URL(href!, demo.base).toString());
+  expect(res.status()).toBe(200);
+  const data = await res.json();
+  expect(data.format).toBe('prefcenter-data-package/1');
+  expect(data.contact.name).toBe('Lena Müller');
+  expect(data.history.length).toBeGreaterThan(0);
+
+  // Forget me: the emailed link's page erases nothing until its button is pressed.
+  await page.goto(lena);
+  await page.getByRole('button', { name: 'Ask to be forgotten' }).click();
+  await expect(page.locator('#sent')).toContainText('confirm the erasure');
+  const [forget] = await mailMatching(smtp, /https?:\/\/\S+\/f\/[A-Za-z0-9_-]+\?lang=\w+/);
+  await page.goto(forget);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Erase your data');
+  await page.screenshot({ path: path.join(SHOTS, 'data-forget-phone.png'), fullPage: true });
+  await page.goto(lena);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your communication preferences');
+  await page.goto(forget);
+  await page.getByRole('button', { name: 'Erase my data' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your data is erased');
+  // Her links no longer work.
+  await page.goto(lena);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
+  await page.goto(download);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
+  await quiet.close();
+});
+
+test('the data-request pages pass axe at both widths', async ({ page, desk }) => {
+  const { demo, smtp } = desk;
+  const frank = demo.frank.replace('/u/', '/p/');
+  for (const size of [DESKTOP, PHONE]) {
+    await page.setViewportSize(size);
+    await page.goto(frank);
+    await expectNoViolations(page, 'the center with its data section');
+  }
+  await page.getByRole('button', { name: 'Email me a copy of my data' }).click();
+  await expectNoViolations(page, 'the sent page');
+  const frankMail = /https?:\/\/\S+\/d\/[A-Za-z0-9_-]+\?lang=\w+/g;
+  let link = '';
+  for (let i = 0; i < 300 && !link; i++) {
+    for (const m of smtp.inbox) {
+      if (m.to.includes('frank@contoso.com')) {
+        const found = plain(m.raw).match(frankMail);
+        if (found) link = found[0];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(link).not.toBe('');
+  for (const size of [DESKTOP, PHONE]) {
+    await page.setViewportSize(size);
+    await page.goto(link);
+    await expectNoViolations(page, 'the download page');
+  }
 });

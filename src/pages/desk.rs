@@ -260,7 +260,7 @@ pub fn contact_page(v: ContactView) -> impl IntoView {
         view! {
             <details class="profile-edit" open=mine.is_some()>
                 <summary>"Change the consent level, child and custodian, or tracking"</summary>
-                <form method="post" action=format!("/admin/contacts/{contact_id}/profile") class="stacked narrow-form record-form">
+                <form method="post" action=format!("/admin/contacts/{contact_id}/profile") class="stacked narrow-form profile-form">
                     <input type="hidden" name="csrf" value=v.csrf.clone()/>
                     {form_err.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                     <label for="level">"Consent level"</label>
