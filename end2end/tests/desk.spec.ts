@@ -3,7 +3,7 @@
 // Product updates, sees it on the contact page and in the history; Holly's subscription center
 // shows it; Holly is mailed the notice and corrects it from its link. Axe at both widths, with
 // JavaScript off for the staff user's second look. Then Lena, from her pages without JavaScript,
-// gets a copy of her data from the emailed link and asks to be forgotten, confirmed from another.
+// gets a copy of her data from an emailed link, and asks to be forgotten from another.
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
