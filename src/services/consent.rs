@@ -462,6 +462,14 @@ pub async fn link_owner(
     })
 }
 
+/// The language a contact is written to: theirs, else the profile's.
+pub(crate) fn contact_lang(locale: Option<&str>, cat: &Catalog) -> Lang {
+    locale
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&cat.profile.default_locale))
+        .unwrap_or_default()
+}
+
 /// Language for a page whose link is invalid (no contact, no profile): the link's `lang`,
 /// else the browser's, else English.
 pub fn fallback_lang(lang: Option<&str>, info: &RequestInfo) -> Lang {

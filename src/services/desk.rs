@@ -8,6 +8,35 @@ use crate::domain::search::Query;
 use crate::domain::{ActorKind, Channel, ConsentValue, ContactFacts, PointKind, Reason, Source};
 use crate::store::desk::{self, Card, LastChange};
 
+/// Console users by the id the ledger and the logs name them with (`user:{id}`): a staff
+/// actor's address, while the user exists.
+pub(crate) struct StaffNames(Vec<(String, String)>);
+
+impl StaffNames {
+    pub(crate) async fn load(core: &Core) -> Result<StaffNames> {
+        Ok(StaffNames(
+            crate::store::users::all(&core.read)
+                .await?
+                .into_iter()
+                .map(|u| (format!("user:{}", u.id), u.email))
+                .collect(),
+        ))
+    }
+
+    pub(crate) fn none() -> StaffNames {
+        StaffNames(Vec::new())
+    }
+
+    /// The address of `user:{id}`, or "a former user".
+    pub(crate) fn name(&self, actor_id: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == actor_id)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_else(|| "a former user".to_owned())
+    }
+}
+
 /// The most contacts a search lists.
 pub const MAX_FOUND: i64 = 50;
 
@@ -105,18 +134,14 @@ pub async fn contact(core: &Core, id: i64, at: Option<&str>) -> Result<Option<Co
         }
     };
     // Staff are named by their user id in the ledger; their address is the users table's.
-    let staff: Vec<(String, String)> = if card
+    let staff = if card
         .changes
         .iter()
         .any(|l| l.actor_kind == ActorKind::Staff)
     {
-        crate::store::users::all(&core.read)
-            .await?
-            .into_iter()
-            .map(|u| (format!("user:{}", u.id), u.email))
-            .collect()
+        StaffNames::load(core).await?
     } else {
-        Vec::new()
+        StaffNames::none()
     };
     let facts = ContactFacts {
         level: card.level,
@@ -144,13 +169,7 @@ pub async fn contact(core: &Core, id: i64, at: Option<&str>) -> Result<Option<Co
                         .as_ref()
                         .filter(|l| l.actor_kind == ActorKind::Staff)
                         .and_then(|l| l.actor_id.as_deref())
-                        .map(|id| {
-                            staff
-                                .iter()
-                                .find(|(k, _)| k == id)
-                                .map(|(_, e)| e.clone())
-                                .unwrap_or_else(|| "a former user".to_owned())
-                        });
+                        .map(|id| staff.name(id));
                     Row {
                         subject: match c.topic {
                             Some(t) => crate::domain::Subject::Topic(t.id),
@@ -216,7 +235,7 @@ pub struct NoticeMail {
 /// the address is gone or the change recorded nothing to tell.
 pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option<NoticeMail>> {
     use crate::domain::link::{self, LinkClaims};
-    use crate::domain::parse::{EmailAddress, Lang};
+    use crate::domain::parse::EmailAddress;
     use crate::domain::staff::Told;
     use crate::store::{contacts, ledger};
     let Some(owner) = contacts::point_owner(&core.read, cp).await? else {
@@ -237,12 +256,7 @@ pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option
         return Ok(None);
     };
     let catalog = core.catalog(owner.profile_id).await?;
-    let lang = owner
-        .locale
-        .as_deref()
-        .and_then(Lang::parse)
-        .or_else(|| Lang::parse(&catalog.profile.default_locale))
-        .unwrap_or_default();
+    let lang = super::consent::contact_lang(owner.locale.as_deref(), &catalog);
     let records = ledger::by_change(&core.read, change_id, owner.contact_id).await?;
     let mut told = Told::Phone;
     let mut items = Vec::new();
@@ -372,7 +386,6 @@ pub async fn record(
     c: StaffChange,
 ) -> Result<std::result::Result<StaffOutcome, StaffRefused>> {
     use crate::domain::ledger::Evidence;
-    use crate::domain::parse::Lang;
     use crate::domain::Subject;
     use crate::store::writer::{ChangeMeta, Priority};
     let Some(card) = desk::card(&core.read, c.contact_id).await? else {
@@ -421,12 +434,7 @@ pub async fn record(
     } else {
         return Ok(Err(StaffRefused::NeedsTrust));
     }
-    let lang = card
-        .locale
-        .as_deref()
-        .and_then(Lang::parse)
-        .or_else(|| Lang::parse(&cat.profile.default_locale))
-        .unwrap_or_default();
+    let lang = super::consent::contact_lang(card.locale.as_deref(), &cat);
     let meta = ChangeMeta {
         actor_kind: ActorKind::Staff,
         actor_id: Some(format!("user:{}", staff.id)),
@@ -625,18 +633,12 @@ pub async fn change_profile(
     edit: ProfileEdit,
 ) -> Result<std::result::Result<ProfileOutcome, ProfileRefused>> {
     use crate::domain::ledger::Evidence;
-    use crate::domain::parse::Lang;
     use crate::store::writer::{ChangeMeta, Priority};
     let Some(card) = desk::card(&core.read, edit.contact_id).await? else {
         return Ok(Err(ProfileRefused::NoContact));
     };
     let cat = core.catalog(card.profile_id).await?;
-    let lang = card
-        .locale
-        .as_deref()
-        .and_then(Lang::parse)
-        .or_else(|| Lang::parse(&cat.profile.default_locale))
-        .unwrap_or_default();
+    let lang = super::consent::contact_lang(card.locale.as_deref(), &cat);
     let justification = edit.why.evidence_words(edit.told, &staff.email);
     let meta = ChangeMeta {
         actor_kind: ActorKind::Staff,
@@ -794,11 +796,7 @@ pub async fn profile_history(core: &Core, contact_id: i64) -> Result<Vec<Profile
     if changes.is_empty() {
         return Ok(Vec::new());
     }
-    let users: Vec<(String, String)> = crate::store::users::all(&core.read)
-        .await?
-        .into_iter()
-        .map(|u| (format!("user:{}", u.id), u.email))
-        .collect();
+    let staff = StaffNames::load(core).await?;
     let words = |field: &str, v: Option<String>| match (field, v.as_deref()) {
         (_, None) => "none".to_owned(),
         ("custodian", Some(id)) => format!("contact {id}"),
@@ -818,11 +816,7 @@ pub async fn profile_history(core: &Core, contact_id: i64) -> Result<Vec<Profile
             how: Source::parse(&c.source)
                 .map(|s| how(s, ActorKind::Staff))
                 .unwrap_or("staff"),
-            who: users
-                .iter()
-                .find(|(k, _)| *k == c.actor_id)
-                .map(|(_, e)| e.clone())
-                .unwrap_or_else(|| "a former user".to_owned()),
+            who: staff.name(&c.actor_id),
             at: c.at,
             justification: c.justification,
         })

@@ -279,12 +279,7 @@ pub async fn request_mail(
         return Ok(None);
     };
     let catalog = core.catalog(owner.profile_id).await?;
-    let lang = owner
-        .locale
-        .as_deref()
-        .and_then(Lang::parse)
-        .or_else(|| Lang::parse(&catalog.profile.default_locale))
-        .unwrap_or_default();
+    let lang = super::consent::contact_lang(owner.locale.as_deref(), &catalog);
     let path = match r.kind {
         RequestKind::Access => "d",
         RequestKind::Erasure => "f",
@@ -344,9 +339,7 @@ pub async fn link_page(
     let catalog = core.catalog(owner.profile_id).await?;
     let lang = lang
         .and_then(Lang::parse)
-        .or_else(|| owner.locale.as_deref().and_then(Lang::parse))
-        .or_else(|| Lang::parse(&catalog.profile.default_locale))
-        .unwrap_or_default();
+        .unwrap_or_else(|| super::consent::contact_lang(owner.locale.as_deref(), &catalog));
     Ok(LinkPage {
         request,
         brand: super::consent::brand(&catalog, lang),
@@ -857,17 +850,13 @@ pub struct RequestRow {
 
 async fn rows(core: &Core, list: Vec<(DataRequest, Option<String>)>) -> Result<Vec<RequestRow>> {
     let now = core.clock.now();
-    let users = if list
+    let staff = if list
         .iter()
         .any(|(r, _)| r.requested_by.starts_with("user:"))
     {
-        store::users::all(&core.read)
-            .await?
-            .into_iter()
-            .map(|u| (format!("user:{}", u.id), u.email))
-            .collect()
+        super::desk::StaffNames::load(core).await?
     } else {
-        Vec::new()
+        super::desk::StaffNames::none()
     };
     let mut out = Vec::with_capacity(list.len());
     for (r, name) in list {
@@ -875,11 +864,7 @@ async fn rows(core: &Core, list: Vec<(DataRequest, Option<String>)>) -> Result<V
         let by = if r.requested_by == "contact" {
             "the contact".to_owned()
         } else {
-            users
-                .iter()
-                .find(|(k, _): &&(String, String)| *k == r.requested_by)
-                .map(|(_, e)| e.clone())
-                .unwrap_or_else(|| "a former user".to_owned())
+            staff.name(&r.requested_by)
         };
         let events = requests::events(&core.read, r.id).await?;
         out.push(RequestRow {

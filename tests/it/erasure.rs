@@ -13,7 +13,7 @@ const HOLLY_IP: &str = "198.51.100.23";
 const HOLLY_UA: &str = "HollysOwnBrowser/7.1";
 
 /// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+pub(crate) fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

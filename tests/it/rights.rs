@@ -5,6 +5,7 @@
 //! approval; a request past its deadline is flagged on the desk.
 
 use crate::console::{create_user, csrf_of, Browser, GOOD};
+use crate::erasure::files_containing;
 use crate::helpers::*;
 use crate::proof::{connect, stdout, verify};
 use std::path::Path;
@@ -214,25 +215,6 @@ fn kept_mail_with(dir: &Path, needle: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    found.push(p.display().to_string());
-                }
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test]
