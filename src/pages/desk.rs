@@ -38,6 +38,8 @@ pub struct ContactsView {
     pub query: String,
     /// `None`: nothing searched yet (or nothing to search for in what was typed).
     pub found: Option<Vec<FoundContact>>,
+    /// Only part of the matches were looked at: every word is common.
+    pub partial: bool,
     /// Why the query was not searched.
     pub error: Option<String>,
     pub limit: i64,
@@ -64,10 +66,14 @@ pub struct NewTyped {
 pub fn contacts_page(v: ContactsView) -> impl IntoView {
     let results = v.found.map(|found| {
         if found.is_empty() {
-            return view! { <p class="empty" role="status">"No contact matches. Try the start of a name, an email address or the number’s digits."</p> }.into_any();
+            return if v.partial {
+                view! { <p class="empty" role="status">"No contact found among the first matches of these common words: type more of each word."</p> }.into_any()
+            } else {
+                view! { <p class="empty" role="status">"No contact matches. Try the start of a name, an email address or the number’s digits."</p> }.into_any()
+            };
         }
         let count = found.len();
-        let more = (count as i64) >= v.limit;
+        let more = (count as i64) >= v.limit || v.partial;
         let rows = found
             .into_iter()
             .map(|f| {

@@ -49,6 +49,7 @@ async fn contacts_with(
         .chars()
         .take(200)
         .collect();
+    let mut partial = false;
     let (found, error) = if typed.trim().is_empty() {
         (None, None)
     } else {
@@ -58,7 +59,10 @@ async fn contacts_with(
                 Some("Type letters or digits of a name, an address or a number.".to_owned()),
             ),
             Some(q) => match desk::search(&state.core, &q).await {
-                Ok(f) => (Some(f), None),
+                Ok((f, p)) => {
+                    partial = p;
+                    (Some(f), None)
+                }
                 Err(e) => return page.error(e, "contact search").await,
             },
         }
@@ -82,6 +86,7 @@ async fn contacts_with(
         csrf: console.su.csrf.clone(),
         query: typed,
         found,
+        partial,
         error,
         limit: desk::MAX_FOUND,
         export_subjects,

@@ -53,10 +53,11 @@ pub struct FoundContact {
 
 /// The contacts whose name, email address or phone number has words starting with the
 /// query's (case and accents aside).
-pub async fn search(core: &Core, q: &Query) -> Result<Vec<FoundContact>> {
-    let found = desk::search(&core.read, &q.words, MAX_FOUND).await?;
+/// `.1`: only part of the matches were looked at (more typing finds the rest).
+pub async fn search(core: &Core, q: &Query) -> Result<(Vec<FoundContact>, bool)> {
+    let desk::Search { found, partial } = desk::search(&core.read, &q.words, MAX_FOUND).await?;
     let profiles = super::setup::profiles(core).await?;
-    Ok(found
+    let found = found
         .into_iter()
         .map(|f| FoundContact {
             id: f.contact_id,
@@ -70,7 +71,8 @@ pub async fn search(core: &Core, q: &Query) -> Result<Vec<FoundContact>> {
             erased: f.erased,
             created_at: f.created_at,
         })
-        .collect())
+        .collect();
+    Ok((found, partial))
 }
 
 /// One purpose or topic on one channel of a contact point, as the contact page shows it.
