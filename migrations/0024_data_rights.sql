@@ -66,9 +66,12 @@ CREATE TABLE contact_changes (
     new_value      TEXT,
     actor_id       TEXT NOT NULL,
     source         TEXT NOT NULL,
-    justification  TEXT
+    justification  TEXT,
+    -- The action it was part of: the notice that tells the contact names it.
+    change_id      TEXT NOT NULL
 );
 CREATE INDEX contact_changes_contact ON contact_changes (contact_id, id);
+CREATE INDEX contact_changes_change ON contact_changes (change_id);
 
 -- The desk's search checks a contact's other words through this index: with the term in it, the
 -- check reads the index alone (one contact's few terms) instead of each term's row.

@@ -106,6 +106,14 @@ notice_intro_in_person = Unser Team hat für Sie die folgende Änderung daran er
 notice_intro_paper = Unser Team hat die folgende Änderung daran erfasst, was Sie von uns erhalten, aus einem Formular, das Sie auf Papier ausgefüllt haben:
 notice_opted_in = abonniert
 notice_opted_out = abbestellt
+# Was Mitarbeitende am Profil des Kontakts geändert haben, je eine Zeile in der Mitteilung.
+notice_level = Einwilligungsstufe (0 bis 5): jetzt { $to }, vorher { $from }
+notice_tracking_on = Erfassung, ob unsere E-Mails geöffnet und ihre Links angeklickt werden: erlaubt
+notice_tracking_off = Erfassung, ob unsere E-Mails geöffnet und ihre Links angeklickt werden: nicht erlaubt
+notice_child_on = Als Kind erfasst: Was Sie erhalten möchten, braucht die Einwilligung eines Elternteils oder Vormunds
+notice_child_off = Nicht mehr als Kind erfasst
+notice_custodian = Elternteil oder Vormund, der Ihre Wahl bestätigt: { $address }
+notice_custodian_removed = Kein Elternteil oder Vormund mehr erfasst
 notice_correct = Wenn das nicht Ihrem Wunsch entspricht oder Sie es sich anders überlegen, können Sie es jederzeit selbst ändern:
 notice_button = Meine Einstellungen ansehen
 notice_why = Sie erhalten diese E-Mail, weil für diese Adresse eine Änderung Ihrer Einstellungen erfasst wurde.

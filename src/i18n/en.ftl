@@ -106,6 +106,14 @@ notice_intro_in_person = On your behalf, our staff recorded the following change
 notice_intro_paper = Our staff entered the following change to what you receive from us, from a form you filled in on paper:
 notice_opted_in = subscribed
 notice_opted_out = unsubscribed
+# What staff changed of the contact's profile, one line each in the notice.
+notice_level = Consent level (from 0 to 5): now { $to }, before { $from }
+notice_tracking_on = Tracking whether our emails are opened and their links clicked: allowed
+notice_tracking_off = Tracking whether our emails are opened and their links clicked: not allowed
+notice_child_on = Recorded as a child: what you choose to receive needs a parent's or guardian's consent
+notice_child_off = No longer recorded as a child
+notice_custodian = Parent or guardian who confirms your choices: { $address }
+notice_custodian_removed = No parent or guardian is recorded any more
 notice_correct = If this is not what you asked for, or you change your mind, you can change it yourself at any time:
 notice_button = Review my preferences
 notice_why = You receive this email because a change to your preferences was recorded for this address.

@@ -106,6 +106,14 @@ notice_intro_in_person = Notre équipe a enregistré pour vous la modification s
 notice_intro_paper = Notre équipe a saisi la modification suivante de ce que vous recevez de notre part, d’après un formulaire papier que vous avez rempli :
 notice_opted_in = abonné
 notice_opted_out = désabonné
+# Ce que le personnel a modifié dans le profil du contact, une ligne chacun dans l’avis.
+notice_level = Niveau de consentement (de 0 à 5) : désormais { $to }, auparavant { $from }
+notice_tracking_on = Suivi de l’ouverture de nos e-mails et des clics sur leurs liens : autorisé
+notice_tracking_off = Suivi de l’ouverture de nos e-mails et des clics sur leurs liens : non autorisé
+notice_child_on = Enregistré comme enfant : ce que vous choisissez de recevoir nécessite le consentement d’un parent ou tuteur
+notice_child_off = N’est plus enregistré comme enfant
+notice_custodian = Parent ou tuteur qui confirme vos choix : { $address }
+notice_custodian_removed = Plus aucun parent ou tuteur n’est enregistré
 notice_correct = Si ce n’est pas ce que vous avez demandé, ou si vous changez d’avis, vous pouvez le modifier vous-même à tout moment :
 notice_button = Voir mes préférences
 notice_why = Vous recevez cet e-mail parce qu’une modification de vos préférences a été enregistrée pour cette adresse.

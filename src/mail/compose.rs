@@ -349,6 +349,8 @@ pub struct NoticeEmail<'a> {
     pub told: Told,
     /// What was recorded: the item (its name and channel) and whether it is now subscribed.
     pub items: &'a [(ConfirmItem, bool)],
+    /// What was recorded of the profile (consent level, child, custodian, tracking), worded.
+    pub facts: &'a [String],
     pub center_url: &'a str,
 }
 
@@ -376,6 +378,7 @@ fn notice_lines(e: &NoticeEmail<'_>) -> Vec<String> {
                 }
             )
         })
+        .chain(e.facts.iter().cloned())
         .collect()
 }
 
@@ -633,11 +636,16 @@ mod tests {
             lang: Lang::En,
             told: Told::Phone,
             items: &items,
+            facts: &["Consent level (from 0 to 5): now 2, before 4".to_owned()],
             center_url: &url,
         };
         let text = notice_text_body(&e);
         assert!(text.contains("as you told us by phone"), "{text}");
         assert!(text.contains("Newsletter (email): unsubscribed"), "{text}");
+        assert!(
+            text.contains("  - Consent level (from 0 to 5): now 2, before 4"),
+            "{text}"
+        );
         let sms = texts(Lang::En).channel(Channel::Sms).to_lowercase();
         assert!(
             text.contains(&format!("Events <live> ({sms}): subscribed")),

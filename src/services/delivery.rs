@@ -392,6 +392,7 @@ impl Worker {
             lang: data.lang,
             told: data.told,
             items: &data.items,
+            facts: &data.facts,
             center_url: &data.center_url,
         };
         let message = match compose::notice(&email) {

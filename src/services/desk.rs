@@ -230,7 +230,47 @@ pub struct NoticeMail {
     pub told: crate::domain::staff::Told,
     /// Each recorded item and whether it is now subscribed.
     pub items: Vec<(crate::views::ConfirmItem, bool)>,
+    /// What was recorded of the profile, worded in the contact's language.
+    pub facts: Vec<String>,
     pub center_url: String,
+}
+
+/// A profile change as one line of the notice, in the contact's language (a custodian named
+/// by the masked address).
+async fn fact_line(
+    core: &Core,
+    lang: crate::domain::parse::Lang,
+    c: &desk::ProfileChange,
+) -> Result<String> {
+    use crate::i18n::message;
+    let yes = c.new_value.as_deref() == Some("yes");
+    Ok(match c.field.as_str() {
+        "consent_level" => message(
+            lang,
+            "notice_level",
+            &[
+                ("from", c.old_value.as_deref().unwrap_or("0")),
+                ("to", c.new_value.as_deref().unwrap_or("0")),
+            ],
+        ),
+        "child" if yes => message(lang, "notice_child_on", &[]),
+        "child" => message(lang, "notice_child_off", &[]),
+        "tracking" if yes => message(lang, "notice_tracking_on", &[]),
+        "tracking" => message(lang, "notice_tracking_off", &[]),
+        _ => {
+            let custodian = match c.new_value.as_deref().and_then(|v| v.parse().ok()) {
+                Some(id) => desk::email_of(&core.read, id).await?,
+                None => None,
+            };
+            match custodian
+                .as_deref()
+                .and_then(|a| crate::domain::parse::EmailAddress::parse(a).ok())
+            {
+                Some(a) => message(lang, "notice_custodian", &[("address", &a.masked())]),
+                None => message(lang, "notice_custodian_removed", &[]),
+            }
+        }
+    })
 }
 
 /// Reads what the notice of change `change_id` shows, sent to email point `cp`; `None` when
@@ -282,7 +322,19 @@ pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option
             on,
         ));
     }
-    if items.is_empty() {
+    let changes = desk::profile_changes(&core.read, owner.contact_id, Some(change_id)).await?;
+    let mut facts = Vec::with_capacity(changes.len());
+    for c in changes.iter().rev() {
+        if records.is_empty() {
+            told = match Source::parse(&c.source) {
+                Some(Source::InPerson) => Told::InPerson,
+                Some(Source::Paper) => Told::Paper,
+                _ => Told::Phone,
+            };
+        }
+        facts.push(fact_line(core, lang, c).await?);
+    }
+    if items.is_empty() && facts.is_empty() {
         return Ok(None);
     }
     let key = core.minting_key().await?;
@@ -298,6 +350,7 @@ pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option
         lang,
         told,
         items,
+        facts,
         center_url: format!("{}/p/{}", core.policy.base_url, key.mint(&claims)),
     }))
 }
@@ -519,6 +572,8 @@ struct ProfileUnit {
     lang: crate::domain::parse::Lang,
     settings: super::optin::AskSettings,
     secret: std::sync::Arc<[u8]>,
+    /// The email point told of the change.
+    notice_to: Option<i64>,
 }
 
 impl crate::store::writer::Unit for ProfileUnit {
@@ -590,11 +645,21 @@ impl crate::store::writer::Unit for ProfileUnit {
                 tx,
                 e.contact_id,
                 (before, after),
-                (&self.actor_id, e.told.source(), &self.justification),
+                (
+                    &self.actor_id,
+                    e.told.source(),
+                    &self.justification,
+                    &self.meta.change_id,
+                ),
             )
             .await?;
             if changed.is_empty() {
                 return Ok(Ok(ProfileOutcome::Unchanged));
+            }
+            // The contact is told what was recorded (at their first live email address).
+            if let Some(cp) = self.notice_to {
+                let id = super::optin::new_message_id(&self.settings.base_url);
+                crate::store::outbox::enqueue_notice(tx, cp, &self.meta.change_id, &id).await?;
             }
             // A custodian newly recorded for a child is asked to confirm what the child opted
             // in to (until then the decision denies it).
@@ -666,6 +731,11 @@ pub async fn change_profile(
         lang,
         settings: super::optin::AskSettings::from(core, &cat.profile),
         secret: core.secret.clone(),
+        notice_to: card
+            .points
+            .iter()
+            .find(|p| p.kind == PointKind::Email && p.address.is_some())
+            .map(|p| p.id),
     };
     Ok(core.writer.run(unit, Priority::Interactive).await?)
 }
@@ -794,7 +864,7 @@ pub struct ProfileLine {
 
 /// The changes staff made to a contact's profile, newest first.
 pub async fn profile_history(core: &Core, contact_id: i64) -> Result<Vec<ProfileLine>> {
-    let changes = desk::profile_changes(&core.read, contact_id).await?;
+    let changes = desk::profile_changes(&core.read, contact_id, None).await?;
     if changes.is_empty() {
         return Ok(Vec::new());
     }

@@ -723,7 +723,7 @@ pub async fn package(core: &Core, contact_id: i64) -> Result<Option<Package>> {
             Err(e) => return Err(e),
         }
     }
-    let profile_changes = store::desk::profile_changes(&core.read, contact_id)
+    let profile_changes = store::desk::profile_changes(&core.read, contact_id, None)
         .await?
         .into_iter()
         .map(|c| PackageProfileChange {

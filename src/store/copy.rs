@@ -366,6 +366,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("actor_id", Text),
                 ("source", Text),
                 ("justification", Text),
+                ("change_id", Text),
             ],
         ),
         (

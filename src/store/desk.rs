@@ -624,13 +624,20 @@ pub struct ProfileChange {
     pub justification: Option<String>,
 }
 
-/// The changes staff made to a contact's profile, newest first.
-pub async fn profile_changes(read: &Reader, contact_id: i64) -> Result<Vec<ProfileChange>> {
+/// The changes staff made to a contact's profile, newest first (those of one action, when
+/// `change_id` is given).
+pub async fn profile_changes(
+    read: &Reader,
+    contact_id: i64,
+    change_id: Option<&str>,
+) -> Result<Vec<ProfileChange>> {
     read!(read, c => sqlx::query(
         "SELECT at, field, old_value, new_value, actor_id, source, justification
-         FROM contact_changes WHERE contact_id = $1 ORDER BY id DESC",
+         FROM contact_changes WHERE contact_id = $1 AND ($2 IS NULL OR change_id = $2)
+         ORDER BY id DESC",
     )
     .bind(contact_id)
+    .bind(change_id)
     .fetch_all(&mut *c)
     .await?
     .iter()
@@ -695,7 +702,7 @@ pub async fn set_profile(
     tx: &mut super::writer::Tx,
     contact_id: i64,
     (before, after): (ProfileFacts, ProfileFacts),
-    (actor_id, source, justification): (&str, Source, &str),
+    (actor_id, source, justification, change_id): (&str, Source, &str, &str),
 ) -> Result<Vec<&'static str>> {
     let now = tx.now_str();
     let level = |l: ConsentLevel| Some(l.get().to_string());
@@ -714,8 +721,9 @@ pub async fn set_profile(
         changed.push(field);
         on!(tx.conn(), c => sqlx::query(
             "INSERT INTO contact_changes
-                 (contact_id, at, field, old_value, new_value, actor_id, source, justification)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 (contact_id, at, field, old_value, new_value, actor_id, source, justification,
+                  change_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(contact_id)
         .bind(Ts::new(&now))
@@ -725,6 +733,7 @@ pub async fn set_profile(
         .bind(actor_id)
         .bind(source.as_str())
         .bind(justification)
+        .bind(change_id)
         .execute(c)
         .await
         .map(|_| ())?);

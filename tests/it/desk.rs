@@ -671,9 +671,27 @@ async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
         ("child", Some("no"), Some("yes"))
     );
 
-    // The custodian is asked, at her address, naming the child by his masked address.
-    let mail = smtp.wait_for(1).await.remove(0);
-    assert_eq!(mail.to, vec!["parent@example.com".to_owned()]);
+    // Frank is told what was recorded; the custodian is asked, at her address, naming the
+    // child by his masked address.
+    let mails = smtp.wait_for(2).await;
+    let to = |who: &str| {
+        mails
+            .iter()
+            .find(|m| m.to == vec![who.to_owned()])
+            .unwrap_or_else(|| panic!("a message to {who}"))
+            .clone()
+    };
+    let notice = to("frank@contoso.com").raw.replace("=\r\n", "");
+    assert!(notice.contains("Recorded as a child"), "{notice}");
+    assert!(
+        notice.contains("Parent or guardian who confirms your choices: p***t@example.com"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("Consent level"),
+        "the level did not change"
+    );
+    let mail = to("parent@example.com");
     let text = mail.raw.replace("=\r\n", "");
     assert!(
         text.contains("parent or guardian of f***k@contoso.com"),
