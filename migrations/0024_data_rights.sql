@@ -78,6 +78,11 @@ CREATE INDEX contact_changes_change ON contact_changes (change_id);
 DROP INDEX contact_terms_by_contact;
 CREATE INDEX contact_terms_by_contact ON contact_terms (contact_id, term);
 
+-- A webhook endpoint's secret can be rotated: for a while the messages carry a signature under
+-- the previous secret too, so receivers switch over without missing one.
+ALTER TABLE webhook_endpoints ADD COLUMN previous_salt {bytes};
+ALTER TABLE webhook_endpoints ADD COLUMN previous_until {ts};
+
 -- The outbox's mail about a data request (the download link, or the link to confirm an
 -- erasure) names the request.
 --@ sqlite

@@ -69,6 +69,10 @@ pub fn endpoint_secret(deployment: &[u8], salt: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+/// After a rotation, how long messages are signed under the previous secret too (Standard
+/// Webhooks: several space-separated signatures; a receiver accepts the one it can check).
+pub const ROTATION_HOURS: i64 = 24;
+
 /// The secret as Standard Webhooks libraries take it: `whsec_` and base64.
 pub fn whsec(secret: &[u8; 32]) -> String {
     format!("whsec_{}", STANDARD.encode(secret))

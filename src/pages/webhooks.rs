@@ -16,6 +16,8 @@ pub struct EndpointRow {
     pub created: String,
     pub created_by: String,
     pub disabled: Option<String>,
+    /// After a rotation: until when the previous secret signs too.
+    pub previous_until: Option<String>,
 }
 
 pub struct WebhooksView {
@@ -166,6 +168,8 @@ pub struct EndpointView {
     pub endpoint: EndpointRow,
     pub deliveries: Vec<DeliveryRow>,
     pub done: Option<&'static str>,
+    /// A secret just rotated in, shown this once.
+    pub new_secret: Option<String>,
 }
 
 /// `GET /admin/webhooks/{id}`.
@@ -238,6 +242,22 @@ pub fn endpoint_page(v: EndpointView) -> impl IntoView {
                     <button type="submit" class="btn" aria-describedby="toggle-hint">{toggle.1}</button>
                 </form>
                 <p class="muted" id="toggle-hint">{toggle.2}</p>
+            </section>
+            <section class="card" aria-labelledby="secret-title">
+                <h2 id="secret-title">"Signing secret"</h2>
+                {v.new_secret.map(|secret| view! {
+                    <div class="notice key-made" role="status">
+                        <p><strong>"A new signing secret is made."</strong>" Copy it now: it is not shown again. Messages carry a signature under the previous secret too for a day, so the receiver can switch over in that time."</p>
+                        <p><label for="new-secret">"New signing secret"</label></p>
+                        <input type="text" id="new-secret" class="key-value" readonly=true value=secret/>
+                    </div>
+                })}
+                {e.previous_until.map(|u| view! { <p>{format!("After the last rotation the previous secret signs too until {} UTC.", minute(&u))}</p> })}
+                <form method="post" action=format!("/admin/webhooks/{}/rotate", e.id) class="inline">
+                    <input type="hidden" name="csrf" value=v.csrf.clone()/>
+                    <button type="submit" class="btn" aria-describedby="rotate-hint">"Rotate the secret"</button>
+                </form>
+                <p class="muted" id="rotate-hint">"For a secret that may have leaked, or on a schedule: a new one is made and shown once; for 24 hours each message is signed under both."</p>
             </section>
             <section class="card" aria-labelledby="deliveries-title">
                 <h2 id="deliveries-title">"Deliveries"</h2>

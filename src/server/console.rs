@@ -239,6 +239,7 @@ pub const ROUTES: &[Route] = {
             Needs(ManageWebhooks),
         ),
         route("POST", "/admin/webhooks/{id}/enable", Needs(ManageWebhooks)),
+        route("POST", "/admin/webhooks/{id}/rotate", Needs(ManageWebhooks)),
         route(
             "POST",
             "/admin/webhooks/deliveries/{id}/replay",
@@ -373,6 +374,7 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/webhooks/{id}/disable" | "/admin/webhooks/{id}/enable") => {
             post(webhooks::toggle)
         }
+        ("POST", "/admin/webhooks/{id}/rotate") => post(webhooks::rotate),
         ("POST", "/admin/webhooks/deliveries/{id}/replay") => post(webhooks::replay),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),

@@ -61,6 +61,7 @@ fn row(e: db::Endpoint, name_of: &impl Fn(i64) -> Option<String>) -> pages::Endp
         created: e.created_at,
         created_by: e.created_by,
         disabled: e.disabled_at,
+        previous_until: e.previous_until,
     }
 }
 
@@ -163,6 +164,43 @@ pub async fn endpoint(State(state): State<AppState>, console: Console, page: Pag
     let Some(id) = page.segment_i64(3) else {
         return not_found();
     };
+    endpoint_with(&state, &console, page, id, None).await
+}
+
+/// `POST /admin/webhooks/{id}/rotate`: a new signing secret, shown this once; the previous
+/// one signs too for a day.
+pub async fn rotate(
+    State(state): State<AppState>,
+    console: Console,
+    page: Page,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (page, _) = match console
+        .posted(Permission::ManageWebhooks, &state, page, &headers, body)
+        .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(id) = page.segment_i64(3) else {
+        return not_found();
+    };
+    match webhooks::rotate_secret(&state.core, id, console.actor()).await {
+        Ok(Some(secret)) => endpoint_with(&state, &console, page, id, Some(secret)).await,
+        Ok(None) => not_found(),
+        Err(e) => page.error(e, "webhook endpoint").await,
+    }
+}
+
+/// The endpoint's page; `new_secret`: a secret just made, shown this once.
+async fn endpoint_with(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    id: i64,
+    new_secret: Option<String>,
+) -> Response {
     let found = match db::endpoint_by_id(&state.core.read, id).await {
         Ok(Some(e)) => e,
         Ok(None) => return not_found(),
@@ -204,6 +242,7 @@ pub async fn endpoint(State(state): State<AppState>, console: Console, page: Pag
             })
             .collect(),
         done,
+        new_secret,
     };
     page.send(StatusCode::OK, move || pages::endpoint_page(view))
         .await

@@ -112,6 +112,32 @@ pub async fn create_endpoint(
     Ok(Ok((id, webhook::whsec(&secret))))
 }
 
+/// Gives an endpoint a new signing secret (returned, to be shown once); the previous one
+/// signs too for [`webhook::ROTATION_HOURS`]. `None`: no such endpoint.
+pub async fn rotate_secret(
+    core: &Core,
+    id: i64,
+    actor: Actor,
+) -> super::consent::Result<Option<String>> {
+    let salt: [u8; 16] = super::random_bytes();
+    let until = crate::store::format_time(
+        core.clock.now() + time::Duration::hours(webhook::ROTATION_HOURS),
+    );
+    let done = core
+        .writer
+        .run(
+            crate::store::webhooks::RotateSecret {
+                id,
+                salt,
+                until,
+                actor,
+            },
+            Priority::Interactive,
+        )
+        .await?;
+    Ok(done.then(|| webhook::whsec(&webhook::endpoint_secret(core.secret(), &salt))))
+}
+
 pub async fn set_enabled(
     core: &Core,
     id: i64,
@@ -326,20 +352,26 @@ impl WebhookWorker {
                 status: None,
             };
         }
-        let secret = webhook::endpoint_secret(self.core.secret(), &c.secret_salt);
         // The signature's time is the wall clock's (receivers check it against theirs).
         let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-        let signature = match standardwebhooks::Webhook::from_bytes(secret.to_vec())
-            .and_then(|w| w.sign(&c.message_id, ts, c.payload.as_bytes()))
-        {
-            Ok(s) => s,
-            Err(e) => {
-                return Finish::Failed {
-                    error: format!("could not sign: {e}"),
-                    status: None,
+        // Under the secret, and after a rotation under the previous one too (space-separated,
+        // as the specification lists several signatures).
+        let mut signatures = Vec::with_capacity(2);
+        for salt in std::iter::once(&c.secret_salt).chain(c.previous_salt.as_ref()) {
+            let secret = webhook::endpoint_secret(self.core.secret(), salt);
+            match standardwebhooks::Webhook::from_bytes(secret.to_vec())
+                .and_then(|w| w.sign(&c.message_id, ts, c.payload.as_bytes()))
+            {
+                Ok(s) => signatures.push(s),
+                Err(e) => {
+                    return Finish::Failed {
+                        error: format!("could not sign: {e}"),
+                        status: None,
+                    }
                 }
             }
-        };
+        }
+        let signature = signatures.join(" ");
         let sent = self
             .client
             .post(&c.url)

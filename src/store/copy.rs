@@ -91,6 +91,8 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("created_at", Time),
                 ("created_by", Text),
                 ("disabled_at", Time),
+                ("previous_salt", Bytes),
+                ("previous_until", Time),
             ],
         ),
         ("webhook_cursor", &[("id", Int), ("ledger_seq", Int)]),

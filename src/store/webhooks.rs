@@ -22,10 +22,12 @@ pub struct Endpoint {
     pub created_at: String,
     pub created_by: String,
     pub disabled_at: Option<String>,
+    /// After a rotation: until when the previous secret signs too.
+    pub previous_until: Option<String>,
 }
 
 const ENDPOINT_COLUMNS: &str = "id, url, description, events, profile_id, secret_salt, start_seq,
-    created_at, created_by, disabled_at";
+    created_at, created_by, disabled_at, previous_until";
 
 fn endpoint(r: &impl DbRow) -> Result<Endpoint> {
     Ok(Endpoint {
@@ -39,6 +41,7 @@ fn endpoint(r: &impl DbRow) -> Result<Endpoint> {
         created_at: r.col::<Ts>("created_at")?.into_string(),
         created_by: r.col("created_by")?,
         disabled_at: r.col::<Option<Ts>>("disabled_at")?.map(Ts::into_string),
+        previous_until: r.col::<Option<Ts>>("previous_until")?.map(Ts::into_string),
     })
 }
 
@@ -163,6 +166,47 @@ impl Unit for SetEndpointEnabled {
     }
 }
 
+/// Gives an endpoint a new secret (`salt`); the previous one signs too until `until`.
+pub struct RotateSecret {
+    pub id: i64,
+    pub salt: [u8; 16],
+    pub until: String,
+    pub actor: Actor,
+}
+
+impl Unit for RotateSecret {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let changed = on!(tx.conn(), c => sqlx::query(
+                "UPDATE webhook_endpoints
+                 SET previous_salt = secret_salt, previous_until = $2, secret_salt = $3
+                 WHERE id = $1",
+            )
+            .bind(self.id)
+            .bind(Ts::new(&self.until))
+            .bind(&self.salt[..])
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            if changed == 1 {
+                audit::record(
+                    tx,
+                    &self.actor,
+                    Entry {
+                        kind: "webhook.rotate_secret",
+                        subject: format!("webhook endpoint {}", self.id),
+                        before: None,
+                        after: Some(serde_json::json!({ "previous_secret_until": self.until })),
+                    },
+                )
+                .await?;
+            }
+            Ok(changed == 1)
+        })
+    }
+}
+
 /// The ledger record up to which deliveries are made.
 pub async fn cursor(read: &Reader) -> Result<Option<i64>> {
     read!(read, c => Ok(sqlx::query_scalar("SELECT ledger_seq FROM webhook_cursor WHERE id = 1")
@@ -236,6 +280,8 @@ pub struct Claimed {
     pub endpoint_id: i64,
     pub url: String,
     pub secret_salt: Vec<u8>,
+    /// The previous secret's salt, while it still signs.
+    pub previous_salt: Option<Vec<u8>>,
     pub message_id: String,
     pub payload: String,
     /// Including this one.
@@ -257,7 +303,9 @@ impl Unit for Claim {
             let now = tx.now_str();
             on!(tx.conn(), c => {
                 let due = sqlx::query(
-                    "SELECT d.id, e.url, e.secret_salt FROM webhook_deliveries d
+                    "SELECT d.id, e.url, e.secret_salt,
+                            CASE WHEN e.previous_until > $1 THEN e.previous_salt END AS previous_salt
+                     FROM webhook_deliveries d
                      JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
                      WHERE d.status = 'queued' AND d.next_attempt_at <= $1
                        AND (d.lease_until IS NULL OR d.lease_until <= $1)
@@ -292,6 +340,7 @@ impl Unit for Claim {
                         endpoint_id: r.col("endpoint_id")?,
                         url: d.col("url")?,
                         secret_salt: d.col("secret_salt")?,
+                        previous_salt: d.col("previous_salt")?,
                         message_id: r.col("message_id")?,
                         payload,
                         attempts: r.col("attempts")?,

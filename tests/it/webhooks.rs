@@ -410,3 +410,118 @@ async fn private_addresses_are_refused_when_registered_and_when_delivered_to() {
     let _ = stop.send(());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_rotated_secret_signs_beside_the_previous_one_for_a_day() {
+    let (app, _) = spawn_app_on(0, &["--webhooks-allow-private"]).await;
+    let base = app.base.clone();
+    let got: Got = Arc::default();
+    let (port, stop) = receiver(0, got.clone()).await;
+    let mut b = admin(&app).await;
+    let csrf = b.console_token().await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let shown = |body: &str| {
+        let at = body.find("value=\"whsec_").expect("a secret is shown") + 7;
+        body[at..]
+            .chars()
+            .take_while(|c| *c != '"')
+            .collect::<String>()
+    };
+    let made = b
+        .post(
+            "/admin/webhooks",
+            &format!(
+                "csrf={csrf}&url={}&description=CRM&event=consent.changed&profile=",
+                crate::console::urlencode(&url)
+            ),
+            Some(&base),
+        )
+        .await;
+    let old = shown(&made.body);
+    let endpoint = count(&app, "SELECT MAX(id) FROM webhook_endpoints").await;
+    let rotated = b
+        .post(
+            &format!("/admin/webhooks/{endpoint}/rotate"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = shown(&rotated.body);
+    assert_ne!(new, old);
+    assert!(rotated.body.contains("previous secret signs too until"));
+    let page = b.get(&format!("/admin/webhooks/{endpoint}")).await;
+    assert!(!page.body.contains(&new), "shown once");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM console_audit WHERE kind = 'webhook.rotate_secret'"
+        )
+        .await,
+        1
+    );
+    let (old_wh, new_wh) = (
+        standardwebhooks::Webhook::new(&old).unwrap(),
+        standardwebhooks::Webhook::new(&new).unwrap(),
+    );
+
+    // Within the day: two signatures, each secret verifies.
+    one_click(&app, "holly").await;
+    until("a delivery", async || !got.lock().unwrap().is_empty()).await;
+    let (headers, body) = got.lock().unwrap()[0].clone();
+    let sigs = headers["webhook-signature"].to_str().unwrap().to_owned();
+    assert_eq!(sigs.split(' ').count(), 2, "{sigs}");
+    old_wh
+        .verify(body.as_bytes(), &headers)
+        .expect("the previous secret");
+    new_wh
+        .verify(body.as_bytes(), &headers)
+        .expect("the new secret");
+
+    // A day later: the new secret alone.
+    app.clock.advance(Duration::from_secs(25 * 3600));
+    let before = got.lock().unwrap().len();
+    one_click(&app, "frank").await;
+    until("a later delivery", async || {
+        got.lock().unwrap().len() > before
+    })
+    .await;
+    let (headers, body) = got.lock().unwrap().last().unwrap().clone();
+    assert_eq!(
+        headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
+    new_wh
+        .verify(body.as_bytes(), &headers)
+        .expect("the new secret");
+    assert!(old_wh.verify(body.as_bytes(), &headers).is_err());
+    // No such endpoint: nothing rotated.
+    let mut b = admin_again(&app).await;
+    let csrf = b.console_token().await;
+    let missing = b
+        .post(
+            "/admin/webhooks/999999/rotate",
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let _ = stop.send(());
+    app.stop().await;
+}
+
+/// The admin signed in again (after the clock moved past the session's life).
+async fn admin_again(app: &TestApp) -> crate::console::Browser<'_> {
+    let mut b = crate::console::Browser::new(app);
+    assert_eq!(
+        b.sign_in("admin@contoso.com", crate::console::GOOD)
+            .await
+            .status,
+        303
+    );
+    b
+}
