@@ -753,6 +753,19 @@ async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
     assert_eq!((actor.as_str(), custodian), ("custodian", 1));
     let out = beside(&["ledger", "verify"], &app).await;
     assert!(out.status.success(), "{}", stdout(&out));
+    // Erased, Frank's profile changes keep what changed, not why.
+    let out = beside(
+        &["contact", "erase", "frank@contoso.com", "--reason", "Asked"],
+        &app,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stdout(&out));
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contact_changes WHERE justification IS NOT NULL")
+            .fetch_one(&mut app.db().await)
+            .await
+            .unwrap();
+    assert_eq!(kept, 0);
     app.stop().await;
 }
 
