@@ -224,7 +224,13 @@ async fn endpoint_with(
     let view = pages::EndpointView {
         email: console.user.email.clone(),
         csrf: console.su.csrf.clone(),
-        endpoint: row(found, &name_of),
+        endpoint: {
+            // The previous secret is named only while it still signs.
+            let now = crate::store::format_time(state.core.clock.now());
+            let mut r = row(found, &name_of);
+            r.previous_until = r.previous_until.filter(|u| *u > now);
+            r
+        },
         deliveries: deliveries
             .into_iter()
             .map(|d| pages::DeliveryRow {

@@ -501,6 +501,11 @@ async fn a_rotated_secret_signs_beside_the_previous_one_for_a_day() {
     assert!(old_wh.verify(body.as_bytes(), &headers).is_err());
     // No such endpoint: nothing rotated.
     let mut b = admin_again(&app).await;
+    let page = b.get(&format!("/admin/webhooks/{endpoint}")).await;
+    assert!(
+        !page.body.contains("previous secret signs too"),
+        "past its day, the previous secret is not named"
+    );
     let csrf = b.console_token().await;
     let missing = b
         .post(
