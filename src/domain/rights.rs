@@ -73,7 +73,7 @@ impl RequestStatus {
     /// In words, for the desk, given the request's kind.
     pub fn label(self, kind: RequestKind) -> &'static str {
         match (self, kind) {
-            (RequestStatus::Open, RequestKind::Access) => "Link being mailed",
+            (RequestStatus::Open, RequestKind::Access) => "Link not mailed yet",
             (RequestStatus::Open, RequestKind::Erasure) => "Waiting for the contact to confirm",
             (RequestStatus::AwaitingApproval, _) => {
                 "Waiting for an admin’s approval or the contact’s confirmation"

@@ -196,12 +196,26 @@ struct Done {
     id: i64,
     owner: String,
     how: Finish,
+    /// A data request's email: the request, logged with the outcome.
+    request: Option<(i64, crate::domain::rights::RequestKind)>,
 }
 
 impl Unit for Done {
     type Output = bool;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<bool>> {
-        Box::pin(async move { outbox::finish(tx, self.id, &self.owner, &self.how).await })
+        Box::pin(async move {
+            let held = outbox::finish(tx, self.id, &self.owner, &self.how).await?;
+            if let (true, Some((request, kind))) = (held, self.request) {
+                match &self.how {
+                    Finish::Sent => super::rights::mail_outcome(tx, request, kind, true).await?,
+                    Finish::Dead { .. } => {
+                        super::rights::mail_outcome(tx, request, kind, false).await?
+                    }
+                    Finish::Retry { .. } | Finish::Cancelled { .. } => {}
+                }
+            }
+            Ok(held)
+        })
     }
 }
 
@@ -244,10 +258,15 @@ impl Worker {
         let n = batch.len();
         for m in batch {
             let how = self.deliver(&m).await;
+            let request = match &m.what {
+                Outgoing::Request { request, .. } => Some((request.id, request.kind)),
+                _ => None,
+            };
             let done = Done {
                 id: m.claimed.id,
                 owner: self.owner.clone(),
                 how,
+                request,
             };
             if !self.core.writer.run(done, Priority::Interactive).await? {
                 tracing::warn!(

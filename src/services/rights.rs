@@ -219,7 +219,7 @@ pub(crate) async fn claim_mail(
     let Some(r) = requests::get_tx(tx, id).await? else {
         return Ok(Err("request gone"));
     };
-    // A copy's request is fulfilled by its first try: a retry still sends it.
+    // A copy's request is fulfilled by its email: sending it again (a resend) is still wanted.
     let closed = match r.kind {
         RequestKind::Access => r.status == RequestStatus::Withdrawn,
         RequestKind::Erasure => r.status.is_closed(),
@@ -244,15 +244,31 @@ pub(crate) async fn claim_mail(
         &format_time(expires),
     )
     .await?;
-    let event = match r.kind {
-        RequestKind::Access => "download link mailed",
-        RequestKind::Erasure => "confirmation link mailed",
-    };
-    requests::log(tx, r.id, event, "system", (None, None)).await?;
-    if r.kind == RequestKind::Access && !r.status.is_closed() {
-        requests::set_status(tx, r.id, RequestStatus::Fulfilled).await?;
-    }
     Ok(Ok((r, token, expires)))
+}
+
+/// Inside the mail worker's outcome: a request's email was handed to the mail server (a copy's
+/// request is then fulfilled), or given up. Logged on the request either way.
+pub(crate) async fn mail_outcome(
+    tx: &mut Tx,
+    request_id: i64,
+    kind: RequestKind,
+    delivered: bool,
+) -> store::Result<()> {
+    let event = match (kind, delivered) {
+        (RequestKind::Access, true) => "download link mailed",
+        (RequestKind::Erasure, true) => "confirmation link mailed",
+        (_, false) => "the email could not be delivered",
+    };
+    requests::log(tx, request_id, event, "system", (None, None)).await?;
+    if delivered && kind == RequestKind::Access {
+        if let Some(r) = requests::get_tx(tx, request_id).await? {
+            if !r.status.is_closed() {
+                requests::set_status(tx, request_id, RequestStatus::Fulfilled).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a request's email shows, read when it is sent; `None` when the address is gone.

@@ -23,6 +23,24 @@ fn link_token(raw: &str, prefix: &str) -> String {
         .collect()
 }
 
+/// Waits (real time, up to 10 s) until a request's log has `event` (the mail worker logs the
+/// email's outcome once the mail server took it).
+async fn until_logged(app: &TestApp, event: &str) {
+    for _ in 0..400 {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM data_request_events WHERE event = $1")
+                .bind(event)
+                .fetch_one(&mut app.db().await)
+                .await
+                .unwrap();
+        if n > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never logged: {event}");
+}
+
 /// Holly's ledger records (every point of her contact), oldest first.
 async fn holly_seqs(app: &TestApp) -> Vec<i64> {
     sqlx::query_scalar(
@@ -90,6 +108,7 @@ async fn a_data_request_mails_a_link_whose_package_holds_the_full_history_and_ex
         .unwrap()
         .contains("A copy of your data"));
     let token = link_token(&mail.raw, "/d/");
+    until_logged(&app, "download link mailed").await;
     let download = app.get(&format!("/d/{token}")).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.headers()["cache-control"], "no-store");
@@ -244,6 +263,7 @@ async fn a_forget_me_request_from_the_public_page_ends_in_erasure_with_verify_pa
     let raw = raw.expect("the erasure's confirmation email");
     assert!(raw.contains("Please confirm: erase your data"), "{raw}");
     let token = link_token(&raw, "/f/");
+    until_logged(&app, "confirmation link mailed").await;
 
     // Opening the link erases nothing; it says what the button does.
     let page = app.get(&format!("/f/{token}")).await;
@@ -429,5 +449,25 @@ async fn an_erasure_staff_start_waits_for_an_admin_and_an_old_request_is_flagged
     assert!(twice.location.contains("done=not_open"));
     let out = beside(&["ledger", "verify"], &app).await;
     assert!(out.status.success(), "{}", stdout(&out));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_copy_whose_email_is_refused_for_good_stays_open_and_says_so() {
+    use crate::smtp::{free_port, Reply, Smtp};
+    let port = free_port();
+    let _smtp = Smtp::start_on(port, &[Reply::Permanent]);
+    let app = crate::double_opt_in::app_with_smtp(port).await;
+    let t = app.token("holly");
+    let asked = app
+        .post_form(&format!("/u/{t}/request"), "kind=access&lang=en")
+        .await;
+    assert_eq!(asked.status(), 303);
+    until_logged(&app, "the email could not be delivered").await;
+    let status: String = sqlx::query_scalar("SELECT status FROM data_requests")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(status, "open", "not fulfilled: the link never reached her");
     app.stop().await;
 }
