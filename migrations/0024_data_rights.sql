@@ -18,6 +18,9 @@ CREATE TABLE data_requests (
                       CHECK (status IN ('open', 'awaiting_approval', 'fulfilled', 'withdrawn')),
     -- 'contact', or 'user:{id}' for staff.
     requested_by      TEXT NOT NULL,
+    -- The language the email and its pages are in: the page's the contact asked from, else
+    -- the contact's.
+    language          TEXT NOT NULL,
     created_at        {ts} NOT NULL,
     -- The deadline the law gives (a setting: 30 days unless configured).
     due_at            {ts} NOT NULL,

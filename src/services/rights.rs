@@ -42,6 +42,7 @@ struct Ask {
     point: i64,
     kind: RequestKind,
     asker: Asker,
+    lang: Lang,
     due_at: String,
     /// A request of the same kind made since then is the same request.
     since: String,
@@ -91,6 +92,7 @@ impl Unit for Ask {
                     kind: self.kind,
                     status: rights::initial_status(self.kind, self.asker),
                     requested_by: &actor,
+                    language: self.lang.code(),
                     due_at: &self.due_at,
                 },
             )
@@ -108,10 +110,9 @@ impl Unit for Ask {
 
 async fn ask(
     core: &Core,
-    contact_id: i64,
-    point: i64,
+    (contact_id, point): (i64, i64),
     kind: RequestKind,
-    asker: Asker,
+    (asker, lang): (Asker, Lang),
     from: (Option<String>, Option<String>),
 ) -> Result<Asked> {
     let now = core.clock.now();
@@ -120,6 +121,7 @@ async fn ask(
         point,
         kind,
         asker,
+        lang,
         due_at: format_time(rights::due(now, core.policy.data_request_days)),
         since: format_time(now - rights::SAME_REQUEST_WITHIN),
         from,
@@ -152,10 +154,9 @@ pub async fn ask_from_link(
     };
     let asked = ask(
         core,
-        owner.contact_id,
-        point,
+        (owner.contact_id, point),
         kind,
-        Asker::Contact,
+        (Asker::Contact, owner.lang),
         from(core, info),
     )
     .await?;
@@ -189,13 +190,14 @@ pub async fn start(
     else {
         return Err(ServiceError::BadInput("no_email_address"));
     };
+    let cat = core.catalog(card.profile_id).await?;
+    let lang = super::consent::contact_lang(card.locale.as_deref(), &cat);
     Ok(Some(
         ask(
             core,
-            contact_id,
-            point.id,
+            (contact_id, point.id),
             kind,
-            Asker::Staff(user_id),
+            (Asker::Staff(user_id), lang),
             (None, None),
         )
         .await?,
@@ -295,7 +297,8 @@ pub async fn request_mail(
         return Ok(None);
     };
     let catalog = core.catalog(owner.profile_id).await?;
-    let lang = super::consent::contact_lang(owner.locale.as_deref(), &catalog);
+    let lang = Lang::parse(&r.language)
+        .unwrap_or_else(|| super::consent::contact_lang(owner.locale.as_deref(), &catalog));
     let path = match r.kind {
         RequestKind::Access => "d",
         RequestKind::Erasure => "f",
@@ -355,6 +358,7 @@ pub async fn link_page(
     let catalog = core.catalog(owner.profile_id).await?;
     let lang = lang
         .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&request.language))
         .unwrap_or_else(|| super::consent::contact_lang(owner.locale.as_deref(), &catalog));
     Ok(LinkPage {
         request,

@@ -329,6 +329,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("kind", Text),
                 ("status", Text),
                 ("requested_by", Text),
+                ("language", Text),
                 ("created_at", Time),
                 ("due_at", Time),
                 ("closed_at", Time),

@@ -18,6 +18,8 @@ pub struct DataRequest {
     pub status: RequestStatus,
     /// `contact`, or `user:{id}`.
     pub requested_by: String,
+    /// The language of its email and pages.
+    pub language: String,
     pub created_at: String,
     pub due_at: String,
     pub closed_at: Option<String>,
@@ -34,7 +36,7 @@ pub struct RequestEvent {
 }
 
 const COLUMNS: &str = "r.id, r.contact_id, r.contact_point_id, r.kind, r.status, r.requested_by,
-    r.created_at, r.due_at, r.closed_at";
+    r.language, r.created_at, r.due_at, r.closed_at";
 
 fn request(r: &impl DbRow) -> Result<DataRequest> {
     let kind: String = r.col("kind")?;
@@ -48,6 +50,7 @@ fn request(r: &impl DbRow) -> Result<DataRequest> {
         status: RequestStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("request status {status}")))?,
         requested_by: r.col("requested_by")?,
+        language: r.col("language")?,
         created_at: r.col::<Ts>("created_at")?.into_string(),
         due_at: r.col::<Ts>("due_at")?.into_string(),
         closed_at: r.col::<Option<Ts>>("closed_at")?.map(Ts::into_string),
@@ -61,6 +64,7 @@ pub struct NewRequest<'a> {
     pub kind: RequestKind,
     pub status: RequestStatus,
     pub requested_by: &'a str,
+    pub language: &'a str,
     pub due_at: &'a str,
 }
 
@@ -69,8 +73,9 @@ pub async fn create(tx: &mut Tx, r: &NewRequest<'_>) -> Result<i64> {
     let now = tx.now_str();
     on!(tx.conn(), c => Ok(sqlx::query_scalar(
         "INSERT INTO data_requests
-             (contact_id, contact_point_id, kind, status, requested_by, created_at, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             (contact_id, contact_point_id, kind, status, requested_by, created_at, due_at,
+              language)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(r.contact_id)
     .bind(r.contact_point_id)
@@ -79,6 +84,7 @@ pub async fn create(tx: &mut Tx, r: &NewRequest<'_>) -> Result<i64> {
     .bind(r.requested_by)
     .bind(Ts(now))
     .bind(Ts::new(r.due_at))
+    .bind(r.language)
     .fetch_one(c)
     .await?))
 }

@@ -471,3 +471,29 @@ async fn a_copy_whose_email_is_refused_for_good_stays_open_and_says_so() {
     assert_eq!(status, "open", "not fulfilled: the link never reached her");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_s_email_and_pages_speak_the_language_of_the_page_it_came_from() {
+    let smtp = crate::smtp::Smtp::start();
+    let app = crate::double_opt_in::app_with_smtp(smtp.port).await;
+    let t = app.token("lena");
+    let asked = app
+        .post_form(&format!("/u/{t}/request"), "kind=access&lang=de")
+        .await;
+    assert!(asked.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("lang=de"));
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert!(
+        mail.raw.contains("Meine Daten herunterladen"),
+        "the German email: {}",
+        mail.raw
+    );
+    let token = link_token(&mail.raw, "/d/");
+    until_logged(&app, "download link mailed").await;
+    let page = app.get(&format!("/d/{token}")).await.text().await.unwrap();
+    assert!(page.contains("Eine Kopie Ihrer Daten"), "{page}");
+    assert!(page.contains("lang=\"de\""));
+    app.stop().await;
+}
