@@ -105,9 +105,14 @@ pub fn overdue(status: RequestStatus, due: OffsetDateTime, now: OffsetDateTime) 
     !status.is_closed() && now > due
 }
 
+/// When a link issued at `issued` stops working.
+pub fn link_expires(issued: OffsetDateTime) -> OffsetDateTime {
+    issued + Duration::days(LINK_DAYS)
+}
+
 /// Whether a link issued at `issued` still works at `now`.
 pub fn link_works(issued: OffsetDateTime, now: OffsetDateTime) -> bool {
-    now < issued + Duration::days(LINK_DAYS)
+    now < link_expires(issued)
 }
 
 /// Who asked: the contact, or a staff user (by id).

@@ -491,6 +491,12 @@ pub fn long_date(lang: Lang, day: u8, month: u8, year: i32) -> String {
     )
 }
 
+/// A moment's day as a reader of the language writes it.
+#[cfg(feature = "ssr")]
+pub fn date(lang: Lang, t: time::OffsetDateTime) -> String {
+    long_date(lang, t.day(), u8::from(t.month()), t.year())
+}
+
 /// A language's name in itself, for a language menu.
 pub fn language_name(lang: Lang) -> &'static str {
     lang.endonym()

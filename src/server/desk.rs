@@ -302,6 +302,33 @@ async fn show(
     page.send(status, move || pages::contact_page(view)).await
 }
 
+/// The contact page again (422), with a refused form's message beside its field and what was
+/// typed.
+async fn refused(
+    state: &AppState,
+    console: &Console,
+    page: Page,
+    contact_id: i64,
+    error: Option<(i64, &'static str, String)>,
+    typed: Typed,
+) -> Response {
+    show(
+        state,
+        console,
+        page,
+        Some(contact_id),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        error,
+        typed,
+    )
+    .await
+}
+
+/// What every desk form says of an erased contact.
+const ERASED: &str = "This contact was erased: nothing can be recorded for them.";
+
 /// `POST /admin/contacts/{id}/record`: a change taken by phone, in person or on paper.
 pub async fn record(
     State(state): State<AppState>,
@@ -370,7 +397,7 @@ pub async fn record(
                 return no_contact(page).await
             }
             Ok(Err(desk::StaffRefused::Erased)) => {
-                refuse("form", "This contact was erased: nothing can be recorded for them.")
+                refuse("form", ERASED)
             }
             Ok(Err(desk::StaffRefused::Item)) => refuse(
                 "item",
@@ -383,18 +410,7 @@ pub async fn record(
             Err(e) => return page.error(e, "recording a change").await,
         }
     };
-    show(
-        &state,
-        &console,
-        page,
-        Some(contact_id),
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        None,
-        error,
-        typed,
-    )
-    .await
+    refused(&state, &console, page, contact_id, error, typed).await
 }
 
 /// A row named by the form (`p12:email`, `t5:sms`).
@@ -611,18 +627,7 @@ pub async fn start_request(
         Err(ServiceError::BadInput("unknown_request")) => refuse("Choose what the contact asks for: a copy of their data, or an erasure."),
         Err(e) => return page.error(e, "data request").await,
     };
-    show(
-        &state,
-        &console,
-        page,
-        Some(contact_id),
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        None,
-        error,
-        Typed::default(),
-    )
-    .await
+    refused(&state, &console, page, contact_id, error, Typed::default()).await
 }
 
 /// `GET /admin/requests` (`?all=1`): contacts' data requests, overdue ones flagged.
@@ -767,10 +772,7 @@ pub async fn profile(
                     .into_response();
             }
             Ok(Err(desk::ProfileRefused::NoContact)) => return no_contact(page).await,
-            Ok(Err(desk::ProfileRefused::Erased)) => refuse(
-                "form",
-                "This contact was erased: nothing can be recorded for them.",
-            ),
+            Ok(Err(desk::ProfileRefused::Erased)) => refuse("form", ERASED),
             Ok(Err(desk::ProfileRefused::CustodianIsContact)) => refuse(
                 "custodian",
                 "That is the child’s own address: enter the custodian’s.",
@@ -782,16 +784,5 @@ pub async fn profile(
             Err(e) => return page.error(e, "changing a profile").await,
         }
     };
-    show(
-        &state,
-        &console,
-        page,
-        Some(contact_id),
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        None,
-        error,
-        typed,
-    )
-    .await
+    refused(&state, &console, page, contact_id, error, typed).await
 }

@@ -8,7 +8,6 @@ use super::pages::Page;
 use super::AppState;
 use crate::domain::parse::Lang;
 use crate::domain::ConsentValue;
-use crate::i18n::long_date;
 use crate::pages;
 use crate::services::consent;
 use crate::services::receipt::{self, Checked, Issued};
@@ -96,7 +95,7 @@ fn when(lang: Lang, rfc3339: &str, unix: i64) -> String {
     match t {
         Ok(t) => format!(
             "{}, {:02}:{:02} UTC",
-            long_date(lang, t.day(), t.month() as u8, t.year()),
+            crate::i18n::date(lang, t),
             t.hour(),
             t.minute()
         ),

@@ -90,10 +90,6 @@ pub async fn sent(State(state): State<AppState>, page: Page) -> Response {
     }
 }
 
-fn long_date(lang: Lang, t: time::OffsetDateTime) -> String {
-    crate::i18n::long_date(lang, t.day(), u8::from(t.month()), t.year())
-}
-
 /// `GET /d/{token}`: the downloads of the contact's data package.
 pub async fn download_page(State(state): State<AppState>, page: Page) -> Response {
     let raw = page.segment(2);
@@ -102,7 +98,7 @@ pub async fn download_page(State(state): State<AppState>, page: Page) -> Respons
     };
     match rights::link_page(&state.core, &token, RequestKind::Access, page.lang()).await {
         Ok(p) => {
-            let until = long_date(p.lang, p.expires_at);
+            let until = crate::i18n::date(p.lang, p.expires_at);
             page.send(StatusCode::OK, move || {
                 pages::download_page(p.brand, p.lang, p.address, &raw, until)
             })

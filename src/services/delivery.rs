@@ -353,13 +353,7 @@ impl Worker {
             self.core.policy.base_url,
             token.as_str()
         );
-        let t = expires_at;
-        let expires = crate::i18n::long_date(
-            crate::domain::parse::Lang::En,
-            t.day(),
-            u8::from(t.month()),
-            t.year(),
-        );
+        let expires = crate::i18n::date(crate::domain::parse::Lang::En, expires_at);
         let invite = compose::InviteEmail {
             from,
             to,
@@ -450,8 +444,7 @@ impl Worker {
             Err(f) => return f,
         };
         let brand = super::consent::brand(&data.catalog, data.lang);
-        let t = expires_at;
-        let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
+        let expires = crate::i18n::date(data.lang, expires_at);
         let copy = request.kind == crate::domain::rights::RequestKind::Access;
         let email = compose::RequestEmail {
             from,
@@ -510,8 +503,7 @@ impl Worker {
         };
         let url = format!("{}/c/{}", self.core.policy.base_url, token.as_str());
         let brand = super::consent::brand(&data.catalog, data.lang);
-        let t = data.expires_at;
-        let expires = crate::i18n::long_date(data.lang, t.day(), u8::from(t.month()), t.year());
+        let expires = crate::i18n::date(data.lang, data.expires_at);
         let email = ConfirmEmail {
             from,
             reply_to,

@@ -87,9 +87,11 @@ pub enum Asked {
 /// point's open request, or opens one, and queues the confirmation email. At most one email
 /// goes to an address per cooldown: items joining a request whose email is recent need none,
 /// and a new request's email is held until the cooldown has passed.
+/// `custodian`: a child's custodian's email point, who is asked instead.
 pub async fn ask_confirmation(
     tx: &mut Tx,
     cp: i64,
+    custodian: Option<i64>,
     items: &PendingItems,
     lang: Lang,
     s: &AskSettings,
@@ -108,8 +110,6 @@ pub async fn ask_confirmation(
         Some(last) => Some(parse_time(&last)? + s.cooldown).filter(|t| *t > now),
         None => None,
     };
-    // A child's opt-ins are confirmed by the custodian, at the custodian's address.
-    let custodian = requests::custodian_point(tx, cp).await?;
     let mut items = items.clone();
     let open = match requests::open_request(tx, cp).await? {
         // A request asked of someone else (the child before a custodian was recorded, or
@@ -192,14 +192,18 @@ impl Unit for RequestOptIn {
         Box::pin(async move {
             let mut items = self.other.clone();
             let mut pending = PendingItems::default();
-            // A child's own opt-in is not enough: with a custodian to ask, it waits for them.
-            let custodian = requests::custodian_point(tx, self.cp).await?.is_some();
+            // A child's opt-ins are confirmed by the custodian, at the custodian's address; the
+            // child's own opt-in is not enough: with a custodian to ask, it waits for them.
+            let custodian = match self.wanted.is_empty() {
+                true => None,
+                false => requests::custodian_point(tx, self.cp).await?,
+            };
             for &(subject, channel) in &self.wanted {
                 let cur = tx.state(self.cp, subject, channel).await?;
                 let before = cur.map(|c| c.value).unwrap_or_default();
                 let confirmed = cur.is_some_and(|c| c.custodian_confirmed);
                 match before {
-                    ConsentValue::OptedIn if !custodian || confirmed => continue,
+                    ConsentValue::OptedIn if custodian.is_none() || confirmed => continue,
                     ConsentValue::OptedIn => {
                         items.push((self.cp, desired(subject, channel, ConsentValue::Pending)))
                     }
@@ -213,7 +217,9 @@ impl Unit for RequestOptIn {
                 });
             }
             let records = tx.consent(&items, &self.meta).await?;
-            let asked = ask_confirmation(tx, self.cp, &pending, self.lang, &self.settings).await?;
+            let asked =
+                ask_confirmation(tx, self.cp, custodian, &pending, self.lang, &self.settings)
+                    .await?;
             Ok(RequestedOptIn {
                 applied: crate::store::writer::Applied {
                     change_id: self.meta.change_id.clone(),

@@ -61,14 +61,6 @@ pub enum Asked {
     Resent(i64),
 }
 
-impl Asked {
-    pub fn id(self) -> i64 {
-        match self {
-            Asked::New(id) | Asked::Same(id) | Asked::Resent(id) => id,
-        }
-    }
-}
-
 impl Unit for Ask {
     type Output = Asked;
     fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, store::Result<Asked>> {
@@ -237,7 +229,7 @@ pub(crate) async fn claim_mail(
         return Ok(Err("address erased"));
     }
     let token = RequestToken::from_random(super::random_bytes());
-    let expires = tx.now() + time::Duration::days(rights::LINK_DAYS);
+    let expires = rights::link_expires(tx.now());
     requests::insert_token(
         tx,
         r.id,

@@ -195,27 +195,38 @@ pub async fn insert_token(
 
 /// The request a link belongs to and when the link expires; unknown links (and those of an
 /// erased contact, whose links are deleted) are `None`.
-pub async fn by_token(read: &Reader, hash: &TokenHash) -> Result<Option<(DataRequest, String)>> {
-    let sql = format!(
+fn by_token_sql() -> String {
+    format!(
         "SELECT {COLUMNS}, t.expires_at AS link_expires FROM data_request_tokens t
          JOIN data_requests r ON r.id = t.request_id WHERE t.token_hash = $1"
-    );
-    read!(read, c => match sqlx::query(&sql).bind(&hash.0[..]).fetch_optional(&mut *c).await? {
-        None => Ok(None),
-        Some(r) => Ok(Some((request(&r)?, r.col::<Ts>("link_expires")?.into_string()))),
-    })
+    )
+}
+
+fn with_expiry(r: &impl DbRow) -> Result<(DataRequest, String)> {
+    Ok((request(r)?, r.col::<Ts>("link_expires")?.into_string()))
+}
+
+pub async fn by_token(read: &Reader, hash: &TokenHash) -> Result<Option<(DataRequest, String)>> {
+    let sql = by_token_sql();
+    read!(read, c => sqlx::query(&sql)
+        .bind(&hash.0[..])
+        .fetch_optional(&mut *c)
+        .await?
+        .as_ref()
+        .map(with_expiry)
+        .transpose())
 }
 
 /// The same, inside the writer's transaction.
 pub async fn by_token_tx(tx: &mut Tx, hash: &TokenHash) -> Result<Option<(DataRequest, String)>> {
-    let sql = format!(
-        "SELECT {COLUMNS}, t.expires_at AS link_expires FROM data_request_tokens t
-         JOIN data_requests r ON r.id = t.request_id WHERE t.token_hash = $1"
-    );
-    on!(tx.conn(), c => match sqlx::query(&sql).bind(&hash.0[..]).fetch_optional(c).await? {
-        None => Ok(None),
-        Some(r) => Ok(Some((request(&r)?, r.col::<Ts>("link_expires")?.into_string()))),
-    })
+    let sql = by_token_sql();
+    on!(tx.conn(), c => sqlx::query(&sql)
+        .bind(&hash.0[..])
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(with_expiry)
+        .transpose())
 }
 
 /// A request by its id.
@@ -274,16 +285,18 @@ pub async fn events(read: &Reader, request_id: i64) -> Result<Vec<RequestEvent>>
     .fetch_all(&mut *c)
     .await?
     .iter()
-    .map(|r| {
-        Ok(RequestEvent {
-            at: r.col::<Ts>("at")?.into_string(),
-            event: r.col("event")?,
-            actor: r.col("actor")?,
-            ip: r.col("ip")?,
-            user_agent: r.col("user_agent")?,
-        })
-    })
+    .map(event)
     .collect())
+}
+
+fn event(r: &impl DbRow) -> Result<RequestEvent> {
+    Ok(RequestEvent {
+        at: r.col::<Ts>("at")?.into_string(),
+        event: r.col("event")?,
+        actor: r.col("actor")?,
+        ip: r.col("ip")?,
+        user_agent: r.col("user_agent")?,
+    })
 }
 
 /// The logs of all a contact's requests (the data package lists them).
@@ -297,18 +310,7 @@ pub async fn events_of_contact(read: &Reader, contact_id: i64) -> Result<Vec<(i6
     .fetch_all(&mut *c)
     .await?
     .iter()
-    .map(|r| {
-        Ok((
-            r.col("request_id")?,
-            RequestEvent {
-                at: r.col::<Ts>("at")?.into_string(),
-                event: r.col("event")?,
-                actor: r.col("actor")?,
-                ip: r.col("ip")?,
-                user_agent: r.col("user_agent")?,
-            },
-        ))
-    })
+    .map(|r| Ok((r.col("request_id")?, event(r)?)))
     .collect())
 }
 

@@ -31,6 +31,16 @@ pub(crate) fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     found
 }
 
+/// On SQLite, with the server stopped: whatever it wrote since copied into the file, the WAL
+/// emptied (so a search of the folder sees what the file holds).
+pub(crate) async fn checkpoint(db_url: &str) {
+    let mut db = connect(db_url).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut db)
+        .await
+        .unwrap();
+}
+
 async fn outbox_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
         .fetch_one(&mut app.db().await)
@@ -207,13 +217,7 @@ async fn an_erased_contact_leaves_no_trace_and_the_ledger_still_proves_everythin
     let db_url = app.db_url.clone();
     let dir = app.stop().await;
     if postgres().is_none() {
-        // Whatever the server wrote since, copied into the file; the WAL emptied.
-        let mut db = connect(&db_url).await;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut db)
-            .await
-            .unwrap();
-        drop(db);
+        checkpoint(&db_url).await;
     }
     for needle in [HOLLY, HOLLY_IP, HOLLY_UA] {
         let found = files_containing(dir.path(), needle);

@@ -7,7 +7,7 @@
 use crate::console::{create_user, csrf_of, Browser, GOOD};
 use crate::erasure::files_containing;
 use crate::helpers::*;
-use crate::proof::{connect, stdout, verify};
+use crate::proof::{stdout, verify};
 use std::path::Path;
 use std::time::Duration;
 
@@ -329,12 +329,7 @@ async fn a_forget_me_request_from_the_public_page_ends_in_erasure_with_verify_pa
     let db_url = app.db_url.clone();
     let dir = app.stop().await;
     if postgres().is_none() {
-        let mut db = connect(&db_url).await;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut db)
-            .await
-            .unwrap();
-        drop(db);
+        crate::erasure::checkpoint(&db_url).await;
         for needle in [
             "holly@contoso.com",
             "198.51.100.77",
