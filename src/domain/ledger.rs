@@ -30,8 +30,11 @@ pub struct Record {
     pub contact_point_id: i64,
     pub subject: Subject,
     pub channel: Channel,
+    /// `NotSet` on profile and erasure records.
     pub old_value: ConsentValue,
     pub new_value: ConsentValue,
+    /// A profile record's values (`None` on every other record).
+    pub fact: Option<FactValues>,
     pub custodian_confirmed: bool,
     pub actor_kind: ActorKind,
     pub actor_id: Option<String>,
@@ -228,6 +231,11 @@ pub fn record_hash(prev: &Hash, r: &Record, evidence_digest: &Hash) -> Hash {
         buf.extend_from_slice(b"+evidence_key");
         put(&mut buf, Some(k));
     }
+    if let Some(f) = &r.fact {
+        buf.extend_from_slice(b"+fact");
+        put(&mut buf, f.old.as_deref());
+        put(&mut buf, f.new.as_deref());
+    }
     Sha256::digest(&buf).into()
 }
 
@@ -260,6 +268,8 @@ pub enum ChainError {
     EvidenceMissing { seq: i64 },
     #[error("record {seq}: an erasure record that changes a value")]
     BadErasure { seq: i64 },
+    #[error("record {seq}: a profile record without its values, or values on another record")]
+    BadFact { seq: i64 },
     #[error(
         "record {seq}: its old value {} is not the value the record before it on the same \
          state set ({})",
@@ -283,6 +293,7 @@ impl ChainError {
             | ChainError::EvidenceEdited { seq }
             | ChainError::EvidenceMissing { seq }
             | ChainError::BadErasure { seq }
+            | ChainError::BadFact { seq }
             | ChainError::OldValue { seq, .. } => *seq,
         }
     }
@@ -385,7 +396,15 @@ impl<'k> Verifier<'k> {
                 .or_default()
                 .push(seq),
         }
-        if r.subject == Subject::Erasure {
+        if matches!(r.subject, Subject::Profile(_)) != r.fact.is_some() {
+            return Err(ChainError::BadFact { seq });
+        }
+        if let Subject::Profile(_) = r.subject {
+            if r.old_value != ConsentValue::NotSet || r.new_value != ConsentValue::NotSet {
+                return Err(ChainError::BadFact { seq });
+            }
+            // A profile fact sets no consent state.
+        } else if r.subject == Subject::Erasure {
             if r.old_value != ConsentValue::NotSet || r.new_value != ConsentValue::NotSet {
                 return Err(ChainError::BadErasure { seq });
             }
@@ -460,9 +479,13 @@ pub type StateKey = (i64, Subject, Channel);
 pub fn replay<'a>(records: impl IntoIterator<Item = &'a Record>) -> BTreeMap<StateKey, StateEntry> {
     let mut out: BTreeMap<StateKey, StateEntry> = BTreeMap::new();
     for r in records {
-        if r.subject == Subject::Erasure {
-            out.retain(|k, _| k.0 != r.contact_point_id);
-            continue;
+        match r.subject {
+            Subject::Erasure => {
+                out.retain(|k, _| k.0 != r.contact_point_id);
+                continue;
+            }
+            Subject::Profile(_) => continue,
+            Subject::Purpose(_) | Subject::Topic(_) => {}
         }
         out.insert(
             (r.contact_point_id, r.subject, r.channel),
@@ -541,6 +564,7 @@ mod tests {
             channel: Channel::Email,
             old_value: old,
             new_value: new,
+            fact: None,
             custodian_confirmed: false,
             actor_kind: ActorKind::Contact,
             actor_id: None,
@@ -644,6 +668,47 @@ mod tests {
             verify(b"k", &s),
             Err(ChainError::EvidenceMissing { seq: 1 })
         );
+    }
+
+    #[test]
+    fn a_profile_record_is_chained_sets_no_state_and_its_values_are_covered() {
+        use ConsentValue::*;
+        let mut fact = rec(2, 1, 0, NotSet, NotSet);
+        fact.subject = Subject::Profile(ProfileFact::ConsentLevel);
+        fact.actor_kind = ActorKind::Staff;
+        fact.fact = Some(FactValues {
+            old: Some("1".into()),
+            new: Some("4".into()),
+        });
+        let why = Evidence {
+            justification: Some("Told us by phone".into()),
+            ..Default::default()
+        };
+        let s = chain(
+            b"k",
+            vec![
+                (rec(1, 1, 10, NotSet, OptedIn), Evidence::default()),
+                (fact.clone(), why),
+                (rec(3, 1, 10, OptedIn, OptedOut), Evidence::default()),
+            ],
+        );
+        assert_eq!(verify(b"k", &s), Ok(3));
+        let states = replay(s.iter().map(|x| &x.record));
+        assert_eq!(states.len(), 1, "the profile record sets no consent state");
+        // Its new value is covered by the hash.
+        let mut edited = s.clone();
+        edited[1].record.fact.as_mut().unwrap().new = Some("5".into());
+        assert_eq!(verify(b"k", &edited), Err(ChainError::Edited { seq: 2 }));
+        // A profile record must carry its values, and only it may.
+        let mut bare = fact.clone();
+        bare.seq = 1;
+        bare.fact = None;
+        let s = chain(b"k", vec![(bare, Evidence::default())]);
+        assert_eq!(verify(b"k", &s), Err(ChainError::BadFact { seq: 1 }));
+        let mut stray = rec(1, 1, 10, NotSet, OptedIn);
+        stray.fact = fact.fact.clone();
+        let s = chain(b"k", vec![(stray, Evidence::default())]);
+        assert_eq!(verify(b"k", &s), Err(ChainError::BadFact { seq: 1 }));
     }
 
     #[test]

@@ -169,15 +169,68 @@ impl ConsentLevel {
     }
 }
 
-/// What a ledger record is about: a whole purpose or one topic inside it, or (an erasure
-/// record) the contact point itself: its addresses and personal evidence were erased, and no
-/// state of it remains.
+/// What a ledger record is about: a whole purpose or one topic inside it, one fact of the
+/// contact's profile (a [`Subject::Profile`] record carries the fact's old and new values, not
+/// consent values, and sets no consent state), or (an erasure record) the contact point
+/// itself: its addresses and personal evidence were erased, and no state of it remains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Subject {
     Purpose(i64),
     Topic(i64),
+    Profile(ProfileFact),
     Erasure,
+}
+
+/// A fact of a contact's profile that staff (or an API key) change and the ledger records:
+/// the consent level, whether the contact is a child, their custodian, and tracking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileFact {
+    ConsentLevel,
+    Child,
+    Custodian,
+    Tracking,
+}
+
+impl ProfileFact {
+    pub const ALL: [ProfileFact; 4] = [
+        ProfileFact::ConsentLevel,
+        ProfileFact::Child,
+        ProfileFact::Custodian,
+        ProfileFact::Tracking,
+    ];
+    /// The number a record stores in `subject_id` (and its hash covers).
+    pub fn id(self) -> i64 {
+        match self {
+            ProfileFact::ConsentLevel => 1,
+            ProfileFact::Child => 2,
+            ProfileFact::Custodian => 3,
+            ProfileFact::Tracking => 4,
+        }
+    }
+    pub fn from_id(id: i64) -> Option<ProfileFact> {
+        ProfileFact::ALL.into_iter().find(|f| f.id() == id)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileFact::ConsentLevel => "consent_level",
+            ProfileFact::Child => "child",
+            ProfileFact::Custodian => "custodian",
+            ProfileFact::Tracking => "tracking",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ProfileFact> {
+        ProfileFact::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// The old and new values of a profile fact as a record keeps them: a level `0`–`5`, `yes` or
+/// `no`, a custodian's contact id; `None`: no value (no custodian).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FactValues {
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 impl Subject {
@@ -185,19 +238,26 @@ impl Subject {
         match self {
             Subject::Purpose(_) => "purpose",
             Subject::Topic(_) => "topic",
+            Subject::Profile(_) => "profile",
             Subject::Erasure => "erasure",
         }
     }
     pub fn id(self) -> i64 {
         match self {
             Subject::Purpose(id) | Subject::Topic(id) => id,
+            Subject::Profile(f) => f.id(),
             Subject::Erasure => 0,
         }
+    }
+    /// A purpose or a topic: a subject with consent states.
+    pub fn is_consent(self) -> bool {
+        matches!(self, Subject::Purpose(_) | Subject::Topic(_))
     }
     pub fn from_parts(kind: &str, id: i64) -> Option<Subject> {
         match kind {
             "purpose" => Some(Subject::Purpose(id)),
             "topic" => Some(Subject::Topic(id)),
+            "profile" => ProfileFact::from_id(id).map(Subject::Profile),
             "erasure" if id == 0 => Some(Subject::Erasure),
             _ => None,
         }

@@ -27,6 +27,7 @@ pub fn field_name(subject: Subject, channel: Channel) -> String {
     let k = match subject {
         Subject::Purpose(_) => 'p',
         Subject::Topic(_) => 't',
+        Subject::Profile(_) => 'f',
         Subject::Erasure => 'e',
     };
     format!("{k}{}.{}", subject.id(), channel.as_str())

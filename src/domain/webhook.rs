@@ -16,15 +16,22 @@ pub enum EventType {
     ConsentChanged,
     /// A contact was erased: every copy of them should go.
     ContactErased,
+    /// A fact of a contact's profile changed: consent level, child, custodian or tracking.
+    ProfileChanged,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 2] = [EventType::ConsentChanged, EventType::ContactErased];
+    pub const ALL: [EventType; 3] = [
+        EventType::ConsentChanged,
+        EventType::ContactErased,
+        EventType::ProfileChanged,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::ConsentChanged => "consent.changed",
             EventType::ContactErased => "contact.erased",
+            EventType::ProfileChanged => "contact.profile_changed",
         }
     }
 
@@ -36,6 +43,9 @@ impl EventType {
         match self {
             EventType::ConsentChanged => "Consent changes (every ledger record)",
             EventType::ContactErased => "Erasures (a contact was forgotten)",
+            EventType::ProfileChanged => {
+                "Profile changes (consent level, child, custodian, tracking)"
+            }
         }
     }
 }

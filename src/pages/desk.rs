@@ -198,6 +198,7 @@ pub fn item_value(subject: crate::domain::Subject, channel: crate::domain::Chann
     let (k, id) = match subject {
         crate::domain::Subject::Purpose(id) => ("p", id),
         crate::domain::Subject::Topic(id) => ("t", id),
+        crate::domain::Subject::Profile(f) => ("f", f.id()),
         crate::domain::Subject::Erasure => ("e", 0),
     };
     format!("{k}{id}:{}", channel.as_str())
@@ -479,8 +480,6 @@ pub struct HistoryView {
     pub bad_day: bool,
     /// The link to older records, when there may be more.
     pub older: Option<String>,
-    /// What staff changed of the contact's profile, newest first.
-    pub profile: Vec<crate::services::desk::ProfileLine>,
 }
 
 /// `GET /admin/contacts/{id}/history`: every change, newest first, filterable.
@@ -526,7 +525,10 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
                 <tr>
                     <td>{minute(&l.occurred_at)}</td>
                     <td data-label="What" dir="auto">{l.what}<br/><span class="muted break">{format!("{} · {}", l.address, l.channel.as_str())}</span></td>
-                    <td data-label="Change">{format!("{} → {}", value_words(l.old_value), value_words(l.new_value))}</td>
+                    <td data-label="Change">{match &l.fact {
+                        Some((old, new)) => format!("{old} → {new}"),
+                        None => format!("{} → {}", value_words(l.old_value), value_words(l.new_value)),
+                    }}</td>
                     <td data-label="How">{l.how}<br/><span class="muted">{format!("by {}", l.who)}</span></td>
                     <td data-label="Evidence" class="break" dir="auto">{if evidence.is_empty() { "—".to_owned() } else { evidence }}</td>
                 </tr>
@@ -538,9 +540,9 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
             <p><a href=format!("/admin/contacts/{}", v.contact_id)>"← Back to the contact"</a></p>
             <section class="card" aria-labelledby="page-title">
                 <h1 id="page-title" dir="auto" class="break">{format!("History: {}", v.title)}</h1>
-                <p class="muted">"Every recorded change of this contact’s consent, newest first: when, what, how, by whom, and the evidence kept with it."</p>
+                <p class="muted">"Every recorded change of this contact’s consent and profile, newest first: when, what, how, by whom, and the evidence kept with it."</p>
                 <form method="get" action=format!("/admin/contacts/{}/history", v.contact_id) class="filters">
-                    <label for="f-subject">"Purpose or topic"
+                    <label for="f-subject">"What"
                         <select id="f-subject" name="subject"><option value="">"All"</option>{subject_options}</select></label>
                     <label for="f-source">"How"
                         <select id="f-source" name="source"><option value="">"Any way"</option>{sources}</select></label>
@@ -563,27 +565,6 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
                 }}
                 {v.older.map(|href| view! { <p><a href=href>"Older changes"</a></p> })}
             </section>
-            {(!v.profile.is_empty()).then(|| view! {
-                <section class="card" aria-labelledby="profile-title">
-                    <h2 id="profile-title">"Changes to the profile"</h2>
-                    <div class="table-wrap">
-                        <table>
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"How and by whom"</th><th scope="col">"Justification"</th></tr></thead>
-                            <tbody>
-                                {v.profile.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td>{minute(&p.at)}</td>
-                                        <td data-label="What">{p.what}</td>
-                                        <td data-label="Change">{format!("{} → {}", p.old_value, p.new_value)}</td>
-                                        <td data-label="How and by whom">{format!("{}, by {}", p.how, p.who)}</td>
-                                        <td data-label="Justification" dir="auto">{p.justification.unwrap_or_else(|| "(erased)".to_owned())}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </section>
-            })}
         </ConsoleFrame>
     }
 }

@@ -470,10 +470,6 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
         .clone()
         .or_else(|| card.points.iter().find_map(|p| p.address.clone()))
         .unwrap_or_else(|| format!("Contact {id}"));
-    let profile = match desk::profile_history(&state.core, id).await {
-        Ok(p) => p,
-        Err(e) => return page.error(e, "contact history").await,
-    };
     let view = pages::HistoryView {
         email: console.user.email.clone(),
         role: console.user.role,
@@ -488,7 +484,6 @@ pub async fn history(State(state): State<AppState>, console: Console, page: Page
         typed,
         bad_day,
         older,
-        profile,
     };
     page.send(
         if bad_day {
@@ -507,6 +502,7 @@ fn parse_subject(s: &str) -> Option<Subject> {
     match s.as_bytes().first()? {
         b'p' => Some(Subject::Purpose(id)),
         b't' => Some(Subject::Topic(id)),
+        b'f' => crate::domain::ProfileFact::from_id(id).map(Subject::Profile),
         _ => None,
     }
 }
@@ -515,6 +511,7 @@ fn subject_value(s: Subject) -> String {
     match s {
         Subject::Purpose(id) => format!("p{id}"),
         Subject::Topic(id) => format!("t{id}"),
+        Subject::Profile(f) => format!("f{}", f.id()),
         Subject::Erasure => "e0".to_owned(),
     }
 }

@@ -474,6 +474,10 @@ pub async fn prepare_with_clock(
     for set in initial {
         writer.apply(set).await?;
     }
+    let moved = crate::services::desk::move_kept_profile_changes(&writer).await?;
+    if moved > 0 {
+        tracing::info!(moved, "profile changes moved into the ledger");
+    }
     let ms = std::time::Duration::from_millis;
     let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
     let mut policy = Policy::new(base_url);

@@ -443,6 +443,19 @@ pub struct FeedRecord {
     pub change_id: String,
     pub form_version: Option<i64>,
     pub language: Option<String>,
+    /// On a profile record (no purpose, values `not_set`): the fact changed and its values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<FeedFact>,
+}
+
+/// A change of a contact's profile fact as the API gives it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedFact {
+    /// `consent_level`, `child`, `custodian` or `tracking`.
+    pub name: String,
+    /// A level `0`–`5`, `yes`/`no`, or the custodian's contact id; `null`: none.
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 /// A page of the ledger for this key (its profile's contacts only, if it is restricted).
@@ -479,7 +492,15 @@ pub(crate) async fn records_of(
                     t.map(|t| t.key.clone()),
                 )
             }
-            Subject::Erasure => (None, None),
+            Subject::Profile(_) | Subject::Erasure => (None, None),
+        };
+        let fact = match (r.subject, r.fact) {
+            (Subject::Profile(f), Some(v)) => Some(FeedFact {
+                name: f.as_str().to_owned(),
+                old: v.old,
+                new: v.new,
+            }),
+            _ => None,
         };
         out.push(FeedRecord {
             seq: r.seq,
@@ -499,6 +520,7 @@ pub(crate) async fn records_of(
             change_id: r.change_id,
             form_version: r.form_version,
             language: r.language,
+            fact,
         });
     }
     Ok(out)

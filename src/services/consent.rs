@@ -778,7 +778,7 @@ fn effects(link: &Link, records: &[Record], lang: Lang) -> Vec<ChangeLine> {
         let purpose = match r.subject {
             Subject::Purpose(id) => Some(id),
             Subject::Topic(id) => cat.topic(id).map(|t| t.purpose_id),
-            Subject::Erasure => None,
+            Subject::Profile(_) | Subject::Erasure => None,
         };
         let Some(purpose) = purpose else { continue };
         let entry = |value| StateEntry {

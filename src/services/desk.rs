@@ -242,10 +242,11 @@ async fn fact_line(
     lang: crate::domain::parse::Lang,
     c: &desk::ProfileChange,
 ) -> Result<String> {
+    use crate::domain::ProfileFact;
     use crate::i18n::message;
     let yes = c.new_value.as_deref() == Some("yes");
-    Ok(match c.field.as_str() {
-        "consent_level" => message(
+    Ok(match c.fact {
+        ProfileFact::ConsentLevel => message(
             lang,
             "notice_level",
             &[
@@ -253,11 +254,11 @@ async fn fact_line(
                 ("to", c.new_value.as_deref().unwrap_or("0")),
             ],
         ),
-        "child" if yes => message(lang, "notice_child_on", &[]),
-        "child" => message(lang, "notice_child_off", &[]),
-        "tracking" if yes => message(lang, "notice_tracking_on", &[]),
-        "tracking" => message(lang, "notice_tracking_off", &[]),
-        _ => {
+        ProfileFact::Child if yes => message(lang, "notice_child_on", &[]),
+        ProfileFact::Child => message(lang, "notice_child_off", &[]),
+        ProfileFact::Tracking if yes => message(lang, "notice_tracking_on", &[]),
+        ProfileFact::Tracking => message(lang, "notice_tracking_off", &[]),
+        ProfileFact::Custodian => {
             let custodian = match c.new_value.as_deref().and_then(|v| v.parse().ok()) {
                 Some(id) => desk::email_of(&core.read, id).await?,
                 None => None,
@@ -325,13 +326,11 @@ pub async fn notice_mail(core: &Core, cp: i64, change_id: &str) -> Result<Option
     let changes = desk::profile_changes(&core.read, owner.contact_id, Some(change_id)).await?;
     let mut facts = Vec::with_capacity(changes.len());
     for c in changes.iter().rev() {
-        if records.is_empty() {
-            told = match Source::parse(&c.source) {
-                Some(Source::InPerson) => Told::InPerson,
-                Some(Source::Paper) => Told::Paper,
-                _ => Told::Phone,
-            };
-        }
+        told = match c.source {
+            Source::InPerson => Told::InPerson,
+            Source::Paper => Told::Paper,
+            _ => Told::Phone,
+        };
         facts.push(fact_line(core, lang, c).await?);
     }
     if items.is_empty() && facts.is_empty() {
@@ -463,7 +462,7 @@ pub async fn record(
             .topic(id)
             .filter(|t| !t.retired)
             .and_then(|t| cat.purpose(t.purpose_id)),
-        Subject::Erasure => None,
+        Subject::Profile(_) | Subject::Erasure => None,
     };
     let Some(purpose) = purpose.filter(|p| !p.retired && !p.mandatory) else {
         return Ok(Err(StaffRefused::Item));
@@ -566,8 +565,6 @@ pub enum ProfileOutcome {
 
 struct ProfileUnit {
     edit: ProfileEdit,
-    actor_id: String,
-    justification: String,
     meta: crate::store::writer::ChangeMeta,
     lang: crate::domain::parse::Lang,
     settings: super::optin::AskSettings,
@@ -641,18 +638,7 @@ impl crate::store::writer::Unit for ProfileUnit {
                 custodian,
                 tracking: e.tracking,
             };
-            let changed = desk::set_profile(
-                tx,
-                e.contact_id,
-                (before, after),
-                (
-                    &self.actor_id,
-                    e.told.source(),
-                    &self.justification,
-                    &self.meta.change_id,
-                ),
-            )
-            .await?;
+            let changed = desk::set_profile(tx, e.contact_id, (before, after), &self.meta).await?;
             if changed.is_empty() {
                 return Ok(Ok(ProfileOutcome::Unchanged));
             }
@@ -717,7 +703,7 @@ pub async fn change_profile(
         request_id: None,
         confirmation: None,
         evidence: Evidence {
-            justification: Some(justification.clone()),
+            justification: Some(justification),
             ip: None,
             user_agent: None,
             salt: None,
@@ -725,8 +711,6 @@ pub async fn change_profile(
     };
     let unit = ProfileUnit {
         edit,
-        actor_id: format!("user:{}", staff.id),
-        justification,
         meta,
         lang,
         settings: super::optin::AskSettings::from(core, &cat.profile),
@@ -738,6 +722,26 @@ pub async fn change_profile(
             .map(|p| p.id),
     };
     Ok(core.writer.run(unit, Priority::Interactive).await?)
+}
+
+/// The profile changes a database kept beside the ledger (schema 24) become ledger records:
+/// run once at start (nothing to do after).
+pub async fn move_kept_profile_changes(
+    writer: &crate::store::writer::Writer,
+) -> crate::store::Result<u64> {
+    struct Move;
+    impl crate::store::writer::Unit for Move {
+        type Output = u64;
+        fn apply<'a>(
+            &'a self,
+            tx: &'a mut crate::store::writer::Tx,
+        ) -> futures_util::future::BoxFuture<'a, crate::store::Result<u64>> {
+            Box::pin(desk::move_kept_profile_changes(tx))
+        }
+    }
+    writer
+        .run(Move, crate::store::writer::Priority::Interactive)
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -848,53 +852,6 @@ pub async fn profile_choices(core: &Core) -> Result<Vec<(i64, String)>> {
         .collect())
 }
 
-/// A change of a contact's profile as the history lists it.
-#[derive(Debug, Clone)]
-pub struct ProfileLine {
-    pub at: String,
-    /// "Consent level", "Child", "Custodian", "Tracking".
-    pub what: &'static str,
-    pub old_value: String,
-    pub new_value: String,
-    pub how: &'static str,
-    /// The staff user's address (while the user exists).
-    pub who: String,
-    pub justification: Option<String>,
-}
-
-/// The changes staff made to a contact's profile, newest first.
-pub async fn profile_history(core: &Core, contact_id: i64) -> Result<Vec<ProfileLine>> {
-    let changes = desk::profile_changes(&core.read, contact_id, None).await?;
-    if changes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let staff = StaffNames::load(core).await?;
-    let words = |field: &str, v: Option<String>| match (field, v.as_deref()) {
-        (_, None) => "none".to_owned(),
-        ("custodian", Some(id)) => format!("contact {id}"),
-        (_, Some(v)) => v.to_owned(),
-    };
-    Ok(changes
-        .into_iter()
-        .map(|c| ProfileLine {
-            what: match c.field.as_str() {
-                "consent_level" => "Consent level",
-                "child" => "Child",
-                "custodian" => "Custodian",
-                _ => "Tracking",
-            },
-            old_value: words(&c.field, c.old_value),
-            new_value: words(&c.field, c.new_value),
-            how: Source::parse(&c.source)
-                .map(|s| how(s, ActorKind::Staff))
-                .unwrap_or("staff"),
-            who: staff.name(&c.actor_id),
-            at: c.at,
-            justification: c.justification,
-        })
-        .collect())
-}
-
 /// The custodian's email address, for the contact page's form.
 pub async fn custodian_email(core: &Core, custodian: Option<i64>) -> Result<Option<String>> {
     match custodian {
@@ -914,12 +871,14 @@ pub const HISTORY_PAGE: i64 = 100;
 pub struct HistoryLine {
     pub seq: i64,
     pub occurred_at: String,
-    /// The purpose or topic's name (and its purpose's), or "Erasure".
+    /// The purpose or topic's name (and its purpose's), the profile fact's, or "Erasure".
     pub what: String,
     pub address: String,
     pub channel: Channel,
     pub old_value: ConsentValue,
     pub new_value: ConsentValue,
+    /// A profile record's values, in words (a custodian by address while it exists).
+    pub fact: Option<(String, String)>,
     pub how: &'static str,
     pub who: String,
     pub change_id: String,
@@ -928,8 +887,34 @@ pub struct HistoryLine {
     pub user_agent: Option<String>,
 }
 
-/// What the history's filter can name: the profile's purposes and topics (key for the form,
-/// name to show).
+/// A profile fact as the desk names it.
+pub fn fact_label(f: crate::domain::ProfileFact) -> &'static str {
+    use crate::domain::ProfileFact;
+    match f {
+        ProfileFact::ConsentLevel => "Consent level",
+        ProfileFact::Child => "Child",
+        ProfileFact::Custodian => "Custodian",
+        ProfileFact::Tracking => "Tracking",
+    }
+}
+
+/// A profile fact's value in words: a custodian by address (while it exists).
+async fn fact_words(core: &Core, f: crate::domain::ProfileFact, v: Option<&str>) -> Result<String> {
+    Ok(match (f, v) {
+        (_, None) => "none".to_owned(),
+        (crate::domain::ProfileFact::Custodian, Some(id)) => {
+            let email = match id.parse() {
+                Ok(id) => desk::email_of(&core.read, id).await?,
+                Err(_) => None,
+            };
+            email.unwrap_or_else(|| format!("contact {id}"))
+        }
+        (_, Some(v)) => v.to_owned(),
+    })
+}
+
+/// What the history's filter can name: the profile's purposes and topics, and the facts of the
+/// contact's profile (key for the form, name to show).
 pub fn subjects(cat: &crate::store::catalog::Catalog) -> Vec<(crate::domain::Subject, String)> {
     let mut out = Vec::new();
     for p in &cat.purposes {
@@ -940,6 +925,12 @@ pub fn subjects(cat: &crate::store::catalog::Catalog) -> Vec<(crate::domain::Sub
                 format!("{} › {}", p.name, t.name),
             ));
         }
+    }
+    for f in crate::domain::ProfileFact::ALL {
+        out.push((
+            crate::domain::Subject::Profile(f),
+            format!("Profile › {}", fact_label(f)),
+        ));
     }
     out
 }
@@ -968,11 +959,23 @@ pub async fn history(
         Vec::new()
     };
     let names = subjects(&cat);
+    let mut facts = Vec::new();
+    for r in &rows {
+        facts.push(match (r.subject, &r.fact) {
+            (crate::domain::Subject::Profile(f), Some(v)) => Some((
+                fact_words(core, f, v.old.as_deref()).await?,
+                fact_words(core, f, v.new.as_deref()).await?,
+            )),
+            _ => None,
+        });
+    }
     let lines = rows
         .into_iter()
-        .map(|r| {
+        .zip(facts)
+        .map(|(r, fact)| {
             let what = match r.subject {
                 crate::domain::Subject::Erasure => "Erasure".to_owned(),
+                crate::domain::Subject::Profile(f) => fact_label(f).to_owned(),
                 s => names
                     .iter()
                     .find(|(x, _)| *x == s)
@@ -1011,6 +1014,7 @@ pub async fn history(
                 channel: r.channel,
                 old_value: r.old_value,
                 new_value: r.new_value,
+                fact,
                 how: how(r.source, r.actor_kind),
                 who,
                 change_id: r.change_id,

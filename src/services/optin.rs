@@ -476,7 +476,7 @@ pub(crate) fn describe(cat: &Catalog, subject: Subject, lang: Lang) -> String {
         Subject::Purpose(id) => cat
             .purpose(id)
             .map(|p| cat.purpose_words(p, lang).0.to_owned()),
-        Subject::Erasure => None,
+        Subject::Profile(_) | Subject::Erasure => None,
     }
     .unwrap_or_else(|| "—".to_owned())
 }

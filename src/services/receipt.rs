@@ -89,7 +89,7 @@ pub async fn issue(
                 let t = catalog.topic(id);
                 (t.and_then(|t| catalog.purpose(t.purpose_id)), t)
             }
-            Subject::Erasure => continue,
+            Subject::Profile(_) | Subject::Erasure => continue,
         };
         let Some(purpose) = purpose else {
             return Err(StoreError::Corrupt(format!(

@@ -213,6 +213,9 @@ async fn profile_for(
 struct SaveContact {
     key_id: i64,
     actor: Actor,
+    /// Who a change of the contact's consent level or child is recorded as (a ledger record
+    /// per fact, like staff's).
+    meta: crate::store::writer::ChangeMeta,
     idem: Option<Idem>,
     profile_id: i64,
     input: ContactInput,
@@ -264,10 +267,25 @@ impl Unit for SaveContact {
                                 tx,
                                 contact,
                                 input.locale.map(|l| l.code()),
-                                input.level,
-                                input.child,
                             )
                             .await?;
+                            // The facts change through the ledger: one record per fact.
+                            if let Some((_, before, _)) =
+                                crate::store::desk::profile_facts(tx, contact).await?
+                            {
+                                let after = crate::store::desk::ProfileFacts {
+                                    level: input.level.unwrap_or(before.level),
+                                    child: input.child.unwrap_or(before.child),
+                                    ..before
+                                };
+                                crate::store::desk::set_profile(
+                                    tx,
+                                    contact,
+                                    (before, after),
+                                    &self.meta,
+                                )
+                                .await?;
+                            }
                             let before = serde_json::json!({
                                 "locale": locale, "consent_level": level, "child": child,
                             });
@@ -306,6 +324,17 @@ pub async fn save_contact(
     let unit = SaveContact {
         key_id: key.id,
         actor: actor_of(key),
+        meta: crate::store::writer::ChangeMeta {
+            actor_kind: ActorKind::ApiKey,
+            actor_id: Some(key.visible_id()),
+            source: Source::Api,
+            change_id: super::consent::new_change_id(),
+            form_version: None,
+            language: None,
+            request_id: None,
+            confirmation: None,
+            evidence: Default::default(),
+        },
         idem,
         profile_id,
         input,

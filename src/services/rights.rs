@@ -549,12 +549,11 @@ pub struct Package {
     /// Every purpose and topic on every channel of each address: the state, and whether the
     /// organization may contact you for it today, and why.
     pub consent: Vec<PackageConsent>,
-    /// Every change to your consent, oldest first, with its evidence.
+    /// Every change to your consent and to your profile (consent level, child, custodian,
+    /// tracking), oldest first, with its evidence.
     pub history: Vec<PackageRecord>,
-    /// Signed consent receipts (JWS) of your changes, one per change.
+    /// Signed consent receipts (JWS) of your consent changes, one per change.
     pub receipts: Vec<PackageReceipt>,
-    /// What staff changed of your profile (consent level, child, custodian, tracking).
-    pub profile_changes: Vec<PackageProfileChange>,
     /// Your data requests and what was done with each.
     pub requests: Vec<PackageRequest>,
 }
@@ -613,22 +612,23 @@ pub struct PackageRecord {
     pub justification: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// A change of your profile: which fact, and its values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_fact: Option<PackageFact>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageFact {
+    /// `consent_level`, `child`, `custodian` (a contact's id) or `tracking`.
+    pub name: &'static str,
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct PackageReceipt {
     pub change_id: String,
     pub jws: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PackageProfileChange {
-    pub at: String,
-    pub field: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub source: String,
-    pub justification: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -689,7 +689,7 @@ pub async fn package(core: &Core, contact_id: i64) -> Result<Option<Package>> {
     let mut changes: Vec<String> = Vec::new();
     for r in &records {
         let (purpose, topic) = subject_names(&cat, r.subject);
-        if r.subject != crate::domain::Subject::Erasure && !changes.contains(&r.change_id) {
+        if r.subject.is_consent() && !changes.contains(&r.change_id) {
             changes.push(r.change_id.clone());
         }
         history.push(PackageRecord {
@@ -711,6 +711,14 @@ pub async fn package(core: &Core, contact_id: i64) -> Result<Option<Package>> {
             justification: r.justification.clone(),
             ip: r.ip.clone(),
             user_agent: r.user_agent.clone(),
+            profile_fact: match (r.subject, &r.fact) {
+                (crate::domain::Subject::Profile(f), Some(v)) => Some(PackageFact {
+                    name: f.as_str(),
+                    old: v.old.clone(),
+                    new: v.new.clone(),
+                }),
+                _ => None,
+            },
         });
     }
     let masked = card
@@ -735,18 +743,6 @@ pub async fn package(core: &Core, contact_id: i64) -> Result<Option<Package>> {
             Err(e) => return Err(e),
         }
     }
-    let profile_changes = store::desk::profile_changes(&core.read, contact_id, None)
-        .await?
-        .into_iter()
-        .map(|c| PackageProfileChange {
-            at: c.at,
-            field: c.field,
-            old_value: c.old_value,
-            new_value: c.new_value,
-            source: c.source,
-            justification: c.justification,
-        })
-        .collect();
     let events = requests::events_of_contact(&core.read, contact_id).await?;
     let requests = requests::of_contact(&core.read, contact_id)
         .await?
@@ -801,7 +797,6 @@ pub async fn package(core: &Core, contact_id: i64) -> Result<Option<Package>> {
         consent,
         history,
         receipts,
-        profile_changes,
         requests,
     }))
 }
@@ -822,7 +817,7 @@ fn subject_names(
                 t.map(|t| t.name.clone()),
             )
         }
-        Subject::Erasure => (None, None),
+        Subject::Profile(_) | Subject::Erasure => (None, None),
     }
 }
 

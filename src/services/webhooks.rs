@@ -257,6 +257,11 @@ impl WebhookWorker {
                         "occurred_at": r.occurred_at,
                     }),
                 )
+            } else if let Subject::Profile(_) = subject {
+                (
+                    EventType::ProfileChanged,
+                    serde_json::to_value(r).unwrap_or_default(),
+                )
             } else {
                 (
                     EventType::ConsentChanged,

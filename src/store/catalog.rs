@@ -517,7 +517,7 @@ pub async fn insert_item_text(
     let (kind, id) = match subject {
         Subject::Purpose(id) => ("purpose", id),
         Subject::Topic(id) => ("topic", id),
-        Subject::Erasure => return Ok(()),
+        Subject::Profile(_) | Subject::Erasure => return Ok(()),
     };
     on!(conn, c => {
         sqlx::query(

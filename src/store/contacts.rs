@@ -729,7 +729,8 @@ pub async fn addressed(
                 "SELECT l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
                         l.new_value AS value, l.custodian_confirmed, l.seq AS ledger_seq
                  FROM consent_ledger l
-                 WHERE l.contact_point_id = $1 AND l.seq = (
+                 WHERE l.contact_point_id = $1 AND l.subject_kind IN ('purpose', 'topic')
+                   AND l.seq = (
                      SELECT MAX(m.seq) FROM consent_ledger m
                      WHERE m.contact_point_id = l.contact_point_id
                        AND m.subject_kind = l.subject_kind AND m.subject_id = l.subject_id
@@ -936,12 +937,7 @@ pub async fn addressed_many(
         };
         let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(channel.as_str());
         for s in subjects {
-            let (k, id) = match s {
-                Subject::Purpose(id) => ("purpose", *id),
-                Subject::Topic(id) => ("topic", *id),
-                Subject::Erasure => ("erasure", 0),
-            };
-            q = q.bind(k).bind(id);
+            q = q.bind(s.kind_str()).bind(s.id());
         }
         for (_, a) in &found {
             q = q.bind(a.contact_point_id);
@@ -996,14 +992,13 @@ impl super::writer::Unit for RevokeLinks {
     }
 }
 
-/// Changes a contact's facts given (the rest stay); returns them as they were, for the audit
-/// log: (locale, level, child).
+/// Changes a contact's language when given; returns its facts as they were, for the audit
+/// log: (locale, level, child). (The level and child change through `desk::set_profile`,
+/// as ledger records.)
 pub async fn update_contact(
     tx: &mut super::writer::Tx,
     contact_id: i64,
     locale: Option<&str>,
-    level: Option<ConsentLevel>,
-    is_child: Option<bool>,
 ) -> Result<(Option<String>, i64, bool)> {
     on!(tx.conn(), c => {
         let r = sqlx::query("SELECT locale, consent_level, is_child FROM contacts WHERE id = $1")
@@ -1012,17 +1007,11 @@ pub async fn update_contact(
             .await?;
         let before: (Option<String>, i64, bool) =
             (r.col("locale")?, r.col("consent_level")?, r.col("is_child")?);
-        sqlx::query(
-            "UPDATE contacts SET locale = COALESCE($2, locale),
-                 consent_level = COALESCE($3, consent_level), is_child = COALESCE($4, is_child)
-             WHERE id = $1",
-        )
-        .bind(contact_id)
-        .bind(locale)
-        .bind(level.map(|l| i64::from(l.get())))
-        .bind(is_child)
-        .execute(&mut *c)
-        .await?;
+        sqlx::query("UPDATE contacts SET locale = COALESCE($2, locale) WHERE id = $1")
+            .bind(contact_id)
+            .bind(locale)
+            .execute(&mut *c)
+            .await?;
         Ok(before)
     })
 }

@@ -269,6 +269,8 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("hash", Bytes),
                 ("confirmation", Text),
                 ("evidence_key", Text),
+                ("fact_old", Text),
+                ("fact_new", Text),
             ],
         ),
         (

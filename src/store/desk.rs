@@ -6,7 +6,7 @@ use super::backend::{on, read, DbRow, Ts};
 use super::contacts::StateRow;
 use super::{Reader, Result, StoreError};
 use crate::domain::search::prefix_range;
-use crate::domain::{ActorKind, ConsentLevel, PointKind, Source};
+use crate::domain::{ActorKind, ConsentLevel, FactValues, PointKind, ProfileFact, Source};
 
 /// Matching rows of the driving word's range kept, at most (a one-letter search of a million
 /// contacts stays fast; its first matches, in term order, are shown).
@@ -347,6 +347,8 @@ pub struct HistoryRow {
     pub justification: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// A profile record's values.
+    pub fact: Option<FactValues>,
 }
 
 /// The contact's ledger records, newest first, `limit` at most.
@@ -360,7 +362,7 @@ pub async fn history(
     let mut sql = String::from(
         "SELECT l.seq, l.occurred_at, l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
                 l.old_value, l.new_value, l.actor_kind, l.actor_id, l.source, l.change_id,
-                e.justification, e.ip, e.user_agent
+                e.justification, e.ip, e.user_agent, l.fact_old, l.fact_new
          FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
          WHERE l.contact_point_id IN (SELECT id FROM contact_points WHERE contact_id = $1)",
     );
@@ -389,11 +391,7 @@ pub async fn history(
     read!(read, c => {
         let mut q = sqlx::query(&sql).bind(contact_id);
         if let Some(s) = f.subject {
-            let id = match s {
-                Subject::Purpose(id) | Subject::Topic(id) => id,
-                Subject::Erasure => 0,
-            };
-            q = q.bind(s.kind_str()).bind(id);
+            q = q.bind(s.kind_str()).bind(s.id());
         }
         if let Some(s) = f.source {
             q = q.bind(s.as_str());
@@ -419,12 +417,13 @@ pub async fn history(
                 let new: String = r.col("new_value")?;
                 let actor: String = r.col("actor_kind")?;
                 let source: String = r.col("source")?;
+                let subject = Subject::from_parts(&sk, r.col("subject_id")?)
+                    .ok_or_else(|| bad(format!("subject {sk}")))?;
                 Ok(HistoryRow {
                     seq: r.col("seq")?,
                     occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
                     contact_point_id: r.col("contact_point_id")?,
-                    subject: Subject::from_parts(&sk, r.col("subject_id")?)
-                        .ok_or_else(|| bad(format!("subject {sk}")))?,
+                    subject,
                     channel: Channel::parse(&ch).ok_or_else(|| bad(format!("channel {ch}")))?,
                     old_value: ConsentValue::parse(&old)
                         .ok_or_else(|| bad(format!("value {old}")))?,
@@ -439,6 +438,10 @@ pub async fn history(
                     justification: r.col("justification")?,
                     ip: r.col("ip")?,
                     user_agent: r.col("user_agent")?,
+                    fact: matches!(subject, Subject::Profile(_)).then_some(FactValues {
+                        old: r.col("fact_old")?,
+                        new: r.col("fact_new")?,
+                    }),
                 })
             })
             .collect()
@@ -459,7 +462,7 @@ pub async fn states_as_of(read: &Reader, ids: &[i64], at: &str) -> Result<Vec<St
         "SELECT l.contact_point_id, l.subject_kind, l.subject_id, l.channel,
                 l.new_value AS value, l.custodian_confirmed, l.seq AS ledger_seq
          FROM consent_ledger l
-         WHERE l.contact_point_id IN ({list}) AND l.subject_kind <> 'erasure' AND l.seq = (
+         WHERE l.contact_point_id IN ({list}) AND l.subject_kind IN ('purpose', 'topic') AND l.seq = (
              SELECT MAX(m.seq) FROM consent_ledger m
              WHERE m.contact_point_id = l.contact_point_id
                AND m.subject_kind = l.subject_kind AND m.subject_id = l.subject_id
@@ -524,7 +527,8 @@ pub async fn export_page(
     let mut sql = String::from(
         "SELECT l.seq, l.occurred_at, cp.contact_id, c.name, cp.address, l.channel,
                 COALESCE(p.key, tp.key) AS purpose, t.key AS topic, l.old_value, l.new_value,
-                l.source, l.actor_kind, l.actor_id, l.change_id, e.justification
+                l.source, l.actor_kind, l.actor_id, l.change_id, e.justification, l.subject_kind,
+                l.subject_id, l.fact_old, l.fact_new
          FROM consent_ledger l
          JOIN contact_points cp ON cp.id = l.contact_point_id
          JOIN contacts c ON c.id = cp.contact_id
@@ -574,11 +578,7 @@ pub async fn export_page(
             q = q.bind(a.as_str());
         }
         if let Some(s) = f.subject {
-            let id = match s {
-                crate::domain::Subject::Purpose(id) | crate::domain::Subject::Topic(id) => id,
-                crate::domain::Subject::Erasure => 0,
-            };
-            q = q.bind(s.kind_str()).bind(id);
+            q = q.bind(s.kind_str()).bind(s.id());
         }
         if let Some(contact) = f.contact {
             q = q.bind(contact);
@@ -588,6 +588,18 @@ pub async fn export_page(
             .await?
             .iter()
             .map(|r| {
+                // A profile record: purpose `profile`, topic the fact, values the fact's.
+                let kind: String = r.col("subject_kind")?;
+                let fact = (kind == "profile")
+                    .then(|| r.col::<i64>("subject_id"))
+                    .transpose()?
+                    .and_then(ProfileFact::from_id);
+                let value = |col: &str, fact_col: &str| -> Result<String> {
+                    Ok(match fact {
+                        Some(_) => r.col::<Option<String>>(fact_col)?.unwrap_or_else(|| "none".into()),
+                        None => r.col(col)?,
+                    })
+                };
                 Ok(ExportRow {
                     seq: r.col("seq")?,
                     occurred_at: r.col::<Ts>("occurred_at")?.into_string(),
@@ -595,10 +607,16 @@ pub async fn export_page(
                     name: r.col("name")?,
                     address: r.col("address")?,
                     channel: r.col("channel")?,
-                    purpose: r.col("purpose")?,
-                    topic: r.col("topic")?,
-                    old_value: r.col("old_value")?,
-                    new_value: r.col("new_value")?,
+                    purpose: match fact {
+                        Some(_) => Some("profile".to_owned()),
+                        None => r.col("purpose")?,
+                    },
+                    topic: match fact {
+                        Some(f) => Some(f.as_str().to_owned()),
+                        None => r.col("topic")?,
+                    },
+                    old_value: value("old_value", "fact_old")?,
+                    new_value: value("new_value", "fact_new")?,
                     source: r.col("source")?,
                     actor_kind: r.col("actor_kind")?,
                     actor_id: r.col("actor_id")?,
@@ -610,31 +628,37 @@ pub async fn export_page(
     })
 }
 
-/// A change staff made to a contact's profile (consent level, child, custodian, tracking).
+/// A change of a contact's profile fact (consent level, child, custodian, tracking): a ledger
+/// record of its own.
 #[derive(Debug, Clone)]
 pub struct ProfileChange {
+    pub seq: i64,
     pub at: String,
-    pub field: String,
+    pub fact: ProfileFact,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
-    /// `user:{id}`.
-    pub actor_id: String,
-    pub source: String,
-    /// Emptied by the contact's erasure.
+    pub actor_kind: ActorKind,
+    /// `user:{id}` for staff.
+    pub actor_id: Option<String>,
+    pub source: Source,
+    /// Erased with the contact's evidence.
     pub justification: Option<String>,
 }
 
-/// The changes staff made to a contact's profile, newest first (those of one action, when
-/// `change_id` is given).
+/// The changes of a contact's profile facts the ledger holds, newest first (those of one
+/// action, when `change_id` is given).
 pub async fn profile_changes(
     read: &Reader,
     contact_id: i64,
     change_id: Option<&str>,
 ) -> Result<Vec<ProfileChange>> {
     read!(read, c => sqlx::query(
-        "SELECT at, field, old_value, new_value, actor_id, source, justification
-         FROM contact_changes WHERE contact_id = $1 AND ($2 IS NULL OR change_id = $2)
-         ORDER BY id DESC",
+        "SELECT l.seq, l.occurred_at, l.subject_id, l.fact_old, l.fact_new, l.actor_kind,
+                l.actor_id, l.source, e.justification
+         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+         WHERE l.contact_point_id IN (SELECT id FROM contact_points WHERE contact_id = $1)
+           AND l.subject_kind = 'profile' AND ($2 IS NULL OR l.change_id = $2)
+         ORDER BY l.seq DESC",
     )
     .bind(contact_id)
     .bind(change_id)
@@ -642,13 +666,19 @@ pub async fn profile_changes(
     .await?
     .iter()
     .map(|r| {
+        let bad = |what: String| StoreError::Corrupt(what);
+        let fact: i64 = r.col("subject_id")?;
+        let actor: String = r.col("actor_kind")?;
+        let source: String = r.col("source")?;
         Ok(ProfileChange {
-            at: r.col::<Ts>("at")?.into_string(),
-            field: r.col("field")?,
-            old_value: r.col("old_value")?,
-            new_value: r.col("new_value")?,
+            seq: r.col("seq")?,
+            at: r.col::<Ts>("occurred_at")?.into_string(),
+            fact: ProfileFact::from_id(fact).ok_or_else(|| bad(format!("profile fact {fact}")))?,
+            old_value: r.col("fact_old")?,
+            new_value: r.col("fact_new")?,
+            actor_kind: ActorKind::parse(&actor).ok_or_else(|| bad(format!("actor {actor}")))?,
             actor_id: r.col("actor_id")?,
-            source: r.col("source")?,
+            source: Source::parse(&source).ok_or_else(|| bad(format!("source {source}")))?,
             justification: r.col("justification")?,
         })
     })
@@ -696,64 +726,175 @@ pub async fn profile_facts(
     })
 }
 
-/// Writes a contact's profile facts, and one `contact_changes` row per field that changed
-/// (who, how, why); returns the fields changed.
+/// The values a profile fact's record keeps, before and after.
+pub fn fact_values(before: &ProfileFacts, after: &ProfileFacts) -> Vec<(ProfileFact, FactValues)> {
+    let level = |l: ConsentLevel| Some(l.get().to_string());
+    let flag = |b: bool| Some(if b { "yes" } else { "no" }.to_owned());
+    let id = |c: Option<i64>| c.map(|c| c.to_string());
+    [
+        (
+            ProfileFact::ConsentLevel,
+            level(before.level),
+            level(after.level),
+        ),
+        (ProfileFact::Child, flag(before.child), flag(after.child)),
+        (
+            ProfileFact::Custodian,
+            id(before.custodian),
+            id(after.custodian),
+        ),
+        (
+            ProfileFact::Tracking,
+            flag(before.tracking),
+            flag(after.tracking),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(f, old, new)| (f, FactValues { old, new }))
+    .collect()
+}
+
+/// The point a contact's profile records are kept on (its first live email point, else its
+/// first live point; an erased one too when `erased`): erasing the contact erases it, and
+/// their evidence with it.
+async fn profile_point(
+    tx: &mut super::writer::Tx,
+    contact_id: i64,
+    erased: bool,
+) -> Result<Option<(i64, crate::domain::Channel)>> {
+    let row: Option<(i64, String)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT id, kind FROM contact_points
+         WHERE contact_id = $1 AND (address IS NOT NULL OR $2)
+         ORDER BY CASE WHEN address IS NULL THEN 1 ELSE 0 END,
+                  CASE kind WHEN 'email' THEN 0 ELSE 1 END, id
+         LIMIT 1",
+    )
+    .bind(contact_id)
+    .bind(erased)
+    .fetch_optional(c)
+    .await?);
+    Ok(row.and_then(|(id, kind)| {
+        let channel = match PointKind::parse(&kind)? {
+            PointKind::Email => crate::domain::Channel::Email,
+            PointKind::Phone => crate::domain::Channel::Phone,
+        };
+        Some((id, channel))
+    }))
+}
+
+/// Writes a contact's profile facts, and one ledger record per fact that changed (who, how,
+/// why: `meta`); returns the facts changed. A contact without a live point (none to keep the
+/// records on) is left unchanged.
 pub async fn set_profile(
     tx: &mut super::writer::Tx,
     contact_id: i64,
     (before, after): (ProfileFacts, ProfileFacts),
-    (actor_id, source, justification, change_id): (&str, Source, &str, &str),
-) -> Result<Vec<&'static str>> {
-    let now = tx.now_str();
-    let level = |l: ConsentLevel| Some(l.get().to_string());
-    let flag = |b: bool| Some(if b { "yes" } else { "no" }.to_owned());
-    let id = |c: Option<i64>| c.map(|c| c.to_string());
-    let mut changed = Vec::new();
-    for (field, old, new) in [
-        ("consent_level", level(before.level), level(after.level)),
-        ("child", flag(before.child), flag(after.child)),
-        ("custodian", id(before.custodian), id(after.custodian)),
-        ("tracking", flag(before.tracking), flag(after.tracking)),
-    ] {
-        if old == new {
+    meta: &super::writer::ChangeMeta,
+) -> Result<Vec<ProfileFact>> {
+    let changes = fact_values(&before, &after);
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(point) = profile_point(tx, contact_id, false).await? else {
+        return Ok(Vec::new());
+    };
+    for (fact, values) in &changes {
+        tx.profile_record(point, *fact, values.clone(), meta, None);
+    }
+    on!(tx.conn(), c => sqlx::query(
+        "UPDATE contacts SET consent_level = $2, is_child = $3, custodian_contact_id = $4,
+             tracking_allowed = $5
+         WHERE id = $1",
+    )
+    .bind(contact_id)
+    .bind(i64::from(after.level.get()))
+    .bind(after.child)
+    .bind(after.custodian)
+    .bind(after.tracking)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(changes.into_iter().map(|(f, _)| f).collect())
+}
+
+/// Moves the profile changes kept in `contact_changes` (before the ledger held them, schema
+/// 24) into the ledger, each with its own time, actor, source and justification; returns how
+/// many (the justifications of an erased contact's were emptied by the erasure already).
+pub async fn move_kept_profile_changes(tx: &mut super::writer::Tx) -> Result<u64> {
+    type Row = (
+        i64,
+        i64,
+        Ts,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<(Row, Option<String>, String)> = on!(tx.conn(), c => {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, at, field, old_value, new_value, actor_id, source,
+                    justification, change_id
+             FROM contact_changes ORDER BY id",
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    (
+                        r.col("id")?,
+                        r.col("contact_id")?,
+                        r.col("at")?,
+                        r.col("field")?,
+                        r.col("old_value")?,
+                        r.col("new_value")?,
+                        r.col("actor_id")?,
+                        r.col("source")?,
+                    ),
+                    r.col("justification")?,
+                    r.col("change_id")?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?
+    });
+    let mut moved = 0;
+    for ((_, contact, at, field, old, new, actor, source), justification, change_id) in &rows {
+        let (Some(fact), Some(source)) = (ProfileFact::parse(field), Source::parse(source)) else {
             continue;
-        }
-        changed.push(field);
-        on!(tx.conn(), c => sqlx::query(
-            "INSERT INTO contact_changes
-                 (contact_id, at, field, old_value, new_value, actor_id, source, justification,
-                  change_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(contact_id)
-        .bind(Ts::new(&now))
-        .bind(field)
-        .bind(old)
-        .bind(new)
-        .bind(actor_id)
-        .bind(source.as_str())
-        .bind(justification)
-        .bind(change_id)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+        };
+        let Some(point) = profile_point(tx, *contact, true).await? else {
+            continue;
+        };
+        let meta = super::writer::ChangeMeta {
+            actor_kind: ActorKind::Staff,
+            actor_id: Some(actor.clone()),
+            source,
+            change_id: change_id.clone(),
+            form_version: None,
+            language: None,
+            request_id: None,
+            confirmation: None,
+            evidence: crate::domain::ledger::Evidence {
+                justification: justification.clone(),
+                ..Default::default()
+            },
+        };
+        let values = FactValues {
+            old: old.clone(),
+            new: new.clone(),
+        };
+        tx.profile_record(point, fact, values, &meta, Some(at.clone().into_string()));
+        moved += 1;
     }
-    if !changed.is_empty() {
-        on!(tx.conn(), c => sqlx::query(
-            "UPDATE contacts SET consent_level = $2, is_child = $3, custodian_contact_id = $4,
-                 tracking_allowed = $5
-             WHERE id = $1",
-        )
-        .bind(contact_id)
-        .bind(i64::from(after.level.get()))
-        .bind(after.child)
-        .bind(after.custodian)
-        .bind(after.tracking)
-        .execute(c)
-        .await
-        .map(|_| ())?);
+    if !rows.is_empty() {
+        on!(tx.conn(), c => sqlx::query("DELETE FROM contact_changes")
+            .execute(c)
+            .await
+            .map(|_| ())?);
     }
-    Ok(changed)
+    Ok(moved)
 }
 
 /// The email address of a contact (its first live one): a custodian as the desk shows it.

@@ -6,7 +6,7 @@ use super::{proof, Reader};
 use super::{Result, StoreError};
 use crate::domain::ledger::{self, ChainError, Evidence, Hash, Record, Stored, Verifier};
 use crate::domain::proof::{hex, signing_key, Checkpoint};
-use crate::domain::{ActorKind, Channel, ConsentValue, Source, Subject};
+use crate::domain::{ActorKind, Channel, ConsentValue, FactValues, Source, Subject};
 use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -63,11 +63,12 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
              INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
                  subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind,
                  actor_id, source, change_id, form_version, language, request_id,
-                 evidence_digest, prev_hash, hash, confirmation, evidence_key)
+                 evidence_digest, prev_hash, hash, confirmation, evidence_key, fact_old, fact_new)
              SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::bigint[], $4::text[],
                  $5::bigint[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[],
                  $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[],
-                 $17::bytea[], $18::bytea[], $19::bytea[], $20::text[], $33::text[])
+                 $17::bytea[], $18::bytea[], $19::bytea[], $20::text[], $33::text[], $35::text[],
+                 $36::text[])
          ), evidence AS (
              INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt)
              SELECT * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[],
@@ -179,19 +180,34 @@ async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Resu
             .map(|n| n.evidence.salt.map(|s| s.to_vec()))
             .collect::<Vec<_>>(),
     )
+    .bind(
+        rs.iter()
+            .map(|r| r.fact.as_ref().and_then(|f| f.old.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rs.iter()
+            .map(|r| r.fact.as_ref().and_then(|f| f.new.clone()))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// The last record of each (contact point, subject, channel) key: the state it leaves. An
-/// erasure record leaves no state of its point (the erasure deletes the point's rows).
+/// erasure record leaves no state of its point (the erasure deletes the point's rows); a
+/// profile record sets no consent state.
 fn last_per_key<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a Record> {
     let mut last: BTreeMap<(i64, Subject, Channel), &Record> = BTreeMap::new();
     for r in records {
-        if r.subject == Subject::Erasure {
-            last.retain(|k, _| k.0 != r.contact_point_id);
-            continue;
+        match r.subject {
+            Subject::Erasure => {
+                last.retain(|k, _| k.0 != r.contact_point_id);
+                continue;
+            }
+            Subject::Profile(_) => continue,
+            Subject::Purpose(_) | Subject::Topic(_) => {}
         }
         last.insert((r.contact_point_id, r.subject, r.channel), r);
     }
@@ -200,14 +216,14 @@ fn last_per_key<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a Record
 
 async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
     on!(conn, conn => {
-    // SQLite allows 32766 bound parameters, PostgreSQL 65535; 20 per row keeps a chunk of 500
+    // SQLite allows 32766 bound parameters, PostgreSQL 65535; 23 per row keeps a chunk of 500
     // well inside both.
     for chunk in records.chunks(500) {
         let mut q = QueryBuilder::new(
             "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
              channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
              change_id, form_version, language, request_id, evidence_digest, prev_hash, hash,
-             confirmation, evidence_key) ",
+             confirmation, evidence_key, fact_old, fact_new) ",
         );
         q.push_values(chunk, |mut b, n| {
             let r = &n.record;
@@ -231,7 +247,9 @@ async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
                 .push_bind(n.prev_hash.to_vec())
                 .push_bind(n.hash.to_vec())
                 .push_bind(r.confirmation.clone())
-                .push_bind(r.evidence_key.clone());
+                .push_bind(r.evidence_key.clone())
+                .push_bind(r.fact.as_ref().and_then(|f| f.old.clone()))
+                .push_bind(r.fact.as_ref().and_then(|f| f.new.clone()));
         });
         q.build().execute(&mut *conn).await?;
 
@@ -258,7 +276,7 @@ async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
         // The projection: the last record per key wins (records are in seq order).
         let last = last_per_key(chunk.iter().map(|n| &n.record));
         if last.is_empty() {
-            continue; // erasure records only: no state to write
+            continue; // erasure and profile records only: no state to write
         }
         let mut q = QueryBuilder::new(
             "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
@@ -290,7 +308,7 @@ const SELECT_STORED: &str =
         l.old_value, l.new_value, l.custodian_confirmed, l.actor_kind, l.actor_id, l.source,
         l.change_id, l.form_version, l.language, l.request_id, l.evidence_digest, l.prev_hash,
         l.hash, l.confirmation, l.evidence_key, e.change_id AS ev_change, e.justification, e.ip,
-        e.user_agent, e.salt
+        e.user_agent, e.salt, l.fact_old, l.fact_new
      FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id";
 
 /// One stored record's columns as read, before they are parsed (two readers fill it: sqlx's
@@ -319,6 +337,8 @@ struct RawStored {
     evidence_key: Option<String>,
     /// `Some` when the evidence row exists.
     evidence: Option<RawEvidence>,
+    fact_old: Option<String>,
+    fact_new: Option<String>,
 }
 
 /// An evidence row's columns: justification, IP, user agent, salt.
@@ -332,15 +352,25 @@ type RawEvidence = (
 impl RawStored {
     fn parse(self) -> Result<Stored> {
         let bad = |what: &str| StoreError::Corrupt(format!("record {}: {what}", self.seq));
+        let subject = Subject::from_parts(&self.subject_kind, self.subject_id)
+            .ok_or_else(|| bad(&self.subject_kind))?;
+        // Values on a record of another kind are kept too: the verifier refuses them.
+        let fact = (matches!(subject, Subject::Profile(_))
+            || self.fact_old.is_some()
+            || self.fact_new.is_some())
+        .then_some(FactValues {
+            old: self.fact_old,
+            new: self.fact_new,
+        });
         let record = Record {
             seq: self.seq,
             occurred_at: self.occurred_at,
             contact_point_id: self.contact_point_id,
-            subject: Subject::from_parts(&self.subject_kind, self.subject_id)
-                .ok_or_else(|| bad(&self.subject_kind))?,
+            subject,
             channel: Channel::parse(&self.channel).ok_or_else(|| bad(&self.channel))?,
             old_value: ConsentValue::parse(&self.old_value).ok_or_else(|| bad(&self.old_value))?,
             new_value: ConsentValue::parse(&self.new_value).ok_or_else(|| bad(&self.new_value))?,
+            fact,
             custodian_confirmed: self.custodian_confirmed,
             actor_kind: ActorKind::parse(&self.actor_kind).ok_or_else(|| bad(&self.actor_kind))?,
             actor_id: self.actor_id,
@@ -414,6 +444,8 @@ fn stored_record(r: &impl DbRow) -> Result<Stored> {
         confirmation: r.col("confirmation")?,
         evidence_key: r.col("evidence_key")?,
         evidence,
+        fact_old: r.col("fact_old")?,
+        fact_new: r.col("fact_new")?,
     }
     .parse()
 }
@@ -535,6 +567,8 @@ fn scan_sqlite_file(path: &std::path::Path, scan: &mut Scan<'_, '_>) -> Result<(
                         r.get(25).map_err(fail)?,
                     )),
                 },
+                fact_old: r.get(26).map_err(fail)?,
+                fact_new: r.get(27).map_err(fail)?,
             };
             scan.record(raw.parse()?);
         }
@@ -910,6 +944,8 @@ pub struct FeedRow {
     pub change_id: String,
     pub form_version: Option<i64>,
     pub language: Option<String>,
+    /// A profile record's values.
+    pub fact: Option<FactValues>,
 }
 
 /// Which records a page of the feed holds.
@@ -933,7 +969,7 @@ pub async fn feed(read: &Reader, page: FeedPage) -> Result<Vec<FeedRow>> {
         "SELECT l.seq, l.occurred_at, cp.kind, cp.address, c.id AS contact_id, c.profile_id,
                 l.subject_kind,
                 l.subject_id, l.channel, l.old_value, l.new_value, l.actor_kind, l.source,
-                l.change_id, l.form_version, l.language
+                l.change_id, l.form_version, l.language, l.fact_old, l.fact_new
          FROM consent_ledger l
          JOIN contact_points cp ON cp.id = l.contact_point_id
          JOIN contacts c ON c.id = cp.contact_id
@@ -989,6 +1025,10 @@ pub async fn feed(read: &Reader, page: FeedPage) -> Result<Vec<FeedRow>> {
                     change_id: r.col("change_id")?,
                     form_version: r.col("form_version")?,
                     language: r.col("language")?,
+                    fact: matches!(subject, Subject::Profile(_)).then_some(FactValues {
+                        old: r.col("fact_old")?,
+                        new: r.col("fact_new")?,
+                    }),
                 })
             })
             .collect()

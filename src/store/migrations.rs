@@ -144,6 +144,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "data rights",
         include_str!("../../migrations/0024_data_rights.sql"),
     ),
+    (
+        25,
+        "profile records",
+        include_str!("../../migrations/0025_profile_records.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

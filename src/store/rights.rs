@@ -354,12 +354,5 @@ pub async fn erase_contact(tx: &mut Tx, contact_id: i64) -> Result<()> {
         set_status(tx, id, status).await?;
         log(tx, id, event, "system", (None, None)).await?;
     }
-    on!(tx.conn(), c => sqlx::query(
-        "UPDATE contact_changes SET justification = NULL WHERE contact_id = $1",
-    )
-    .bind(contact_id)
-    .execute(c)
-    .await
-    .map(|_| ())?);
     Ok(())
 }

@@ -234,6 +234,7 @@ impl Tx {
                     channel: d.channel,
                     old_value: old,
                     new_value: d.value,
+                    fact: None,
                     custodian_confirmed: d.custodian_confirmed,
                     actor_kind: meta.actor_kind,
                     actor_id: meta.actor_id.clone(),
@@ -272,6 +273,44 @@ impl Tx {
     /// the actor and holds the reason), and forgets the point's states: the caller deletes its
     /// rows, and nothing later in this batch records consent of it.
     pub(super) fn erase_point(&mut self, cp: i64, channel: Channel, meta: &ChangeMeta) -> Record {
+        let at = self.now_str();
+        let record = self.push_stateless((cp, channel), Subject::Erasure, None, meta, at);
+        self.states.retain(|k, _| k.0 != cp);
+        self.loaded.insert(cp);
+        self.erased.insert(cp);
+        record
+    }
+
+    /// Appends the record of a change of a contact's profile fact, on its point `cp` (the
+    /// point whose erasure voids its evidence), chained like any record; `at`: when it
+    /// happened, when not now (a change kept before the ledger held them).
+    pub(super) fn profile_record(
+        &mut self,
+        (cp, channel): (i64, Channel),
+        fact: crate::domain::ProfileFact,
+        values: crate::domain::FactValues,
+        meta: &ChangeMeta,
+        at: Option<String>,
+    ) -> Record {
+        let at = at.unwrap_or_else(|| self.now_str());
+        self.push_stateless(
+            (cp, channel),
+            Subject::Profile(fact),
+            Some(values),
+            meta,
+            at,
+        )
+    }
+
+    /// Appends a record that sets no consent state (an erasure, a profile fact).
+    fn push_stateless(
+        &mut self,
+        (cp, channel): (i64, Channel),
+        subject: Subject,
+        fact: Option<crate::domain::FactValues>,
+        meta: &ChangeMeta,
+        occurred_at: String,
+    ) -> Record {
         let salt = *self
             .salts
             .entry(meta.change_id.clone())
@@ -280,12 +319,13 @@ impl Tx {
         self.seq += 1;
         let record = Record {
             seq: self.seq,
-            occurred_at: self.now_str(),
+            occurred_at,
             contact_point_id: cp,
-            subject: Subject::Erasure,
+            subject,
             channel,
             old_value: crate::domain::ConsentValue::NotSet,
             new_value: crate::domain::ConsentValue::NotSet,
+            fact,
             custodian_confirmed: false,
             actor_kind: meta.actor_kind,
             actor_id: meta.actor_id.clone(),
@@ -298,9 +338,6 @@ impl Tx {
             evidence_key,
         };
         let hash = record_hash(&self.head, &record, &digest);
-        self.states.retain(|k, _| k.0 != cp);
-        self.loaded.insert(cp);
-        self.erased.insert(cp);
         self.records.push(NewRecord {
             record: record.clone(),
             evidence,

@@ -660,15 +660,35 @@ async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
         decide("events").await,
         (false, "child_without_custodian_consent".to_owned())
     );
-    let (field, old, new): (String, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT field, old_value, new_value FROM contact_changes WHERE field = 'child'",
+    // The change is a ledger record of its own, with the staff user as actor.
+    type Row = (
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let (actor, old_value, old, new, why): Row = sqlx::query_as(
+        "SELECT l.actor_id, l.old_value, l.fact_old, l.fact_new, e.justification
+         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+         WHERE l.subject_kind = 'profile' AND l.subject_id = 2",
     )
     .fetch_one(&mut app.db().await)
     .await
     .unwrap();
+    assert!(actor.is_some_and(|a| a.starts_with("user:")));
     assert_eq!(
-        (field.as_str(), old.as_deref(), new.as_deref()),
-        ("child", Some("no"), Some("yes"))
+        (old_value.as_str(), old.as_deref(), new.as_deref()),
+        ("not_set", Some("no"), Some("yes"))
+    );
+    assert!(why.is_some_and(|w| w.contains("His mother called")));
+    let history = b.get(&format!("{path}/history")).await;
+    assert!(history.body.contains("Child"), "{}", history.body);
+    assert!(history.body.contains("no → yes"), "{}", history.body);
+    assert!(
+        history.body.contains("parent@example.com"),
+        "{}",
+        history.body
     );
 
     // Frank is told what was recorded; the custodian is asked, at her address, naming the
@@ -753,19 +773,81 @@ async fn a_child_s_opt_ins_are_denied_until_the_custodian_confirms_them() {
     assert_eq!((actor.as_str(), custodian), ("custodian", 1));
     let out = beside(&["ledger", "verify"], &app).await;
     assert!(out.status.success(), "{}", stdout(&out));
-    // Erased, Frank's profile changes keep what changed, not why.
+    // Erased, Frank's profile records keep what changed, not why, and the chain still verifies.
     let out = beside(
         &["contact", "erase", "frank@contoso.com", "--reason", "Asked"],
         &app,
     )
     .await;
     assert!(out.status.success(), "{}", stdout(&out));
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM contact_changes WHERE justification IS NOT NULL")
-            .fetch_one(&mut app.db().await)
-            .await
-            .unwrap();
+    let (records, kept): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(e.change_id)
+         FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+         WHERE l.subject_kind = 'profile'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert!(records >= 2, "{records}");
     assert_eq!(kept, 0);
+    let out = beside(&["ledger", "verify"], &app).await;
+    assert!(out.status.success(), "{}", stdout(&out));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn profile_changes_kept_beside_the_ledger_move_into_it_at_start() {
+    // A database of schema 24 kept staff's profile changes in `contact_changes`: the next
+    // start makes each a ledger record with its own time, actor and justification.
+    let app = spawn_app().await;
+    let contact: i64 = sqlx::query_scalar(
+        "SELECT contact_id FROM contact_points WHERE address = 'holly@contoso.com'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO contact_changes (contact_id, at, field, old_value, new_value, actor_id,
+             source, justification, change_id)
+         VALUES ({contact}, '2026-11-24T09:30:00.000000Z', 'consent_level', '1', '4', 'user:7',
+                 'phone', 'Holly called to say yes to profiling', 'chg-kept')"
+    ))
+    .execute(&mut app.db().await)
+    .await
+    .unwrap();
+    let before = app.ledger_count().await;
+    let db_url = app.db_url.clone();
+    let dir = app.stop().await;
+    let app = crate::helpers::spawn_app_at(dir, db_url).await;
+    assert_eq!(app.ledger_count().await, before + 1);
+    let (at, fact, old, new, actor, why): (
+        String,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT CAST(l.occurred_at AS TEXT), l.subject_id, l.fact_old, l.fact_new,
+                    l.actor_id, e.justification
+             FROM consent_ledger l LEFT JOIN ledger_evidence e ON e.change_id = l.change_id
+             WHERE l.change_id = 'chg-kept'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .unwrap();
+    assert!(at.starts_with("2026-11-24"), "{at}");
+    assert_eq!(
+        (fact, old.as_deref(), new.as_deref(), actor.as_deref()),
+        (1, Some("1"), Some("4"), Some("user:7"))
+    );
+    assert_eq!(why.as_deref(), Some("Holly called to say yes to profiling"));
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_changes")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    app.assert_ledger_sound().await;
     app.stop().await;
 }
 

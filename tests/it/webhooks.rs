@@ -530,3 +530,64 @@ async fn admin_again(app: &TestApp) -> crate::console::Browser<'_> {
     );
     b
 }
+
+#[tokio::test]
+async fn a_change_of_a_contact_s_profile_is_its_own_event_with_the_fact_and_its_values() {
+    let (app, _) = spawn_app_on(0, &["--webhooks-allow-private"]).await;
+    let base = app.base.clone();
+    let got: Got = Arc::default();
+    let (port, stop) = receiver(0, got.clone()).await;
+    let mut b = admin(&app).await;
+    let csrf = b.console_token().await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let made = b
+        .post(
+            "/admin/webhooks",
+            &format!(
+                "csrf={csrf}&url={}&description=CRM&event=contact.profile_changed&profile=",
+                crate::console::urlencode(&url)
+            ),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    // A consent change is not asked for; a change of the consent level by the API is.
+    one_click(&app, "holly").await;
+    let key = crate::api::make_key(&mut b, &base, &["write", "read"], None).await;
+    let res = app
+        .client
+        .post(format!("{base}/api/v1/contacts"))
+        .header("authorization", format!("Bearer {key}"))
+        .json(&serde_json::json!({"email": "holly@contoso.com", "consent_level": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    until("the profile event", async || {
+        !got.lock().unwrap().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = got.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "only the profile change");
+    let v: Value = serde_json::from_str(&received[0].1).unwrap();
+    assert_eq!(v["type"], "contact.profile_changed");
+    assert_eq!(v["data"]["fact"]["name"], "consent_level");
+    assert_eq!(v["data"]["fact"]["new"], "5");
+    assert_eq!(v["data"]["actor"], "api_key");
+    assert_eq!(v["data"]["purpose"], Value::Null);
+    // The API's history of Holly lists it with its values too.
+    let res = app
+        .client
+        .get(format!(
+            "{base}/api/v1/contacts/history?email=holly%40contoso.com"
+        ))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.contains("\"name\":\"consent_level\""), "{body}");
+    let _ = stop.send(());
+    app.stop().await;
+}

@@ -77,6 +77,12 @@ async fn contacts_are_created_and_updated_once_per_idempotency_key_and_erased_on
         count(&app, "SELECT COUNT(*) FROM console_audit WHERE kind = 'contact.update' AND actor LIKE 'API key pck_%'").await,
         1
     );
+    // And in the ledger: a record of the level, 3 → 5, by the key.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM consent_ledger WHERE subject_kind = 'profile' AND subject_id = 1 AND fact_old = '3' AND fact_new = '5' AND actor_kind = 'api_key' AND source = 'api'").await,
+        1
+    );
+    app.assert_ledger_sound().await;
 
     // A phone number joins the contact found by its email address.
     let both = json!({"email": "ana@example.com", "phone": "+1 425 555 0199"});
