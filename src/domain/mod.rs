@@ -7,6 +7,9 @@ pub mod auth;
 pub mod decision;
 pub mod design;
 pub mod export;
+/// Imports read files on the server only (the CSV reader is a server dependency).
+#[cfg(feature = "ssr")]
+pub mod import;
 pub mod ledger;
 pub mod link;
 /// Logos are checked on the server only (the size reader is a server dependency).

@@ -524,7 +524,7 @@ pub fn history_page(v: HistoryView) -> impl IntoView {
             view! {
                 <tr>
                     <td>{minute(&l.occurred_at)}</td>
-                    <td data-label="What" dir="auto">{l.what}<br/><span class="muted break">{format!("{} · {}", l.address, l.channel.as_str())}</span></td>
+                    <td data-label="What" dir="auto">{l.what}<br/><span class="muted break">{if l.fact.is_some() { "the contact’s profile".to_owned() } else { format!("{} · {}", l.address, l.channel.as_str()) }}</span></td>
                     <td data-label="Change">{match &l.fact {
                         Some((old, new)) => format!("{old} → {new}"),
                         None => format!("{} → {}", value_words(l.old_value), value_words(l.new_value)),
