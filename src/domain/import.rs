@@ -52,7 +52,10 @@ pub enum Encoding {
 /// The file's text, however it was encoded.
 pub fn decode(bytes: &[u8]) -> (String, Encoding) {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return (String::from_utf8_lossy(rest).into_owned(), Encoding::Utf8Bom);
+        return (
+            String::from_utf8_lossy(rest).into_owned(),
+            Encoding::Utf8Bom,
+        );
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_owned(), Encoding::Utf8),
@@ -74,7 +77,11 @@ pub fn sniff_delimiter(text: &str) -> u8 {
             .has_headers(false)
             .flexible(true)
             .from_reader(sample.as_bytes());
-        let counts: Vec<usize> = r.records().filter_map(|r| r.ok()).map(|r| r.len()).collect();
+        let counts: Vec<usize> = r
+            .records()
+            .filter_map(|r| r.ok())
+            .map(|r| r.len())
+            .collect();
         let Some(&first) = counts.first() else {
             continue;
         };
@@ -347,6 +354,29 @@ pub fn header(text: &str) -> Result<(u8, Vec<String>), String> {
     Ok((delimiter, names))
 }
 
+/// The distinct values of one column (a long file's option names, for the mapping step), in
+/// order of first appearance; `max` at most.
+pub fn distinct_values(text: &str, delimiter: u8, column: usize, max: usize) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for rec in r.records().flatten() {
+        let Some(v) = rec.get(column).map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if seen.insert(fold_name(v)) {
+            out.push(v.to_owned());
+            if out.len() >= max {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Reads every row of a file under a mapping; a row with an error is listed, not read.
 pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String> {
     let mut r = csv::ReaderBuilder::new()
@@ -485,7 +515,10 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             Some(v) => match Lang::parse(v) {
                 Some(l) => Some(l),
                 None => {
-                    fail(&Column::Locale, format!("“{v}” is not a language this server speaks"));
+                    fail(
+                        &Column::Locale,
+                        format!("“{v}” is not a language this server speaks"),
+                    );
                     None
                 }
             },
@@ -618,7 +651,13 @@ mod tests {
         let got: Vec<(&str, &str, bool)> = r
             .rows
             .iter()
-            .map(|r| (r.email.as_ref().unwrap().as_str(), r.items[0].0.as_str(), r.items[0].1))
+            .map(|r| {
+                (
+                    r.email.as_ref().unwrap().as_str(),
+                    r.items[0].0.as_str(),
+                    r.items[0].1,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -648,7 +687,13 @@ mod tests {
             ]
         );
         let r = read(one, d, &m).unwrap();
-        assert_eq!(r.rows[1].items, vec![("newsletter".into(), true), ("product-updates".into(), false)]);
+        assert_eq!(
+            r.rows[1].items,
+            vec![
+                ("newsletter".into(), true),
+                ("product-updates".into(), false)
+            ]
+        );
 
         let a = "Consent ID,Email,Newsletter consent\n1,holly@contoso.com,True\n2,frank@contoso.com,True\n";
         let b = "Consent ID\tEmail\tProduct update consent\n1\tholly@CONTOSO.com\tTrue\n2\tfrank@contoso.com\tFalse\n";
@@ -659,11 +704,17 @@ mod tests {
         assert_eq!(merged.rows.len(), 2);
         assert_eq!(
             merged.rows[0].items,
-            vec![("newsletter".into(), true), ("product-updates".into(), true)]
+            vec![
+                ("newsletter".into(), true),
+                ("product-updates".into(), true)
+            ]
         );
         assert_eq!(
             merged.rows[1].items,
-            vec![("newsletter".into(), true), ("product-updates".into(), false)]
+            vec![
+                ("newsletter".into(), true),
+                ("product-updates".into(), false)
+            ]
         );
     }
 
@@ -677,10 +728,19 @@ mod tests {
                     ana@example.com,Opt-In,4\n";
         let (d, m) = mapped(text);
         let r = read(text, d, &m).unwrap();
-        let errs: Vec<(u64, &str)> = r.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        let errs: Vec<(u64, &str)> = r
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.as_str()))
+            .collect();
         assert_eq!(
             errs,
-            vec![(2, "topic newsletter"), (3, "Email"), (4, "Email"), (5, "Consent level")]
+            vec![
+                (2, "topic newsletter"),
+                (3, "Email"),
+                (4, "Email"),
+                (5, "Consent level")
+            ]
         );
         assert!(r.errors[0].why.contains("“maybe”"));
         assert_eq!(r.rows.len(), 1);
@@ -705,7 +765,10 @@ mod tests {
         ] {
             assert_eq!(parse_consent(v), want, "{v}");
         }
-        assert_eq!(fold_name("Product update consent"), fold_name("Product updates"));
+        assert_eq!(
+            fold_name("Product update consent"),
+            fold_name("Product updates")
+        );
         assert_ne!(fold_name("Newsletter"), fold_name("News"));
     }
 

@@ -75,6 +75,29 @@ pub async fn main() -> ExitCode {
                     ref actor,
                 },
         }) => erase(&cli.settings, email, reason, actor.as_deref()).await,
+        Some(Command::Import {
+            ref files,
+            ref profile,
+            ref layout,
+            ref maps,
+            source_confirmed,
+            dry_run,
+            ref errors_out,
+        }) => {
+            import(
+                &cli.settings,
+                files,
+                ImportArgs {
+                    profile,
+                    layout: layout.as_deref(),
+                    maps,
+                    source_confirmed,
+                    dry_run,
+                    errors_out: errors_out.as_deref(),
+                },
+            )
+            .await
+        }
         Some(Command::BenchSeed {
             contacts,
             tokens_out,
@@ -394,6 +417,123 @@ async fn erase(settings: &Settings, email: &str, reason: &str, actor: Option<&st
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+struct ImportArgs<'a> {
+    profile: &'a str,
+    layout: Option<&'a str>,
+    maps: &'a [String],
+    source_confirmed: bool,
+    dry_run: bool,
+    errors_out: Option<&'a std::path::Path>,
+}
+
+async fn import(settings: &Settings, paths: &[std::path::PathBuf], a: ImportArgs<'_>) -> CliResult {
+    use crate::services::import::{self, Options, SourceFile};
+    let layout = match a.layout {
+        None => None,
+        Some(l) => Some(
+            crate::domain::import::Layout::parse(l)
+                .ok_or_else(|| format!("--layout {l:?}: wide or long"))?,
+        ),
+    };
+    let mut maps = Vec::new();
+    for m in a.maps {
+        let (from, to) = m
+            .split_once('=')
+            .filter(|(f, t)| !f.trim().is_empty() && !t.trim().is_empty())
+            .ok_or_else(|| format!("--map {m:?}: write NAME=TARGET"))?;
+        maps.push((from.trim().to_owned(), to.trim().to_owned()));
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string());
+        files.push(SourceFile { name, bytes });
+    }
+    let options = Options {
+        profile: a.profile.to_owned(),
+        layout,
+        maps,
+        source_confirmed: a.source_confirmed,
+    };
+    let (w, task, read, secret) = writer(settings).await?;
+    let mut policy = crate::services::Policy::new(settings.base_url.as_deref().unwrap_or(""));
+    policy.kept_mail_dir = Some(settings.kept_mail_dir());
+    let core = crate::services::Core::new(read, w, policy, secret);
+    let outcome = async {
+        let plan = match import::prepare(&core, &files, &options).await? {
+            Ok(p) => p,
+            Err(e) => return Ok::<_, Box<dyn std::error::Error>>(Err(e.to_string())),
+        };
+        println!(
+            "{}: {} layout, {} row(s) read, {} refused while reading (SHA-256 {})",
+            plan.file_name,
+            plan.layout.as_str(),
+            plan.rows.len(),
+            plan.errors.len(),
+            plan.sha256
+        );
+        let (counts, errors) = if a.dry_run {
+            let (c, e) = import::dry_run(&core, &plan).await?;
+            (c, e.into_iter().map(|e| (e.line as i64, e.column, e.why)).collect::<Vec<_>>())
+        } else {
+            let started = std::time::Instant::now();
+            let (done, errors) = import::run(&core, &plan, "cli", |done, total| {
+                if total > 0 && (done == total || done % 50_000 < crate::services::import::BATCH as i64) {
+                    let secs = started.elapsed().as_secs_f64().max(0.001);
+                    eprintln!("  {done}/{total} rows, {:.0} rows/s", done as f64 / secs);
+                }
+            })
+            .await?;
+            (
+                done.counts,
+                errors.into_iter().map(|e| (e.line, e.column, e.why)).collect(),
+            )
+        };
+        let verb = if a.dry_run { "would be " } else { "" };
+        println!(
+            "{}{} contact(s) {verb}created, {} ledger record(s) {verb}written, {} row(s) unchanged, {} row(s) refused, {} opt-in(s) {verb}sent to double opt-in",
+            if a.dry_run { "dry run, nothing written: " } else { "" },
+            counts.contacts_created,
+            counts.records_written,
+            counts.rows_unchanged,
+            counts.rows_refused,
+            counts.opt_ins_asked
+        );
+        for (line, column, why) in errors.iter().take(20) {
+            println!("  line {line}, {column}: {why}");
+        }
+        if errors.len() > 20 {
+            println!("  … and {} more", errors.len() - 20);
+        }
+        if let Some(path) = a.errors_out {
+            let mut w = csv::Writer::from_path(path)?;
+            w.write_record(["line", "column", "why"])?;
+            for (line, column, why) in &errors {
+                w.write_record([
+                    line.to_string(),
+                    crate::domain::export::safe_cell(column).into_owned(),
+                    crate::domain::export::safe_cell(why).into_owned(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Ok(Ok(errors.is_empty()))
+    }
+    .await;
+    let read = core.read.clone();
+    drop(core);
+    let _ = task.await;
+    read.close().await;
+    match outcome? {
+        Err(why) => Err(why.into()),
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::from(1)),
     }
 }
 

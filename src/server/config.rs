@@ -72,6 +72,36 @@ pub enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
+    /// Imports consent from CSV files (the console's import does the same): wide (a column per
+    /// topic; several files merge on the email address or phone number) or long (a row per
+    /// contact and option). Stopped half-way, the same command resumes from its last committed
+    /// batch; run again, it changes nothing. Exits 1 when rows were refused (listed).
+    Import {
+        /// The CSV file(s): UTF-8 (with or without a byte-order mark) or Latin-1; the
+        /// delimiter is detected.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The compliance profile's key (its topics are what columns map to).
+        #[arg(long)]
+        profile: String,
+        /// wide or long (guessed from the header when not given).
+        #[arg(long)]
+        layout: Option<String>,
+        /// COLUMN=TOPIC (a topic's or purpose's key or name), COLUMN=email|phone|consent_id|
+        /// option|value|consent_date|level|locale|child|ignore, or a long file's OPTION=TOPIC.
+        #[arg(long = "map", value_name = "NAME=TARGET")]
+        maps: Vec<String>,
+        /// The source confirmed its opt-ins by double opt-in: record them as given (else each
+        /// imported opt-in is sent a confirmation email and waits for it).
+        #[arg(long)]
+        source_confirmed: bool,
+        /// Read and check everything, count what would change, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the refused rows (line, column, why) to this CSV file.
+        #[arg(long)]
+        errors_out: Option<PathBuf>,
+    },
     /// Benchmark helper: adds N contacts with links to the demo profile and writes their link
     /// tokens, one per line, to a file.
     BenchSeed {

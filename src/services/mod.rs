@@ -10,6 +10,7 @@ pub mod demo;
 pub mod design;
 pub mod desk;
 pub mod erasure;
+pub mod import;
 pub mod links;
 pub mod optin;
 pub mod proof;

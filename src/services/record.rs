@@ -114,7 +114,7 @@ fn actor_of(key: &ApiKey) -> Actor {
 /// The contact with these addresses in `profile_id`, created (with `new`) if none has them;
 /// missing addresses are added to it. Returns (contact, its points in the given order,
 /// created).
-async fn find_or_create(
+pub(super) async fn find_or_create(
     tx: &mut Tx,
     secret: &[u8],
     profile_id: i64,

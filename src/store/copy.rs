@@ -375,6 +375,37 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "imports",
+            &[
+                ("id", Int),
+                ("profile_id", Int),
+                ("file_name", Text),
+                ("file_sha256", Text),
+                ("mapping", Text),
+                ("source_confirmed", Bool),
+                ("status", Text),
+                ("rows_total", Int),
+                ("rows_done", Int),
+                ("contacts_created", Int),
+                ("records_written", Int),
+                ("rows_unchanged", Int),
+                ("rows_refused", Int),
+                ("opt_ins_asked", Int),
+                ("started_by", Text),
+                ("started_at", Time),
+                ("finished_at", Time),
+            ],
+        ),
+        (
+            "import_errors",
+            &[
+                ("import_id", Int),
+                ("line", Int),
+                ("col", Text),
+                ("why", Text),
+            ],
+        ),
+        (
             "confirm_tokens",
             &[
                 ("token_hash", Bytes),
@@ -498,9 +529,10 @@ const IDENTITY_TABLES: &[&str] = &[
     "data_requests",
     "data_request_events",
     "contact_changes",
+    "imports",
 ];
 
-/// Rows per statement: at most 20 columns, well inside both backends' parameter limits.
+/// Rows per statement: at most 23 columns, well inside both backends' parameter limits.
 const CHUNK: i64 = 500;
 
 #[derive(Debug, Clone)]

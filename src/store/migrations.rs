@@ -149,6 +149,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "profile records",
         include_str!("../../migrations/0025_profile_records.sql"),
     ),
+    (
+        26,
+        "imports",
+        include_str!("../../migrations/0026_imports.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -16,6 +16,7 @@ pub mod design;
 pub mod desk;
 pub mod erasure;
 pub mod idempotency;
+pub mod import;
 pub mod keys;
 pub mod ledger;
 pub mod migrations;

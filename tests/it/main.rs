@@ -12,6 +12,7 @@ mod desk;
 mod double_opt_in;
 mod erasure;
 mod helpers;
+mod import;
 mod instances;
 mod links;
 mod proof;

@@ -1,0 +1,711 @@
+//! Consent imports: files read under a mapping (`domain::import`), a dry run that writes
+//! nothing, and the real run through the writer in bounded low-priority batches. Each batch
+//! commits its rows' ledger records (actor `import`, the file's name and SHA-256 and the row in
+//! the evidence) with the import's progress, so a stopped import resumes from its last
+//! committed batch; a second run of the same file changes nothing (a value already held is no
+//! change). Erased addresses are refused; imported opt-ins are recorded as given only when the
+//! admin declares the source confirmed them, otherwise each goes to double opt-in.
+
+use super::consent::Result;
+use super::optin::{desired, AskSettings, RequestOptIn};
+use super::Core;
+use crate::domain::import::{self as rules, Column, Layout, Mapping, MappingError, RowError};
+use crate::domain::ledger::Evidence;
+use crate::domain::parse::Lang;
+use crate::domain::{ActorKind, Channel, ConsentLevel, ConsentValue, PointKind, Source, Subject};
+use crate::store::catalog::Catalog;
+use crate::store::contacts::{self, NewContact};
+use crate::store::import::{self as db, Counts, Import, ImportError};
+use crate::store::writer::{ChangeMeta, Priority, Tx, Unit};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
+/// Rows per batch: one unit of the writer (a one-click waits behind one batch at most).
+pub const BATCH: usize = 250;
+
+/// One file as given.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the admin chose: the profile, the layout (else guessed), names mapped by hand
+/// (`COLUMN=TOPIC`, `COLUMN=email` …, or a long file's `OPTION=TOPIC`), and whether the source
+/// confirmed its opt-ins.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub profile: String,
+    pub layout: Option<Layout>,
+    pub maps: Vec<(String, String)>,
+    pub source_confirmed: bool,
+}
+
+/// Why files cannot be imported as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrepareError {
+    #[error("no profile has the key “{0}”")]
+    UnknownProfile(String),
+    #[error("{file}: {why}")]
+    File { file: String, why: String },
+    #[error("{file}: {error}")]
+    Mapping { file: String, error: MappingError },
+    #[error("“{0}” is not a topic, a purpose or a column role of this profile")]
+    UnknownTarget(String),
+    #[error("the files are not all in the same layout")]
+    LayoutsDiffer,
+    #[error("no file given")]
+    NoFile,
+}
+
+/// One row ready to write: its addresses (the one its consent is on first), and its consent.
+#[derive(Debug, Clone)]
+pub struct PlannedRow {
+    pub line: u64,
+    pub points: Vec<(PointKind, String)>,
+    pub items: Vec<(Subject, Channel, bool)>,
+    pub consent_date: Option<String>,
+    pub level: Option<ConsentLevel>,
+    pub locale: Option<Lang>,
+    pub child: Option<bool>,
+}
+
+/// Files read and checked against the profile: what a dry run shows and a run writes.
+pub struct Plan {
+    pub profile_id: i64,
+    pub catalog: Arc<Catalog>,
+    pub file_name: String,
+    pub sha256: String,
+    /// Every file's mapping, as JSON (an unfinished import of the same file resumes only under
+    /// the same mapping).
+    pub mapping: String,
+    pub layout: Layout,
+    pub rows: Vec<PlannedRow>,
+    pub errors: Vec<RowError>,
+    pub source_confirmed: bool,
+}
+
+/// What a column role is called in a hand mapping.
+fn role(word: &str) -> Option<Column> {
+    Some(match word.trim().to_ascii_lowercase().as_str() {
+        "email" => Column::Email,
+        "phone" => Column::Phone,
+        "consent_id" | "id" => Column::ConsentId,
+        "option" => Column::Option,
+        "value" => Column::Value,
+        "consent_date" | "date" => Column::ConsentDate,
+        "level" | "consent_level" => Column::Level,
+        "locale" | "language" => Column::Locale,
+        "child" => Column::Child,
+        "ignore" | "-" => Column::Ignored,
+        _ => return None,
+    })
+}
+
+/// The profile's topics and purposes as names map to them (topics first: a purpose's key
+/// names the whole purpose).
+fn targets(cat: &Catalog) -> Vec<rules::TopicName> {
+    let mut out: Vec<rules::TopicName> = cat
+        .topics
+        .iter()
+        .filter(|t| !t.retired)
+        .map(|t| rules::TopicName {
+            key: t.key.clone(),
+            names: std::iter::once(t.name.clone())
+                .chain(
+                    cat.texts
+                        .iter()
+                        .filter(|x| x.subject == Subject::Topic(t.id))
+                        .map(|x| x.name.clone()),
+                )
+                .collect(),
+        })
+        .collect();
+    out.extend(
+        cat.purposes
+            .iter()
+            .filter(|p| !p.retired && !p.mandatory)
+            .map(|p| rules::TopicName {
+                key: p.key.clone(),
+                names: vec![p.name.clone()],
+            }),
+    );
+    out
+}
+
+/// The subject a mapped key is: a topic's, else a purpose's.
+fn subject_of<'c>(cat: &'c Catalog, key: &str) -> Option<(Subject, &'c crate::domain::Purpose)> {
+    if let Some(t) = cat.topics.iter().find(|t| t.key == key && !t.retired) {
+        return cat.purpose(t.purpose_id).map(|p| (Subject::Topic(t.id), p));
+    }
+    cat.purposes
+        .iter()
+        .find(|p| p.key == key && !p.retired)
+        .map(|p| (Subject::Purpose(p.id), p))
+}
+
+/// Reads the files under the profile's catalogue and the hand mapping.
+pub async fn prepare(
+    core: &Core,
+    files: &[SourceFile],
+    o: &Options,
+) -> Result<std::result::Result<Plan, PrepareError>> {
+    let Some(profile_id) = crate::store::catalog::profile_id_by_key(&core.read, &o.profile).await?
+    else {
+        return Ok(Err(PrepareError::UnknownProfile(o.profile.clone())));
+    };
+    let cat = core.catalog(profile_id).await?;
+    Ok(plan(cat, profile_id, files, o))
+}
+
+fn plan(
+    cat: Arc<Catalog>,
+    profile_id: i64,
+    files: &[SourceFile],
+    o: &Options,
+) -> std::result::Result<Plan, PrepareError> {
+    if files.is_empty() {
+        return Err(PrepareError::NoFile);
+    }
+    let names = targets(&cat);
+    // A hand mapping's target: a column role, or a topic or purpose key (or name).
+    let mut maps: Vec<(String, Column)> = Vec::new();
+    for (from, to) in &o.maps {
+        let target = match role(to) {
+            Some(r) => r,
+            None => match rules::match_topic(to, &names) {
+                Some(key) => Column::Topic(key),
+                None => return Err(PrepareError::UnknownTarget(to.clone())),
+            },
+        };
+        maps.push((from.trim().to_owned(), target));
+    }
+    let mut reads = Vec::new();
+    let mut mappings = Vec::new();
+    let mut layout = None;
+    for f in files {
+        let (text, _) = rules::decode(&f.bytes);
+        let (delimiter, header) = rules::header(&text).map_err(|why| PrepareError::File {
+            file: f.name.clone(),
+            why,
+        })?;
+        let mut columns = rules::guess_columns(&header, &names);
+        for (i, h) in header.iter().enumerate() {
+            if let Some((_, c)) = maps.iter().find(|(from, _)| from.eq_ignore_ascii_case(h)) {
+                columns[i] = c.clone();
+            }
+        }
+        let l = o.layout.unwrap_or_else(|| rules::guess_layout(&columns));
+        if layout.is_some_and(|x| x != l) {
+            return Err(PrepareError::LayoutsDiffer);
+        }
+        layout = Some(l);
+        // A long file's options: mapped by hand, else to the topic they name.
+        let mut options = Vec::new();
+        if let Some(i) = columns.iter().position(|c| *c == Column::Option) {
+            for v in rules::distinct_values(&text, delimiter, i, 1000) {
+                let by_hand = maps.iter().find_map(|(from, c)| match c {
+                    Column::Topic(k) if rules::fold_name(from) == rules::fold_name(&v) => {
+                        Some(k.clone())
+                    }
+                    _ => None,
+                });
+                if let Some(key) = by_hand.or_else(|| rules::match_topic(&v, &names)) {
+                    options.push((v, key));
+                }
+            }
+        }
+        let mapping = Mapping {
+            layout: l,
+            columns,
+            options,
+        };
+        mapping.check().map_err(|error| PrepareError::Mapping {
+            file: f.name.clone(),
+            error,
+        })?;
+        let read = rules::read(&text, delimiter, &mapping).map_err(|why| PrepareError::File {
+            file: f.name.clone(),
+            why,
+        })?;
+        reads.push(read);
+        mappings.push((f.name.clone(), mapping));
+    }
+    let layout = layout.unwrap_or(Layout::Wide);
+    let read = if layout == Layout::Wide && reads.len() > 1 {
+        rules::merge(reads)
+    } else {
+        let mut all = rules::Read::default();
+        for r in reads {
+            all.rows.extend(r.rows);
+            all.errors.extend(r.errors);
+        }
+        all
+    };
+    let mut errors = read.errors;
+    let mut rows = Vec::with_capacity(read.rows.len());
+    'rows: for r in read.rows {
+        let mut points = Vec::new();
+        if let Some(e) = &r.email {
+            points.push((PointKind::Email, e.as_str().to_owned()));
+        }
+        if let Some(p) = &r.phone {
+            points.push((PointKind::Phone, p.as_str().to_owned()));
+        }
+        let kind = points[0].0;
+        let mut items = Vec::with_capacity(r.items.len());
+        for (key, on) in &r.items {
+            let Some((subject, purpose)) = subject_of(&cat, key) else {
+                errors.push(RowError {
+                    line: r.line,
+                    column: format!("topic {key}"),
+                    why: "not a topic of this profile".into(),
+                });
+                continue 'rows;
+            };
+            let channel = match kind {
+                PointKind::Email => Channel::Email,
+                PointKind::Phone if purpose.channels.contains(&Channel::Sms) => Channel::Sms,
+                PointKind::Phone => Channel::Phone,
+            };
+            if !purpose.channels.contains(&channel) {
+                errors.push(RowError {
+                    line: r.line,
+                    column: format!("topic {key}"),
+                    why: format!("{} is not sent by {}", purpose.name, channel.as_str()),
+                });
+                continue 'rows;
+            }
+            items.push((subject, channel, *on));
+        }
+        rows.push(PlannedRow {
+            line: r.line,
+            points,
+            items,
+            consent_date: r.consent_date,
+            level: r.level,
+            locale: r.locale,
+            child: r.child,
+        });
+    }
+    errors.sort_by(|a, b| a.line.cmp(&b.line));
+    let sha256 = match files {
+        [one] => rules::file_hash(&one.bytes),
+        many => rules::file_hash(
+            many.iter()
+                .map(|f| rules::file_hash(&f.bytes))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
+        ),
+    };
+    Ok(Plan {
+        profile_id,
+        catalog: cat,
+        file_name: files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
+        sha256,
+        mapping: serde_json::to_string(&mappings).unwrap_or_default(),
+        layout,
+        rows,
+        errors,
+        source_confirmed: o.source_confirmed,
+    })
+}
+
+/// A refused row's column and why (never the address).
+fn refusal_error(line: u64, r: super::record::Refusal) -> RowError {
+    use super::record::Refusal;
+    let (column, why) = match r {
+        Refusal::SuppressedEmail => (
+            "Email",
+            "this address was erased: it is never imported again",
+        ),
+        Refusal::SuppressedPhone => (
+            "Phone",
+            "this number was erased: it is never imported again",
+        ),
+        Refusal::OtherProfileEmail => ("Email", "this address is a contact of another profile"),
+        Refusal::OtherProfilePhone => ("Phone", "this number is a contact of another profile"),
+        Refusal::TwoContacts => (
+            "Phone",
+            "the address and the number are two different contacts",
+        ),
+    };
+    RowError {
+        line,
+        column: column.into(),
+        why: why.into(),
+    }
+}
+
+/// What the import would do, writing nothing: contacts created, records, rows unchanged and
+/// refused (with why), opt-ins that would be sent to double opt-in.
+pub async fn dry_run(core: &Core, plan: &Plan) -> Result<(Counts, Vec<RowError>)> {
+    use std::collections::HashMap;
+    let mut counts = Counts {
+        rows_refused: plan.errors.len() as i64,
+        ..Counts::default()
+    };
+    let mut errors = plan.errors.clone();
+    // What earlier rows of the file set: (address) → contact state, so a file that names a
+    // contact twice counts as the run will.
+    let mut seen: HashMap<(PointKind, String), HashMap<(Subject, Channel), ConsentValue>> =
+        HashMap::new();
+    for row in &plan.rows {
+        let key = row.points[0].clone();
+        if key.0 == PointKind::Phone && !plan.source_confirmed && row.items.iter().any(|i| i.2) {
+            counts.rows_refused += 1;
+            errors.push(phone_opt_in(row.line));
+            continue;
+        }
+        let known = match seen.get(&key) {
+            Some(_) => None,
+            None => contacts::addressed(&core.read, key.0, &key.1, None).await?,
+        };
+        if !seen.contains_key(&key) {
+            let refused = match &known {
+                Some(a) if a.suppressed => Some(super::record::Refusal::suppressed(key.0)),
+                Some(a) if a.profile_id != plan.profile_id => Some(match key.0 {
+                    PointKind::Email => super::record::Refusal::OtherProfileEmail,
+                    PointKind::Phone => super::record::Refusal::OtherProfilePhone,
+                }),
+                Some(_) => None,
+                None => crate::store::erasure::suppressed_address(
+                    &core.read,
+                    &core.secret,
+                    key.0,
+                    &key.1,
+                )
+                .await?
+                .map(|_| super::record::Refusal::suppressed(key.0)),
+            };
+            if let Some(r) = refused {
+                counts.rows_refused += 1;
+                errors.push(refusal_error(row.line, r));
+                continue;
+            }
+            match &known {
+                None => counts.contacts_created += 1,
+                Some(a) => {
+                    // The profile's facts the row changes: a record each.
+                    counts.records_written += row.level.is_some_and(|l| l != a.level) as i64
+                        + row.child.is_some_and(|c| c != a.is_child) as i64;
+                }
+            }
+            let states = known
+                .map(|a| {
+                    a.states
+                        .iter()
+                        .map(|s| ((s.subject, s.channel), s.entry.value))
+                        .collect()
+                })
+                .unwrap_or_default();
+            seen.insert(key.clone(), states);
+        }
+        let states = seen.get_mut(&key).expect("inserted above");
+        let mut changed = 0;
+        let mut asked = false;
+        for &(subject, channel, on) in &row.items {
+            let cur = states.get(&(subject, channel)).copied().unwrap_or_default();
+            let want = match (on, plan.source_confirmed) {
+                (false, _) => ConsentValue::OptedOut,
+                (true, true) => ConsentValue::OptedIn,
+                (true, false) if cur == ConsentValue::OptedIn => continue,
+                (true, false) => {
+                    asked = true;
+                    ConsentValue::Pending
+                }
+            };
+            if want != cur {
+                changed += 1;
+                states.insert((subject, channel), want);
+            }
+        }
+        counts.records_written += changed;
+        counts.opt_ins_asked += asked as i64;
+        if changed == 0 {
+            counts.rows_unchanged += 1;
+        }
+    }
+    errors.sort_by(|a, b| a.line.cmp(&b.line));
+    Ok((counts, errors))
+}
+
+/// Starts the import (or finds the unfinished one of the same file and mapping) and writes
+/// every batch not yet committed; returns the import as it ends and the rows it refused.
+/// `progress` hears of each batch (rows done, of rows).
+pub async fn run(
+    core: &Core,
+    plan: &Plan,
+    started_by: &str,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<(Import, Vec<ImportError>)> {
+    let id = match db::unfinished(&core.read, plan.profile_id, &plan.sha256, &plan.mapping).await? {
+        Some(i) => i.id,
+        None => {
+            core.writer
+                .run(
+                    Start {
+                        new: StartRow {
+                            profile_id: plan.profile_id,
+                            file_name: plan.file_name.clone(),
+                            sha256: plan.sha256.clone(),
+                            mapping: plan.mapping.clone(),
+                            source_confirmed: plan.source_confirmed,
+                            rows_total: plan.rows.len() as i64,
+                            started_by: started_by.to_owned(),
+                        },
+                        errors: plan.errors.iter().map(kept).collect(),
+                    },
+                    Priority::Bulk,
+                )
+                .await?
+        }
+    };
+    let mut import = db::get(&core.read, id)
+        .await?
+        .ok_or_else(|| crate::store::StoreError::Missing(format!("import {id}")))?;
+    let settings = AskSettings::from(core, &plan.catalog.profile);
+    let total = plan.rows.len();
+    let mut done = import.rows_done.max(0) as usize;
+    progress(done as i64, total as i64);
+    while done < total {
+        let upto = (done + BATCH).min(total);
+        core.writer
+            .run(
+                Batch {
+                    import_id: id,
+                    profile_id: plan.profile_id,
+                    rows: plan.rows[done..upto].to_vec(),
+                    upto: upto as i64,
+                    catalog: plan.catalog.clone(),
+                    settings: settings.clone(),
+                    source_confirmed: plan.source_confirmed,
+                    evidence: format!(
+                        "Imported from “{}” (SHA-256 {})",
+                        plan.file_name, plan.sha256
+                    ),
+                    secret: core.secret.clone(),
+                },
+                Priority::Bulk,
+            )
+            .await?;
+        done = upto;
+        progress(done as i64, total as i64);
+    }
+    import = db::get(&core.read, id)
+        .await?
+        .ok_or_else(|| crate::store::StoreError::Missing(format!("import {id}")))?;
+    let errors = db::errors(&core.read, id).await?;
+    Ok((import, errors))
+}
+
+/// An opt-in on a phone point the source did not confirm: this server confirms by email only.
+fn phone_opt_in(line: u64) -> RowError {
+    RowError {
+        line,
+        column: "Phone".into(),
+        why: "an opt-in by phone needs a source that confirmed it (this server confirms by \
+              email only)"
+            .into(),
+    }
+}
+
+fn kept(e: &RowError) -> ImportError {
+    ImportError {
+        line: e.line as i64,
+        column: e.column.clone(),
+        why: e.why.clone(),
+    }
+}
+
+struct StartRow {
+    profile_id: i64,
+    file_name: String,
+    sha256: String,
+    mapping: String,
+    source_confirmed: bool,
+    rows_total: i64,
+    started_by: String,
+}
+
+struct Start {
+    new: StartRow,
+    errors: Vec<ImportError>,
+}
+
+impl Unit for Start {
+    type Output = i64;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<i64>> {
+        Box::pin(async move {
+            let n = &self.new;
+            let id = db::start(
+                tx,
+                &db::NewImport {
+                    profile_id: n.profile_id,
+                    file_name: &n.file_name,
+                    file_sha256: &n.sha256,
+                    mapping: &n.mapping,
+                    source_confirmed: n.source_confirmed,
+                    rows_total: n.rows_total,
+                    started_by: &n.started_by,
+                },
+                &self.errors,
+            )
+            .await?;
+            if n.rows_total == 0 {
+                db::advance(tx, id, 0, Counts::default()).await?;
+            }
+            Ok(id)
+        })
+    }
+}
+
+/// One batch of rows, written with the import's progress.
+struct Batch {
+    import_id: i64,
+    profile_id: i64,
+    rows: Vec<PlannedRow>,
+    upto: i64,
+    catalog: Arc<Catalog>,
+    settings: AskSettings,
+    source_confirmed: bool,
+    /// The file's name and hash, as every row's evidence starts.
+    evidence: String,
+    secret: Arc<[u8]>,
+}
+
+impl Unit for Batch {
+    type Output = ();
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<()>> {
+        Box::pin(async move {
+            let mut counts = Counts::default();
+            let mut errors = Vec::new();
+            for row in &self.rows {
+                match self.row(tx, row).await? {
+                    Ok(c) => counts += c,
+                    Err(e) => {
+                        counts.rows_refused += 1;
+                        errors.push(kept(&e));
+                    }
+                }
+            }
+            db::add_errors(tx, self.import_id, &errors).await?;
+            db::advance(tx, self.import_id, self.upto, counts).await?;
+            Ok(())
+        })
+    }
+}
+
+impl Batch {
+    async fn row(
+        &self,
+        tx: &mut Tx,
+        row: &PlannedRow,
+    ) -> crate::store::Result<std::result::Result<Counts, RowError>> {
+        let cat = &self.catalog;
+        let lang = row
+            .locale
+            .unwrap_or_else(|| super::consent::contact_lang(None, cat));
+        let email = row.points[0].0 == PointKind::Email;
+        if !email && !self.source_confirmed && row.items.iter().any(|i| i.2) {
+            return Ok(Err(phone_opt_in(row.line)));
+        }
+        let new = NewContact {
+            profile_id: self.profile_id,
+            name: None,
+            locale: row.locale.map(|l| l.code()),
+            level: row.level.unwrap_or(ConsentLevel::UNKNOWN),
+            is_child: row.child.unwrap_or(false),
+        };
+        let (contact, cps, created) = match super::record::find_or_create(
+            tx,
+            &self.secret,
+            self.profile_id,
+            &row.points,
+            &new,
+        )
+        .await?
+        {
+            Ok(x) => x,
+            Err(r) => return Ok(Err(refusal_error(row.line, r))),
+        };
+        let mut why = format!("{}, row {}", self.evidence, row.line);
+        if let Some(d) = &row.consent_date {
+            why.push_str(&format!("; consent given {d}"));
+        }
+        if self.source_confirmed {
+            why.push_str("; the source confirmed its opt-ins by double opt-in");
+        }
+        let meta = ChangeMeta {
+            actor_kind: ActorKind::Import,
+            actor_id: Some(format!("import:{}", self.import_id)),
+            source: Source::Import,
+            change_id: super::consent::new_change_id(),
+            form_version: None,
+            language: Some(lang.code().to_owned()),
+            request_id: None,
+            confirmation: None,
+            evidence: Evidence {
+                justification: Some(why),
+                ..Evidence::default()
+            },
+        };
+        let mut counts = Counts {
+            contacts_created: created as i64,
+            ..Counts::default()
+        };
+        let mut child = row.child.unwrap_or(false);
+        if !created {
+            if row.locale.is_some() {
+                contacts::update_contact(tx, contact, row.locale.map(|l| l.code())).await?;
+            }
+            if let Some((_, before, _)) = crate::store::desk::profile_facts(tx, contact).await? {
+                let after = crate::store::desk::ProfileFacts {
+                    level: row.level.unwrap_or(before.level),
+                    child: row.child.unwrap_or(before.child),
+                    ..before
+                };
+                child = after.child;
+                let changed =
+                    crate::store::desk::set_profile(tx, contact, (before, after), &meta).await?;
+                counts.records_written += changed.len() as i64;
+            }
+        }
+        let cp = cps[0];
+        // A child's opt-ins are never taken on the file's word: the custodian confirms them.
+        let trusted = self.source_confirmed && !child;
+        let (mut wanted, mut other) = (Vec::new(), Vec::new());
+        for &(subject, channel, on) in &row.items {
+            match (on, trusted) {
+                (false, _) => other.push((cp, desired(subject, channel, ConsentValue::OptedOut))),
+                (true, true) => other.push((cp, desired(subject, channel, ConsentValue::OptedIn))),
+                (true, false) if email => wanted.push((subject, channel)),
+                // A child's opt-in by phone: nobody to ask by email (left unchanged).
+                (true, false) => {}
+            }
+        }
+        let done = RequestOptIn {
+            cp,
+            wanted,
+            other,
+            meta,
+            lang,
+            settings: self.settings.clone(),
+        }
+        .apply(tx)
+        .await?;
+        counts.records_written += done.applied.records.len() as i64;
+        if done.asked != super::optin::Asked::Nothing {
+            counts.opt_ins_asked += 1;
+        }
+        if counts.records_written == 0 && counts.contacts_created == 0 {
+            counts.rows_unchanged += 1;
+        }
+        Ok(Ok(counts))
+    }
+}
