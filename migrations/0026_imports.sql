@@ -1,7 +1,9 @@
 -- Consent imports: a file (or several wide files merged on the key) read under a mapping and
 -- written through the writer in batches. Each batch commits its rows' ledger records and the
 -- import's progress together, so an import stopped half-way resumes from its last committed
--- batch (the same file, profile and mapping: the same SHA-256 and mapping text).
+-- batch (the same file, profile and mapping: the same SHA-256 and mapping text). An import
+-- uploaded on the console is a draft (its files kept, its mapping chosen, a dry run shown)
+-- until it is started.
 CREATE TABLE imports (
     id                {id},
     profile_id        {int} NOT NULL REFERENCES compliance_profiles(id),
@@ -14,8 +16,8 @@ CREATE TABLE imports (
     -- The admin declared the source confirmed its opt-ins by double opt-in: imported opt-ins
     -- are recorded as given; otherwise each is sent to double opt-in.
     source_confirmed  {bool} NOT NULL,
-    status            TEXT NOT NULL CHECK (status IN ('running', 'done')),
-    -- Rows read without an error (the ones written), and how many are done.
+    status            TEXT NOT NULL CHECK (status IN ('draft', 'running', 'done')),
+    -- The file's data rows (read or refused), and how many are done.
     rows_total        {int} NOT NULL,
     rows_done         {int} NOT NULL DEFAULT 0,
     contacts_created  {int} NOT NULL DEFAULT 0,
@@ -29,6 +31,17 @@ CREATE TABLE imports (
     finished_at       {ts}
 );
 CREATE INDEX imports_file ON imports (profile_id, file_sha256);
+
+-- A console upload's files, kept only while the import needs them (deleted when it is done or
+-- the draft is discarded). An erasure empties the erased address in them (the rows keep their
+-- place, so a running import resumes where it was) and checks no trace is left.
+CREATE TABLE import_files (
+    import_id  {int} NOT NULL REFERENCES imports(id),
+    position   {int} NOT NULL,
+    name       TEXT NOT NULL,
+    content    {bytes} NOT NULL,
+    PRIMARY KEY (import_id, position)
+);
 
 -- The rows an import could not take: the file's line, the column, why (never the address).
 CREATE TABLE import_errors (

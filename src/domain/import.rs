@@ -330,11 +330,26 @@ pub struct RowError {
     pub why: String,
 }
 
-/// What one file reads into.
+/// One data row of a file: read, or refused with why (every refused cell).
+pub type Entry = Result<Row, Vec<RowError>>;
+
+/// What one file reads into: every data row in file order, read or refused (a refused row
+/// keeps its place, so a row's index stays the same when another row's cell is emptied).
 #[derive(Debug, Default)]
 pub struct Read {
-    pub rows: Vec<Row>,
-    pub errors: Vec<RowError>,
+    pub entries: Vec<Entry>,
+}
+
+impl Read {
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.entries.iter().filter_map(|e| e.as_ref().ok())
+    }
+    pub fn errors(&self) -> impl Iterator<Item = &RowError> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.as_ref().err())
+            .flatten()
+    }
 }
 
 /// Reads the header of a file's text: the delimiter and the column names.
@@ -409,11 +424,11 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                out.errors.push(RowError {
+                out.entries.push(Err(vec![RowError {
                     line,
                     column: String::new(),
                     why: format!("not a CSV row: {e}"),
-                });
+                }]));
                 continue;
             }
         };
@@ -534,10 +549,10 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             },
         };
         if !errors.is_empty() {
-            out.errors.extend(errors);
+            out.entries.push(Err(errors));
             continue;
         }
-        out.rows.push(Row {
+        out.entries.push(Ok(Row {
             line,
             email: email_v,
             phone: phone_v,
@@ -547,20 +562,33 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             level: level_v,
             locale: locale_v,
             child: child_v,
-        });
+        }));
     }
     Ok(out)
 }
 
 /// Wide files that each hold some topics of the same contacts (the seeds' "separate tables")
 /// merged on the key: one row per contact, every file's topics; a later file's value of the
-/// same topic wins. The merged row keeps its first line (of the first file).
+/// same topic wins. The merged row keeps its first line (of the first file). The first file's
+/// refused rows keep their place; later files' go after every row (so emptying a cell of a
+/// later file moves no row).
 pub fn merge(files: Vec<Read>) -> Read {
     let mut out = Read::default();
+    let mut tail = Vec::new();
     let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for f in files {
-        out.errors.extend(f.errors);
-        for row in f.rows {
+    for (n, f) in files.into_iter().enumerate() {
+        for entry in f.entries {
+            let row = match entry {
+                Ok(r) => r,
+                Err(e) if n == 0 => {
+                    out.entries.push(Err(e));
+                    continue;
+                }
+                Err(e) => {
+                    tail.push(Err(e));
+                    continue;
+                }
+            };
             let key = match (&row.email, &row.phone) {
                 (Some(e), _) => format!("e:{}", e.as_str()),
                 (None, Some(p)) => format!("p:{}", p.as_str()),
@@ -568,11 +596,13 @@ pub fn merge(files: Vec<Read>) -> Read {
             };
             match at.get(&key) {
                 None => {
-                    at.insert(key, out.rows.len());
-                    out.rows.push(row);
+                    at.insert(key, out.entries.len());
+                    out.entries.push(Ok(row));
                 }
                 Some(&i) => {
-                    let into = &mut out.rows[i];
+                    let Ok(into) = &mut out.entries[i] else {
+                        continue;
+                    };
                     for (t, on) in row.items {
                         match into.items.iter_mut().find(|(k, _)| *k == t) {
                             Some(slot) => slot.1 = on,
@@ -588,6 +618,7 @@ pub fn merge(files: Vec<Read>) -> Read {
             }
         }
     }
+    out.entries.extend(tail);
     out
 }
 
@@ -647,9 +678,9 @@ mod tests {
         assert_eq!(m.columns[1], Column::Email);
         m.check().unwrap();
         let r = read(text, d, &m).unwrap();
-        assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let got: Vec<(&str, &str, bool)> = r
-            .rows
+        assert_eq!(r.errors().count(), 0);
+        let rows: Vec<&Row> = r.rows().collect();
+        let got: Vec<(&str, &str, bool)> = rows
             .iter()
             .map(|r| {
                 (
@@ -668,8 +699,8 @@ mod tests {
                 ("frank@contoso.com", "product-updates", false),
             ]
         );
-        assert_eq!(r.rows[1].consent_id.as_deref(), Some("2"));
-        assert_eq!(r.rows[1].line, 3);
+        assert_eq!(rows[1].consent_id.as_deref(), Some("2"));
+        assert_eq!(rows[1].line, 3);
     }
 
     #[test]
@@ -688,7 +719,7 @@ mod tests {
         );
         let r = read(one, d, &m).unwrap();
         assert_eq!(
-            r.rows[1].items,
+            r.rows().nth(1).unwrap().items,
             vec![
                 ("newsletter".into(), true),
                 ("product-updates".into(), false)
@@ -701,16 +732,17 @@ mod tests {
         let (db, mb) = mapped(b);
         assert_eq!(db, b'\t');
         let merged = merge(vec![read(a, da, &ma).unwrap(), read(b, db, &mb).unwrap()]);
-        assert_eq!(merged.rows.len(), 2);
+        let rows: Vec<&Row> = merged.rows().collect();
+        assert_eq!(rows.len(), 2);
         assert_eq!(
-            merged.rows[0].items,
+            rows[0].items,
             vec![
                 ("newsletter".into(), true),
                 ("product-updates".into(), true)
             ]
         );
         assert_eq!(
-            merged.rows[1].items,
+            rows[1].items,
             vec![
                 ("newsletter".into(), true),
                 ("product-updates".into(), false)
@@ -728,11 +760,9 @@ mod tests {
                     ana@example.com,Opt-In,4\n";
         let (d, m) = mapped(text);
         let r = read(text, d, &m).unwrap();
-        let errs: Vec<(u64, &str)> = r
-            .errors
-            .iter()
-            .map(|e| (e.line, e.column.as_str()))
-            .collect();
+        assert_eq!(r.entries.len(), 5, "refused rows keep their place");
+        assert_eq!(r.entries.len(), 5, "refused rows keep their place");
+        let errs: Vec<(u64, &str)> = r.errors().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             errs,
             vec![
@@ -742,11 +772,12 @@ mod tests {
                 (5, "Consent level")
             ]
         );
-        assert!(r.errors[0].why.contains("“maybe”"));
-        assert_eq!(r.rows.len(), 1);
-        assert_eq!(r.rows[0].line, 6);
-        assert_eq!(r.rows[0].items, vec![("newsletter".into(), true)]);
-        assert_eq!(r.rows[0].level, ConsentLevel::new(4));
+        assert!(r.errors().next().unwrap().why.contains("“maybe”"));
+        let rows: Vec<&Row> = r.rows().collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 6);
+        assert_eq!(rows[0].items, vec![("newsletter".into(), true)]);
+        assert_eq!(rows[0].level, ConsentLevel::new(4));
     }
 
     #[test]

@@ -475,7 +475,7 @@ async fn import(settings: &Settings, paths: &[std::path::PathBuf], a: ImportArgs
             plan.file_name,
             plan.layout.as_str(),
             plan.rows.len(),
-            plan.errors.len(),
+            plan.refused(),
             plan.sha256
         );
         let (counts, errors) = if a.dry_run {

@@ -80,9 +80,29 @@ pub struct Plan {
     /// the same mapping).
     pub mapping: String,
     pub layout: Layout,
-    pub rows: Vec<PlannedRow>,
-    pub errors: Vec<RowError>,
+    /// Every data row in order: ready, or refused with why (a refused row keeps its place).
+    pub rows: Vec<std::result::Result<PlannedRow, Vec<RowError>>>,
     pub source_confirmed: bool,
+}
+
+impl Plan {
+    /// The rows refused while reading.
+    pub fn errors(&self) -> impl Iterator<Item = &RowError> {
+        self.rows.iter().filter_map(|r| r.as_ref().err()).flatten()
+    }
+    pub fn refused(&self) -> usize {
+        self.rows.iter().filter(|r| r.is_err()).count()
+    }
+}
+
+/// One file's header and the mapping guessed (and adjusted by hand) for it.
+#[derive(Debug, Clone)]
+pub struct FileMapping {
+    pub name: String,
+    pub header: Vec<String>,
+    /// A long file's option names (the mapping step maps each).
+    pub option_names: Vec<String>,
+    pub mapping: Mapping,
 }
 
 /// What a column role is called in a hand mapping.
@@ -155,19 +175,25 @@ pub async fn prepare(
         return Ok(Err(PrepareError::UnknownProfile(o.profile.clone())));
     };
     let cat = core.catalog(profile_id).await?;
-    Ok(plan(cat, profile_id, files, o))
+    let mappings = match guess(&cat, files, o) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mappings: Vec<Mapping> = mappings.into_iter().map(|m| m.mapping).collect();
+    Ok(plan(cat, profile_id, files, &mappings, o.source_confirmed))
 }
 
-fn plan(
-    cat: Arc<Catalog>,
-    profile_id: i64,
+/// Each file's mapping as guessed from its header and the profile's topics, with the hand
+/// mapping applied (not yet checked: the mapping step shows what is missing).
+pub fn guess(
+    cat: &Catalog,
     files: &[SourceFile],
     o: &Options,
-) -> std::result::Result<Plan, PrepareError> {
+) -> std::result::Result<Vec<FileMapping>, PrepareError> {
     if files.is_empty() {
         return Err(PrepareError::NoFile);
     }
-    let names = targets(&cat);
+    let names = targets(cat);
     // A hand mapping's target: a column role, or a topic or purpose key (or name).
     let mut maps: Vec<(String, Column)> = Vec::new();
     for (from, to) in &o.maps {
@@ -180,9 +206,7 @@ fn plan(
         };
         maps.push((from.trim().to_owned(), target));
     }
-    let mut reads = Vec::new();
-    let mut mappings = Vec::new();
-    let mut layout = None;
+    let mut out = Vec::new();
     for f in files {
         let (text, _) = rules::decode(&f.bytes);
         let (delimiter, header) = rules::header(&text).map_err(|why| PrepareError::File {
@@ -195,100 +219,81 @@ fn plan(
                 columns[i] = c.clone();
             }
         }
-        let l = o.layout.unwrap_or_else(|| rules::guess_layout(&columns));
-        if layout.is_some_and(|x| x != l) {
-            return Err(PrepareError::LayoutsDiffer);
-        }
-        layout = Some(l);
+        let layout = o.layout.unwrap_or_else(|| rules::guess_layout(&columns));
         // A long file's options: mapped by hand, else to the topic they name.
         let mut options = Vec::new();
+        let mut option_names = Vec::new();
         if let Some(i) = columns.iter().position(|c| *c == Column::Option) {
-            for v in rules::distinct_values(&text, delimiter, i, 1000) {
+            option_names = rules::distinct_values(&text, delimiter, i, 200);
+            for v in &option_names {
                 let by_hand = maps.iter().find_map(|(from, c)| match c {
-                    Column::Topic(k) if rules::fold_name(from) == rules::fold_name(&v) => {
+                    Column::Topic(k) if rules::fold_name(from) == rules::fold_name(v) => {
                         Some(k.clone())
                     }
                     _ => None,
                 });
-                if let Some(key) = by_hand.or_else(|| rules::match_topic(&v, &names)) {
-                    options.push((v, key));
+                if let Some(key) = by_hand.or_else(|| rules::match_topic(v, &names)) {
+                    options.push((v.clone(), key));
                 }
             }
         }
-        let mapping = Mapping {
-            layout: l,
-            columns,
-            options,
-        };
+        out.push(FileMapping {
+            name: f.name.clone(),
+            header,
+            option_names,
+            mapping: Mapping {
+                layout,
+                columns,
+                options,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the files under their mappings (one per file, checked here) into the rows to write.
+pub fn plan(
+    cat: Arc<Catalog>,
+    profile_id: i64,
+    files: &[SourceFile],
+    mappings: &[Mapping],
+    source_confirmed: bool,
+) -> std::result::Result<Plan, PrepareError> {
+    if files.is_empty() || files.len() != mappings.len() {
+        return Err(PrepareError::NoFile);
+    }
+    let layout = mappings[0].layout;
+    if mappings.iter().any(|m| m.layout != layout) {
+        return Err(PrepareError::LayoutsDiffer);
+    }
+    let mut reads = Vec::new();
+    for (f, mapping) in files.iter().zip(mappings) {
         mapping.check().map_err(|error| PrepareError::Mapping {
             file: f.name.clone(),
             error,
         })?;
-        let read = rules::read(&text, delimiter, &mapping).map_err(|why| PrepareError::File {
+        let (text, _) = rules::decode(&f.bytes);
+        let delimiter = rules::sniff_delimiter(&text);
+        let read = rules::read(&text, delimiter, mapping).map_err(|why| PrepareError::File {
             file: f.name.clone(),
             why,
         })?;
         reads.push(read);
-        mappings.push((f.name.clone(), mapping));
     }
-    let layout = layout.unwrap_or(Layout::Wide);
     let read = if layout == Layout::Wide && reads.len() > 1 {
         rules::merge(reads)
     } else {
         let mut all = rules::Read::default();
         for r in reads {
-            all.rows.extend(r.rows);
-            all.errors.extend(r.errors);
+            all.entries.extend(r.entries);
         }
         all
     };
-    let mut errors = read.errors;
-    let mut rows = Vec::with_capacity(read.rows.len());
-    'rows: for r in read.rows {
-        let mut points = Vec::new();
-        if let Some(e) = &r.email {
-            points.push((PointKind::Email, e.as_str().to_owned()));
-        }
-        if let Some(p) = &r.phone {
-            points.push((PointKind::Phone, p.as_str().to_owned()));
-        }
-        let kind = points[0].0;
-        let mut items = Vec::with_capacity(r.items.len());
-        for (key, on) in &r.items {
-            let Some((subject, purpose)) = subject_of(&cat, key) else {
-                errors.push(RowError {
-                    line: r.line,
-                    column: format!("topic {key}"),
-                    why: "not a topic of this profile".into(),
-                });
-                continue 'rows;
-            };
-            let channel = match kind {
-                PointKind::Email => Channel::Email,
-                PointKind::Phone if purpose.channels.contains(&Channel::Sms) => Channel::Sms,
-                PointKind::Phone => Channel::Phone,
-            };
-            if !purpose.channels.contains(&channel) {
-                errors.push(RowError {
-                    line: r.line,
-                    column: format!("topic {key}"),
-                    why: format!("{} is not sent by {}", purpose.name, channel.as_str()),
-                });
-                continue 'rows;
-            }
-            items.push((subject, channel, *on));
-        }
-        rows.push(PlannedRow {
-            line: r.line,
-            points,
-            items,
-            consent_date: r.consent_date,
-            level: r.level,
-            locale: r.locale,
-            child: r.child,
-        });
-    }
-    errors.sort_by(|a, b| a.line.cmp(&b.line));
+    let rows = read
+        .entries
+        .into_iter()
+        .map(|e| e.and_then(|r| planned(&cat, r)))
+        .collect();
     let sha256 = match files {
         [one] => rules::file_hash(&one.bytes),
         many => rules::file_hash(
@@ -299,6 +304,11 @@ fn plan(
                 .as_bytes(),
         ),
     };
+    let named: Vec<(&str, &Mapping)> = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .zip(mappings)
+        .collect();
     Ok(Plan {
         profile_id,
         catalog: cat,
@@ -308,11 +318,55 @@ fn plan(
             .collect::<Vec<_>>()
             .join(" + "),
         sha256,
-        mapping: serde_json::to_string(&mappings).unwrap_or_default(),
+        mapping: serde_json::to_string(&named).unwrap_or_default(),
         layout,
         rows,
-        errors,
-        source_confirmed: o.source_confirmed,
+        source_confirmed,
+    })
+}
+
+/// A row read, checked against the catalogue: each topic the profile's, on a channel its
+/// purpose sends by.
+fn planned(cat: &Catalog, r: rules::Row) -> std::result::Result<PlannedRow, Vec<RowError>> {
+    let mut points = Vec::new();
+    if let Some(e) = &r.email {
+        points.push((PointKind::Email, e.as_str().to_owned()));
+    }
+    if let Some(p) = &r.phone {
+        points.push((PointKind::Phone, p.as_str().to_owned()));
+    }
+    let kind = points[0].0;
+    let mut items = Vec::with_capacity(r.items.len());
+    for (key, on) in &r.items {
+        let Some((subject, purpose)) = subject_of(cat, key) else {
+            return Err(vec![RowError {
+                line: r.line,
+                column: format!("topic {key}"),
+                why: "not a topic of this profile".into(),
+            }]);
+        };
+        let channel = match kind {
+            PointKind::Email => Channel::Email,
+            PointKind::Phone if purpose.channels.contains(&Channel::Sms) => Channel::Sms,
+            PointKind::Phone => Channel::Phone,
+        };
+        if !purpose.channels.contains(&channel) {
+            return Err(vec![RowError {
+                line: r.line,
+                column: format!("topic {key}"),
+                why: format!("{} is not sent by {}", purpose.name, channel.as_str()),
+            }]);
+        }
+        items.push((subject, channel, *on));
+    }
+    Ok(PlannedRow {
+        line: r.line,
+        points,
+        items,
+        consent_date: r.consent_date,
+        level: r.level,
+        locale: r.locale,
+        child: r.child,
     })
 }
 
@@ -347,15 +401,15 @@ fn refusal_error(line: u64, r: super::record::Refusal) -> RowError {
 pub async fn dry_run(core: &Core, plan: &Plan) -> Result<(Counts, Vec<RowError>)> {
     use std::collections::HashMap;
     let mut counts = Counts {
-        rows_refused: plan.errors.len() as i64,
+        rows_refused: plan.refused() as i64,
         ..Counts::default()
     };
-    let mut errors = plan.errors.clone();
+    let mut errors: Vec<RowError> = plan.errors().cloned().collect();
     // What earlier rows of the file set: (address) → contact state, so a file that names a
     // contact twice counts as the run will.
     let mut seen: HashMap<(PointKind, String), HashMap<(Subject, Channel), ConsentValue>> =
         HashMap::new();
-    for row in &plan.rows {
+    for row in plan.rows.iter().flatten() {
         let key = row.points[0].clone();
         if key.0 == PointKind::Phone && !plan.source_confirmed && row.items.iter().any(|i| i.2) {
             counts.rows_refused += 1;
@@ -431,7 +485,7 @@ pub async fn dry_run(core: &Core, plan: &Plan) -> Result<(Counts, Vec<RowError>)
             counts.rows_unchanged += 1;
         }
     }
-    errors.sort_by(|a, b| a.line.cmp(&b.line));
+    errors.sort_by_key(|e| e.line);
     Ok((counts, errors))
 }
 
@@ -442,7 +496,7 @@ pub async fn run(
     core: &Core,
     plan: &Plan,
     started_by: &str,
-    mut progress: impl FnMut(i64, i64),
+    progress: impl FnMut(i64, i64),
 ) -> Result<(Import, Vec<ImportError>)> {
     let id = match db::unfinished(&core.read, plan.profile_id, &plan.sha256, &plan.mapping).await? {
         Some(i) => i.id,
@@ -459,13 +513,22 @@ pub async fn run(
                             rows_total: plan.rows.len() as i64,
                             started_by: started_by.to_owned(),
                         },
-                        errors: plan.errors.iter().map(kept).collect(),
                     },
                     Priority::Bulk,
                 )
                 .await?
         }
     };
+    write(core, plan, id, progress).await
+}
+
+/// Writes every batch of import `id` not yet committed (from its `rows_done` on).
+pub async fn write(
+    core: &Core,
+    plan: &Plan,
+    id: i64,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<(Import, Vec<ImportError>)> {
     let mut import = db::get(&core.read, id)
         .await?
         .ok_or_else(|| crate::store::StoreError::Missing(format!("import {id}")))?;
@@ -535,7 +598,6 @@ struct StartRow {
 
 struct Start {
     new: StartRow,
-    errors: Vec<ImportError>,
 }
 
 impl Unit for Start {
@@ -554,7 +616,6 @@ impl Unit for Start {
                     rows_total: n.rows_total,
                     started_by: &n.started_by,
                 },
-                &self.errors,
             )
             .await?;
             if n.rows_total == 0 {
@@ -569,7 +630,7 @@ impl Unit for Start {
 struct Batch {
     import_id: i64,
     profile_id: i64,
-    rows: Vec<PlannedRow>,
+    rows: Vec<std::result::Result<PlannedRow, Vec<RowError>>>,
     upto: i64,
     catalog: Arc<Catalog>,
     settings: AskSettings,
@@ -586,13 +647,18 @@ impl Unit for Batch {
             let mut counts = Counts::default();
             let mut errors = Vec::new();
             for row in &self.rows {
-                match self.row(tx, row).await? {
-                    Ok(c) => counts += c,
-                    Err(e) => {
-                        counts.rows_refused += 1;
-                        errors.push(kept(&e));
-                    }
-                }
+                let refused = match row {
+                    Err(e) => e.clone(),
+                    Ok(row) => match self.row(tx, row).await? {
+                        Ok(c) => {
+                            counts += c;
+                            continue;
+                        }
+                        Err(e) => vec![e],
+                    },
+                };
+                counts.rows_refused += 1;
+                errors.extend(refused.iter().map(kept));
             }
             db::add_errors(tx, self.import_id, &errors).await?;
             db::advance(tx, self.import_id, self.upto, counts).await?;

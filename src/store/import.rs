@@ -128,13 +128,13 @@ pub struct NewImport<'a> {
     pub started_by: &'a str,
 }
 
-/// Starts an import: its row, and the rows the file itself refused (read errors).
-pub async fn start(tx: &mut Tx, n: &NewImport<'_>, errors: &[ImportError]) -> Result<i64> {
+/// Starts an import: its row.
+pub async fn start(tx: &mut Tx, n: &NewImport<'_>) -> Result<i64> {
     let now = tx.now_str();
     let id: i64 = on!(tx.conn(), c => sqlx::query_scalar(
         "INSERT INTO imports (profile_id, file_name, file_sha256, mapping, source_confirmed,
              status, rows_total, rows_refused, started_by, started_at)
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, 0, $7, $8) RETURNING id",
     )
     .bind(n.profile_id)
     .bind(n.file_name)
@@ -142,12 +142,10 @@ pub async fn start(tx: &mut Tx, n: &NewImport<'_>, errors: &[ImportError]) -> Re
     .bind(n.mapping)
     .bind(n.source_confirmed)
     .bind(n.rows_total)
-    .bind(errors.len() as i64)
     .bind(n.started_by)
     .bind(Ts::new(&now))
     .fetch_one(c)
     .await?);
-    add_errors(tx, id, errors).await?;
     Ok(id)
 }
 
