@@ -48,7 +48,8 @@ impl Role {
             | Permission::ReadAudit
             | Permission::ManageApiKeys
             | Permission::ManageWebhooks
-            | Permission::ApproveErasure => self == Role::Admin,
+            | Permission::ApproveErasure
+            | Permission::ImportConsent => self == Role::Admin,
             Permission::RecordConsent => matches!(self, Role::Admin | Role::Staff),
             Permission::ReadReports => true,
         }
@@ -71,6 +72,8 @@ pub enum Permission {
     ManageWebhooks,
     /// Carry out an erasure staff started (GDPR Art. 17): one person starts, another approves.
     ApproveErasure,
+    /// Import consent from files (a bulk change of many contacts' consent).
+    ImportConsent,
 }
 
 /// The shortest and longest password accepted.

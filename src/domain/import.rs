@@ -452,7 +452,10 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             None => None,
             Some(Ok(e)) => Some(e),
             Some(Err(e)) => {
-                fail(&Column::Email, e.to_string());
+                fail(
+                    &Column::Email,
+                    super::parse::address_error_words(e).to_owned(),
+                );
                 None
             }
         };
@@ -460,7 +463,10 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
-                fail(&Column::Phone, e.to_string());
+                fail(
+                    &Column::Phone,
+                    super::parse::address_error_words(e).to_owned(),
+                );
                 None
             }
         };
@@ -620,6 +626,49 @@ pub fn merge(files: Vec<Read>) -> Read {
     }
     out.entries.extend(tail);
     out
+}
+
+/// A kept file with every cell that is this email address or this phone number emptied (an
+/// erasure): `None` when no cell is. The rows keep their place (a running import resumes
+/// where it was); the file comes back as UTF-8 with its delimiter.
+pub fn scrub(bytes: &[u8], email: Option<&str>, phone: Option<&str>) -> Option<Vec<u8>> {
+    let (text, _) = decode(bytes);
+    let delimiter = sniff_delimiter(&text);
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_writer(Vec::with_capacity(bytes.len()));
+    let mut found = false;
+    for rec in r.records() {
+        let Ok(rec) = rec else { continue };
+        let cells: Vec<&str> = rec
+            .iter()
+            .map(|cell| {
+                let c = cell.trim();
+                let hit = email.is_some_and(|e| {
+                    c.eq_ignore_ascii_case(e)
+                        || EmailAddress::parse(c).is_ok_and(|x| x.as_str() == e)
+                }) || phone
+                    .is_some_and(|p| PhoneNumber::parse(c).is_ok_and(|x| x.as_str() == p));
+                if hit {
+                    found = true;
+                    ""
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        w.write_record(&cells).ok()?;
+    }
+    if !found {
+        return None;
+    }
+    w.into_inner().ok()
 }
 
 /// The SHA-256 of a file's bytes, hex (names the file in every record it made).
@@ -801,6 +850,24 @@ mod tests {
             fold_name("Product updates")
         );
         assert_ne!(fold_name("Newsletter"), fold_name("News"));
+    }
+
+    #[test]
+    fn an_erased_address_is_emptied_in_a_kept_file_and_its_row_keeps_its_place() {
+        let text = "Email;Phone;Newsletter consent\nHolly@Contoso.com;+1 (425) 555-0101;yes\n\
+                    frank@contoso.com;;no\n";
+        let out = scrub(
+            text.as_bytes(),
+            Some("holly@contoso.com"),
+            Some("+14255550101"),
+        )
+        .expect("found");
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            "Email;Phone;Newsletter consent\n;;yes\nfrank@contoso.com;;no\n"
+        );
+        assert!(scrub(out.as_bytes(), Some("holly@contoso.com"), None).is_none());
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub(crate) fn ConsoleFrame(
                 {role.may(Permission::RecordConsent).then(|| link("/admin/contacts", "Contacts"))}
                 {role.may(Permission::RecordConsent).then(|| link("/admin/requests", "Data requests"))}
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
+                {role.may(Permission::ImportConsent).then(|| link("/admin/imports", "Imports"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
                 {role.may(Permission::ManageWebhooks).then(|| link("/admin/webhooks", "Webhooks"))}

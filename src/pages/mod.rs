@@ -12,6 +12,9 @@ mod console;
 // The desk's pages show what `services::desk` loads (the server's build only).
 #[cfg(feature = "ssr")]
 mod desk;
+// The import pages show what `services::import` loads (the server's build only).
+#[cfg(feature = "ssr")]
+pub mod imports;
 mod layout;
 mod optin;
 mod preferences;

@@ -245,6 +245,17 @@ pub const ROUTES: &[Route] = {
             "/admin/webhooks/deliveries/{id}/replay",
             Needs(ManageWebhooks),
         ),
+        route("GET", "/admin/imports", Needs(ImportConsent)),
+        route("POST", "/admin/imports", Needs(ImportConsent)),
+        route("GET", "/admin/imports/{id}", Needs(ImportConsent)),
+        route("POST", "/admin/imports/{id}/check", Needs(ImportConsent)),
+        route("POST", "/admin/imports/{id}/start", Needs(ImportConsent)),
+        route("POST", "/admin/imports/{id}/discard", Needs(ImportConsent)),
+        route(
+            "GET",
+            "/admin/imports/{id}/errors.csv",
+            Needs(ImportConsent),
+        ),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -378,6 +389,15 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/webhooks/deliveries/{id}/replay") => post(webhooks::replay),
         ("GET", "/admin/audit") => get(audit_page),
         ("GET", "/admin/audit.csv") => get(audit_csv),
+        ("GET", "/admin/imports") => get(super::imports::list),
+        ("POST", "/admin/imports") => post(super::imports::upload).layer(
+            axum::extract::DefaultBodyLimit::max(super::imports::UPLOAD_LIMIT),
+        ),
+        ("GET", "/admin/imports/{id}") => get(super::imports::show),
+        ("POST", "/admin/imports/{id}/check") => post(super::imports::check),
+        ("POST", "/admin/imports/{id}/start") => post(super::imports::start),
+        ("POST", "/admin/imports/{id}/discard") => post(super::imports::discard),
+        ("GET", "/admin/imports/{id}/errors.csv") => get(super::imports::errors_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),
     }
 }

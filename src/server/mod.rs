@@ -7,6 +7,7 @@ pub mod console;
 pub mod contact;
 pub mod desk;
 pub mod headers;
+pub mod imports;
 pub mod keys;
 pub mod optin;
 pub mod pages;
@@ -493,6 +494,12 @@ pub async fn prepare_with_clock(
     policy.data_request_days = settings.data_request_days.max(1);
     policy.kept_mail_dir = Some(settings.kept_mail_dir());
     let core = Arc::new(Core::new(db.read, writer, policy, secret));
+    // The console's imports a stop interrupted go on from their last committed batch.
+    match crate::services::import::resume_all(&core).await {
+        Ok(0) => {}
+        Ok(resumed) => tracing::info!(resumed, "imports resumed"),
+        Err(e) => tracing::error!(error = %e, "the stopped imports could not resume"),
+    }
     let demo_links = if settings.demo {
         crate::services::demo::demo_links(&core).await?
     } else {

@@ -538,12 +538,14 @@ pub async fn write(
     progress(done as i64, total as i64);
     while done < total {
         let upto = (done + BATCH).min(total);
-        core.writer
+        let written = core
+            .writer
             .run(
                 Batch {
                     import_id: id,
                     profile_id: plan.profile_id,
                     rows: plan.rows[done..upto].to_vec(),
+                    from: done as i64,
                     upto: upto as i64,
                     catalog: plan.catalog.clone(),
                     settings: settings.clone(),
@@ -557,7 +559,15 @@ pub async fn write(
                 Priority::Bulk,
             )
             .await?;
-        done = upto;
+        done = match written {
+            true => upto,
+            // Another instance wrote this batch (both resumed the import): go on from where
+            // it is, or stop when it is done.
+            false => match db::get(&core.read, id).await? {
+                Some(i) if !i.done => i.rows_done.max(0) as usize,
+                _ => total,
+            },
+        };
         progress(done as i64, total as i64);
     }
     import = db::get(&core.read, id)
@@ -631,6 +641,8 @@ struct Batch {
     import_id: i64,
     profile_id: i64,
     rows: Vec<std::result::Result<PlannedRow, Vec<RowError>>>,
+    /// The rows done before this batch: it writes only if the import still stands there.
+    from: i64,
     upto: i64,
     catalog: Arc<Catalog>,
     settings: AskSettings,
@@ -641,9 +653,12 @@ struct Batch {
 }
 
 impl Unit for Batch {
-    type Output = ();
-    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<()>> {
+    type Output = bool;
+    fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<bool>> {
         Box::pin(async move {
+            if db::rows_done(tx, self.import_id).await? != Some(self.from) {
+                return Ok(false);
+            }
             let mut counts = Counts::default();
             let mut errors = Vec::new();
             for row in &self.rows {
@@ -662,7 +677,7 @@ impl Unit for Batch {
             }
             db::add_errors(tx, self.import_id, &errors).await?;
             db::advance(tx, self.import_id, self.upto, counts).await?;
-            Ok(())
+            Ok(true)
         })
     }
 }
@@ -773,5 +788,271 @@ impl Batch {
             counts.rows_unchanged += 1;
         }
         Ok(Ok(counts))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The console: an upload kept as a draft, its mapping step and dry run, then the run in the
+// background (resumed when a server starts).
+
+/// What the mapping step shows of a draft: each file's header and options with the mapping
+/// saved (guessed at upload), and what the columns may map to.
+pub struct Draft {
+    pub import: Import,
+    pub files: Vec<FileMapping>,
+    /// (key, name) of the profile's topics and purposes.
+    pub targets: Vec<(String, String)>,
+}
+
+/// The mappings a draft saved, by file.
+fn saved(import: &Import) -> Vec<Mapping> {
+    serde_json::from_str::<Vec<(String, Mapping)>>(&import.mapping)
+        .map(|v| v.into_iter().map(|(_, m)| m).collect())
+        .unwrap_or_default()
+}
+
+fn source_files(kept: Vec<(String, Vec<u8>)>) -> Vec<SourceFile> {
+    kept.into_iter()
+        .map(|(name, bytes)| SourceFile { name, bytes })
+        .collect()
+}
+
+/// Keeps an upload as a draft, its mapping guessed; refused when a file is not CSV.
+pub async fn upload(
+    core: &Core,
+    profile_id: i64,
+    files: Vec<SourceFile>,
+    source_confirmed: bool,
+    started_by: &str,
+) -> Result<std::result::Result<i64, PrepareError>> {
+    let cat = core.catalog(profile_id).await?;
+    let guessed = match guess(&cat, &files, &Options::default()) {
+        Ok(g) => g,
+        Err(e) => return Ok(Err(e)),
+    };
+    let named: Vec<(&str, &Mapping)> = guessed
+        .iter()
+        .map(|g| (g.name.as_str(), &g.mapping))
+        .collect();
+    let mapping = serde_json::to_string(&named).unwrap_or_default();
+    struct Upload {
+        profile_id: i64,
+        files: Vec<(String, Vec<u8>)>,
+        name: String,
+        sha: String,
+        mapping: String,
+        source_confirmed: bool,
+        started_by: String,
+    }
+    impl Unit for Upload {
+        type Output = i64;
+        fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<i64>> {
+            Box::pin(async move {
+                let draft = db::NewDraft {
+                    profile_id: self.profile_id,
+                    files: &self.files,
+                    file_name: &self.name,
+                    file_sha256: &self.sha,
+                    mapping: &self.mapping,
+                    source_confirmed: self.source_confirmed,
+                    started_by: &self.started_by,
+                };
+                db::create_draft(tx, &draft).await
+            })
+        }
+    }
+    let name = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let sha = rules::file_hash(
+        files
+            .iter()
+            .map(|f| rules::file_hash(&f.bytes))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
+    );
+    let unit = Upload {
+        profile_id,
+        files: files.into_iter().map(|f| (f.name, f.bytes)).collect(),
+        name,
+        sha,
+        mapping,
+        source_confirmed,
+        started_by: started_by.to_owned(),
+    };
+    Ok(Ok(core.writer.run(unit, Priority::Interactive).await?))
+}
+
+/// A draft as the mapping step shows it; `None`: no such import.
+pub async fn draft(core: &Core, id: i64) -> Result<Option<Draft>> {
+    let Some(import) = db::get(&core.read, id).await? else {
+        return Ok(None);
+    };
+    let cat = core.catalog(import.profile_id).await?;
+    let files = source_files(db::files(&core.read, id).await?);
+    let mut out = match guess(&cat, &files, &Options::default()) {
+        Ok(g) => g,
+        Err(_) => Vec::new(),
+    };
+    for (f, m) in out.iter_mut().zip(saved(&import)) {
+        if m.columns.len() == f.header.len() {
+            f.mapping = m;
+        }
+    }
+    let targets = targets(&cat)
+        .into_iter()
+        .map(|t| (t.key, t.names.into_iter().next().unwrap_or_default()))
+        .collect();
+    Ok(Some(Draft {
+        import,
+        files: out,
+        targets,
+    }))
+}
+
+/// The plan of a kept import under its saved mapping.
+async fn kept_plan(
+    core: &Core,
+    import: &Import,
+) -> Result<std::result::Result<Plan, PrepareError>> {
+    let cat = core.catalog(import.profile_id).await?;
+    let files = source_files(db::files(&core.read, import.id).await?);
+    Ok(plan(
+        cat,
+        import.profile_id,
+        &files,
+        &saved(import),
+        import.source_confirmed,
+    ))
+}
+
+/// Saves a draft's mapping and runs its dry run; `None`: not a draft (any more).
+pub async fn check(
+    core: &Core,
+    id: i64,
+    mappings: Vec<Mapping>,
+    source_confirmed: bool,
+) -> Result<Option<std::result::Result<(Counts, Vec<RowError>), PrepareError>>> {
+    let Some(import) = db::get(&core.read, id).await? else {
+        return Ok(None);
+    };
+    let files = source_files(db::files(&core.read, id).await?);
+    let named: Vec<(&str, &Mapping)> = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .zip(mappings.iter())
+        .collect();
+    let json = serde_json::to_string(&named).unwrap_or_default();
+    struct Save(i64, String, bool);
+    impl Unit for Save {
+        type Output = bool;
+        fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<bool>> {
+            Box::pin(db::set_mapping(tx, self.0, &self.1, self.2))
+        }
+    }
+    if !core
+        .writer
+        .run(Save(id, json, source_confirmed), Priority::Interactive)
+        .await?
+    {
+        return Ok(None);
+    }
+    let cat = core.catalog(import.profile_id).await?;
+    let plan = match plan(cat, import.profile_id, &files, &mappings, source_confirmed) {
+        Ok(p) => p,
+        Err(e) => return Ok(Some(Err(e))),
+    };
+    Ok(Some(Ok(dry_run(core, &plan).await?)))
+}
+
+/// Starts a draft under its saved mapping and writes it in the background; `None`: not a
+/// draft (started already, or discarded).
+pub async fn start(
+    core: &Arc<Core>,
+    id: i64,
+) -> Result<Option<std::result::Result<(), PrepareError>>> {
+    let Some(import) = db::get(&core.read, id).await?.filter(|i| !i.done) else {
+        return Ok(None);
+    };
+    let plan = match kept_plan(core, &import).await? {
+        Ok(p) => p,
+        Err(e) => return Ok(Some(Err(e))),
+    };
+    struct Begin(i64, String, i64);
+    impl Unit for Begin {
+        type Output = bool;
+        fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<bool>> {
+            Box::pin(db::begin(tx, self.0, &self.1, self.2))
+        }
+    }
+    let began = core
+        .writer
+        .run(
+            Begin(id, plan.sha256.clone(), plan.rows.len() as i64),
+            Priority::Interactive,
+        )
+        .await?;
+    if !began {
+        return Ok(None);
+    }
+    in_background(core.clone(), plan, id);
+    Ok(Some(Ok(())))
+}
+
+/// Writes an import's remaining batches on a task of its own.
+fn in_background(core: Arc<Core>, plan: Plan, id: i64) {
+    tokio::spawn(async move {
+        match write(&core, &plan, id, |_, _| {}).await {
+            Ok((i, _)) => tracing::info!(import = id, rows = i.rows_done, "import done"),
+            Err(e) => tracing::error!(import = id, error = %e, "import stopped"),
+        }
+    });
+}
+
+/// Resumes the console's running imports (a server stopped in the middle of one): each from
+/// its last committed batch.
+pub async fn resume_all(core: &Arc<Core>) -> Result<usize> {
+    let ids = db::running_with_files(&core.read).await?;
+    let mut resumed = 0;
+    for id in ids {
+        let Some(import) = db::get(&core.read, id).await? else {
+            continue;
+        };
+        match kept_plan(core, &import).await? {
+            Ok(plan) => {
+                in_background(core.clone(), plan, id);
+                resumed += 1;
+            }
+            Err(e) => tracing::error!(import = id, error = %e, "an import cannot resume"),
+        }
+    }
+    Ok(resumed)
+}
+
+/// Discards a draft (its files go); `false`: not a draft.
+pub async fn discard(core: &Core, id: i64) -> Result<bool> {
+    struct Discard(i64);
+    impl Unit for Discard {
+        type Output = bool;
+        fn apply<'a>(&'a self, tx: &'a mut Tx) -> BoxFuture<'a, crate::store::Result<bool>> {
+            Box::pin(db::discard(tx, self.0))
+        }
+    }
+    Ok(core.writer.run(Discard(id), Priority::Interactive).await?)
+}
+
+/// The refused rows a draft's dry run finds under its saved mapping (the mapping's own
+/// problem as one row when it cannot be used).
+pub async fn draft_errors(core: &Core, import: &Import) -> Result<Vec<RowError>> {
+    match kept_plan(core, import).await? {
+        Ok(plan) => Ok(dry_run(core, &plan).await?.1),
+        Err(e) => Ok(vec![RowError {
+            line: 1,
+            column: String::new(),
+            why: e.to_string(),
+        }]),
     }
 }

@@ -397,6 +397,15 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "import_files",
+            &[
+                ("import_id", Int),
+                ("position", Int),
+                ("name", Text),
+                ("content", Bytes),
+            ],
+        ),
+        (
             "import_errors",
             &[
                 ("import_id", Int),

@@ -186,6 +186,12 @@ impl Unit for EraseContact {
                 };
                 let record = tx.erase_point(cp, channel, &self.meta);
                 if let Some(address) = address {
+                    // Kept import uploads: the address's cells emptied.
+                    let (email, phone) = match kind {
+                        PointKind::Email => (Some(address.as_str()), None),
+                        PointKind::Phone => (None, Some(address.as_str())),
+                    };
+                    super::import::scrub_files(tx, email, phone).await?;
                     let hash = address_hash(&self.secret, kind, &address);
                     on!(tx.conn(), c => sqlx::query(
                         "INSERT INTO suppressions (address_hash, kind, ledger_seq, created_at)

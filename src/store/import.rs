@@ -16,6 +16,8 @@ pub struct Import {
     pub file_sha256: String,
     pub mapping: String,
     pub source_confirmed: bool,
+    /// Uploaded on the console, not started yet (the mapping step).
+    pub draft: bool,
     pub done: bool,
     pub rows_total: i64,
     pub rows_done: i64,
@@ -66,6 +68,7 @@ fn import(r: &impl DbRow) -> Result<Import> {
         file_sha256: r.col("file_sha256")?,
         mapping: r.col("mapping")?,
         source_confirmed: r.col("source_confirmed")?,
+        draft: status == "draft",
         done: status == "done",
         rows_total: r.col("rows_total")?,
         rows_done: r.col("rows_done")?,
@@ -190,6 +193,15 @@ pub async fn advance(tx: &mut Tx, id: i64, done: i64, add: Counts) -> Result<()>
     .execute(c)
     .await
     .map(|_| ())?);
+    // A finished import's files are not needed any more.
+    on!(tx.conn(), c => sqlx::query(
+        "DELETE FROM import_files WHERE import_id = $1
+           AND EXISTS (SELECT 1 FROM imports WHERE id = $1 AND status = 'done')",
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())?);
     Ok(())
 }
 
@@ -210,4 +222,178 @@ pub async fn errors(read: &Reader, id: i64) -> Result<Vec<ImportError>> {
         })
     })
     .collect())
+}
+
+/// A console upload: a draft import with its files kept (and the mapping guessed for them).
+pub struct NewDraft<'a> {
+    pub profile_id: i64,
+    pub files: &'a [(String, Vec<u8>)],
+    pub file_name: &'a str,
+    pub file_sha256: &'a str,
+    pub mapping: &'a str,
+    pub source_confirmed: bool,
+    pub started_by: &'a str,
+}
+
+pub async fn create_draft(tx: &mut Tx, n: &NewDraft<'_>) -> Result<i64> {
+    let now = tx.now_str();
+    let id: i64 = on!(tx.conn(), c => sqlx::query_scalar(
+        "INSERT INTO imports (profile_id, file_name, file_sha256, mapping, source_confirmed,
+             status, rows_total, started_by, started_at)
+         VALUES ($1, $2, $3, $4, $5, 'draft', 0, $6, $7) RETURNING id",
+    )
+    .bind(n.profile_id)
+    .bind(n.file_name)
+    .bind(n.file_sha256)
+    .bind(n.mapping)
+    .bind(n.source_confirmed)
+    .bind(n.started_by)
+    .bind(Ts::new(&now))
+    .fetch_one(c)
+    .await?);
+    for (i, (name, bytes)) in n.files.iter().enumerate() {
+        on!(tx.conn(), c => sqlx::query(
+            "INSERT INTO import_files (import_id, position, name, content) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(name)
+        .bind(bytes)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    }
+    Ok(id)
+}
+
+/// An import's kept files, in order: (name, bytes).
+pub async fn files(read: &Reader, id: i64) -> Result<Vec<(String, Vec<u8>)>> {
+    read!(read, c => Ok(sqlx::query_as(
+        "SELECT name, content FROM import_files WHERE import_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await?))
+}
+
+/// A draft's mapping and declaration, as the mapping step last saved them; `false` when the
+/// import is no longer a draft.
+pub async fn set_mapping(
+    tx: &mut Tx,
+    id: i64,
+    mapping: &str,
+    source_confirmed: bool,
+) -> Result<bool> {
+    on!(tx.conn(), c => Ok(sqlx::query(
+        "UPDATE imports SET mapping = $2, source_confirmed = $3 WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(id)
+    .bind(mapping)
+    .bind(source_confirmed)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1))
+}
+
+/// A draft starts: running from now, with this many rows; `false` when it was not a draft
+/// (started twice, or discarded).
+pub async fn begin(tx: &mut Tx, id: i64, sha256: &str, rows_total: i64) -> Result<bool> {
+    let now = tx.now_str();
+    let started = on!(tx.conn(), c => sqlx::query(
+        "UPDATE imports SET status = 'running', rows_total = $2, file_sha256 = $3, started_at = $4
+         WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(id)
+    .bind(rows_total)
+    .bind(sha256)
+    .bind(Ts::new(&now))
+    .execute(c)
+    .await?
+    .rows_affected())
+        == 1;
+    if started && rows_total == 0 {
+        advance(tx, id, 0, Counts::default()).await?;
+    }
+    Ok(started)
+}
+
+/// A draft discarded: its files and its row go.
+pub async fn discard(tx: &mut Tx, id: i64) -> Result<bool> {
+    let status: Option<String> = on!(tx.conn(), c => sqlx::query_scalar(
+        "SELECT status FROM imports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?);
+    if status.as_deref() != Some("draft") {
+        return Ok(false);
+    }
+    on!(tx.conn(), c => {
+        sqlx::query("DELETE FROM import_files WHERE import_id = $1").bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM import_errors WHERE import_id = $1").bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM imports WHERE id = $1").bind(id).execute(&mut *c).await?;
+    });
+    Ok(true)
+}
+
+/// How many rows of an import are done, inside the writer's transaction (a batch checks it
+/// is the next one: two instances resuming the same import never write a batch twice).
+pub async fn rows_done(tx: &mut Tx, id: i64) -> Result<Option<i64>> {
+    on!(tx.conn(), c => Ok(sqlx::query_scalar(
+        "SELECT rows_done FROM imports WHERE id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?))
+}
+
+/// The newest imports first, `limit` at most.
+pub async fn list(read: &Reader, limit: i64) -> Result<Vec<Import>> {
+    let sql = format!("SELECT {COLUMNS} FROM imports ORDER BY id DESC LIMIT $1");
+    read!(read, c => sqlx::query(&sql)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(import)
+        .collect())
+}
+
+/// Running imports whose files are kept (the console's: a server resumes them when it starts).
+pub async fn running_with_files(read: &Reader) -> Result<Vec<i64>> {
+    read!(read, c => Ok(sqlx::query_scalar(
+        "SELECT i.id FROM imports i WHERE i.status = 'running'
+           AND EXISTS (SELECT 1 FROM import_files f WHERE f.import_id = i.id)
+         ORDER BY i.id",
+    )
+    .fetch_all(&mut *c)
+    .await?))
+}
+
+/// An erasure's part: every kept file's cells holding the erased address or number emptied
+/// (`domain::import::scrub`); returns how many files changed.
+pub async fn scrub_files(tx: &mut Tx, email: Option<&str>, phone: Option<&str>) -> Result<u64> {
+    let kept: Vec<(i64, i64, Vec<u8>)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT import_id, position, content FROM import_files ORDER BY import_id, position",
+    )
+    .fetch_all(c)
+    .await?);
+    let mut changed = 0;
+    for (id, position, content) in kept {
+        let Some(clean) = crate::domain::import::scrub(&content, email, phone) else {
+            continue;
+        };
+        on!(tx.conn(), c => sqlx::query(
+            "UPDATE import_files SET content = $3 WHERE import_id = $1 AND position = $2",
+        )
+        .bind(id)
+        .bind(position)
+        .bind(clean)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -397,3 +397,161 @@ async fn an_import_killed_half_way_and_run_again_ends_as_an_uninterrupted_one() 
     app.assert_ledger_sound().await;
     app.stop().await;
 }
+
+/// An upload of the import form: the profile and the files.
+async fn upload(
+    b: &mut crate::console::Browser<'_>,
+    csrf: &str,
+    profile: i64,
+    files: &[(&str, &str)],
+) -> crate::console::Answer {
+    let boundary = "----prefcenterImport9Kz";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"profile\"\r\n\r\n{profile}\r\n"
+    );
+    for (name, text) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let req = b
+        .app
+        .client
+        .post(format!("{}/admin/imports", b.app.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("origin", b.app.base.clone())
+        .body(body);
+    b.send(req).await
+}
+
+#[tokio::test]
+async fn an_admin_uploads_maps_checks_and_imports_on_the_console_and_an_erasure_empties_the_kept_file(
+) {
+    use crate::console::{create_user, csrf_of, Browser, GOOD};
+    let app = empty_contoso().await;
+    let base = app.base.clone();
+    assert!(create_user(&app, "admin@contoso.com", "admin", GOOD).0);
+    assert!(create_user(&app, "staff@contoso.com", "staff", GOOD).0);
+    // Staff cannot import.
+    let mut s = Browser::new(&app);
+    assert_eq!(s.sign_in("staff@contoso.com", GOOD).await.status, 303);
+    assert_eq!(s.get("/admin/imports").await.status, 403);
+    let mut b = Browser::new(&app);
+    assert_eq!(b.sign_in("admin@contoso.com", GOOD).await.status, 303);
+    let page = b.get("/admin/imports").await;
+    assert_eq!(page.status, 200);
+    let csrf = csrf_of(&page.body);
+    let profile = count(
+        &app,
+        "SELECT id FROM compliance_profiles WHERE key = 'contoso'",
+    )
+    .await;
+    // A long file whose option "Pigeon post" the mapping step maps by hand.
+    let text = "Consent ID,Email,Consent option,Consent value\n\
+                1,holly@contoso.com,Newsletter,False\n\
+                2,holly@contoso.com,Pigeon post,True\n\
+                3,frank@contoso.com,Newsletter,True\n\
+                4,ana@example.com,Newsletter,maybe\n";
+    let up = upload(&mut b, &csrf, profile, &[("consent.csv", text)]).await;
+    assert_eq!(up.status, 303, "{}", up.body);
+    let id = up.location.rsplit('/').next().unwrap().to_owned();
+    let page = b.get(&format!("/admin/imports/{id}")).await;
+    assert!(page.body.contains("Check (dry run)"), "{}", page.body);
+    assert!(page.body.contains("Pigeon post"));
+    let kept = count(&app, "SELECT COUNT(*) FROM import_files").await;
+    assert_eq!(kept, 1);
+
+    // Holly is erased while the upload waits: her address leaves the kept file.
+    let out = beside(
+        &["contact", "erase", "holly@contoso.com", "--reason", "asked"],
+        &app,
+    )
+    .await;
+    assert!(out.status.success(), "{}", stdout(&out));
+    let content: Vec<u8> = sqlx::query_scalar("SELECT content FROM import_files")
+        .fetch_one(&mut app.db().await)
+        .await
+        .unwrap();
+    let content = String::from_utf8(content).unwrap();
+    assert!(!content.contains("holly"), "{content}");
+    assert_eq!(content.lines().count(), 5, "rows keep their place");
+
+    // The mapping step: the columns as guessed, the option mapped by hand to Events.
+    let form = format!(
+        "csrf={csrf}&layout=long&c0.0=consent_id&c0.1=email&c0.2=option&c0.3=value\
+         &on0.0=Newsletter&o0.0=newsletter&on0.1=Pigeon+post&o0.1=events&source_confirmed=on"
+    );
+    let checked = b
+        .post(&format!("/admin/imports/{id}/check"), &form, Some(&base))
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert!(
+        checked.body.contains("Dry run: nothing was written"),
+        "{}",
+        checked.body
+    );
+    assert!(
+        checked.body.contains("1 ledger records would be written"),
+        "{}",
+        checked.body
+    );
+    assert!(checked.body.contains("3 rows refused"), "{}", checked.body);
+    assert!(checked.body.contains("is not a consent value"));
+    let csv = b.get(&format!("/admin/imports/{id}/errors.csv")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("line,column,why\n2,"), "{}", csv.body);
+    assert_eq!(
+        app.ledger_count().await,
+        count(&app, "SELECT COUNT(*) FROM consent_ledger").await
+    );
+    let before = app.ledger_count().await;
+
+    // Started: it runs in the background; the page follows it and ends done.
+    let started = b
+        .post(
+            &format!("/admin/imports/{id}/start"),
+            &format!("csrf={csrf}"),
+            Some(&base),
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let mut done = false;
+    for _ in 0..200 {
+        let page = b.get(&format!("/admin/imports/{id}")).await;
+        if page.body.contains("Done: all 4 rows.") {
+            done = true;
+            assert!(
+                page.body.contains("1 ledger records written"),
+                "{}",
+                page.body
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(done, "the import finished");
+    assert_eq!(app.ledger_count().await, before + 1);
+    assert_eq!(
+        app.state_of("frank@contoso.com", "Newsletter", "email")
+            .await
+            .as_deref(),
+        Some("opted_in")
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM import_files").await,
+        0,
+        "the file goes when done"
+    );
+    // A bad upload is told, not kept.
+    let bad = upload(&mut b, &csrf, profile, &[("empty.csv", "")]).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("Choose one or more CSV files"));
+    let missing = b.get("/admin/imports/999").await;
+    assert_eq!(missing.status, 404);
+    app.assert_ledger_sound().await;
+    app.stop().await;
+}
