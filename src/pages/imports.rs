@@ -279,7 +279,7 @@ pub fn import_page(v: ImportView) -> impl IntoView {
                 view! {
                     <section class="card" aria-labelledby="dry-title" id="dry-run">
                         <h2 id="dry-title">"Dry run: nothing was written"</h2>
-                        <ul role="status">{counts_words(&counts, true).into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                        <div role="status"><ul>{counts_words(&counts, true).into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul></div>
                         {(!clean).then(|| view! {
                             <p><a href=format!("/admin/imports/{id}/errors.csv")>"Download the refused rows (CSV)"</a></p>
                         })}

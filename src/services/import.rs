@@ -893,10 +893,7 @@ pub async fn draft(core: &Core, id: i64) -> Result<Option<Draft>> {
     };
     let cat = core.catalog(import.profile_id).await?;
     let files = source_files(db::files(&core.read, id).await?);
-    let mut out = match guess(&cat, &files, &Options::default()) {
-        Ok(g) => g,
-        Err(_) => Vec::new(),
-    };
+    let mut out = guess(&cat, &files, &Options::default()).unwrap_or_default();
     for (f, m) in out.iter_mut().zip(saved(&import)) {
         if m.columns.len() == f.header.len() {
             f.mapping = m;
