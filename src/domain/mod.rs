@@ -22,10 +22,12 @@ pub mod proof;
 /// Receipts are made and checked on the server only (the JWS crate is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod receipt;
+pub mod report;
 /// Data requests count days and expire links (the time crate is a server dependency).
 #[cfg(feature = "ssr")]
 pub mod rights;
 pub mod search;
+pub mod segment;
 pub mod setup;
 pub mod staff;
 pub mod token;

@@ -156,6 +156,8 @@ pub(crate) fn ConsoleFrame(
                 {role.may(Permission::RecordConsent).then(|| link("/admin/requests", "Data requests"))}
                 {role.may(Permission::ConfigureProfiles).then(|| link("/admin/profiles", "Setup"))}
                 {role.may(Permission::ImportConsent).then(|| link("/admin/imports", "Imports"))}
+                {role.may(Permission::ReadReports).then(|| link("/admin/segments", "Segments"))}
+                {role.may(Permission::ReadReports).then(|| link("/admin/dashboard", "Dashboard"))}
                 {role.may(Permission::ManageUsers).then(|| link("/admin/users", "Users"))}
                 {role.may(Permission::ManageApiKeys).then(|| link("/admin/api-keys", "API keys"))}
                 {role.may(Permission::ManageWebhooks).then(|| link("/admin/webhooks", "Webhooks"))}
@@ -195,6 +197,12 @@ pub fn console_home_page(v: ConsoleHome) -> impl IntoView {
                 {role.may(Permission::ConfigureProfiles).then(|| view! {
                     <h2><a href="/admin/profiles">"Compliance setup"</a></h2>
                     <p class="muted">"Profiles for each brand or region: sender, legal text, double opt-in rules, and the purposes and topics contacts choose from."</p>
+                })}
+                {role.may(Permission::ReadReports).then(|| view! {
+                    <h2><a href="/admin/segments">"Segments"</a></h2>
+                    <p class="muted">"Audiences built from consent and contact rules, counted now or as of a past day, exported as CSV with unsubscribe links."</p>
+                    <h2><a href="/admin/dashboard">"Dashboard"</a></h2>
+                    <p class="muted">"Opt-ins, opt-outs and confirmations asked per topic over time, and bursts of one-clicks from one network."</p>
                 })}
                 {role.may(Permission::ManageUsers).then(|| view! {
                     <h2><a href="/admin/users">"Users"</a></h2>

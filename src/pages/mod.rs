@@ -20,6 +20,9 @@ mod optin;
 mod preferences;
 mod receipt;
 mod rights;
+// The analyst's pages show what `services::segment` loads (the server's build only).
+#[cfg(feature = "ssr")]
+pub mod segments;
 pub mod setup;
 mod webhooks;
 

@@ -256,6 +256,16 @@ pub const ROUTES: &[Route] = {
             "/admin/imports/{id}/errors.csv",
             Needs(ImportConsent),
         ),
+        route("GET", "/admin/segments", Needs(ReadReports)),
+        route("GET", "/admin/segments/new", Needs(ReadReports)),
+        route("POST", "/admin/segments/new", Needs(ReadReports)),
+        route("GET", "/admin/segments/{id}", Needs(ReadReports)),
+        route("GET", "/admin/segments/{id}/edit", Needs(ReadReports)),
+        route("POST", "/admin/segments/{id}/edit", Needs(ReadReports)),
+        route("POST", "/admin/segments/{id}/delete", Needs(ReadReports)),
+        route("GET", "/admin/segments/{id}/export.csv", Needs(ReadReports)),
+        route("GET", "/admin/dashboard", Needs(ReadReports)),
+        route("GET", "/admin/dashboard.csv", Needs(ReadReports)),
         route("GET", "/admin/audit", Needs(ReadAudit)),
         route("GET", "/admin/audit.csv", Needs(ReadAudit)),
     ]
@@ -398,6 +408,17 @@ fn handler(r: &Route) -> axum::routing::MethodRouter<AppState> {
         ("POST", "/admin/imports/{id}/start") => post(super::imports::start),
         ("POST", "/admin/imports/{id}/discard") => post(super::imports::discard),
         ("GET", "/admin/imports/{id}/errors.csv") => get(super::imports::errors_csv),
+        ("GET", "/admin/segments") => get(super::segments::list),
+        ("GET", "/admin/segments/new") => get(super::segments::new_form),
+        ("POST", "/admin/segments/new" | "/admin/segments/{id}/edit") => {
+            post(super::segments::save)
+        }
+        ("GET", "/admin/segments/{id}") => get(super::segments::show),
+        ("GET", "/admin/segments/{id}/edit") => get(super::segments::edit_form),
+        ("POST", "/admin/segments/{id}/delete") => post(super::segments::delete),
+        ("GET", "/admin/segments/{id}/export.csv") => get(super::segments::export),
+        ("GET", "/admin/dashboard") => get(super::segments::dashboard),
+        ("GET", "/admin/dashboard.csv") => get(super::segments::dashboard_csv),
         (m, p) => panic!("console route {m} {p} has no handler"),
     }
 }

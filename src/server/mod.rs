@@ -13,6 +13,7 @@ pub mod optin;
 pub mod pages;
 pub mod receipt;
 pub mod rights;
+pub mod segments;
 pub mod setup;
 pub mod webhooks;
 

@@ -89,6 +89,16 @@ impl Page {
         self.query.get(name).map(str::to_owned)
     }
 
+    /// Every value of a query parameter, in order.
+    pub(super) fn query_values(&self, name: &str) -> Vec<String> {
+        self.query
+            .0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Segment `index` of the path as a positive number (an id), if it is one.
     pub(super) fn segment_i64(&self, index: usize) -> Option<i64> {
         self.segment(index).parse().ok().filter(|n: &i64| *n > 0)

@@ -117,9 +117,14 @@ fn mint(core: &Core, q: &LinkQuestion, a: &Addressed) -> Minted {
     if a.suppressed {
         return Minted::Erased;
     }
+    Minted::Links(signed(core, q, a.contact_point_id, a.link_generation))
+}
+
+/// A point's links for `q` (not a mandatory question's).
+fn signed(core: &Core, q: &LinkQuestion, contact_point_id: i64, link_generation: i64) -> Links {
     let claims = LinkClaims {
-        contact_point_id: a.contact_point_id,
-        generation: u32::try_from(a.link_generation).unwrap_or(u32::MAX),
+        contact_point_id,
+        generation: u32::try_from(link_generation).unwrap_or(u32::MAX),
         subject: None,
         expires: q.expires,
     };
@@ -131,12 +136,46 @@ fn mint(core: &Core, q: &LinkQuestion, a: &Addressed) -> Minted {
     let base = &core.policy.base_url;
     let unsubscribe_url = format!("{base}/u/{unsubscribe}");
     let (list_unsubscribe, post) = link::list_unsubscribe_headers(&unsubscribe_url);
-    Minted::Links(Links {
+    Links {
         center_url: format!("{base}/p/{center}"),
         unsubscribe_url,
         list_unsubscribe,
         list_unsubscribe_post: post.to_owned(),
+    }
+}
+
+/// The question of a segment export's links: `subject` (a purpose or topic of `cat`; `None`:
+/// everything optional) is what the unsubscribe link leaves.
+pub async fn question_in(
+    core: &Core,
+    cat: &crate::store::catalog::Catalog,
+    subject: Option<Subject>,
+) -> Result<LinkQuestion> {
+    let purpose = match subject {
+        Some(Subject::Purpose(id)) => cat.purpose(id),
+        Some(Subject::Topic(id)) => cat.topic(id).and_then(|t| cat.purpose(t.purpose_id)),
+        _ => None,
+    };
+    let now = core.clock.now().unix_timestamp();
+    Ok(LinkQuestion {
+        profile_id: cat.profile.id,
+        profile: cat.profile.key.clone(),
+        subject,
+        mandatory: purpose.is_some_and(|p| p.mandatory),
+        key: core.minting_key().await?,
+        expires: link::expiry(now, core.policy.link_ttl_days),
     })
+}
+
+/// The links of a point a segment found (no lookup: a MAC or two); `None` for a mandatory
+/// purpose, whose messages carry no unsubscribe link.
+pub fn point_links(
+    core: &Core,
+    q: &LinkQuestion,
+    contact_point_id: i64,
+    link_generation: i64,
+) -> Option<Links> {
+    (!q.mandatory).then(|| signed(core, q, contact_point_id, link_generation))
 }
 
 /// The links of one address: its contact found (the key may see it), the question asked on

@@ -17,6 +17,7 @@ pub mod proof;
 pub mod receipt;
 pub mod record;
 pub mod rights;
+pub mod segment;
 pub mod setup;
 pub mod webhooks;
 

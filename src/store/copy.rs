@@ -406,6 +406,19 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = {
             ],
         ),
         (
+            "segments",
+            &[
+                ("id", Int),
+                ("profile_id", Int),
+                ("name", Text),
+                ("definition", Text),
+                ("created_by", Text),
+                ("created_at", Time),
+                ("updated_by", Text),
+                ("updated_at", Time),
+            ],
+        ),
+        (
             "import_errors",
             &[
                 ("import_id", Int),
@@ -539,6 +552,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "data_request_events",
     "contact_changes",
     "imports",
+    "segments",
 ];
 
 /// Rows per statement: at most 23 columns, well inside both backends' parameter limits.

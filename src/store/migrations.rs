@@ -154,6 +154,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "imports",
         include_str!("../../migrations/0026_imports.sql"),
     ),
+    (
+        27,
+        "segments",
+        include_str!("../../migrations/0027_segments.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

@@ -18,6 +18,7 @@ mod links;
 mod proof;
 mod receipts;
 mod rights;
+mod segments;
 mod setup;
 mod smtp;
 mod webhooks;
