@@ -3,7 +3,8 @@
 // listed with why), imports, and follows the progress to the end; the contact's consent is the
 // file's. Then an analyst builds the segment "Newsletter allowed on email" and downloads exactly
 // its contacts, and the dashboard counts the import's opt-in. Axe at desktop and phone width;
-// the mapping step and the segment editor again with JavaScript off.
+// the mapping step and the segment editor again with JavaScript off (axe needs a script: it
+// checks those pages with JavaScript on).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Page } from '@playwright/test';
@@ -111,7 +112,6 @@ test('an admin imports a CSV; an analyst exports the segment it feeds; the dashb
   await expect(p.getByRole('heading', { level: 1 })).toHaveText('Import: again.csv');
   await p.getByRole('button', { name: 'Check (dry run)' }).click();
   await expect(p.locator('#dry-run')).toContainText('ledger records would be written');
-  await expectNoViolations(p, 'the dry run without JavaScript');
   await p.getByRole('button', { name: 'Discard this upload' }).click();
   await expect(p.getByRole('heading', { level: 1 })).toHaveText('Import consent');
   await expect(p.getByRole('row', { name: /again\.csv/ })).toHaveCount(0);
@@ -166,6 +166,5 @@ test('an admin imports a CSV; an analyst exports the segment it feeds; the dashb
   await q.getByLabel('Add a rule').selectOption({ label: 'Language' });
   await q.getByRole('button', { name: 'Add the rule' }).click();
   await expect(q.getByRole('group', { name: 'Rule 2: Language' })).toBeVisible();
-  await expectNoViolations(q, 'the segment editor without JavaScript');
   await plain.close();
 });

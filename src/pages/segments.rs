@@ -140,7 +140,8 @@ pub struct EditorView {
     pub preview: Option<Preview>,
 }
 
-fn sample_table(sample: Vec<Member>) -> impl IntoView {
+/// The first members; a contact's number links to the desk for a role that may use it.
+fn sample_table(sample: Vec<Member>, desk: bool) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table>
@@ -148,7 +149,11 @@ fn sample_table(sample: Vec<Member>) -> impl IntoView {
                 <tbody>
                     {sample.into_iter().map(|m| view! {
                         <tr>
-                            <td data-label="Contact"><a href=format!("/admin/contacts/{}", m.contact_id)>{m.contact_id}</a></td>
+                            <td data-label="Contact">{if desk {
+                                view! { <a href=format!("/admin/contacts/{}", m.contact_id)>{m.contact_id}</a> }.into_any()
+                            } else {
+                                m.contact_id.to_string().into_any()
+                            }}</td>
                             <td data-label="Address" class="break">{m.address}</td>
                             <td data-label="Name" dir="auto">{m.name.unwrap_or_default()}</td>
                             <td data-label="Language">{m.locale.unwrap_or_default()}</td>
@@ -273,7 +278,7 @@ pub fn editor_page(v: EditorView) -> impl IntoView {
                         <legend>{format!("Rule {}: {label}", i + 1)}</legend>
                         <input type="hidden" name=format!("r{i}.kind") value=row.kind.clone()/>
                         {rule_fields(i, row, &v.subjects, &v.locales)}
-                        <button type="submit" name="action" value=format!("remove:{i}") class="btn btn-quiet btn-small">
+                        <button type="submit" name="action" value=format!("remove:{i}") class="btn btn-quiet btn-small" formnovalidate=true>
                             {format!("Remove rule {}", i + 1)}
                         </button>
                     </fieldset>
@@ -286,12 +291,13 @@ pub fn editor_page(v: EditorView) -> impl IntoView {
         .map(|(k, l)| view! { <option value=*k>{*l}</option> })
         .collect_view();
     let channel = v.channel.clone();
+    let desk = v.role.may(crate::domain::auth::Permission::RecordConsent);
     let preview = v.preview.map(|p| {
         view! {
             <section class="card" aria-labelledby="preview-title" id="preview">
                 <h2 id="preview-title">"Who is in it now"</h2>
                 <p role="status" class="count"><strong>{p.count.to_string()}</strong>{if p.count == 1 { " contact point" } else { " contact points" }}</p>
-                {(!p.sample.is_empty()).then(|| sample_table(p.sample))}
+                {(!p.sample.is_empty()).then(|| sample_table(p.sample, desk))}
             </section>
         }
     });
@@ -324,11 +330,11 @@ pub fn editor_page(v: EditorView) -> impl IntoView {
                             <label for="add-kind">"Add a rule"</label>
                             <select id="add-kind" name="add">{kinds}</select>
                         </div>
-                        <button type="submit" name="action" value="add" class="btn btn-quiet">"Add the rule"</button>
+                        <button type="submit" name="action" value="add" class="btn btn-quiet" formnovalidate=true>"Add the rule"</button>
                     </div>
                     <div class="actions">
                         <button type="submit" name="action" value="save" class="btn btn-primary">"Save the segment"</button>
-                        <button type="submit" name="action" value="preview" class="btn btn-quiet">"Count who is in it"</button>
+                        <button type="submit" name="action" value="preview" class="btn btn-quiet" formnovalidate=true>"Count who is in it"</button>
                     </div>
                 </form>
             </section>
@@ -366,13 +372,14 @@ pub fn segment_page(v: SegmentView) -> impl IntoView {
         Some(at) => format!("As of {at}"),
         None => "Now".to_owned(),
     };
+    let desk = v.role.may(crate::domain::auth::Permission::RecordConsent);
     let count_block = match v.preview {
         Ok(p) => view! {
             <p role="status" class="count"><strong>{p.count.to_string()}</strong>
                 {format!("{} · {when}", if p.count == 1 { " contact point" } else { " contact points" })}</p>
             {(!p.sample.is_empty()).then(|| view! {
                 <h2>"The first ones"</h2>
-                {sample_table(p.sample)}
+                {sample_table(p.sample, desk)}
             })}
         }
         .into_any(),
@@ -576,7 +583,7 @@ pub fn dashboard_page(v: DashboardView) -> impl IntoView {
                 <section class="trend" aria-labelledby=format!("trend-{i}")>
                     <h3 id=format!("trend-{i}") dir="auto">{t.name.clone()}</h3>
                     <p class="muted">{format!("Now: {} opted in, {} opted out, {} waiting for confirmation.", t.standing[0], t.standing[1], t.standing[2])}</p>
-                    {chart(i, t, &labels)}
+                    <div class="chart-wrap" tabindex="0" role="group" aria-labelledby=format!("trend-{i}")>{chart(i, t, &labels)}</div>
                     {if quiet {
                         view! { <p class="muted">"No change in this period."</p> }.into_any()
                     } else {
