@@ -33,8 +33,16 @@ async fn main() {
         .prefix("prefcenter-segments-")
         .tempdir_in(tmp)
         .expect("a temporary folder");
-    let url = match std::env::var("BENCH_SEGMENT_POSTGRES") {
-        Ok(u) if !u.is_empty() => u,
+    // BENCH_SEGMENT_DB: an SQLite file kept between runs (seeded when it does not exist yet).
+    let kept = std::env::var("BENCH_SEGMENT_DB")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let reuse = kept
+        .as_ref()
+        .is_some_and(|p| std::path::Path::new(p).exists());
+    let url = match (std::env::var("BENCH_SEGMENT_POSTGRES"), &kept) {
+        (Ok(u), _) if !u.is_empty() => u,
+        (_, Some(p)) => format!("sqlite://{p}"),
         _ => format!("sqlite://{}/bench.db", dir.path().display()),
     };
     let backend = if url.starts_with("postgres") {
@@ -52,12 +60,14 @@ async fn main() {
     let mut db = prefcenter::store::open(&url, 4)
         .await
         .expect("the database");
-    prefcenter::services::demo::seed(&mut db.write)
-        .await
-        .expect("the demo catalogue");
-    prefcenter::services::demo::bench_contacts(&mut db.write, contacts, 30)
-        .await
-        .expect("the bench contacts");
+    if !reuse {
+        prefcenter::services::demo::seed(&mut db.write)
+            .await
+            .expect("the demo catalogue");
+        prefcenter::services::demo::bench_contacts(&mut db.write, contacts, 30)
+            .await
+            .expect("the bench contacts");
+    }
     let cat = prefcenter::store::catalog::load(
         &db.read,
         prefcenter::store::catalog::profile_id_by_key(&db.read, "contoso")
@@ -109,7 +119,7 @@ async fn main() {
         ),
         "ANALYZE".to_owned(),
     ];
-    {
+    if !reuse {
         use sqlx::{Connection as _, Executor as _};
         sqlx::any::install_default_drivers();
         let mut c = sqlx::AnyConnection::connect(&url)
@@ -123,6 +133,9 @@ async fn main() {
     println!("seeded in {:.1} s", t.elapsed().as_secs_f64());
 
     let secret: std::sync::Arc<[u8]> = vec![7u8; 32].into();
+    prefcenter::server::check_keys(&mut db, &secret)
+        .await
+        .expect("the signing keys");
     let (writer, _task) = prefcenter::store::writer::Writer::spawn(
         db.write,
         db.write_options,

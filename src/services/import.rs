@@ -18,6 +18,7 @@ use crate::store::contacts::{self, NewContact};
 use crate::store::import::{self as db, Counts, Import, ImportError};
 use crate::store::writer::{ChangeMeta, Priority, Tx, Unit};
 use futures_util::future::BoxFuture;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Rows per batch: one unit of the writer (a one-click waits behind one batch at most).
@@ -661,10 +662,11 @@ impl Unit for Batch {
             }
             let mut counts = Counts::default();
             let mut errors = Vec::new();
+            let mut known = self.known(tx).await?;
             for row in &self.rows {
                 let refused = match row {
                     Err(e) => e.clone(),
-                    Ok(row) => match self.row(tx, row).await? {
+                    Ok(row) => match self.row(tx, row, &mut known).await? {
                         Ok(c) => {
                             counts += c;
                             continue;
@@ -682,11 +684,128 @@ impl Unit for Batch {
     }
 }
 
+/// (contact, point, profile, erased or suppressed, child)
+type KnownPoint = (i64, i64, i64, bool, bool);
+
+/// A batch's addresses as found before its rows are written (one lookup per kind of address and
+/// one of the suppression list for the batch, not per row), kept up to date as rows add
+/// contacts and points.
+struct Known {
+    /// (kind, address) → what is known of its point.
+    points: HashMap<(PointKind, String), KnownPoint>,
+    /// Suppression hashes of the addresses not found that are on the suppression list.
+    suppressed: std::collections::HashSet<Vec<u8>>,
+}
+
 impl Batch {
+    /// Looks every address of the batch up at once, the suppression list for the unknown
+    /// ones, and reads the states of the points found (each row then reads none).
+    async fn known(&self, tx: &mut Tx) -> crate::store::Result<Known> {
+        let mut points = HashMap::new();
+        for kind in [PointKind::Email, PointKind::Phone] {
+            let mut addresses: Vec<String> = self
+                .rows
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .flat_map(|r| r.points.iter())
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, a)| a.clone())
+                .collect();
+            addresses.sort_unstable();
+            addresses.dedup();
+            for (o, child) in contacts::points_by_addresses(tx, kind, &addresses).await? {
+                let Some(address) = o.address.clone() else {
+                    continue;
+                };
+                points.insert(
+                    (kind, address),
+                    (
+                        o.contact_id,
+                        o.contact_point_id,
+                        o.profile_id,
+                        o.suppressed,
+                        child,
+                    ),
+                );
+            }
+        }
+        let unknown: Vec<Vec<u8>> = self
+            .rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .flat_map(|r| r.points.iter())
+            .filter(|(k, a)| !points.contains_key(&(*k, a.clone())))
+            .map(|(k, a)| crate::domain::ledger::address_hash(&self.secret, *k, a).to_vec())
+            .collect();
+        let suppressed = crate::store::erasure::suppressed_among_tx(tx, &unknown).await?;
+        let found: Vec<i64> = points.values().map(|p| p.1).collect();
+        tx.preload(&found).await?;
+        Ok(Known { points, suppressed })
+    }
+
+    /// The row's contact (found by one of its addresses, or created) and its points, in the
+    /// row's order: `record::find_or_create` on what [`Batch::known`] found. (contact, points,
+    /// created, child)
+    async fn contact_of(
+        &self,
+        tx: &mut Tx,
+        row: &PlannedRow,
+        new: &NewContact<'_>,
+        known: &mut Known,
+    ) -> crate::store::Result<
+        std::result::Result<(i64, Vec<i64>, bool, bool), super::record::Refusal>,
+    > {
+        use super::record::Refusal;
+        let mut found = Vec::with_capacity(row.points.len());
+        for (kind, address) in &row.points {
+            match known.points.get(&(*kind, address.clone())) {
+                Some(&(_, _, _, true, _)) => return Ok(Err(Refusal::suppressed(*kind))),
+                Some(&(_, _, profile, _, _)) if profile != self.profile_id => {
+                    return Ok(Err(Refusal::other_profile(*kind)))
+                }
+                Some(&(contact, cp, _, _, child)) => found.push(Some((contact, cp, child))),
+                None => {
+                    let h = crate::domain::ledger::address_hash(&self.secret, *kind, address);
+                    if known.suppressed.contains(h.as_slice()) {
+                        return Ok(Err(Refusal::suppressed(*kind)));
+                    }
+                    found.push(None);
+                }
+            }
+        }
+        let mut owners: Vec<(i64, bool)> =
+            found.iter().flatten().map(|(c, _, ch)| (*c, *ch)).collect();
+        owners.dedup_by_key(|o| o.0);
+        if owners.len() > 1 {
+            return Ok(Err(Refusal::TwoContacts));
+        }
+        let (contact, created, child) = match owners.first() {
+            Some(&(c, child)) => (c, false, child),
+            None => (contacts::create_contact(tx, new).await?, true, new.is_child),
+        };
+        let mut ids = Vec::with_capacity(row.points.len());
+        for ((kind, address), f) in row.points.iter().zip(found) {
+            ids.push(match f {
+                Some((_, cp, _)) => cp,
+                None => {
+                    let cp = contacts::add_point(tx, contact, *kind, address).await?;
+                    tx.created_point(cp);
+                    known.points.insert(
+                        (*kind, address.clone()),
+                        (contact, cp, self.profile_id, false, child),
+                    );
+                    cp
+                }
+            });
+        }
+        Ok(Ok((contact, ids, created, child)))
+    }
+
     async fn row(
         &self,
         tx: &mut Tx,
         row: &PlannedRow,
+        known: &mut Known,
     ) -> crate::store::Result<std::result::Result<Counts, RowError>> {
         let cat = &self.catalog;
         let lang = row
@@ -703,18 +822,11 @@ impl Batch {
             level: row.level.unwrap_or(ConsentLevel::UNKNOWN),
             is_child: row.child.unwrap_or(false),
         };
-        let (contact, cps, created) = match super::record::find_or_create(
-            tx,
-            &self.secret,
-            self.profile_id,
-            &row.points,
-            &new,
-        )
-        .await?
-        {
-            Ok(x) => x,
-            Err(r) => return Ok(Err(refusal_error(row.line, r))),
-        };
+        let (contact, cps, created, known_child) =
+            match self.contact_of(tx, row, &new, known).await? {
+                Ok(x) => x,
+                Err(r) => return Ok(Err(refusal_error(row.line, r))),
+            };
         let mut why = format!("{}, row {}", self.evidence, row.line);
         if let Some(d) = &row.consent_date {
             why.push_str(&format!("; consent given {d}"));
@@ -740,12 +852,17 @@ impl Batch {
             contacts_created: created as i64,
             ..Counts::default()
         };
-        let mut child = row.child.unwrap_or(false);
+        let mut child = known_child;
         if !created {
             if row.locale.is_some() {
                 contacts::update_contact(tx, contact, row.locale.map(|l| l.code())).await?;
             }
-            if let Some((_, before, _)) = crate::store::desk::profile_facts(tx, contact).await? {
+            // The profile's facts are read only when the row gives one.
+            let facts = match row.level.is_some() || row.child.is_some() {
+                true => crate::store::desk::profile_facts(tx, contact).await?,
+                false => None,
+            };
+            if let Some((_, before, _)) = facts {
                 let after = crate::store::desk::ProfileFacts {
                     level: row.level.unwrap_or(before.level),
                     child: row.child.unwrap_or(before.child),
@@ -755,6 +872,10 @@ impl Batch {
                 let changed =
                     crate::store::desk::set_profile(tx, contact, (before, after), &meta).await?;
                 counts.records_written += changed.len() as i64;
+                // Later rows of the batch see the contact as it is now.
+                for p in known.points.values_mut().filter(|p| p.0 == contact) {
+                    p.4 = child;
+                }
             }
         }
         let cp = cps[0];

@@ -61,7 +61,7 @@ impl Refusal {
         }
     }
 
-    fn other_profile(kind: PointKind) -> Refusal {
+    pub(crate) fn other_profile(kind: PointKind) -> Refusal {
         match kind {
             PointKind::Email => Refusal::OtherProfileEmail,
             PointKind::Phone => Refusal::OtherProfilePhone,

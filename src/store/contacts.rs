@@ -279,8 +279,8 @@ pub async fn insert_contact(conn: ConnMut<'_>, n: &NewContact<'_>, now: &str) ->
         .bind(n.name)
         .fetch_one(&mut *c)
         .await?;
-        for t in &terms {
-            sqlx::query(TERM_SQL).bind(t.as_str()).bind(id).execute(&mut *c).await?;
+        if !terms.is_empty() {
+            terms_query(&terms, id).build().execute(&mut *c).await?;
         }
         Ok(id)
     })
@@ -289,6 +289,23 @@ pub async fn insert_contact(conn: ConnMut<'_>, n: &NewContact<'_>, now: &str) ->
 /// Keeps a search term of a contact (`domain::search`); a term it has already is kept once.
 const TERM_SQL: &str =
     "INSERT INTO contact_terms (term, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+/// Keeps a contact's search terms in one statement (a term it has already is kept once).
+fn terms_query<'a, DB: sqlx::Database>(
+    terms: &'a [String],
+    contact_id: i64,
+) -> sqlx::QueryBuilder<'a, DB>
+where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_terms (term, contact_id) ");
+    q.push_values(terms, |mut b, t| {
+        b.push_bind(t.as_str()).push_bind(contact_id);
+    });
+    q.push(" ON CONFLICT DO NOTHING");
+    q
+}
 
 /// Sets (or removes) a contact's name and its search terms (the addresses' terms stay).
 pub async fn set_name(
@@ -347,8 +364,8 @@ pub async fn insert_point(
         .bind(Ts::new(now))
         .fetch_one(&mut *c)
         .await?;
-        for t in &terms {
-            sqlx::query(TERM_SQL).bind(t.as_str()).bind(contact_id).execute(&mut *c).await?;
+        if !terms.is_empty() {
+            terms_query(&terms, contact_id).build().execute(&mut *c).await?;
         }
         Ok(id)
     })
@@ -433,6 +450,43 @@ pub async fn point_by_address(
         .map(owner)
         .transpose())
 }
+
+/// The points with these normalised addresses of one kind, with whether their contact is a
+/// child, inside the writer's transaction: an import batch's addresses looked up at once.
+pub async fn points_by_addresses(
+    tx: &mut super::writer::Tx,
+    kind: PointKind,
+    addresses: &[String],
+) -> Result<Vec<(PointOwner, bool)>> {
+    let mut out = Vec::new();
+    for chunk in addresses.chunks(500) {
+        let mut sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = $1 AND cp.address IN (");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i + 2));
+        }
+        sql.push(')');
+        let rows: Vec<(PointOwner, bool)> = on!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql).bind(kind.as_str());
+            for a in chunk {
+                q = q.bind(a.as_str());
+            }
+            q.fetch_all(c)
+                .await?
+                .iter()
+                .map(|r| Ok((owner(r)?, r.col("is_child")?)))
+                .collect::<Result<Vec<_>>>()?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+const OWNER_SQL_CHILD: &str = "SELECT cp.id AS cp_id, c.id AS c_id, c.profile_id, cp.address,
+        c.locale, c.suppressed_at IS NOT NULL AS suppressed, c.is_child
+     FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id";
 
 /// A point by id, read through the read connections (the mail worker renders from it).
 pub async fn point_owner(read: &Reader, contact_point_id: i64) -> Result<Option<PointOwner>> {

@@ -243,8 +243,27 @@ pub async fn suppressed_among(
         return Ok(Default::default());
     }
     let mut conn = read.acquire().await?;
+    let out = suppressed_in(conn.conn(), hashes).await;
+    conn.checked(out)
+}
+
+/// The same inside the writer's transaction (an import batch's unknown addresses at once).
+pub async fn suppressed_among_tx(
+    tx: &mut super::writer::Tx,
+    hashes: &[Vec<u8>],
+) -> Result<std::collections::HashSet<Vec<u8>>> {
+    if hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    suppressed_in(tx.conn(), hashes).await
+}
+
+async fn suppressed_in(
+    conn: super::backend::ConnMut<'_>,
+    hashes: &[Vec<u8>],
+) -> Result<std::collections::HashSet<Vec<u8>>> {
     // Anonymous placeholders on SQLite (see `contacts::addressed_many`).
-    let sqlite = matches!(conn.conn(), super::backend::ConnMut::Sqlite(_));
+    let sqlite = matches!(conn, super::backend::ConnMut::Sqlite(_));
     let sql = format!(
         "SELECT address_hash FROM suppressions WHERE address_hash IN ({})",
         (1..=hashes.len())
@@ -256,13 +275,12 @@ pub async fn suppressed_among(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let out: Result<std::collections::HashSet<Vec<u8>>> = on!(conn.conn(), c => async {
+    on!(conn, c => async {
         let mut q = sqlx::query_scalar::<_, Vec<u8>>(&sql);
         for h in hashes {
             q = q.bind(h.clone());
         }
         Ok(q.persistent(sqlite).fetch_all(&mut *c).await?.into_iter().collect())
     }
-    .await);
-    conn.checked(out)
+    .await)
 }

@@ -179,6 +179,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Reads the states of `points` at once (a batch's, before its rows are written one by one).
+    pub async fn preload(&mut self, points: &[i64]) -> Result<()> {
+        self.load(points).await
+    }
+
+    /// A point this transaction created: it has no state to read.
+    pub fn created_point(&mut self, cp: i64) {
+        self.loaded.insert(cp);
+    }
+
     /// The current state of one key, as this transaction sees it (earlier units included).
     pub async fn state(
         &mut self,
