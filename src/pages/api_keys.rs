@@ -1,7 +1,7 @@
 //! The console's API keys page: the keys sending systems call with (made, listed, revoked;
 //! a new key is shown once, on the page that made it).
 
-use super::console::ConsoleFrame;
+use super::console::{minute, ConsoleFrame};
 use crate::domain::apikey::Scope;
 use crate::domain::auth::Role;
 use leptos::prelude::*;
@@ -31,10 +31,6 @@ pub struct ApiKeysView {
     /// What the create form refused: (field, message), and what was typed.
     pub error: Option<(&'static str, String)>,
     pub name: String,
-}
-
-fn minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
 }
 
 /// `GET /admin/api-keys`.

@@ -134,6 +134,11 @@ pub fn setup_page(v: SetupView) -> impl IntoView {
     }
 }
 
+/// A stored moment to the minute, as the console's lists show it (`2026-11-20 10:31`).
+pub(crate) fn minute(t: &str) -> String {
+    t.get(..16).unwrap_or(t).replace('T', " ")
+}
+
 /// The navigation and the signed-in user, on every console page.
 #[component]
 pub(crate) fn ConsoleFrame(

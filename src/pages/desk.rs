@@ -2,17 +2,13 @@
 //! every purpose and topic on every channel with its state, the decision with its reason, and
 //! when and how it last changed).
 
-use super::console::ConsoleFrame;
+use super::console::{minute, ConsoleFrame};
 use crate::domain::auth::Role;
 use crate::domain::rights::{RequestKind, RequestStatus};
 use crate::domain::{ConsentValue, PointKind};
 use crate::services::desk::{how, ContactPage, FoundContact};
 use crate::services::rights::RequestRow;
 use leptos::prelude::*;
-
-fn minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
-}
 
 fn value_words(v: ConsentValue) -> &'static str {
     match v {

@@ -3,7 +3,7 @@
 //! rows), and its progress while it runs (the page reloads itself every two seconds, with or
 //! without JavaScript) and its outcome.
 
-use super::console::ConsoleFrame;
+use super::console::{minute, ConsoleFrame};
 use crate::domain::auth::Role;
 use crate::domain::import::{Column, Layout, RowError};
 use crate::services::import::FileMapping;
@@ -19,10 +19,6 @@ pub struct ImportsView {
     pub imports: Vec<(Import, String)>,
     /// The upload refused: why.
     pub error: Option<String>,
-}
-
-fn minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
 }
 
 fn status_words(i: &Import) -> String {

@@ -3,7 +3,7 @@
 //! segment's live count, sample and export, and the dashboard with its charts drawn on the
 //! server as SVG, each with the numbers in a table beside it.
 
-use super::console::ConsoleFrame;
+use super::console::{minute, ConsoleFrame};
 use crate::domain::auth::Role;
 use crate::domain::report::{self, Bucket, Burst};
 use crate::domain::segment::Column;
@@ -54,10 +54,6 @@ pub struct SegmentsView {
     pub profiles: Vec<(i64, String)>,
     /// (id, name, profile's name, channel, rules in words, last saved)
     pub segments: Vec<(i64, String, String, String, Vec<String>, String)>,
-}
-
-fn minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
 }
 
 /// `GET /admin/segments`.

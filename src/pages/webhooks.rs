@@ -2,7 +2,7 @@
 //! signing secret shown once) and each endpoint's deliveries with their status, tries, last
 //! error and the receiver's answer, each replayable while its payload is kept.
 
-use super::console::ConsoleFrame;
+use super::console::{minute, ConsoleFrame};
 use crate::domain::auth::Role;
 use crate::domain::webhook::EventType;
 use leptos::prelude::*;
@@ -31,10 +31,6 @@ pub struct WebhooksView {
     pub error: Option<(&'static str, String)>,
     pub typed: (String, String),
     pub allow_private: bool,
-}
-
-fn minute(t: &str) -> String {
-    t.get(..16).unwrap_or(t).replace('T', " ")
 }
 
 fn events_words(events: &[EventType]) -> String {

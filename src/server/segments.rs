@@ -51,6 +51,22 @@ async fn bad_request(page: Page, title: &'static str, body: String) -> Response 
     .await
 }
 
+/// The kept segment the path names (`/admin/segments/{id}/…`), with the page back; the 404
+/// page when there is none, the error page when it cannot be read.
+async fn kept(
+    state: &AppState,
+    page: Page,
+) -> Result<(Page, crate::store::segment::Segment), Response> {
+    let Some(id) = page.segment_i64(3) else {
+        return Err(not_found(page).await);
+    };
+    match crate::store::segment::get(&state.core.read, id).await {
+        Ok(Some(s)) => Ok((page, s)),
+        Ok(None) => Err(not_found(page).await),
+        Err(e) => Err(page.error(e.into(), "segment").await),
+    }
+}
+
 /// `GET /admin/segments`.
 pub async fn list(State(state): State<AppState>, console: Console, page: Page) -> Response {
     let page = match console.require(Permission::ReadReports, page).await {
@@ -366,14 +382,11 @@ pub async fn edit_form(State(state): State<AppState>, console: Console, page: Pa
         Ok(p) => p,
         Err(r) => return r,
     };
-    let Some(id) = page.segment_i64(3) else {
-        return not_found(page).await;
+    let (page, s) = match kept(&state, page).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let s = match crate::store::segment::get(&state.core.read, id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found(page).await,
-        Err(e) => return page.error(e.into(), "segment").await,
-    };
+    let id = s.id;
     let def = seg::definition(&s).unwrap_or(Definition {
         channel: Channel::Email,
         rules: Vec::new(),
@@ -407,17 +420,16 @@ pub async fn save(
     let core = &state.core;
     let segment_id = page.segment_i64(3);
     // The profile: the kept segment's, or the form's for a new one (one that exists).
-    let profile_id = match segment_id {
-        Some(id) => match crate::store::segment::get(&core.read, id).await {
-            Ok(Some(s)) => s.profile_id,
-            Ok(None) => return not_found(page).await,
-            Err(e) => return page.error(e.into(), "segment").await,
+    let (page, profile_id) = match segment_id {
+        Some(_) => match kept(&state, page).await {
+            Ok((page, s)) => (page, s.profile_id),
+            Err(r) => return r,
         },
         None => {
             let wanted = field(&pairs, "profile").and_then(|p| p.parse::<i64>().ok());
             match crate::services::setup::profiles(core).await {
                 Ok(list) => match list.iter().find(|p| Some(p.id) == wanted) {
-                    Some(p) => p.id,
+                    Some(p) => (page, p.id),
                     None => {
                         return bad_request(
                             page,
@@ -605,15 +617,11 @@ pub async fn show(State(state): State<AppState>, console: Console, page: Page) -
         Ok(p) => p,
         Err(r) => return r,
     };
-    let Some(id) = page.segment_i64(3) else {
-        return not_found(page).await;
+    let (page, s) = match kept(&state, page).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let core = &state.core;
-    let s = match crate::store::segment::get(&core.read, id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found(page).await,
-        Err(e) => return page.error(e.into(), "segment").await,
-    };
+    let (core, id) = (&state.core, s.id);
     let cat = match core.catalog(s.profile_id).await {
         Ok(c) => c,
         Err(e) => return page.error(e.into(), "segment").await,
@@ -688,15 +696,11 @@ pub async fn export(State(state): State<AppState>, console: Console, page: Page)
         Ok(p) => p,
         Err(r) => return r,
     };
-    let Some(id) = page.segment_i64(3) else {
-        return not_found(page).await;
+    let (page, s) = match kept(&state, page).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let core = state.core.clone();
-    let s = match crate::store::segment::get(&core.read, id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found(page).await,
-        Err(e) => return page.error(e.into(), "segment").await,
-    };
+    let (core, id) = (state.core.clone(), s.id);
     let mut columns = Vec::new();
     for c in page.query_values("col") {
         match Column::parse(&c) {

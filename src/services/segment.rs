@@ -316,33 +316,22 @@ pub async fn dashboard(core: &Core, profile_id: i64, period: &Period) -> Result<
     let cat = core.catalog(profile_id).await?;
     let mut trends: Vec<Trend> = Vec::new();
     let name = namer(&cat);
+    let buckets = period.bucket.range(&period.from, &period.to, MAX_BUCKETS);
+    let trend = |subject: Subject, name: String| Trend {
+        subject,
+        name,
+        opt_ins: vec![0; buckets.len()],
+        opt_outs: vec![0; buckets.len()],
+        pending: vec![0; buckets.len()],
+        standing: [0; 3],
+    };
     for p in cat.purposes.iter().filter(|p| !p.mandatory) {
-        trends.push(Trend {
-            subject: Subject::Purpose(p.id),
-            name: name(&p.key, None),
-            opt_ins: Vec::new(),
-            opt_outs: Vec::new(),
-            pending: Vec::new(),
-            standing: [0; 3],
-        });
+        trends.push(trend(Subject::Purpose(p.id), name(&p.key, None)));
         for t in cat.topics_of(p.id) {
-            trends.push(Trend {
-                subject: Subject::Topic(t.id),
-                name: name(&p.key, Some(&t.key)),
-                opt_ins: Vec::new(),
-                opt_outs: Vec::new(),
-                pending: Vec::new(),
-                standing: [0; 3],
-            });
+            trends.push(trend(Subject::Topic(t.id), name(&p.key, Some(&t.key))));
         }
     }
     let subjects: Vec<Subject> = trends.iter().map(|t| t.subject).collect();
-    let buckets = period.bucket.range(&period.from, &period.to, MAX_BUCKETS);
-    for t in &mut trends {
-        t.opt_ins = vec![0; buckets.len()];
-        t.opt_outs = vec![0; buckets.len()];
-        t.pending = vec![0; buckets.len()];
-    }
     let (from, to) = (period.from.start(), period.to.end());
     let counts = crate::store::report::day_counts(&core.read, &subjects, &from, &to).await?;
     for c in counts {

@@ -239,6 +239,8 @@ struct Builder {
     joins: Vec<(Subject, String, String)>,
     join_sql: String,
     at: Option<String>,
+    /// The parameter holding the profile's language (a contact without one has it).
+    default_locale: String,
 }
 
 impl Builder {
@@ -332,7 +334,11 @@ impl Builder {
                     .map(|l| self.bind(Bind::Text(l.clone())))
                     .collect();
                 // The profile's language stands for a contact's missing one.
-                "COALESCE(c.locale, {default}) IN ({list})".replace("{list}", &list.join(", "))
+                format!(
+                    "COALESCE(c.locale, {}) IN ({})",
+                    self.default_locale,
+                    list.join(", ")
+                )
             }
             Check::Created { from, to } => {
                 let mut parts = vec!["1 = 1".to_owned()];
@@ -427,10 +433,11 @@ impl Audience {
             joins: Vec::new(),
             join_sql: String::new(),
             at: at.map(str::to_owned),
+            default_locale: String::new(),
         };
         let profile = b.bind(Bind::Int(profile_id));
         let kind = b.bind(Bind::Text(r.channel.point_kind().as_str().to_owned()));
-        let default = b.bind(Bind::Text(r.default_locale.clone()));
+        b.default_locale = b.bind(Bind::Text(r.default_locale.clone()));
         let mut wh = format!(
             "c.profile_id = {profile} AND cp.kind = {kind} AND cp.address IS NOT NULL
              AND c.suppressed_at IS NULL"
@@ -453,7 +460,6 @@ impl Audience {
                 .collect();
             wh.push_str(&format!(" AND ({})", groups.join(" OR ")));
         }
-        let wh = wh.replace("{default}", &default);
         Audience {
             from_where: format!(
                 "FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id{} WHERE {wh}",
