@@ -16,6 +16,11 @@
 #   bulk        the same one-click POSTs (other tokens) while the server writes bulk units of
 #               BENCH_BULK state changes back to back through its writer (POST /_bench/bulk,
 #               served only with --bench-endpoints): the one-click latency during an import
+#   import      the same one-click POSTs (other tokens) while the server imports a long-layout
+#               CSV of BENCH_IMPORT_ROWS rows (two topics per new contact, the source confirmed)
+#               through POST /_bench/import (served only with --bench-endpoints): the console's
+#               plan and bulk-priority batches; the import's time to its last batch and the
+#               server's peak memory are reported with the one-click latency during it
 #   decide      POST /api/v1/decide, a different seeded contact each request (an API key made
 #               with `prefcenter api-key create`): the sending systems' question, with its reason
 #   bulkdecide  POST /api/v1/decide/bulk of every seeded contact (up to 1,000,000) as
@@ -54,6 +59,7 @@
 #   BENCH_CONTACTS=300000    contacts (and link tokens) to seed; the POST scenario takes the
 #                            first two thirds of the tokens, the bulk scenario the rest
 #   BENCH_BULK=100000        state changes per bulk unit (the bulk scenario)
+#   BENCH_IMPORT_ROWS=1000000  rows of the import scenario's file
 #   BENCH_DURATION=20        seconds per scenario ("20" or "20s")
 #   BENCH_CONNECTIONS=64     wrk connections
 #   BENCH_THREADS=2          wrk threads
@@ -103,6 +109,9 @@ EXPORT_SECS=10 # issue 12: 1,000,000 change records as CSV
 BULK_DECIDE_SECS=3 # issue 11: 1,000,000 recipients
 BULK_DECIDE_MIB=300
 BULK_LINKS_SECS=10 # issue 11: minting 1,000,000 links
+IMPORT_ROWS="${BENCH_IMPORT_ROWS:-1000000}"
+IMPORT_SECS=30 # issue 13: 1,000,000 long-layout rows
+IMPORT_MIB=300
 # PostgreSQL rows (issue 8): at least this share of SQLite's rate for the same scenario in the
 # same run, and this p99.
 declare -A PG_FLOOR_OF=([pg1_u]=u [pg1_p]=p [pg1_post]=post [pg2_u]=u [pg2_post]=post)
@@ -338,6 +347,7 @@ declare -A LABEL=(
     [decide]="POST /api/v1/decide (a different contact each)"
     [search]="GET /admin/contacts?q=… (staff desk search, a different query each; ${SEARCH_CONNECTIONS} connections)"
     [bulk]="POST one-click during bulk units of ${BULK} changes"
+    [import]="POST one-click during an import of ${IMPORT_ROWS} rows"
     [c_write_pg]="ceiling: PostgreSQL, group-committed write of a one-click's rows"
     [pg1_u]="PostgreSQL, one instance: GET /u/{token}"
     [pg1_p]="PostgreSQL, one instance: GET /p/{token}"
@@ -378,7 +388,7 @@ if [[ -n "$CEIL_BIN" ]]; then
         healthz) run_wrk c_get /noop plain.lua ;;
         u | p) [[ -n "${R[c_page.rps]:-}" ]] || run_wrk c_page /page plain.lua ;;
         decide) [[ -n "${R[c_post.rps]:-}" ]] || run_wrk c_post /noop plain.lua POST List-Unsubscribe=One-Click ;;
-        post | bulk)
+        post | bulk | import)
             [[ -n "${R[c_write.rps]:-}" ]] || {
                 run_wrk c_post /noop plain.lua POST List-Unsubscribe=One-Click
                 run_wrk c_write /write plain.lua POST List-Unsubscribe=One-Click
@@ -425,6 +435,27 @@ for s in $SCENARIOS; do
         BULK_MS="$(sed -n 's/.*"millis":\([0-9]*\).*/\1/p' "$WORK/bulk.jsonl" | awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print 0 }')"
         BULK_NEW=$(($(ledger_count) - BULK_BEFORE))
         BULK_ONE_CLICK=$(($(sqlite3 -cmd '.timeout 10000' "$DB" "SELECT count(*) FROM consent_ledger WHERE source = 'one_click';") - BULK_ONE_CLICK_BEFORE))
+        ;;
+    import)
+        [[ ${#BENCH_FLAG[@]} -gt 0 ]] || die "this build has no bench endpoints: the import scenario needs them"
+        awk -v n="$IMPORT_ROWS" 'BEGIN {
+            print "Consent ID,Email,Consent option,Consent value"
+            for (i = 0; i < n; i++)
+                printf "%d,import%d@example.org,%s,%s\n", i + 1, int(i / 2), (i % 2 ? "Product updates" : "Newsletter"), (i % 3 ? "True" : "False")
+        }' >"$WORK/import.csv"
+        IMPORT_RSS0_KB="$(proc_field "$SERVER_PID" VmRSS)"
+        IMPORT_HWM0_KB="$(proc_field "$SERVER_PID" VmHWM)"
+        log "import: $IMPORT_ROWS long-layout rows ($(du -m "$WORK/import.csv" | cut -f1) MiB) through POST /_bench/import"
+        curl -sS -X POST "$URL/_bench/import?file=$WORK/import.csv&profile=contoso&confirmed=1" >"$WORK/import.json" &
+        IMPORT_PID=$!
+        sleep 1
+        run_wrk import "" one_click.lua "$TOKENS" "$THREADS" $((POST_LAST + 1)) "$CONTACTS"
+        wait "$IMPORT_PID" || problem_later="the import request failed"
+        IMPORT_HWM_KB="$(proc_field "$SERVER_PID" VmHWM)"
+        IMPORT_JSON="$(cat "$WORK/import.json")"
+        IMPORT_SECS_TOOK="$(sed -n 's/.*"millis":\([0-9]*\).*/\1/p' "$WORK/import.json" | awk '{ printf "%.1f", $1 / 1000 }')"
+        [[ -n "$IMPORT_SECS_TOOK" ]] || problem_later="the import answered $IMPORT_JSON"
+        log "  $IMPORT_JSON; peak RSS $(awk -v k="$IMPORT_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
         ;;
     decide) run_wrk decide "" decide.lua "$WORK/addresses.txt" "$THREADS" "$API_KEY" ;;
     search)
@@ -493,7 +524,7 @@ for s in $SCENARIOS; do
             problem_later="a minted link does not open its page ($sample)"
         log "  $BULK_LINKS_OUT answers in ${BULK_LINKS_SECS_TOOK} s; peak RSS $(awk -v k="$BULK_LINKS_HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
         ;;
-    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, decide, search, export, bulkdecide, bulklinks)" ;;
+    *) die "unknown scenario '$s' (healthz, u, p, post, bulk, import, decide, search, export, bulkdecide, bulklinks)" ;;
     esac
 done
 
@@ -770,6 +801,10 @@ target() { # scenario → what it must reach, and whether it did
         awk -v r="${R[$s.rps]}" -v p="${R[$s.p99_ms]}" -v tr="$TARGET_RPS" -v tp="$TARGET_P99_MS" \
             'BEGIN { printf "≥%d/s, p99 <%d ms: %s", tr, tp, ((r >= tr && p < tp) ? "met" : "**missed**") }'
         ;;
+    import)
+        awk -v p="${R[$s.p99_ms]}" -v tp="$TARGET_P99_MS" \
+            'BEGIN { printf "p99 <%d ms: %s", tp, ((p < tp) ? "met" : "**missed**") }'
+        ;;
     *)
         awk -v r="$r" -v t="${TARGET_RATIO[$s]}" -v p="${R[$s.p99_ms]}" -v tp="$([[ "$s" == post || "$s" == decide ]] && echo "$POST_P99_MS" || echo 0)" \
             'BEGIN {
@@ -817,6 +852,9 @@ REPORT="$WORK/report.md"
     echo "| ledger records | $LEDGER_TOTAL total; $LEDGER_NOTE |"
     if [[ -n "${BULK_UNITS:-}" ]]; then
         echo "| bulk scenario | $BULK_UNITS bulk units of $BULK state changes committed during the run ($BULK_RECORDS records, ${BULK_MS} ms each on average, in pieces of 250 at bulk priority) while one-click wrote $BULK_ONE_CLICK records; the ledger grew by $BULK_NEW |"
+    fi
+    if [[ -n "${IMPORT_JSON:-}" ]]; then
+        echo "| import | $IMPORT_ROWS long-layout rows imported in ${IMPORT_SECS_TOOK:-?} s while one-click ran (above): \`$IMPORT_JSON\`; server peak RSS $(mib "$IMPORT_HWM_KB") MiB (RSS before: $(mib "$IMPORT_RSS0_KB") MiB, peak before: $(mib "$IMPORT_HWM0_KB") MiB); target <${IMPORT_SECS} s and <${IMPORT_MIB} MB: $(awk -v t="${IMPORT_SECS_TOOK:-999}" -v m="$IMPORT_HWM_KB" -v ts="$IMPORT_SECS" -v tm="$IMPORT_MIB" 'BEGIN { print ((t < ts && m * 1024 < tm * 1000000) ? "met" : "**missed**") }') |"
     fi
     if [[ -n "${BULK_DECIDE_N:-}" ]]; then
         echo "| bulk decide | $BULK_DECIDE_N recipients against $CONTACTS contacts answered in ${BULK_DECIDE_SECS_TOOK} s ($BULK_DECIDE_OUT lines, $BULK_DECIDE_ERRORS errors); server peak RSS $(mib "$BULK_DECIDE_HWM_KB") MiB (before: $(mib "$BULK_DECIDE_HWM0_KB") MiB); target <${BULK_DECIDE_SECS} s and <${BULK_DECIDE_MIB} MB: $(awk -v t="$BULK_DECIDE_SECS_TOOK" -v m="$BULK_DECIDE_HWM_KB" -v ts="$BULK_DECIDE_SECS" -v tm="$BULK_DECIDE_MIB" 'BEGIN { print ((t < ts && m * 1024 < tm * 1000000) ? "met" : "**missed**") }') |"

@@ -49,19 +49,17 @@ pub enum Encoding {
     Latin1,
 }
 
-/// The file's text, however it was encoded.
-pub fn decode(bytes: &[u8]) -> (String, Encoding) {
+/// The file's text, however it was encoded (borrowed when it is UTF-8 already: a large file
+/// is not held twice).
+pub fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, Encoding) {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return (
-            String::from_utf8_lossy(rest).into_owned(),
-            Encoding::Utf8Bom,
-        );
+        return (String::from_utf8_lossy(rest), Encoding::Utf8Bom);
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), Encoding::Utf8),
+        Ok(s) => (std::borrow::Cow::Borrowed(s), Encoding::Utf8),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), Encoding::Latin1)
+            (text, Encoding::Latin1)
         }
     }
 }
@@ -394,11 +392,23 @@ pub fn distinct_values(text: &str, delimiter: u8, column: usize, max: usize) -> 
 
 /// Reads every row of a file under a mapping; a row with an error is listed, not read.
 pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String> {
+    let mut out = Read::default();
+    read_each(text, delimiter, mapping, |e| out.entries.push(e))?;
+    Ok(out)
+}
+
+/// [`read`], each entry handed to `each` as it is read instead of kept (a large file's rows
+/// are then never all in memory twice).
+pub fn read_each(
+    text: &str,
+    delimiter: u8,
+    mapping: &Mapping,
+    mut each: impl FnMut(Entry),
+) -> Result<(), String> {
     let mut r = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut out = Read::default();
     let col = |c: &Column| mapping.columns.iter().position(|x| x == c);
     let (email, phone, id, option, value, date, level, locale, child) = (
         col(&Column::Email),
@@ -424,7 +434,7 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                out.entries.push(Err(vec![RowError {
+                each(Err(vec![RowError {
                     line,
                     column: String::new(),
                     why: format!("not a CSV row: {e}"),
@@ -555,10 +565,10 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             },
         };
         if !errors.is_empty() {
-            out.entries.push(Err(errors));
+            each(Err(errors));
             continue;
         }
-        out.entries.push(Ok(Row {
+        each(Ok(Row {
             line,
             email: email_v,
             phone: phone_v,
@@ -570,7 +580,7 @@ pub fn read(text: &str, delimiter: u8, mapping: &Mapping) -> Result<Read, String
             child: child_v,
         }));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Wide files that each hold some topics of the same contacts (the seeds' "separate tables")

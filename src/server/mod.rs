@@ -298,6 +298,64 @@ async fn bench_bulk(
     }
 }
 
+/// `POST /_bench/import?file=PATH&profile=KEY&confirmed=1` (only with --bench-endpoints):
+/// imports a CSV file the server can read, through the same plan and bulk-priority batches as
+/// the console's import, and answers when it is done, with its counts and how long it took.
+async fn bench_import(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    use crate::services::import as imp;
+    if !state.bench_endpoints {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(path) = q.get("file") else {
+        return (StatusCode::BAD_REQUEST, "file= is needed").into_response();
+    };
+    let started = std::time::Instant::now();
+    let bytes = match tokio::fs::read(path).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let file = imp::SourceFile {
+        name: path.rsplit('/').next().unwrap_or(path).to_owned(),
+        bytes,
+    };
+    let options = imp::Options {
+        profile: q
+            .get("profile")
+            .cloned()
+            .unwrap_or_else(|| "contoso".into()),
+        source_confirmed: q.get("confirmed").is_some_and(|v| v == "1"),
+        ..imp::Options::default()
+    };
+    let plan = match imp::prepare(&state.core, std::slice::from_ref(&file), &options).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "bench import failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    drop(file);
+    let planned = started.elapsed().as_millis() as u64;
+    match imp::run(&state.core, &plan, "bench", |_, _| {}).await {
+        Ok((i, errors)) => axum::Json(serde_json::json!({
+            "rows": i.rows_done,
+            "contacts_created": i.counts.contacts_created,
+            "records_written": i.counts.records_written,
+            "rows_refused": errors.len(),
+            "plan_millis": planned,
+            "millis": started.elapsed().as_millis() as u64,
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "bench import failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 /// The largest request body accepted (the contact's forms are a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -343,6 +401,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route(KEYS_PATH, get(public_keys))
         .route("/_bench/bulk", post(bench_bulk))
+        .route("/_bench/import", post(bench_import))
         .route("/c/{token}", get(pages::confirm).post(optin::post_confirm))
         .route("/s/{profile}", get(pages::signup).post(optin::post_signup))
         .route(crate::STYLESHEET_PATH, get(stylesheet))

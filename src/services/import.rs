@@ -268,6 +268,10 @@ pub fn plan(
         return Err(PrepareError::LayoutsDiffer);
     }
     let mut reads = Vec::new();
+    // Each row is checked against the catalogue as it is read: only the planned rows are kept
+    // (wide files to merge are read whole first: the merge needs every row).
+    let merging = layout == Layout::Wide && files.len() > 1;
+    let mut rows = Vec::new();
     for (f, mapping) in files.iter().zip(mappings) {
         mapping.check().map_err(|error| PrepareError::Mapping {
             file: f.name.clone(),
@@ -275,26 +279,28 @@ pub fn plan(
         })?;
         let (text, _) = rules::decode(&f.bytes);
         let delimiter = rules::sniff_delimiter(&text);
-        let read = rules::read(&text, delimiter, mapping).map_err(|why| PrepareError::File {
+        let failed = |why| PrepareError::File {
             file: f.name.clone(),
             why,
-        })?;
-        reads.push(read);
-    }
-    let read = if layout == Layout::Wide && reads.len() > 1 {
-        rules::merge(reads)
-    } else {
-        let mut all = rules::Read::default();
-        for r in reads {
-            all.entries.extend(r.entries);
+        };
+        if merging {
+            reads.push(rules::read(&text, delimiter, mapping).map_err(failed)?);
+        } else {
+            // About a row a line: the rows are allocated once, not regrown as they come.
+            rows.reserve(text.bytes().filter(|b| *b == b'\n').count());
+            rules::read_each(&text, delimiter, mapping, |e| {
+                rows.push(e.and_then(|r| planned(&cat, r)))
+            })
+            .map_err(failed)?;
         }
-        all
-    };
-    let rows = read
-        .entries
-        .into_iter()
-        .map(|e| e.and_then(|r| planned(&cat, r)))
-        .collect();
+    }
+    if merging {
+        rows = rules::merge(reads)
+            .entries
+            .into_iter()
+            .map(|e| e.and_then(|r| planned(&cat, r)))
+            .collect();
+    }
     let sha256 = match files {
         [one] => rules::file_hash(&one.bytes),
         many => rules::file_hash(

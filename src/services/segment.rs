@@ -193,26 +193,45 @@ pub async fn export(
         None
     };
     const PAGE: i64 = 5000;
-    Ok(futures_util::stream::unfold(
-        (core, e.audience, spec.columns, links, 0i64, true, false),
-        |(core, audience, columns, links, after, first, done)| async move {
-            if done {
-                return None;
+    // The pages are read on a task of their own, one ahead of the rows being written: the
+    // database finds the next page while this one's links are minted.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<Member>>>(2);
+    let reader = core.clone();
+    tokio::spawn(async move {
+        let mut after = 0i64;
+        loop {
+            let page = db::page(&reader.read, &e.audience, after, PAGE)
+                .await
+                .map_err(Into::into);
+            let next = match &page {
+                Ok(rows) if rows.len() as i64 == PAGE => rows.last().map(|r| r.point_id),
+                _ => None,
+            };
+            // The download was abandoned: stop reading.
+            if tx.send(page).await.is_err() {
+                return;
             }
-            match db::page(&core.read, &audience, after, PAGE).await {
+            match next {
+                Some(n) => after = n,
+                None => return,
+            }
+        }
+    });
+    Ok(futures_util::stream::unfold(
+        (core, spec.columns, links, rx, true),
+        |(core, columns, links, mut rx, first)| async move {
+            match rx.recv().await? {
                 Ok(rows) => {
-                    let last = (rows.len() as i64) < PAGE;
-                    let next = rows.last().map_or(after, |r| r.point_id);
                     let bytes = chunk(&core, &rows, &columns, links.as_ref(), first);
+                    Some((Ok(bytes), (core, columns, links, rx, false)))
+                }
+                Err(err) => {
+                    rx.close();
                     Some((
-                        Ok(bytes),
-                        (core, audience, columns, links, next, false, last),
+                        Err(std::io::Error::other(err.to_string())),
+                        (core, columns, links, rx, false),
                     ))
                 }
-                Err(err) => Some((
-                    Err(std::io::Error::other(err.to_string())),
-                    (core, audience, columns, links, after, false, true),
-                )),
             }
         },
     ))

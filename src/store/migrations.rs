@@ -159,6 +159,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "segments",
         include_str!("../../migrations/0027_segments.sql"),
     ),
+    (
+        28,
+        "states clustered",
+        include_str!("../../migrations/0028_states_clustered.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated

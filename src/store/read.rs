@@ -63,6 +63,15 @@ impl Reader {
         }
     }
 
+    /// How many SQLite connections read at once (`None` on PostgreSQL, whose server runs a
+    /// large query on several workers itself).
+    pub fn sqlite_connections(&self) -> Option<u32> {
+        match self {
+            Reader::Sqlite(r) => Some(r.size),
+            Reader::Postgres(_) => None,
+        }
+    }
+
     /// The SQLite file the connections read (`None` on PostgreSQL).
     pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
