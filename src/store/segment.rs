@@ -541,6 +541,9 @@ fn count_merged(
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_secs(10))?;
+        // The passes read the file's pages where the system keeps them, not copied through a
+        // fresh connection's small cache (the file never shrinks: nothing here vacuums it).
+        c.pragma_update(None, "mmap_size", 1i64 << 32)?;
         Ok(c)
     };
     let (lo, hi): (Option<i64>, Option<i64>) = open()
@@ -588,13 +591,14 @@ fn lite(e: rusqlite::Error) -> super::StoreError {
 type ReadState = (i64, Option<(Subject, Channel, StateEntry)>);
 
 fn read_state(s: &rusqlite::Row) -> rusqlite::Result<ReadState> {
-    let kind = s.get_ref(1)?.as_str()?;
-    let channel = s.get_ref(3)?.as_str()?;
-    let value = s.get_ref(4)?.as_str()?;
+    // The texts are compared as stored (the writer writes them from the same enums).
+    let text = |i| -> rusqlite::Result<&str> {
+        Ok(std::str::from_utf8(s.get_ref(i)?.as_bytes()?).unwrap_or(""))
+    };
     let state = match (
-        Subject::from_parts(kind, s.get(2)?),
-        Channel::parse(channel),
-        ConsentValue::parse(value),
+        Subject::from_parts(text(1)?, s.get(2)?),
+        Channel::parse(text(3)?),
+        ConsentValue::parse(text(4)?),
     ) {
         (Some(subject), Some(channel), Some(value)) => Some((
             subject,
@@ -645,8 +649,17 @@ fn count_range(
             erased: false,
         };
         facts.tracking_allowed = p.get(3)?;
-        facts.locale = p.get(4)?;
-        facts.created_at = p.get(5)?;
+        // The texts go into the buffers of the point before (no allocation per point).
+        match p.get_ref(4)?.as_str_or_null()? {
+            Some(l) => {
+                let buf = facts.locale.get_or_insert_with(String::new);
+                buf.clear();
+                buf.push_str(l);
+            }
+            None => facts.locale = None,
+        }
+        facts.created_at.clear();
+        facts.created_at.push_str(p.get_ref(5)?.as_str()?);
         facts.states.clear();
         // States of points not counted (another kind, profile, or erased) are passed over.
         while let Some((point, state)) = next {
