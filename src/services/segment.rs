@@ -11,6 +11,7 @@ use crate::store::audit::Actor;
 use crate::store::catalog::Catalog;
 use crate::store::segment::{self as db, Audience, Member};
 use crate::store::writer::Priority;
+use futures_util::StreamExt as _;
 use std::sync::Arc;
 
 /// Why a segment cannot be evaluated.
@@ -217,24 +218,27 @@ pub async fn export(
             }
         }
     });
-    Ok(futures_util::stream::unfold(
-        (core, spec.columns, links, rx, true),
-        |(core, columns, links, mut rx, first)| async move {
-            match rx.recv().await? {
-                Ok(rows) => {
-                    let bytes = chunk(&core, &rows, &columns, links.as_ref(), first);
-                    Some((Ok(bytes), (core, columns, links, rx, false)))
-                }
-                Err(err) => {
-                    rx.close();
-                    Some((
-                        Err(std::io::Error::other(err.to_string())),
-                        (core, columns, links, rx, false),
-                    ))
-                }
+    // Each page is written (its links minted, its CSV) on a blocking thread, two pages at
+    // once and in order: minting is most of an export's work, and every core takes part.
+    let pages = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|page| (page, rx))
+    });
+    let columns: Arc<[Column]> = spec.columns.into();
+    let links = Arc::new(links);
+    Ok(pages
+        .enumerate()
+        .map(move |(i, page)| {
+            let (core, columns, links) = (core.clone(), columns.clone(), links.clone());
+            async move {
+                let rows = page.map_err(|e| std::io::Error::other(e.to_string()))?;
+                tokio::task::spawn_blocking(move || {
+                    chunk(&core, &rows, &columns, links.as_ref().as_ref(), i == 0)
+                })
+                .await
+                .map_err(std::io::Error::other)
             }
-        },
-    ))
+        })
+        .buffered(2))
 }
 
 /// Rows of an export as CSV.
