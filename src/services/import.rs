@@ -669,16 +669,29 @@ impl Unit for Batch {
             let mut counts = Counts::default();
             let mut errors = Vec::new();
             let mut known = self.known(tx).await?;
-            for row in &self.rows {
-                let refused = match row {
-                    Err(e) => e.clone(),
-                    Ok(row) => match self.row(tx, row, &mut known).await? {
+            // First every row's contact, found or new (the new ones created together), then
+            // each row's consent.
+            let mut fresh = Fresh::new(tx, &known).await?;
+            let owners: Vec<Option<Owner>> = self
+                .rows
+                .iter()
+                .map(|row| match row {
+                    Ok(row) => Some(self.contact_of(tx, row, &mut known, &mut fresh)),
+                    Err(_) => None,
+                })
+                .collect();
+            crate::store::contacts::insert_new(tx, &fresh.rows).await?;
+            for (row, owner) in self.rows.iter().zip(owners) {
+                let refused = match (row, owner) {
+                    (Err(e), _) => e.clone(),
+                    (Ok(row), Some(owner)) => match self.row(tx, row, owner, &mut known).await? {
                         Ok(c) => {
                             counts += c;
                             continue;
                         }
                         Err(e) => vec![e],
                     },
+                    (Ok(_), None) => continue,
                 };
                 counts.rows_refused += 1;
                 errors.extend(refused.iter().map(kept));
@@ -693,6 +706,58 @@ impl Unit for Batch {
 /// (contact, point, profile, erased or suppressed, child)
 type KnownPoint = (i64, i64, i64, bool, bool);
 
+/// Why a row of a batch has no contact to write to.
+enum Refused {
+    /// An opt-in by phone that the source did not confirm.
+    PhoneOptIn,
+    Refusal(super::record::Refusal),
+}
+
+impl From<super::record::Refusal> for Refused {
+    fn from(r: super::record::Refusal) -> Refused {
+        Refused::Refusal(r)
+    }
+}
+
+/// A row's contact: (contact, its points in the row's order, created by this row, child).
+type Owner = std::result::Result<(i64, Vec<i64>, bool, bool), Refused>;
+
+/// The contacts and points a batch creates, with ids taken for them up front: as many as the
+/// batch has addresses not found (a new contact has at least one; unused ids are skipped).
+struct Fresh {
+    contact_ids: std::vec::IntoIter<i64>,
+    point_ids: std::vec::IntoIter<i64>,
+    rows: crate::store::contacts::NewRows<'static>,
+}
+
+impl Fresh {
+    async fn new(tx: &mut Tx, known: &Known) -> crate::store::Result<Fresh> {
+        let n = known.unknown;
+        Ok(Fresh {
+            contact_ids: contacts::new_contact_ids(tx, n).await?.into_iter(),
+            point_ids: contacts::new_point_ids(tx, n).await?.into_iter(),
+            rows: Default::default(),
+        })
+    }
+
+    fn contact(&mut self, c: NewContact<'static>) -> i64 {
+        let id = self
+            .contact_ids
+            .next()
+            .expect("an id per address not found");
+        self.rows.contacts.push((id, c));
+        id
+    }
+
+    fn point(&mut self, contact: i64, kind: PointKind, address: &str) -> i64 {
+        let id = self.point_ids.next().expect("an id per address not found");
+        self.rows
+            .points
+            .push((id, contact, kind, address.to_owned()));
+        id
+    }
+}
+
 /// A batch's addresses as found before its rows are written (one lookup per kind of address and
 /// one of the suppression list for the batch, not per row), kept up to date as rows add
 /// contacts and points.
@@ -701,6 +766,8 @@ struct Known {
     points: HashMap<(PointKind, String), KnownPoint>,
     /// Suppression hashes of the addresses not found that are on the suppression list.
     suppressed: std::collections::HashSet<Vec<u8>>,
+    /// How many distinct addresses of the batch were not found.
+    unknown: usize,
 }
 
 impl Batch {
@@ -735,7 +802,7 @@ impl Batch {
                 );
             }
         }
-        let unknown: Vec<Vec<u8>> = self
+        let mut unknown: Vec<Vec<u8>> = self
             .rows
             .iter()
             .filter_map(|r| r.as_ref().ok())
@@ -743,37 +810,47 @@ impl Batch {
             .filter(|(k, a)| !points.contains_key(&(*k, a.clone())))
             .map(|(k, a)| crate::domain::ledger::address_hash(&self.secret, *k, a).to_vec())
             .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
         let suppressed = crate::store::erasure::suppressed_among_tx(tx, &unknown).await?;
         let found: Vec<i64> = points.values().map(|p| p.1).collect();
         tx.preload(&found).await?;
-        Ok(Known { points, suppressed })
+        Ok(Known {
+            points,
+            suppressed,
+            unknown: unknown.len(),
+        })
     }
 
-    /// The row's contact (found by one of its addresses, or created) and its points, in the
-    /// row's order: `record::find_or_create` on what [`Batch::known`] found. (contact, points,
-    /// created, child)
-    async fn contact_of(
+    /// The row's contact (found by one of its addresses, or new) and its points, in the row's
+    /// order: `record::find_or_create` on what [`Batch::known`] found, the new contacts and
+    /// points given ids and kept in `fresh` (written together before any row's consent). A
+    /// row refused before its contact is looked at (a phone opt-in the source did not confirm)
+    /// creates nothing.
+    fn contact_of(
         &self,
         tx: &mut Tx,
         row: &PlannedRow,
-        new: &NewContact<'_>,
         known: &mut Known,
-    ) -> crate::store::Result<
-        std::result::Result<(i64, Vec<i64>, bool, bool), super::record::Refusal>,
-    > {
+        fresh: &mut Fresh,
+    ) -> Owner {
         use super::record::Refusal;
+        let email = row.points[0].0 == PointKind::Email;
+        if !email && !self.source_confirmed && row.items.iter().any(|i| i.2) {
+            return Err(Refused::PhoneOptIn);
+        }
         let mut found = Vec::with_capacity(row.points.len());
         for (kind, address) in &row.points {
             match known.points.get(&(*kind, address.clone())) {
-                Some(&(_, _, _, true, _)) => return Ok(Err(Refusal::suppressed(*kind))),
+                Some(&(_, _, _, true, _)) => return Err(Refusal::suppressed(*kind).into()),
                 Some(&(_, _, profile, _, _)) if profile != self.profile_id => {
-                    return Ok(Err(Refusal::other_profile(*kind)))
+                    return Err(Refusal::other_profile(*kind).into())
                 }
                 Some(&(contact, cp, _, _, child)) => found.push(Some((contact, cp, child))),
                 None => {
                     let h = crate::domain::ledger::address_hash(&self.secret, *kind, address);
                     if known.suppressed.contains(h.as_slice()) {
-                        return Ok(Err(Refusal::suppressed(*kind)));
+                        return Err(Refusal::suppressed(*kind).into());
                     }
                     found.push(None);
                 }
@@ -783,18 +860,28 @@ impl Batch {
             found.iter().flatten().map(|(c, _, ch)| (*c, *ch)).collect();
         owners.dedup_by_key(|o| o.0);
         if owners.len() > 1 {
-            return Ok(Err(Refusal::TwoContacts));
+            return Err(Refusal::TwoContacts.into());
         }
         let (contact, created, child) = match owners.first() {
             Some(&(c, child)) => (c, false, child),
-            None => (contacts::create_contact(tx, new).await?, true, new.is_child),
+            None => {
+                let new = NewContact {
+                    profile_id: self.profile_id,
+                    name: None,
+                    locale: row.locale.map(|l| l.code()),
+                    level: row.level.unwrap_or(ConsentLevel::UNKNOWN),
+                    is_child: row.child.unwrap_or(false),
+                };
+                let child = new.is_child;
+                (fresh.contact(new), true, child)
+            }
         };
         let mut ids = Vec::with_capacity(row.points.len());
         for ((kind, address), f) in row.points.iter().zip(found) {
             ids.push(match f {
                 Some((_, cp, _)) => cp,
                 None => {
-                    let cp = contacts::add_point(tx, contact, *kind, address).await?;
+                    let cp = fresh.point(contact, *kind, address);
                     tx.created_point(cp);
                     known.points.insert(
                         (*kind, address.clone()),
@@ -804,13 +891,14 @@ impl Batch {
                 }
             });
         }
-        Ok(Ok((contact, ids, created, child)))
+        Ok((contact, ids, created, child))
     }
 
     async fn row(
         &self,
         tx: &mut Tx,
         row: &PlannedRow,
+        owner: Owner,
         known: &mut Known,
     ) -> crate::store::Result<std::result::Result<Counts, RowError>> {
         let cat = &self.catalog;
@@ -818,21 +906,16 @@ impl Batch {
             .locale
             .unwrap_or_else(|| super::consent::contact_lang(None, cat));
         let email = row.points[0].0 == PointKind::Email;
-        if !email && !self.source_confirmed && row.items.iter().any(|i| i.2) {
-            return Ok(Err(phone_opt_in(row.line)));
-        }
-        let new = NewContact {
-            profile_id: self.profile_id,
-            name: None,
-            locale: row.locale.map(|l| l.code()),
-            level: row.level.unwrap_or(ConsentLevel::UNKNOWN),
-            is_child: row.child.unwrap_or(false),
+        let (contact, cps, created, known_child) = match owner {
+            Ok(x) => x,
+            Err(Refused::PhoneOptIn) => return Ok(Err(phone_opt_in(row.line))),
+            Err(Refused::Refusal(r)) => return Ok(Err(refusal_error(row.line, r))),
         };
-        let (contact, cps, created, known_child) =
-            match self.contact_of(tx, row, &new, known).await? {
-                Ok(x) => x,
-                Err(r) => return Ok(Err(refusal_error(row.line, r))),
-            };
+        // An earlier row of the batch may have changed whether the contact is a child.
+        let known_child = known
+            .points
+            .get(&row.points[0])
+            .map_or(known_child, |p| p.4);
         let mut why = format!("{}, row {}", self.evidence, row.line);
         if let Some(d) = &row.consent_date {
             why.push_str(&format!("; consent given {d}"));

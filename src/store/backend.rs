@@ -313,6 +313,30 @@ pub async fn execute(conn: &mut Conn, sql: &str) -> Result<()> {
     Ok(())
 }
 
+/// `n` ids for new rows of `table`, taken before the rows are inserted together with them
+/// (in the writer's transaction, which no other writer shares): SQLite's next keys after the
+/// largest, as it would choose them itself; PostgreSQL's from the table's identity sequence.
+pub async fn new_ids(conn: ConnMut<'_>, table: &str, n: usize) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match conn {
+        ConnMut::Sqlite(c) => {
+            let last: i64 =
+                sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))
+                    .fetch_one(&mut *c)
+                    .await?;
+            Ok((last + 1..=last + n as i64).collect())
+        }
+        ConnMut::Postgres(c) => Ok(sqlx::query_scalar(&format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+        ))
+        .bind(n as i64)
+        .fetch_all(&mut *c)
+        .await?),
+    }
+}
+
 /// After rows were inserted with explicit ids: PostgreSQL's identity sequences of `tables`
 /// move past the largest id (SQLite's integer keys follow the largest id by themselves).
 pub async fn follow_explicit_ids(conn: &mut Conn, tables: &[&str]) -> Result<()> {

@@ -514,6 +514,88 @@ async fn owner_by_id(conn: ConnMut<'_>, contact_point_id: i64) -> Result<Option<
         .transpose())
 }
 
+/// Contacts and points to create together (an import's batch), with the ids
+/// [`new_contact_ids`] and [`new_point_ids`] gave them.
+#[derive(Default)]
+pub struct NewRows<'a> {
+    pub contacts: Vec<(i64, NewContact<'a>)>,
+    /// (id, contact, kind, address)
+    pub points: Vec<(i64, i64, PointKind, String)>,
+}
+
+/// Ids for `n` new contacts of this transaction (see [`insert_new`]).
+pub async fn new_contact_ids(tx: &mut super::writer::Tx, n: usize) -> Result<Vec<i64>> {
+    super::backend::new_ids(tx.conn(), "contacts", n).await
+}
+
+/// Ids for `n` new contact points of this transaction (see [`insert_new`]).
+pub async fn new_point_ids(tx: &mut super::writer::Tx, n: usize) -> Result<Vec<i64>> {
+    super::backend::new_ids(tx.conn(), "contact_points", n).await
+}
+
+/// Creates the contacts and points of `rows` at the batch's time, a few hundred per statement
+/// (their search terms too): the same rows as [`create_contact`] and [`add_point`] one by
+/// one, in a handful of statements instead of three per contact.
+pub async fn insert_new(tx: &mut super::writer::Tx, rows: &NewRows<'_>) -> Result<()> {
+    let now = Ts::new(tx.now_str());
+    let mut terms: Vec<(String, i64)> = Vec::new();
+    for (id, c) in &rows.contacts {
+        terms.extend(
+            c.name
+                .map(search::name_terms)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t, *id)),
+        );
+    }
+    for (_, contact, kind, address) in &rows.points {
+        terms.extend(
+            search::address_terms(*kind, address)
+                .into_iter()
+                .map(|t| (t, *contact)),
+        );
+    }
+    on!(tx.conn(), c => {
+        for chunk in rows.contacts.chunks(500) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contacts (id, profile_id, locale, consent_level, is_child, created_at, name) ",
+            );
+            q.push_values(chunk, |mut b, (id, n)| {
+                b.push_bind(*id)
+                    .push_bind(n.profile_id)
+                    .push_bind(n.locale)
+                    .push_bind(n.level.get() as i64)
+                    .push_bind(n.is_child)
+                    .push_bind(now.clone())
+                    .push_bind(n.name);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        for chunk in rows.points.chunks(500) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contact_points (id, contact_id, kind, address, created_at) ",
+            );
+            q.push_values(chunk, |mut b, (id, contact, kind, address)| {
+                b.push_bind(*id)
+                    .push_bind(*contact)
+                    .push_bind(kind.as_str())
+                    .push_bind(address.as_str())
+                    .push_bind(now.clone());
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        for chunk in terms.chunks(1000) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_terms (term, contact_id) ");
+            q.push_values(chunk, |mut b, (t, id)| {
+                b.push_bind(t.as_str()).push_bind(*id);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *c).await?;
+        }
+        Ok(())
+    })
+}
+
 /// Creates a contact without a point yet, through the writer; returns its id.
 pub async fn create_contact(tx: &mut super::writer::Tx, c: &NewContact<'_>) -> Result<i64> {
     let now = tx.now_str();

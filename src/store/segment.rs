@@ -548,9 +548,13 @@ fn count_merged(
     };
     let (lo, hi): (Option<i64>, Option<i64>) = open()
         .and_then(|c| {
-            c.query_row("SELECT MIN(id), MAX(id) FROM contact_points", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            // Two subqueries: each is one step to an end of the key (MIN and MAX together
+            // would scan every row).
+            c.query_row(
+                "SELECT (SELECT MIN(id) FROM contact_points), (SELECT MAX(id) FROM contact_points)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
         })
         .map_err(lite)?;
     let (Some(lo), Some(hi)) = (lo, hi) else {
@@ -606,7 +610,8 @@ fn read_state(s: &rusqlite::Row) -> rusqlite::Result<ReadState> {
             StateEntry {
                 value,
                 custodian_confirmed: s.get(5)?,
-                record: s.get(6)?,
+                // Which record a state rests on decides nothing.
+                record: 0,
             },
         )),
         _ => None,
@@ -623,16 +628,37 @@ fn count_range(
     from: i64,
     to: i64,
 ) -> rusqlite::Result<i64> {
-    let mut points = c.prepare(
-        "SELECT cp.id, c.consent_level, c.is_child, c.tracking_allowed, c.locale, c.created_at
+    // Only the columns the rules read (the decision always reads the level and the child).
+    let checks = || r.groups.iter().flatten();
+    let column = |needed: bool, name: &'static str, none: &'static str| match needed {
+        true => name,
+        false => none,
+    };
+    let points = format!(
+        "SELECT cp.id, c.consent_level, c.is_child, {}, {}, {}
          FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
          WHERE c.profile_id = ?1 AND cp.kind = ?2 AND cp.address IS NOT NULL
            AND c.suppressed_at IS NULL AND cp.id >= ?3 AND cp.id < ?4
          ORDER BY cp.id",
-    )?;
+        column(
+            checks().any(|c| matches!(c, Check::Tracking(_))),
+            "c.tracking_allowed",
+            "0"
+        ),
+        column(
+            checks().any(|c| matches!(c, Check::Locale(_))),
+            "c.locale",
+            "NULL"
+        ),
+        column(
+            checks().any(|c| matches!(c, Check::Created { .. })),
+            "c.created_at",
+            "''"
+        ),
+    );
+    let mut points = c.prepare(&points)?;
     let mut states = c.prepare(
-        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed,
-                ledger_seq
+        "SELECT contact_point_id, subject_kind, subject_id, channel, value, custodian_confirmed
          FROM consent_states WHERE contact_point_id >= ?1 AND contact_point_id < ?2
          ORDER BY contact_point_id, subject_kind, subject_id, channel",
     )?;
