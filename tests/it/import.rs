@@ -555,3 +555,41 @@ async fn an_admin_uploads_maps_checks_and_imports_on_the_console_and_an_erasure_
     app.assert_ledger_sound().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_row_that_makes_a_contact_a_child_holds_for_the_later_rows_of_the_same_batch() {
+    let app = empty_contoso().await;
+    // One batch: the contact is created an adult, made a child by its second row; its third
+    // row says nothing of age. Trusted opt-ins are an adult's only: the second and third wait
+    // for a custodian's confirmation, on the file's word or not.
+    let f = file(
+        &app,
+        "kid.csv",
+        "Consent ID,Email,Consent option,Consent value,Child\n\
+         1,kid@example.com,Newsletter,True,no\n\
+         2,kid@example.com,Product updates,True,yes\n\
+         3,kid@example.com,Events,True,\n",
+    );
+    let (ok, out) = import(&app, &[&f, "--source-confirmed", "--map", "Child=child"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        app.state_of("kid@example.com", "Newsletter", "email")
+            .await
+            .as_deref(),
+        Some("opted_in")
+    );
+    for later in ["Product updates", "Events"] {
+        let v = app.state_of("kid@example.com", later, "email").await;
+        assert_ne!(v.as_deref(), Some("opted_in"), "{later}: {v:?}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM contacts c JOIN contact_points cp ON cp.contact_id = c.id
+             WHERE cp.address = 'kid@example.com' AND c.is_child"
+        )
+        .await,
+        1
+    );
+    app.stop().await;
+}
