@@ -405,182 +405,257 @@ pub fn read_each(
     mapping: &Mapping,
     mut each: impl FnMut(Entry),
 ) -> Result<(), String> {
-    let mut r = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let col = |c: &Column| mapping.columns.iter().position(|x| x == c);
-    let (email, phone, id, option, value, date, level, locale, child) = (
-        col(&Column::Email),
-        col(&Column::Phone),
-        col(&Column::ConsentId),
-        col(&Column::Option),
-        col(&Column::Value),
-        col(&Column::ConsentDate),
-        col(&Column::Level),
-        col(&Column::Locale),
-        col(&Column::Child),
-    );
-    for (n, rec) in r.records().enumerate() {
-        if n >= MAX_ROWS {
-            return Err(format!("the file holds more than {MAX_ROWS} rows"));
-        }
-        let line = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map(|p| p.line())
-            .unwrap_or(n as u64 + 2);
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                each(Err(vec![RowError {
-                    line,
-                    column: String::new(),
-                    why: format!("not a CSV row: {e}"),
-                }]));
-                continue;
-            }
-        };
-        let cell = |i: Option<usize>| {
-            i.and_then(|i| rec.get(i))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue; // a blank line
-        }
-        let mut errors = Vec::new();
-        let mut fail = |c: &Column, why: String| {
-            errors.push(RowError {
-                line,
-                column: column_label(c),
-                why,
-            })
-        };
-        let email_v = match cell(email).map(EmailAddress::parse) {
-            None => None,
-            Some(Ok(e)) => Some(e),
-            Some(Err(e)) => {
-                fail(
-                    &Column::Email,
-                    super::parse::address_error_words(e).to_owned(),
-                );
-                None
-            }
-        };
-        let phone_v = match cell(phone).map(PhoneNumber::parse) {
-            None => None,
-            Some(Ok(p)) => Some(p),
-            Some(Err(e)) => {
-                fail(
-                    &Column::Phone,
-                    super::parse::address_error_words(e).to_owned(),
-                );
-                None
-            }
-        };
-        if email_v.is_none() && phone_v.is_none() && cell(email).is_none() && cell(phone).is_none()
-        {
-            fail(
-                if email.is_some() {
-                    &Column::Email
-                } else {
-                    &Column::Phone
-                },
-                "no email address or phone number".into(),
-            );
-        }
-        let mut items = Vec::new();
-        match mapping.layout {
-            Layout::Long => {
-                let opt = cell(option);
-                let topic = opt.and_then(|o| mapping.topic_of_option(o));
-                match (opt, topic) {
-                    (None, _) => fail(&Column::Option, "no consent option".into()),
-                    (Some(o), None) => fail(
-                        &Column::Option,
-                        format!("“{o}” is not mapped to a topic"),
-                    ),
-                    (Some(_), Some(t)) => match cell(value).map(parse_consent) {
-                        Some(Some(on)) => items.push((t.to_owned(), on)),
-                        Some(None) => fail(
-                            &Column::Value,
-                            format!(
-                                "“{}” is not a consent value (true/false, yes/no, 1/0, opt-in/opt-out)",
-                                cell(value).unwrap_or_default()
-                            ),
-                        ),
-                        None => fail(&Column::Value, "no consent value".into()),
-                    },
-                }
-            }
-            Layout::Wide => {
-                for (i, c) in mapping.columns.iter().enumerate() {
-                    let Column::Topic(key) = c else { continue };
-                    let Some(v) = cell(Some(i)) else { continue };
-                    match parse_consent(v) {
-                        Some(on) => items.push((key.clone(), on)),
-                        None => fail(
-                            c,
-                            format!(
-                                "“{v}” is not a consent value (true/false, yes/no, 1/0, opt-in/opt-out)"
-                            ),
-                        ),
-                    }
-                }
-            }
-        }
-        let level_v = match cell(level) {
-            None => None,
-            Some(v) => match v.parse::<i64>().ok().and_then(ConsentLevel::new) {
-                Some(l) => Some(l),
-                None => {
-                    fail(&Column::Level, format!("“{v}” is not a level from 0 to 5"));
-                    None
-                }
-            },
-        };
-        let locale_v = match cell(locale) {
-            None => None,
-            Some(v) => match Lang::parse(v) {
-                Some(l) => Some(l),
-                None => {
-                    fail(
-                        &Column::Locale,
-                        format!("“{v}” is not a language this server speaks"),
-                    );
-                    None
-                }
-            },
-        };
-        let child_v = match cell(child) {
-            None => None,
-            Some(v) => match parse_consent(v) {
-                Some(b) => Some(b),
-                None => {
-                    fail(&Column::Child, format!("“{v}” is not yes or no"));
-                    None
-                }
-            },
-        };
-        if !errors.is_empty() {
-            each(Err(errors));
-            continue;
-        }
-        each(Ok(Row {
-            line,
-            email: email_v,
-            phone: phone_v,
-            consent_id: cell(id).map(str::to_owned),
-            items,
-            consent_date: cell(date).map(|d| d.chars().take(64).collect()),
-            level: level_v,
-            locale: locale_v,
-            child: child_v,
-        }));
+    let mut rows = RowReader::new(text.as_bytes(), delimiter, mapping.clone());
+    while let Some(entry) = rows.next_entry() {
+        each(entry?);
     }
     Ok(())
+}
+
+/// A file's rows under a mapping, read one at a time from any reader of its UTF-8 text (a
+/// large file's rows need not all be in memory: an import writes them a batch at a time).
+pub struct RowReader<R: std::io::Read> {
+    csv: csv::Reader<R>,
+    record: csv::StringRecord,
+    mapping: Mapping,
+    /// The columns of each role.
+    at: Roles,
+    /// Records read so far.
+    n: usize,
+}
+
+/// Where each role's column is.
+#[derive(Debug, Clone, Copy)]
+struct Roles {
+    email: Option<usize>,
+    phone: Option<usize>,
+    id: Option<usize>,
+    option: Option<usize>,
+    value: Option<usize>,
+    date: Option<usize>,
+    level: Option<usize>,
+    locale: Option<usize>,
+    child: Option<usize>,
+}
+
+impl<R: std::io::Read> RowReader<R> {
+    pub fn new(text: R, delimiter: u8, mapping: Mapping) -> RowReader<R> {
+        let csv = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(text);
+        let col = |c: &Column| mapping.columns.iter().position(|x| x == c);
+        let at = Roles {
+            email: col(&Column::Email),
+            phone: col(&Column::Phone),
+            id: col(&Column::ConsentId),
+            option: col(&Column::Option),
+            value: col(&Column::Value),
+            date: col(&Column::ConsentDate),
+            level: col(&Column::Level),
+            locale: col(&Column::Locale),
+            child: col(&Column::Child),
+        };
+        RowReader {
+            csv,
+            record: csv::StringRecord::new(),
+            mapping,
+            at,
+            n: 0,
+        }
+    }
+
+    /// The next data row (blank lines passed over), `None` at the end; an error when the file
+    /// holds more than [`MAX_ROWS`] rows.
+    pub fn next_entry(&mut self) -> Option<Result<Entry, String>> {
+        loop {
+            if self.n >= MAX_ROWS {
+                return Some(Err(format!("the file holds more than {MAX_ROWS} rows")));
+            }
+            let rec = match self.csv.read_record(&mut self.record) {
+                Ok(false) => return None,
+                Ok(true) => Ok(&self.record),
+                Err(e) => Err(e),
+            };
+            let n = self.n;
+            self.n += 1;
+            if let Some(e) = entry(&self.mapping, self.at, n, rec) {
+                return Some(Ok(e));
+            }
+        }
+    }
+}
+
+/// One record read as an entry; `None` for a blank line.
+fn entry(
+    mapping: &Mapping,
+    at: Roles,
+    n: usize,
+    rec: csv::Result<&csv::StringRecord>,
+) -> Option<Entry> {
+    let Roles {
+        email,
+        phone,
+        id,
+        option,
+        value,
+        date,
+        level,
+        locale,
+        child,
+    } = at;
+    let line = rec
+        .as_ref()
+        .ok()
+        .and_then(|r| r.position())
+        .map(|p| p.line())
+        .unwrap_or(n as u64 + 2);
+    let rec = match rec {
+        Ok(r) => r,
+        Err(e) => {
+            return Some(Err(vec![RowError {
+                line,
+                column: String::new(),
+                why: format!("not a CSV row: {e}"),
+            }]));
+        }
+    };
+    let cell = |i: Option<usize>| {
+        i.and_then(|i| rec.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    if rec.iter().all(|c| c.trim().is_empty()) {
+        return None; // a blank line
+    }
+    let mut errors = Vec::new();
+    let mut fail = |c: &Column, why: String| {
+        errors.push(RowError {
+            line,
+            column: column_label(c),
+            why,
+        })
+    };
+    let email_v = match cell(email).map(EmailAddress::parse) {
+        None => None,
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => {
+            fail(
+                &Column::Email,
+                super::parse::address_error_words(e).to_owned(),
+            );
+            None
+        }
+    };
+    let phone_v = match cell(phone).map(PhoneNumber::parse) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            fail(
+                &Column::Phone,
+                super::parse::address_error_words(e).to_owned(),
+            );
+            None
+        }
+    };
+    if email_v.is_none() && phone_v.is_none() && cell(email).is_none() && cell(phone).is_none()
+    {
+        fail(
+            if email.is_some() {
+                &Column::Email
+            } else {
+                &Column::Phone
+            },
+            "no email address or phone number".into(),
+        );
+    }
+    let mut items = Vec::new();
+    match mapping.layout {
+        Layout::Long => {
+            let opt = cell(option);
+            let topic = opt.and_then(|o| mapping.topic_of_option(o));
+            match (opt, topic) {
+                (None, _) => fail(&Column::Option, "no consent option".into()),
+                (Some(o), None) => fail(
+                    &Column::Option,
+                    format!("“{o}” is not mapped to a topic"),
+                ),
+                (Some(_), Some(t)) => match cell(value).map(parse_consent) {
+                    Some(Some(on)) => items.push((t.to_owned(), on)),
+                    Some(None) => fail(
+                        &Column::Value,
+                        format!(
+                            "“{}” is not a consent value (true/false, yes/no, 1/0, opt-in/opt-out)",
+                            cell(value).unwrap_or_default()
+                        ),
+                    ),
+                    None => fail(&Column::Value, "no consent value".into()),
+                },
+            }
+        }
+        Layout::Wide => {
+            for (i, c) in mapping.columns.iter().enumerate() {
+                let Column::Topic(key) = c else { continue };
+                let Some(v) = cell(Some(i)) else { continue };
+                match parse_consent(v) {
+                    Some(on) => items.push((key.clone(), on)),
+                    None => fail(
+                        c,
+                        format!(
+                            "“{v}” is not a consent value (true/false, yes/no, 1/0, opt-in/opt-out)"
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    let level_v = match cell(level) {
+        None => None,
+        Some(v) => match v.parse::<i64>().ok().and_then(ConsentLevel::new) {
+            Some(l) => Some(l),
+            None => {
+                fail(&Column::Level, format!("“{v}” is not a level from 0 to 5"));
+                None
+            }
+        },
+    };
+    let locale_v = match cell(locale) {
+        None => None,
+        Some(v) => match Lang::parse(v) {
+            Some(l) => Some(l),
+            None => {
+                fail(
+                    &Column::Locale,
+                    format!("“{v}” is not a language this server speaks"),
+                );
+                None
+            }
+        },
+    };
+    let child_v = match cell(child) {
+        None => None,
+        Some(v) => match parse_consent(v) {
+            Some(b) => Some(b),
+            None => {
+                fail(&Column::Child, format!("“{v}” is not yes or no"));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Some(Err(errors));
+    }
+    Some(Ok(Row {
+        line,
+        email: email_v,
+        phone: phone_v,
+        consent_id: cell(id).map(str::to_owned),
+        items,
+        consent_date: cell(date).map(|d| d.chars().take(64).collect()),
+        level: level_v,
+        locale: locale_v,
+        child: child_v,
+    }))
 }
 
 /// Wide files that each hold some topics of the same contacts (the seeds' "separate tables")
