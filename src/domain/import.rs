@@ -558,8 +558,7 @@ fn entry(
             None
         }
     };
-    if email_v.is_none() && phone_v.is_none() && cell(email).is_none() && cell(phone).is_none()
-    {
+    if email_v.is_none() && phone_v.is_none() && cell(email).is_none() && cell(phone).is_none() {
         fail(
             if email.is_some() {
                 &Column::Email
@@ -576,10 +575,7 @@ fn entry(
             let topic = opt.and_then(|o| mapping.topic_of_option(o));
             match (opt, topic) {
                 (None, _) => fail(&Column::Option, "no consent option".into()),
-                (Some(o), None) => fail(
-                    &Column::Option,
-                    format!("“{o}” is not mapped to a topic"),
-                ),
+                (Some(o), None) => fail(&Column::Option, format!("“{o}” is not mapped to a topic")),
                 (Some(_), Some(t)) => match cell(value).map(parse_consent) {
                     Some(Some(on)) => items.push((t.to_owned(), on)),
                     Some(None) => fail(

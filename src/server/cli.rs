@@ -474,7 +474,7 @@ async fn import(settings: &Settings, paths: &[std::path::PathBuf], a: ImportArgs
             "{}: {} layout, {} row(s) read, {} refused while reading (SHA-256 {})",
             plan.file_name,
             plan.layout.as_str(),
-            plan.rows.len(),
+            plan.len(),
             plan.refused(),
             plan.sha256
         );

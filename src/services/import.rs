@@ -82,17 +82,72 @@ pub struct Plan {
     pub mapping: String,
     pub layout: Layout,
     /// Every data row in order: ready, or refused with why (a refused row keeps its place).
-    pub rows: Vec<std::result::Result<PlannedRow, Vec<RowError>>>,
+    rows: Rows,
+    /// How many rows, and how many of them are refused while reading.
+    total: usize,
+    refused: usize,
     pub source_confirmed: bool,
 }
 
+/// A row read and checked: ready to write, or refused with why.
+pub type PlannedEntry = std::result::Result<PlannedRow, Vec<RowError>>;
+
+/// A plan's rows: kept whole (wide files merged on their key: the merge needs every row), or
+/// read again from the files' text whenever they are needed, so a large file's rows are never
+/// all in memory (an import writes them a batch at a time).
+enum Rows {
+    Kept(Vec<PlannedEntry>),
+    Files(Vec<FileText>),
+}
+
+/// One file's text (UTF-8) and how it is read.
+struct FileText {
+    text: Arc<[u8]>,
+    delimiter: u8,
+    mapping: Mapping,
+}
+
 impl Plan {
-    /// The rows refused while reading.
-    pub fn errors(&self) -> impl Iterator<Item = &RowError> {
-        self.rows.iter().filter_map(|r| r.as_ref().err()).flatten()
+    /// How many rows the files hold (refused ones included).
+    pub fn len(&self) -> usize {
+        self.total
     }
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+    /// How many rows are refused while reading (before the database is asked).
     pub fn refused(&self) -> usize {
-        self.rows.iter().filter(|r| r.is_err()).count()
+        self.refused
+    }
+    /// The rows from the `from`th on, in order, each read and checked as it comes.
+    pub fn rows_from(&self, from: usize) -> Box<dyn Iterator<Item = PlannedEntry> + Send + '_> {
+        match &self.rows {
+            Rows::Kept(rows) => Box::new(rows[from.min(rows.len())..].iter().cloned()),
+            Rows::Files(files) => Box::new(
+                files
+                    .iter()
+                    .flat_map(move |f| {
+                        let mut r = rules::RowReader::new(
+                            std::io::Cursor::new(f.text.clone()),
+                            f.delimiter,
+                            f.mapping.clone(),
+                        );
+                        // The text was read whole once already: it holds no more rows than
+                        // allowed (the error cannot come; it would refuse the row).
+                        std::iter::from_fn(move || r.next_entry()).map(move |e| {
+                            e.unwrap_or_else(|why| {
+                                Err(vec![RowError {
+                                    line: 0,
+                                    column: String::new(),
+                                    why,
+                                }])
+                            })
+                            .and_then(|row| planned(&self.catalog, row))
+                        })
+                    })
+                    .skip(from),
+            ),
+        }
     }
 }
 
@@ -267,11 +322,11 @@ pub fn plan(
     if mappings.iter().any(|m| m.layout != layout) {
         return Err(PrepareError::LayoutsDiffer);
     }
-    let mut reads = Vec::new();
-    // Each row is checked against the catalogue as it is read: only the planned rows are kept
-    // (wide files to merge are read whole first: the merge needs every row).
+    // Each row is checked against the catalogue as it is read; only wide files to merge are
+    // kept whole (the merge needs every row), the others are read again when written.
     let merging = layout == Layout::Wide && files.len() > 1;
-    let mut rows = Vec::new();
+    let (mut reads, mut texts) = (Vec::new(), Vec::new());
+    let (mut total, mut refused) = (0, 0);
     for (f, mapping) in files.iter().zip(mappings) {
         mapping.check().map_err(|error| PrepareError::Mapping {
             file: f.name.clone(),
@@ -286,21 +341,30 @@ pub fn plan(
         if merging {
             reads.push(rules::read(&text, delimiter, mapping).map_err(failed)?);
         } else {
-            // About a row a line: the rows are allocated once, not regrown as they come.
-            rows.reserve(text.bytes().filter(|b| *b == b'\n').count());
             rules::read_each(&text, delimiter, mapping, |e| {
-                rows.push(e.and_then(|r| planned(&cat, r)))
+                total += 1;
+                refused += e.and_then(|r| planned(&cat, r)).is_err() as usize;
             })
             .map_err(failed)?;
+            texts.push(FileText {
+                text: Arc::from(text.as_bytes()),
+                delimiter,
+                mapping: mapping.clone(),
+            });
         }
     }
-    if merging {
-        rows = rules::merge(reads)
+    let rows = if merging {
+        let rows: Vec<PlannedEntry> = rules::merge(reads)
             .entries
             .into_iter()
             .map(|e| e.and_then(|r| planned(&cat, r)))
             .collect();
-    }
+        total = rows.len();
+        refused = rows.iter().filter(|r| r.is_err()).count();
+        Rows::Kept(rows)
+    } else {
+        Rows::Files(texts)
+    };
     let sha256 = match files {
         [one] => rules::file_hash(&one.bytes),
         many => rules::file_hash(
@@ -328,6 +392,8 @@ pub fn plan(
         mapping: serde_json::to_string(&named).unwrap_or_default(),
         layout,
         rows,
+        total,
+        refused,
         source_confirmed,
     })
 }
@@ -407,16 +473,21 @@ fn refusal_error(line: u64, r: super::record::Refusal) -> RowError {
 /// refused (with why), opt-ins that would be sent to double opt-in.
 pub async fn dry_run(core: &Core, plan: &Plan) -> Result<(Counts, Vec<RowError>)> {
     use std::collections::HashMap;
-    let mut counts = Counts {
-        rows_refused: plan.refused() as i64,
-        ..Counts::default()
-    };
-    let mut errors: Vec<RowError> = plan.errors().cloned().collect();
+    let mut counts = Counts::default();
+    let mut errors: Vec<RowError> = Vec::new();
     // What earlier rows of the file set: (address) → contact state, so a file that names a
     // contact twice counts as the run will.
     let mut seen: HashMap<(PointKind, String), HashMap<(Subject, Channel), ConsentValue>> =
         HashMap::new();
-    for row in plan.rows.iter().flatten() {
+    for row in plan.rows_from(0) {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                counts.rows_refused += 1;
+                errors.extend(e);
+                continue;
+            }
+        };
         let key = row.points[0].clone();
         if key.0 == PointKind::Phone && !plan.source_confirmed && row.items.iter().any(|i| i.2) {
             counts.rows_refused += 1;
@@ -517,7 +588,7 @@ pub async fn run(
                             sha256: plan.sha256.clone(),
                             mapping: plan.mapping.clone(),
                             source_confirmed: plan.source_confirmed,
-                            rows_total: plan.rows.len() as i64,
+                            rows_total: plan.len() as i64,
                             started_by: started_by.to_owned(),
                         },
                     },
@@ -540,9 +611,10 @@ pub async fn write(
         .await?
         .ok_or_else(|| crate::store::StoreError::Missing(format!("import {id}")))?;
     let settings = AskSettings::from(core, &plan.catalog.profile);
-    let total = plan.rows.len();
+    let total = plan.len();
     let mut done = import.rows_done.max(0) as usize;
     progress(done as i64, total as i64);
+    let mut rows = plan.rows_from(done);
     while done < total {
         let upto = (done + BATCH).min(total);
         let written = core
@@ -551,7 +623,7 @@ pub async fn write(
                 Batch {
                     import_id: id,
                     profile_id: plan.profile_id,
-                    rows: plan.rows[done..upto].to_vec(),
+                    rows: rows.by_ref().take(upto - done).collect(),
                     from: done as i64,
                     upto: upto as i64,
                     catalog: plan.catalog.clone(),
@@ -571,7 +643,11 @@ pub async fn write(
             // Another instance wrote this batch (both resumed the import): go on from where
             // it is, or stop when it is done.
             false => match db::get(&core.read, id).await? {
-                Some(i) if !i.done => i.rows_done.max(0) as usize,
+                Some(i) if !i.done => {
+                    let at = i.rows_done.max(0) as usize;
+                    rows = plan.rows_from(at);
+                    at
+                }
                 _ => total,
             },
         };
@@ -1198,7 +1274,7 @@ pub async fn start(
     let began = core
         .writer
         .run(
-            Begin(id, plan.sha256.clone(), plan.rows.len() as i64),
+            Begin(id, plan.sha256.clone(), plan.len() as i64),
             Priority::Interactive,
         )
         .await?;
