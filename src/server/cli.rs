@@ -465,11 +465,16 @@ async fn import(settings: &Settings, paths: &[std::path::PathBuf], a: ImportArgs
     let mut policy = crate::services::Policy::new(settings.base_url.as_deref().unwrap_or(""));
     policy.kept_mail_dir = Some(settings.kept_mail_dir());
     let core = crate::services::Core::new(read, w, policy, secret);
+    let mut files = Some(files);
     let outcome = async {
-        let plan = match import::prepare(&core, &files, &options).await? {
+        let plan = match import::prepare(&core, files.as_deref().unwrap_or_default(), &options)
+            .await?
+        {
             Ok(p) => p,
             Err(e) => return Ok::<_, Box<dyn std::error::Error>>(Err(e.to_string())),
         };
+        // The plan holds the text it reads: the files as read go.
+        files.take();
         println!(
             "{}: {} layout, {} row(s) read, {} refused while reading (SHA-256 {})",
             plan.file_name,
