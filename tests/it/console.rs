@@ -32,6 +32,14 @@ pub(crate) fn create_user(
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
     let out = child.wait_with_output().unwrap();
+    if !out.status.success() {
+        // A caller that expected success asserts on the flag alone: say why here.
+        eprintln!(
+            "prefcenter user create {email} exited {}: {}",
+            out.status,
+            stdout(&out)
+        );
+    }
     (out.status.success(), stdout(&out))
 }
 
