@@ -18,6 +18,18 @@ phase_done() {
   PHASE_STARTED=$SECONDS
 }
 
+# Runs a phase with a bound well above its usual time, so a test that hangs fails the run
+# with its name on screen instead of holding CI until its own limit.
+bounded() {
+  local minutes=$1 rc=0
+  shift
+  timeout --kill-after=30s "${minutes}m" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "!! still running after ${minutes} min, stopped: a test hangs (the last one started above)"
+  fi
+  return "$rc"
+}
+
 start_build_tools
 start_test_tools
 if [ "${#TOOL_PIDS[@]}" -gt 0 ]; then
@@ -34,12 +46,12 @@ OUT="$(mktemp -d)"
 trap 'stop_pg; rm -rf "$OUT"' EXIT
 
 log "cargo test --features ssr (unit, property and integration tests, SQLite)"
-cargo test --features ssr 2>&1 | tee "$OUT/cargo.txt"
+bounded 30 cargo test --features ssr 2>&1 | tee "$OUT/cargo.txt"
 phase_done "cargo test (SQLite)"
 
 start_pg
 log "cargo test --features ssr --test it (integration tests, PostgreSQL)"
-cargo test --features ssr --test it 2>&1 | tee "$OUT/cargo-pg.txt"
+bounded 15 cargo test --features ssr --test it 2>&1 | tee "$OUT/cargo-pg.txt"
 stop_pg
 phase_done "integration tests (PostgreSQL)"
 

@@ -56,7 +56,8 @@ pub struct TestApp {
     pub setup_code: Option<String>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// What `serve` returned, once it has (it runs on a thread and runtime of its own).
+    done: Option<oneshot::Receiver<std::io::Result<()>>>,
 }
 
 /// The settings of a test server on `db_url`, with more `flags`.
@@ -130,18 +131,54 @@ async fn launch(
         db.read.close().await;
         db.write.close().await.unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The server runs on a runtime of its own, on its own thread, as it would in its own
+    // process: a test that blocks its thread (a command line run beside the server, waiting
+    // for a lock the server holds) cannot freeze the server mid-transaction.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let clock = prefcenter::store::Clock::system();
-    let prepared = prefcenter::server::prepare_with_clock(&cli.settings, &base, clock.clone())
-        .await
-        .unwrap();
-    let links = prepared.demo_links.clone();
-    let setup_code = prepared.setup_code.clone();
+    let (ready_tx, ready_rx) = oneshot::channel();
     let (stop, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(prefcenter::server::serve(prepared, listener, async move {
-        let _ = rx.await;
-    }));
+    let (done_tx, done) = oneshot::channel::<std::io::Result<()>>();
+    {
+        let (base, clock) = (base.clone(), clock.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let served = runtime.block_on(async move {
+                let prepared =
+                    match prefcenter::server::prepare_with_clock(&cli.settings, &base, clock).await
+                    {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return Ok(());
+                        }
+                    };
+                let _ = ready_tx.send(Ok((
+                    prepared.demo_links.clone(),
+                    prepared.setup_code.clone(),
+                )));
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                prefcenter::server::serve(prepared, listener, async move {
+                    let _ = rx.await;
+                })
+                .await
+            });
+            // What the server left running (its writer, its mail) stops with its runtime, as
+            // with a process that exits: `stop` returns once it has.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+            let _ = done_tx.send(served);
+        });
+    }
+    let (links, setup_code) = ready_rx
+        .await
+        .expect("the server thread ended before it was ready")
+        .unwrap_or_else(|e| panic!("the server did not start: {e}"));
     let client = client();
     (
         TestApp {
@@ -153,7 +190,7 @@ async fn launch(
             setup_code,
             client,
             stop: Some(stop),
-            task: Some(task),
+            done: Some(done),
         },
         tokens,
     )
@@ -255,7 +292,7 @@ impl TestApp {
     /// Stops the server; the returned folder (database, secret) lives as long as the caller keeps it.
     pub async fn stop(mut self) -> tempfile::TempDir {
         let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap().await.unwrap().unwrap();
+        self.done.take().unwrap().await.unwrap().unwrap();
         self.dir
     }
 }
