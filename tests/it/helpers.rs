@@ -330,8 +330,8 @@ pub fn normalise(html: &str) -> String {
     out
 }
 
-/// The command line beside a running server: on a blocking thread, so the server (on this
-/// test's runtime) keeps serving, and finishes the transaction it may be in, meanwhile.
+/// The command line beside a running server, on a blocking thread so the test's own tasks
+/// (a client it is driving) go on meanwhile.
 pub async fn beside(args: &[&str], app: &TestApp) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let (db_url, dir) = (app.db_url.clone(), app.dir.path().to_path_buf());
