@@ -5,6 +5,9 @@
 //! - `GET /page`: a static HTML page of `--page-bytes` bytes (the size of the contact's page),
 //! - `GET /noop`: the small JSON `/healthz` answers, from a constant,
 //! - `POST /noop`: nothing, after reading the body (the one-click's form),
+//! - `POST /api/v1/decide`: a constant decision, with the headers and about the bytes of a
+//!   real one, after reading the body (the ceiling of single decisions: the load tool sends
+//!   and reads exactly what it does against prefcenter),
 //! - `POST /write`: a durable write of the rows one one-click writes (four ledger records with
 //!   their hash chain, one evidence row, four state upserts, for a contact point not written
 //!   before), group-committed: a single task owns the write connection, takes everything
@@ -113,6 +116,7 @@ async fn serve(db: String, page_bytes: usize, listen: String) {
     let app = Router::new()
         .route("/page", get(static_page))
         .route("/noop", get(noop_get).post(noop_post))
+        .route("/api/v1/decide", axum::routing::post(decide_noop))
         .route("/write", axum::routing::post(write))
         .with_state(shared);
     let listener = tokio::net::TcpListener::bind(&listen).await.expect("bind");
@@ -141,6 +145,24 @@ async fn noop_get() -> Response {
 
 async fn noop_post(_body: Bytes) -> StatusCode {
     StatusCode::OK
+}
+
+/// A decision's answer as prefcenter gives it (headers and body), decided by nothing.
+async fn decide_noop(_body: Bytes) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        r#"{"allowed":false,"reason":{"code":"opted_out","message":"The contact opted out.","record":1},"record":{"seq":1,"occurred_at":"2026-12-02T17:28:51.426023Z","value":"opted_out","source":"import","actor_kind":"import","change_id":"demo-seed-1","form_version":null,"language":null},"profile":"contoso","contact_known":true,"as_of":null}"#,
+    )
+        .into_response()
 }
 
 async fn write(State(s): State<Arc<Shared>>, _body: Bytes) -> StatusCode {

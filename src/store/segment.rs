@@ -497,7 +497,7 @@ macro_rules! bound {
 /// over ranges of ids on every core take a fraction. Otherwise the statement counts them
 /// (PostgreSQL runs one statement on several workers itself).
 pub async fn count(read: &Reader, a: &Audience) -> Result<i64> {
-    if let (Some(file), Some(n), None) = (read.sqlite_file(), read.sqlite_connections(), &a.at) {
+    if let (Some(reads), Some(n), None) = (read.inline_shared(), read.sqlite_connections(), &a.at) {
         if !a
             .resolved
             .groups
@@ -510,7 +510,7 @@ pub async fn count(read: &Reader, a: &Audience) -> Result<i64> {
                 .clamp(1, n.max(1));
             let (profile, resolved) = (a.profile_id, a.resolved.clone());
             return tokio::task::spawn_blocking(move || {
-                count_merged(&file, profile, &resolved, threads as i64)
+                count_merged(&reads, profile, &resolved, threads as i64)
             })
             .await
             .map_err(|e| super::StoreError::Missing(format!("the count's thread: {e}")))?;
@@ -529,25 +529,13 @@ pub async fn count(read: &Reader, a: &Audience) -> Result<i64> {
 /// [`Resolved::matches`], the domain's own evaluation. Not for a definition that reads the last
 /// change (the passes do not read the ledger).
 fn count_merged(
-    file: &std::path::Path,
+    reads: &super::read::InlineReads,
     profile_id: i64,
     r: &Resolved,
     threads: i64,
 ) -> Result<i64> {
-    use rusqlite::OpenFlags;
-    let open = || -> rusqlite::Result<rusqlite::Connection> {
-        let c = rusqlite::Connection::open_with_flags(
-            file,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        c.busy_timeout(std::time::Duration::from_secs(10))?;
-        // The passes read the file's pages where the system keeps them, not copied through a
-        // fresh connection's small cache (the file never shrinks: nothing here vacuums it).
-        c.pragma_update(None, "mmap_size", 1i64 << 32)?;
-        Ok(c)
-    };
-    let (lo, hi): (Option<i64>, Option<i64>) = open()
-        .and_then(|c| {
+    let (lo, hi): (Option<i64>, Option<i64>) = reads
+        .scan(|c| {
             // Two subqueries: each is one step to an end of the key (MIN and MAX together
             // would scan every row).
             c.query_row(
@@ -567,11 +555,7 @@ fn count_merged(
             .map(|i| {
                 let from = lo + i * step;
                 scope.spawn(move || -> rusqlite::Result<i64> {
-                    let c = open()?;
-                    c.execute_batch("BEGIN")?;
-                    let n = count_range(&c, profile_id, kind, r, from, from + step)?;
-                    c.execute_batch("COMMIT")?;
-                    Ok(n)
+                    reads.scan(|c| count_range(c, profile_id, kind, r, from, from + step))
                 })
             })
             .collect();
@@ -675,8 +659,8 @@ fn count_range(
             "''"
         ),
     );
-    let mut points = c.prepare(&points)?;
-    let mut states = c.prepare(&format!(
+    let mut points = c.prepare_cached(&points)?;
+    let mut states = c.prepare_cached(&format!(
         "SELECT contact_point_id, subject_id, {}
          FROM consent_states WHERE contact_point_id >= ?1 AND contact_point_id < ?2
          ORDER BY contact_point_id, subject_kind, subject_id, channel",
