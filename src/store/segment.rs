@@ -548,14 +548,28 @@ fn count_merged(
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(0);
     };
-    let step = (hi - lo) / threads + 1;
+    // More ranges than threads, each thread taking the next one not taken: a thread that
+    // falls behind (its core busy with something else) leaves the rest to the others.
+    let ranges = threads * 8;
+    let step = (hi - lo) / ranges + 1;
+    let next = std::sync::atomic::AtomicI64::new(0);
     let kind = r.channel.point_kind().as_str();
     std::thread::scope(|scope| {
         let parts: Vec<_> = (0..threads)
-            .map(|i| {
-                let from = lo + i * step;
+            .map(|_| {
+                let next = &next;
                 scope.spawn(move || -> rusqlite::Result<i64> {
-                    reads.scan(|c| count_range(c, profile_id, kind, r, from, from + step))
+                    reads.scan(|c| {
+                        let mut n = 0;
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= ranges {
+                                return Ok(n);
+                            }
+                            let from = lo + i * step;
+                            n += count_range(c, profile_id, kind, r, from, from + step)?;
+                        }
+                    })
                 })
             })
             .collect();

@@ -13,8 +13,9 @@
 //! - The chain head is read inside every transaction, never trusted from memory: a failed or
 //!   uncertain COMMIT, or another process writing beside the server, cannot fork the chain.
 //! - Interactive units (a page, a one-click) go first; bulk units (imports, the benchmark's
-//!   100,000-row unit) are split into bounded pieces that take a batch only when no
-//!   interactive unit waits, one piece per batch.
+//!   100,000-row unit) are split into bounded pieces, each a transaction of its own: a piece
+//!   is taken when no interactive unit waits, or after a batch of interactive ones (so they
+//!   alternate under load, and an interactive unit waits behind one piece at most).
 //! - A writer that dies (a panic, a lost connection) is restarted with a new connection by its
 //!   supervisor; the units in flight get a transient error.
 
@@ -452,6 +453,7 @@ impl Writer {
             clock: clock.clone(),
             interactive: irx,
             bulk: brx,
+            bulk_due: false,
             status: status.clone(),
             mail: mail.clone(),
         };
@@ -564,6 +566,9 @@ struct Supervisor {
     clock: Clock,
     interactive: mpsc::Receiver<Box<dyn Job>>,
     bulk: mpsc::Receiver<Box<dyn Job>>,
+    /// The last batch was interactive: a bulk piece waiting goes next, so that a steady flow
+    /// of interactive units never starves bulk work.
+    bulk_due: bool,
     status: Arc<WriterStatus>,
     mail: Arc<Notify>,
 }
@@ -616,9 +621,17 @@ impl Supervisor {
         }
     }
 
-    /// Takes the next batch: every waiting interactive unit (up to the limit), then at most one
-    /// bulk piece. `None` once every handle is gone and nothing is left.
+    /// Takes the next batch: every waiting interactive unit (up to the limit), or one bulk
+    /// piece on its own. Interactive units never share a transaction with a bulk piece (their
+    /// commit would wait for the piece's work): under a steady flow of them, batches alternate,
+    /// and an interactive unit waits behind one piece at most. `None` once every handle is
+    /// gone and nothing is left.
     async fn next_batch(&mut self) -> Option<Vec<Box<dyn Job>>> {
+        if std::mem::take(&mut self.bulk_due) {
+            if let Ok(j) = self.bulk.try_recv() {
+                return Some(vec![j]);
+            }
+        }
         let mut jobs: Vec<Box<dyn Job>> = Vec::new();
         let first = tokio::select! {
             biased;
@@ -633,17 +646,14 @@ impl Supervisor {
         };
         let (first, interactive) = first?;
         jobs.push(first);
-        while jobs.len() < MAX_BATCH {
-            match self.interactive.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        // At most one bulk piece per batch, so an interactive unit waits behind one piece.
         if interactive {
-            if let Ok(j) = self.bulk.try_recv() {
-                jobs.push(j);
+            while jobs.len() < MAX_BATCH {
+                match self.interactive.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
             }
+            self.bulk_due = true;
         }
         Some(jobs)
     }

@@ -164,6 +164,64 @@ async fn interactive_units_pass_a_bulk_unit_in_progress() {
     task.await.unwrap();
 }
 
+/// Interactive units arriving without pause (many callers, each sending its next at once)
+/// do not starve a bulk unit: the writer alternates their batches with its pieces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steady_flow_of_interactive_units_does_not_starve_a_bulk_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, task, read, _) = writer_on(dir.path(), 3_000).await;
+    let points = prefcenter::store::contacts::email_points(&read, 3_000)
+        .await
+        .unwrap();
+    let items: Vec<(i64, Desired)> = points[1_000..]
+        .iter()
+        .map(|&cp| set(cp, 1, ConsentValue::OptedOut, "bulk").items[0])
+        .collect();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let callers: Vec<_> = points[..1_000]
+        .chunks(125)
+        .map(|mine| {
+            let (w, done, mine) = (w.clone(), done.clone(), mine.to_vec());
+            tokio::spawn(async move {
+                let mut sent = 0u64;
+                for round in 0.. {
+                    for &cp in &mine {
+                        if done.load(std::sync::atomic::Ordering::Relaxed) {
+                            return sent;
+                        }
+                        let value = match round % 2 {
+                            0 => ConsentValue::OptedOut,
+                            _ => ConsentValue::OptedIn,
+                        };
+                        w.apply(set(cp, 2, value, &format!("i-{cp}-{round}")))
+                            .await
+                            .unwrap();
+                        sent += 1;
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    let bulk = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        w.apply_bulk(items, meta("bulk")),
+    )
+    .await
+    .expect("the bulk unit finished while interactive units kept coming")
+    .unwrap();
+    assert_eq!(bulk, 2_000);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut interactive = 0;
+    for c in callers {
+        interactive += c.await.unwrap();
+    }
+    assert!(interactive > 0);
+    verified(&read).await;
+    drop(w);
+    task.await.unwrap();
+}
+
 #[derive(Debug, Clone)]
 struct Action {
     point: i64,
