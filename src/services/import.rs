@@ -21,8 +21,10 @@ use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Rows per batch: one unit of the writer (a one-click waits behind one batch at most).
-pub const BATCH: usize = 250;
+/// Rows per batch: one unit of the writer, a transaction of its own (a one-click waits behind
+/// one batch at most). 500 rows: an import of a million rows beside one-click load took 42 s
+/// with the one-click's p99 at 36 ms; 250 rows took 50 s with 28 ms.
+pub const BATCH: usize = 500;
 
 /// One file as given.
 #[derive(Debug, Clone)]
