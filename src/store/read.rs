@@ -55,18 +55,11 @@ impl Reader {
         Ok(Reader::Postgres(pool))
     }
 
-    /// The inline point lookups (SQLite only).
-    pub fn inline(&self) -> Option<&InlineReads> {
+    /// The inline point lookups and long passes (SQLite only); clone it to take it onto
+    /// another thread.
+    pub fn inline(&self) -> Option<&Arc<InlineReads>> {
         match self {
             Reader::Sqlite(r) => Some(&r.inline),
-            Reader::Postgres(_) => None,
-        }
-    }
-
-    /// The same, to take onto another thread.
-    pub fn inline_shared(&self) -> Option<Arc<InlineReads>> {
-        match self {
-            Reader::Sqlite(r) => Some(r.inline.clone()),
             Reader::Postgres(_) => None,
         }
     }
@@ -216,6 +209,14 @@ impl InlineReads {
         });
     }
 
+    /// A new read-only connection to the file, used by one thread at a time.
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+    }
+
     /// Closes the idle connections; later lookups take the ordinary path.
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -238,11 +239,7 @@ impl InlineReads {
         let conn = match kept {
             Some(c) => c,
             None => {
-                let c = rusqlite::Connection::open_with_flags(
-                    &self.path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
+                let c = self.open()?;
                 c.busy_timeout(Duration::from_secs(10))?;
                 c.pragma_update(None, "mmap_size", 1i64 << 32)?;
                 c
@@ -277,11 +274,7 @@ impl InlineReads {
         let idle = self.idle().pop();
         let mut held = match idle {
             Some(h) => h,
-            None => match rusqlite::Connection::open_with_flags(
-                &self.path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            ) {
+            None => match self.open() {
                 Ok(conn) => Held {
                     conn,
                     snapshot: None,

@@ -497,7 +497,8 @@ macro_rules! bound {
 /// over ranges of ids on every core take a fraction. Otherwise the statement counts them
 /// (PostgreSQL runs one statement on several workers itself).
 pub async fn count(read: &Reader, a: &Audience) -> Result<i64> {
-    if let (Some(reads), Some(n), None) = (read.inline_shared(), read.sqlite_connections(), &a.at) {
+    if let (Some(reads), Some(n), None) = (read.inline().cloned(), read.sqlite_connections(), &a.at)
+    {
         if !a
             .resolved
             .groups
