@@ -607,6 +607,60 @@ async fn a_send_list_is_decided_whole_as_json_or_line_by_line() {
     app.stop().await;
 }
 
+/// A list of several batches (a thousand recipients each, two looked up at once) is answered
+/// in its own order, each answer with its own recipient; a line that breaks the list in its
+/// third batch ends the answer there.
+#[tokio::test]
+async fn a_long_send_list_is_answered_in_order_across_its_batches() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let q = "profile=contoso&purpose=commercial&topic=product-updates&channel=email";
+    let known = ["holly@contoso.com", "frank@contoso.com", "lena@contoso.com"];
+    let address = |i: usize| match i % 7 {
+        0 => known[(i / 7) % 3].to_owned(),
+        _ => format!("r{i}@example.com"),
+    };
+    let list: String = (0..4_500)
+        .map(|i| format!("{{\"email\":\"{}\",\"ref\":\"{i}\"}}\n", address(i)))
+        .collect();
+    let (status, _, body) = bulk(&app, &key, q, "application/x-ndjson", list.clone()).await;
+    assert_eq!(status, 200);
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4_500);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["index"], i as u64, "{l}");
+        assert_eq!(l["ref"], i.to_string(), "{l}");
+        assert_eq!(l["email"], address(i), "{l}");
+        // Frank opted out of product updates; the others may be contacted.
+        let frank = address(i) == "frank@contoso.com";
+        assert_eq!(l["allowed"], !frank, "{l}");
+    }
+    // Broken at recipient 2,500: 2,500 answers, then why, and nothing after.
+    let mut broken: Vec<&str> = list.lines().collect();
+    broken[2_500] = "{\"email\": oops}";
+    let (_, _, body) = bulk(
+        &app,
+        &key,
+        q,
+        "application/x-ndjson",
+        broken.iter().map(|l| format!("{l}\n")).collect(),
+    )
+    .await;
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2_501);
+    assert_eq!(lines[2_499]["index"], 2_499);
+    assert_eq!(lines[2_500]["error"]["code"], "malformed_body");
+    app.stop().await;
+}
+
 pub(crate) async fn get_json(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     let res = app
         .client
