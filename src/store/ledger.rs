@@ -899,13 +899,39 @@ pub struct RecordSummary {
     pub language: Option<String>,
 }
 
+/// The columns of a [`RecordSummary`], in its fields' order.
+const SUMMARY_SQL: &str = "SELECT seq, occurred_at, new_value, source, actor_kind, change_id,
+        form_version, language
+     FROM consent_ledger WHERE seq = $1";
+
+/// The record a decision rests on. On SQLite it is read inline like the decision's own lookup
+/// (`contacts::addressed`): through the pool it cost a decision of a contact with states half
+/// its rate and most of its p99 (25,400/s and p99 94–141 ms against 43,000/s and 5–7 ms).
 pub async fn record_summary(read: &Reader, seq: i64) -> Result<Option<RecordSummary>> {
+    if let Some(inline) = read.inline() {
+        let found = inline.with(|c| {
+            let mut stmt = c.prepare_cached(SUMMARY_SQL)?;
+            let mut rows = stmt.query([seq])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            Ok(Some(RecordSummary {
+                seq: r.get(0)?,
+                occurred_at: r.get(1)?,
+                value: r.get(2)?,
+                source: r.get(3)?,
+                actor_kind: r.get(4)?,
+                change_id: r.get(5)?,
+                form_version: r.get(6)?,
+                language: r.get(7)?,
+            }))
+        })?;
+        if let Some(found) = found {
+            return Ok(found);
+        }
+    }
     read!(read, c => {
-        let Some(r) = sqlx::query(
-            "SELECT seq, occurred_at, new_value, source, actor_kind, change_id, form_version,
-                    language
-             FROM consent_ledger WHERE seq = $1",
-        )
+        let Some(r) = sqlx::query(SUMMARY_SQL)
         .bind(seq)
         .fetch_optional(&mut *c)
         .await?
