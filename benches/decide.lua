@@ -13,16 +13,16 @@ local addresses, i
 function init(args)
    addresses = common.load_tokens(args[1])
    local nthreads = tonumber(args[2]) or 1
-   i = math.floor(#addresses * (tid or 0) / nthreads)
+   i = math.floor(addresses.n * (tid or 0) / nthreads)
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
    wrk.headers["Authorization"] = "Bearer " .. args[3]
 end
 
 function request()
-   i = i % #addresses + 1
+   i = i % addresses.n + 1
    return wrk.format(nil, "/api/v1/decide", nil,
-      '{"email":"' .. addresses[i] .. '","purpose":"commercial","topic":"newsletter","channel":"email"}')
+      '{"email":"' .. addresses.get(i) .. '","purpose":"commercial","topic":"newsletter","channel":"email"}')
 end
 
 function done(summary, latency, requests)

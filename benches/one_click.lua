@@ -14,7 +14,9 @@ local common = dofile(here .. "common.lua")
 setup = common.setup
 response = common.response
 
-local mine = {}
+-- This thread's tokens: every nthreads-th of the list from first + tid to last (computed, not
+-- copied: see common.load_tokens).
+local all, step, start, mine_n
 local next_i = 0
 distinct = 0 -- tokens sent for the first time (summed over threads in done)
 reused = 0 -- repeats sent after running out (should stay 0)
@@ -25,25 +27,27 @@ local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 local body = "List-Unsubscribe=One-Click"
 
 function init(args)
-   local all = common.load_tokens(args[1])
-   local nthreads = tonumber(args[2]) or 1
+   all = common.load_tokens(args[1])
+   step = tonumber(args[2]) or 1
    local first = tonumber(args[3]) or 1
-   local last = math.min(tonumber(args[4]) or #all, #all)
-   local k = tid or 0
-   for j = first + k, last, nthreads do
-      mine[#mine + 1] = all[j]
+   local last = math.min(tonumber(args[4]) or all.n, all.n)
+   start = first + (tid or 0)
+   mine_n = start <= last and math.floor((last - start) / step) + 1 or 0
+   if mine_n == 0 then
+      error("thread " .. (tid or 0) .. " has no tokens")
    end
-   if #mine == 0 then
-      error("thread " .. k .. " has no tokens")
-   end
+end
+
+-- This thread's j-th token (from 1).
+local function mine(j)
+   return all.get(start + (j - 1) * step)
 end
 
 function request()
    next_i = next_i + 1
-   local t = mine[next_i]
-   if t then
+   if next_i <= mine_n then
       distinct = distinct + 1
-      return wrk.format("POST", "/u/" .. t, headers, body)
+      return wrk.format("POST", "/u/" .. mine(next_i), headers, body)
    end
    if exhausted == 0 then
       exhausted = 1
@@ -57,8 +61,7 @@ function request()
       return wrk.format("GET", "/healthz")
    end
    reused = reused + 1
-   t = mine[(next_i - 1) % #mine + 1]
-   return wrk.format("POST", "/u/" .. t, headers, body)
+   return wrk.format("POST", "/u/" .. mine((next_i - 1) % mine_n + 1), headers, body)
 end
 
 function done(summary, latency, requests)

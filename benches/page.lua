@@ -16,12 +16,12 @@ function init(args)
    local nthreads = tonumber(args[2]) or 1
    prefix = args[3] or "/p/"
    -- tid is set by setup() before init() runs.
-   i = math.floor(#tokens * (tid or 0) / nthreads)
+   i = math.floor(tokens.n * (tid or 0) / nthreads)
 end
 
 function request()
-   i = i % #tokens + 1
-   return wrk.format("GET", prefix .. tokens[i])
+   i = i % tokens.n + 1
+   return wrk.format("GET", prefix .. tokens.get(i))
 end
 
 function done(summary, latency, requests)
