@@ -948,22 +948,26 @@ fn addressed_many_inline(
     channel: Channel,
 ) -> rusqlite::Result<Result<Vec<(String, Addressed)>>> {
     use rusqlite::types::Value;
-    let states = if subjects.is_empty() {
-        "LEFT JOIN consent_states s ON 0".to_owned()
+    // No subjects (a batch of links): no join, the state columns NULL (a join `ON 0` was
+    // planned as a scan of every state for each point).
+    let (states, columns) = if subjects.is_empty() {
+        (String::new(), "NULL, NULL, NULL, NULL, NULL")
     } else {
         let one = format!(
             "({} = ? AND s.subject_id = ?)",
             super::backend::unindexed(true, "s.subject_kind")
         );
-        format!(
-            "LEFT JOIN consent_states s ON s.contact_point_id = cp.id AND s.channel = ? AND ({})",
-            vec![one; subjects.len()].join(" OR ")
+        (
+            format!(
+                "LEFT JOIN consent_states s ON s.contact_point_id = cp.id AND s.channel = ? AND ({})",
+                vec![one; subjects.len()].join(" OR ")
+            ),
+            "s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq",
         )
     };
     let sql = format!(
         "SELECT cp.id, cp.address, c.id, c.profile_id, c.consent_level, c.is_child,
-                c.suppressed_at IS NOT NULL, cp.link_generation,
-                s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq
+                c.suppressed_at IS NOT NULL, cp.link_generation, {columns}
          FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id {states}
          WHERE c.profile_id = ? AND cp.kind = ? AND cp.address IN ({})",
         vec!["?"; addresses.len()].join(",")
