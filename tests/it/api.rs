@@ -473,6 +473,59 @@ async fn bulk(
     (status, media, res.text().await.unwrap())
 }
 
+/// A send list's answers are each address's own decision: the batch's one lookup (on SQLite a
+/// statement of its own, read row by row) gives what `POST /api/v1/decide` gives one by one,
+/// reason and record included, for every demo contact, a stranger, with and without a topic, on
+/// channels with and without states.
+#[tokio::test]
+async fn a_send_list_is_decided_as_each_address_alone() {
+    let app = spawn_app().await;
+    let base = app.base.clone();
+    let mut b = admin(&app).await;
+    let key = make_key(&mut b, &base, &["decide"], None).await;
+    let mut addresses: Vec<String> = app.links.iter().map(|(a, _)| a.clone()).collect();
+    addresses.push("stranger@example.com".into());
+    assert!(addresses.len() >= 4, "{addresses:?}");
+    let list: Value = addresses.iter().map(|a| json!({ "email": a })).collect();
+    let mut compared = 0;
+    for topic in [
+        None,
+        Some("newsletter"),
+        Some("product-updates"),
+        Some("events"),
+    ] {
+        for channel in ["email", "sms"] {
+            let mut q = format!("profile=contoso&purpose=commercial&channel={channel}");
+            if let Some(t) = topic {
+                q.push_str(&format!("&topic={t}"));
+            }
+            let (status, _, body) =
+                bulk(&app, &key, &q, "application/json", list.to_string()).await;
+            assert_eq!(status, 200, "{body}");
+            let rows: Value = serde_json::from_str(&body).unwrap();
+            let rows = rows.as_array().unwrap();
+            assert_eq!(rows.len(), addresses.len());
+            for (row, address) in rows.iter().zip(&addresses) {
+                let one = json!({"email": address, "purpose": "commercial", "topic": topic, "channel": channel, "profile": "contoso"});
+                let (s, v, _) = decide(&app, Some(&key), &one.to_string()).await;
+                assert_eq!(s, 200, "{v}");
+                assert_eq!(
+                    (
+                        &row["allowed"],
+                        &row["reason"]["code"],
+                        &row["reason"]["record"]
+                    ),
+                    (&v["allowed"], &v["reason"]["code"], &v["reason"]["record"]),
+                    "{address} {topic:?} {channel}: {row} against {v}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 8 * addresses.len());
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_send_list_is_decided_whole_as_json_or_line_by_line() {
     let app = spawn_app().await;
