@@ -947,20 +947,15 @@ fn addressed_many_inline(
     subjects: &[Subject],
     channel: Channel,
 ) -> rusqlite::Result<Result<Vec<(String, Addressed)>>> {
-    use rusqlite::types::Value;
     // No subjects (a batch of links): no join, the state columns NULL (a join `ON 0` was
     // planned as a scan of every state for each point).
     let (states, columns) = if subjects.is_empty() {
         (String::new(), "NULL, NULL, NULL, NULL, NULL")
     } else {
-        let one = format!(
-            "({} = ? AND s.subject_id = ?)",
-            super::backend::unindexed(true, "s.subject_kind")
-        );
         (
             format!(
                 "LEFT JOIN consent_states s ON s.contact_point_id = cp.id AND s.channel = ? AND ({})",
-                vec![one; subjects.len()].join(" OR ")
+                subjects_filter(true, subjects.len(), |_| "?".to_owned())
             ),
             "s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq",
         )
@@ -972,17 +967,20 @@ fn addressed_many_inline(
          WHERE c.profile_id = ? AND cp.kind = ? AND cp.address IN ({})",
         vec!["?"; addresses.len()].join(",")
     );
-    let mut params: Vec<Value> = Vec::with_capacity(addresses.len() + 2 * subjects.len() + 3);
+    let (channel_str, kind_str) = (channel.as_str(), kind.as_str());
+    let subject_parts: Vec<(&str, i64)> = subjects.iter().map(|s| (s.kind_str(), s.id())).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> =
+        Vec::with_capacity(addresses.len() + 2 * subjects.len() + 3);
     if !subjects.is_empty() {
-        params.push(Value::Text(channel.as_str().to_owned()));
-        for s in subjects {
-            params.push(Value::Text(s.kind_str().to_owned()));
-            params.push(Value::Integer(s.id()));
+        params.push(&channel_str);
+        for (subject_kind, id) in &subject_parts {
+            params.push(subject_kind);
+            params.push(id);
         }
     }
-    params.push(Value::Integer(profile_id));
-    params.push(Value::Text(kind.as_str().to_owned()));
-    params.extend(addresses.iter().map(|a| Value::Text(a.clone())));
+    params.push(&profile_id);
+    params.push(&kind_str);
+    params.extend(addresses.iter().map(|a| a as &dyn rusqlite::ToSql));
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     let mut found: Vec<(String, Addressed)> = Vec::with_capacity(addresses.len());
@@ -1037,6 +1035,23 @@ fn addressed_many_inline(
         });
     }
     Ok(Ok(found))
+}
+
+/// A state row's subject among `n` subjects given as (kind, id) parameters, `param(0)` the first
+/// kind, `param(1)` its id and so on; the kind compared unindexed (see `backend::unindexed`), so
+/// that a point's states are one seek and a filter.
+fn subjects_filter(sqlite: bool, n: usize, param: impl Fn(usize) -> String) -> String {
+    let kind = super::backend::unindexed(sqlite, "s.subject_kind");
+    (0..n)
+        .map(|i| {
+            format!(
+                "({kind} = {} AND s.subject_id = {})",
+                param(2 * i),
+                param(2 * i + 1)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
 }
 
 /// The columns of a state row, in the order [`states_of_json`] reads them.
@@ -1113,7 +1128,7 @@ pub async fn addressed_many(
     // One row each (see `backend::json_rows`): the batch's points, then their states. SQLite
     // keeps the prepared statements (a full batch's text is always the same); PostgreSQL plans
     // each afresh (a plan cached while the tables were small would scan them once grown).
-    use super::backend::{json_bool, json_i64, json_rows, json_text, parse_json_rows, unindexed};
+    use super::backend::{json_bool, json_i64, json_rows, json_text, parse_json_rows};
     let points_sql = format!(
         "SELECT {} FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
          WHERE c.profile_id = {} AND cp.kind = {} AND cp.address IN ({})",
@@ -1156,16 +1171,7 @@ pub async fn addressed_many(
             return Ok(found);
         }
         // $1: the channel, $2..: the subjects' ids as (kind, id) pairs, then the points.
-        let subject_sql: Vec<String> = (0..subjects.len())
-            .map(|i| {
-                format!(
-                    "({} = {} AND s.subject_id = {})",
-                    unindexed(sqlite, "s.subject_kind"),
-                    p(2 + 2 * i),
-                    p(3 + 2 * i)
-                )
-            })
-            .collect();
+        let subject_sql = subjects_filter(sqlite, subjects.len(), |i| p(2 + i));
         let first_point = 2 + 2 * subjects.len();
         let (sql, at_param) = match at {
             None => (
@@ -1174,7 +1180,7 @@ pub async fn addressed_many(
                      WHERE s.channel = {} AND ({}) AND s.contact_point_id IN ({})",
                     json_rows(sqlite, STATE_JSON),
                     p(1),
-                    subject_sql.join(" OR "),
+                    subject_sql,
                     list(first_point, found.len())
                 ),
                 None,
@@ -1194,7 +1200,7 @@ pub async fn addressed_many(
                          s.new_value, s.custodian_confirmed, s.seq"
                     ),
                     p(1),
-                    subject_sql.join(" OR "),
+                    subject_sql,
                     list(first_point, found.len()),
                     p(first_point + found.len())
                 ),
