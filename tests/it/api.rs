@@ -523,6 +523,31 @@ async fn a_send_list_is_decided_as_each_address_alone() {
         }
     }
     assert_eq!(compared, 8 * addresses.len());
+    // As of a moment (the batch's other statements): the moment of Holly's product-updates record.
+    let one = json!({"email": "holly@contoso.com", "purpose": "commercial", "topic": "product-updates", "channel": "email"});
+    let (_, v, _) = decide(&app, Some(&key), &one.to_string()).await;
+    let moment = v["record"]["occurred_at"].as_str().unwrap().to_owned();
+    let q = format!(
+        "profile=contoso&purpose=commercial&topic=product-updates&channel=email&as_of={}",
+        moment.replace('+', "%2B")
+    );
+    let (status, _, body) = bulk(&app, &key, &q, "application/json", list.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let rows: Value = serde_json::from_str(&body).unwrap();
+    for (row, address) in rows.as_array().unwrap().iter().zip(&addresses) {
+        let one = json!({"email": address, "purpose": "commercial", "topic": "product-updates", "channel": "email", "profile": "contoso", "as_of": moment});
+        let (s, v, _) = decide(&app, Some(&key), &one.to_string()).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            (
+                &row["allowed"],
+                &row["reason"]["code"],
+                &row["reason"]["record"]
+            ),
+            (&v["allowed"], &v["reason"]["code"], &v["reason"]["record"]),
+            "{address} as of {moment}: {row} against {v}"
+        );
+    }
     app.stop().await;
 }
 
