@@ -896,41 +896,87 @@ pub async fn addressed(
     conn.checked(out)
 }
 
-/// Today's [`addressed`] on SQLite, on the caller's thread (`store::read::InlineReads`).
+/// Today's [`addressed`] on SQLite, on the caller's thread (`store::read::InlineReads`): the
+/// point, its contact and its states as rows (one per state, none without: a LEFT JOIN), read
+/// as they come (aggregated as JSON, SQLite wrote them as text that the server parsed again).
 fn addressed_inline(
     c: &rusqlite::Connection,
     kind: PointKind,
     address: &str,
 ) -> rusqlite::Result<Result<Option<Addressed>>> {
-    let sql = format!(
-        "SELECT cp.id, c.id, c.profile_id, c.consent_level, c.is_child,
+    const SQL: &str = "SELECT cp.id, c.id, c.profile_id, c.consent_level, c.is_child,
                 c.suppressed_at IS NOT NULL, cp.link_generation,
-                (SELECT {} FROM consent_states s WHERE s.contact_point_id = cp.id)
+                s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq,
+                s.channel
          FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
-         WHERE cp.kind = ?1 AND cp.address = ?2",
-        super::backend::json_rows(true, STATE_JSON)
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
+              LEFT JOIN consent_states s ON s.contact_point_id = cp.id
+         WHERE cp.kind = ?1 AND cp.address = ?2";
+    let mut stmt = c.prepare_cached(SQL)?;
     let mut rows = stmt.query(rusqlite::params![kind.as_str(), address])?;
-    let Some(r) = rows.next()? else {
+    let mut found: Option<Addressed> = None;
+    while let Some(r) = rows.next()? {
+        let a = match &mut found {
+            Some(a) => a,
+            None => {
+                let level: i64 = r.get(3)?;
+                let Some(level) = ConsentLevel::new(level) else {
+                    return Ok(Err(StoreError::Corrupt(format!("level {level}"))));
+                };
+                found.insert(Addressed {
+                    contact_point_id: r.get(0)?,
+                    contact_id: r.get(1)?,
+                    profile_id: r.get(2)?,
+                    level,
+                    is_child: r.get(4)?,
+                    suppressed: r.get(5)?,
+                    link_generation: r.get(6)?,
+                    states: Vec::new(),
+                })
+            }
+        };
+        let (subject, entry) = match inline_state(r, 7)? {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => return Ok(Err(e)),
+        };
+        let ch = r.get_ref(12)?.as_str()?;
+        let Some(channel) = Channel::parse(ch) else {
+            return Ok(Err(StoreError::Corrupt(format!("a state's channel {ch}"))));
+        };
+        a.states.push(StateRow {
+            contact_point_id: a.contact_point_id,
+            subject,
+            channel,
+            entry,
+        });
+    }
+    Ok(Ok(found))
+}
+
+/// A state read inline from column `at` on: its subject's kind and id, value, custodian
+/// confirmation and record (`None`: the empty side of a LEFT JOIN).
+fn inline_state(
+    r: &rusqlite::Row,
+    at: usize,
+) -> rusqlite::Result<Result<Option<(Subject, StateEntry)>>> {
+    let Some(sk) = r.get_ref(at)?.as_str_or_null()? else {
         return Ok(Ok(None));
     };
-    let level: i64 = r.get(3)?;
-    let states: Option<String> = r.get(7)?;
-    let found = (|| -> Result<Addressed> {
-        Ok(Addressed {
-            contact_point_id: r.get(0).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            contact_id: r.get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            profile_id: r.get(2).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            level: ConsentLevel::new(level)
-                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?,
-            is_child: r.get(4).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            suppressed: r.get(5).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            link_generation: r.get(6).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            states: states_of_json(&super::backend::parse_json_rows(states)?)?,
-        })
-    })();
-    Ok(found.map(Some))
+    let Some(subject) = Subject::from_parts(sk, r.get(at + 1)?) else {
+        return Ok(Err(StoreError::Corrupt(format!("a state's subject {sk}"))));
+    };
+    let v = r.get_ref(at + 2)?.as_str()?;
+    let Some(value) = ConsentValue::parse(v) else {
+        return Ok(Err(StoreError::Corrupt(format!("a state's value {v}"))));
+    };
+    Ok(Ok(Some((
+        subject,
+        StateEntry {
+            value,
+            custodian_confirmed: r.get(at + 3)?,
+            record: r.get(at + 4)?,
+        },
+    ))))
 }
 
 /// [`addressed_many`] as things stand, on SQLite: one statement for the batch's points and their
@@ -1013,25 +1059,16 @@ fn addressed_many_inline(
                 found.len() - 1
             }
         };
-        let Some(sk) = r.get_ref(8)?.as_str_or_null()? else {
-            continue;
-        };
-        let Some(subject) = Subject::from_parts(sk, r.get(9)?) else {
-            return Ok(Err(bad(format!("subject {sk}"))));
-        };
-        let v = r.get_ref(10)?.as_str()?;
-        let Some(value) = ConsentValue::parse(v) else {
-            return Ok(Err(bad(format!("value {v}"))));
+        let (subject, entry) = match inline_state(r, 8)? {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => return Ok(Err(e)),
         };
         found[i].1.states.push(StateRow {
             contact_point_id: point,
             subject,
             channel,
-            entry: StateEntry {
-                value,
-                custodian_confirmed: r.get(11)?,
-                record: r.get(12)?,
-            },
+            entry,
         });
     }
     Ok(Ok(found))
