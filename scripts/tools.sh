@@ -13,7 +13,8 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # puts the page caches of all the process's connections in one group behind one mutex: with
 # the server's many read connections that mutex took about a fifth of a bulk decision's CPU.
 # Undefined here, each connection keeps its own cache (bulk decide of a million contacts with
-# states 3.45 s → 3.0 s, single decisions 28,500/s → 32,700/s; README, "Speed"). Every build
+# states 3.45 s → 3.0 s median, single decisions 27–30,000/s → 29–35,000/s; README,
+# "Benchmark"). Every build
 # the scripts make (run, test, benchmarks) uses it; a plain `cargo build` without it gets
 # SQLite's default, which is correct, only slower.
 export LIBSQLITE3_FLAGS="${LIBSQLITE3_FLAGS--USQLITE_ENABLE_MEMORY_MANAGEMENT}"

@@ -904,35 +904,24 @@ fn addressed_inline(
     kind: PointKind,
     address: &str,
 ) -> rusqlite::Result<Result<Option<Addressed>>> {
-    const SQL: &str = "SELECT cp.id, c.id, c.profile_id, c.consent_level, c.is_child,
-                c.suppressed_at IS NOT NULL, cp.link_generation,
-                s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq,
-                s.channel
-         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
-              LEFT JOIN consent_states s ON s.contact_point_id = cp.id
-         WHERE cp.kind = ?1 AND cp.address = ?2";
-    let mut stmt = c.prepare_cached(SQL)?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {INLINE_POINT}, {INLINE_STATE}, s.channel
+             FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+                  LEFT JOIN consent_states s ON s.contact_point_id = cp.id
+             WHERE cp.kind = ?1 AND cp.address = ?2"
+        )
+    });
+    let mut stmt = c.prepare_cached(&SQL)?;
     let mut rows = stmt.query(rusqlite::params![kind.as_str(), address])?;
     let mut found: Option<Addressed> = None;
     while let Some(r) = rows.next()? {
         let a = match &mut found {
             Some(a) => a,
-            None => {
-                let level: i64 = r.get(3)?;
-                let Some(level) = ConsentLevel::new(level) else {
-                    return Ok(Err(StoreError::Corrupt(format!("level {level}"))));
-                };
-                found.insert(Addressed {
-                    contact_point_id: r.get(0)?,
-                    contact_id: r.get(1)?,
-                    profile_id: r.get(2)?,
-                    level,
-                    is_child: r.get(4)?,
-                    suppressed: r.get(5)?,
-                    link_generation: r.get(6)?,
-                    states: Vec::new(),
-                })
-            }
+            None => match inline_point(r, 0)? {
+                Ok(point) => found.insert(point),
+                Err(e) => return Ok(Err(e)),
+            },
         };
         let (subject, entry) = match inline_state(r, 7)? {
             Ok(Some(s)) => s,
@@ -953,8 +942,35 @@ fn addressed_inline(
     Ok(Ok(found))
 }
 
-/// A state read inline from column `at` on: its subject's kind and id, value, custodian
-/// confirmation and record (`None`: the empty side of a LEFT JOIN).
+/// The columns of a point and its contact that [`inline_point`] reads, in its order.
+const INLINE_POINT: &str = "cp.id, c.id, c.profile_id, c.consent_level, c.is_child,
+    c.suppressed_at IS NOT NULL, cp.link_generation";
+
+/// The columns of a state that [`inline_state`] reads, in its order.
+const INLINE_STATE: &str =
+    "s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq";
+
+/// A point and its contact read inline from column `at` on ([`INLINE_POINT`]), its states
+/// still to come.
+fn inline_point(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Result<Addressed>> {
+    let level: i64 = r.get(at + 3)?;
+    let Some(level) = ConsentLevel::new(level) else {
+        return Ok(Err(StoreError::Corrupt(format!("a point's level {level}"))));
+    };
+    Ok(Ok(Addressed {
+        contact_point_id: r.get(at)?,
+        contact_id: r.get(at + 1)?,
+        profile_id: r.get(at + 2)?,
+        level,
+        is_child: r.get(at + 4)?,
+        suppressed: r.get(at + 5)?,
+        link_generation: r.get(at + 6)?,
+        states: Vec::new(),
+    }))
+}
+
+/// A state read inline from column `at` on ([`INLINE_STATE`]): its subject's kind and id,
+/// value, custodian confirmation and record (`None`: the empty side of a LEFT JOIN).
 fn inline_state(
     r: &rusqlite::Row,
     at: usize,
@@ -1003,12 +1019,11 @@ fn addressed_many_inline(
                 "LEFT JOIN consent_states s ON s.contact_point_id = cp.id AND s.channel = ? AND ({})",
                 subjects_filter(true, subjects.len(), |_| "?".to_owned())
             ),
-            "s.subject_kind, s.subject_id, s.value, s.custodian_confirmed, s.ledger_seq",
+            INLINE_STATE,
         )
     };
     let sql = format!(
-        "SELECT cp.id, cp.address, c.id, c.profile_id, c.consent_level, c.is_child,
-                c.suppressed_at IS NOT NULL, cp.link_generation, {columns}
+        "SELECT cp.address, {INLINE_POINT}, {columns}
          FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id {states}
          WHERE c.profile_id = ? AND cp.kind = ? AND cp.address IN ({})",
         vec!["?"; addresses.len()].join(",")
@@ -1032,29 +1047,15 @@ fn addressed_many_inline(
     let mut found: Vec<(String, Addressed)> = Vec::with_capacity(addresses.len());
     let mut by_point: std::collections::HashMap<i64, usize> =
         std::collections::HashMap::with_capacity(addresses.len());
-    let bad = |what: String| StoreError::Corrupt(format!("a batch's point: {what}"));
     while let Some(r) = rows.next()? {
-        let point: i64 = r.get(0)?;
+        let point: i64 = r.get(1)?;
         let i = match by_point.get(&point) {
             Some(&i) => i,
             None => {
-                let level: i64 = r.get(4)?;
-                let Some(level) = ConsentLevel::new(level) else {
-                    return Ok(Err(bad(format!("level {level}"))));
-                };
-                found.push((
-                    r.get(1)?,
-                    Addressed {
-                        contact_point_id: point,
-                        contact_id: r.get(2)?,
-                        profile_id: r.get(3)?,
-                        level,
-                        is_child: r.get(5)?,
-                        suppressed: r.get(6)?,
-                        link_generation: r.get(7)?,
-                        states: Vec::new(),
-                    },
-                ));
+                match inline_point(r, 1)? {
+                    Ok(found_point) => found.push((r.get(0)?, found_point)),
+                    Err(e) => return Ok(Err(e)),
+                }
                 by_point.insert(point, found.len() - 1);
                 found.len() - 1
             }

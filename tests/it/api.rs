@@ -473,6 +473,24 @@ async fn bulk(
     (status, media, res.text().await.unwrap())
 }
 
+/// A send list's answer `row` says what the single decision `one` says: allowed, the reason's
+/// code and the record it rests on.
+fn same_answer(row: &Value, one: &Value, what: &str) {
+    assert_eq!(
+        (
+            &row["allowed"],
+            &row["reason"]["code"],
+            &row["reason"]["record"]
+        ),
+        (
+            &one["allowed"],
+            &one["reason"]["code"],
+            &one["reason"]["record"]
+        ),
+        "{what}: {row} against {one}"
+    );
+}
+
 /// A send list's answers are each address's own decision: the batch's one lookup (on SQLite a
 /// statement of its own, read row by row) gives what `POST /api/v1/decide` gives one by one,
 /// reason and record included, for every demo contact, a stranger, with and without a topic, on
@@ -509,15 +527,7 @@ async fn a_send_list_is_decided_as_each_address_alone() {
                 let one = json!({"email": address, "purpose": "commercial", "topic": topic, "channel": channel, "profile": "contoso"});
                 let (s, v, _) = decide(&app, Some(&key), &one.to_string()).await;
                 assert_eq!(s, 200, "{v}");
-                assert_eq!(
-                    (
-                        &row["allowed"],
-                        &row["reason"]["code"],
-                        &row["reason"]["record"]
-                    ),
-                    (&v["allowed"], &v["reason"]["code"], &v["reason"]["record"]),
-                    "{address} {topic:?} {channel}: {row} against {v}"
-                );
+                same_answer(row, &v, &format!("{address} {topic:?} {channel}"));
                 compared += 1;
             }
         }
@@ -538,15 +548,7 @@ async fn a_send_list_is_decided_as_each_address_alone() {
         let one = json!({"email": address, "purpose": "commercial", "topic": "product-updates", "channel": "email", "profile": "contoso", "as_of": moment});
         let (s, v, _) = decide(&app, Some(&key), &one.to_string()).await;
         assert_eq!(s, 200, "{v}");
-        assert_eq!(
-            (
-                &row["allowed"],
-                &row["reason"]["code"],
-                &row["reason"]["record"]
-            ),
-            (&v["allowed"], &v["reason"]["code"], &v["reason"]["record"]),
-            "{address} as of {moment}: {row} against {v}"
-        );
+        same_answer(row, &v, &format!("{address} as of {moment}"));
     }
     app.stop().await;
 }
