@@ -898,7 +898,7 @@ pub async fn addressed(
 
 /// Today's [`addressed`] on SQLite, on the caller's thread (`store::read::InlineReads`): the
 /// point, its contact and its states as rows (one per state, none without: a LEFT JOIN), read
-/// as they come (aggregated as JSON, SQLite wrote them as text that the server parsed again).
+/// as they come (a JSON aggregate of the states was text SQLite wrote and the server parsed).
 fn addressed_inline(
     c: &rusqlite::Connection,
     kind: PointKind,
