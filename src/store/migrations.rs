@@ -164,6 +164,16 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "states clustered",
         include_str!("../../migrations/0028_states_clustered.sql"),
     ),
+    (
+        29,
+        "ledger checks",
+        include_str!("../../migrations/0029_ledger_checks.sql"),
+    ),
+    (
+        30,
+        "terms evidence clustered",
+        include_str!("../../migrations/0030_terms_evidence_clustered.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated
