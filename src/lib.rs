@@ -3,7 +3,7 @@
 //! Layers, every import pointing down: `server` (HTTP) → `app`/`pages` (views) → `services`
 //! (use cases) → `store` (SQL, the single writer) → `domain` (pure rules). See the README's
 //! "Architecture" section.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![recursion_limit = "256"]
 
 pub mod admin;

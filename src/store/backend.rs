@@ -102,6 +102,59 @@ impl Conn {
     }
 }
 
+/// Runs `f` on an SQLite connection's own handle through rusqlite, on the caller's thread,
+/// sqlx's worker thread for the connection waiting meanwhile (`lock_handle`), inside whatever
+/// transaction the connection has open. For the writer's row-by-row inserts: sqlx binds each
+/// value as an owned copy, hands it to SQLite (which copies it again) and clears every binding
+/// after each statement, so a multi-row `VALUES` of a 500-row import batch spent more time in
+/// binding than in SQLite's inserts; a prepared single-row statement run once per row through
+/// rusqlite binds in place and keeps its bindings' buffers. Work of [`INLINE_ROWS`] rows or
+/// more runs in `block_in_place` on a multi-threaded runtime (the worker's other tasks move to
+/// another thread meanwhile).
+#[allow(unsafe_code)] // the crate's one unsafe block: see the SAFETY note below
+pub async fn raw_sqlite<T>(
+    c: &mut SqliteConnection,
+    rows: usize,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+) -> Result<T> {
+    let mut locked = c.lock_handle().await?;
+    let handle = locked.as_raw_handle();
+    let run = move || {
+        // SAFETY: the handle stays open and is used by nobody else while `locked` is held (sqlx's
+        // worker waits for it); `from_handle` does not own it (dropping the rusqlite connection
+        // finalizes its statements, not the handle), and it is dropped before the lock is.
+        let conn = unsafe { rusqlite::Connection::from_handle(handle.as_ptr()) }?;
+        f(&conn)
+    };
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let out = if rows >= INLINE_ROWS && multi {
+        tokio::task::block_in_place(run)
+    } else {
+        run()
+    };
+    drop(locked);
+    out.map_err(lite_error)
+}
+
+/// The most rows [`raw_sqlite`] writes in place on a runtime worker (a few hundred
+/// microseconds at most) before it moves the worker's other tasks away first.
+pub const INLINE_ROWS: usize = 64;
+
+/// An SQLite error met through rusqlite, sorted like sqlx's (see `From<sqlx::Error>`): busy,
+/// locked, I/O, full and can't-open may pass; anything else (a constraint) will not.
+pub fn lite_error(e: rusqlite::Error) -> StoreError {
+    let transient = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _) if matches!(f.extended_code & 0xff, 5 | 6 | 10 | 13 | 14)
+    );
+    if transient {
+        StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(e)))
+    } else {
+        StoreError::Refused(sqlx::Error::Protocol(e.to_string()))
+    }
+}
+
 /// Runs `$body` with `$c` bound to the concrete connection (`&mut SqliteConnection` or
 /// `&mut PgConnection`) of a [`ConnMut`]. The body is compiled once per backend.
 macro_rules! on {

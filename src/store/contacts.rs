@@ -555,46 +555,89 @@ pub async fn insert_new(tx: &mut super::writer::Tx, rows: &NewRows<'_>) -> Resul
                 .map(|t| (t, *contact)),
         );
     }
-    on!(tx.conn(), c => {
-        for chunk in rows.contacts.chunks(500) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO contacts (id, profile_id, locale, consent_level, is_child, created_at, name) ",
-            );
-            q.push_values(chunk, |mut b, (id, n)| {
-                b.push_bind(*id)
-                    .push_bind(n.profile_id)
-                    .push_bind(n.locale)
-                    .push_bind(n.level.get() as i64)
-                    .push_bind(n.is_child)
-                    .push_bind(now.clone())
-                    .push_bind(n.name);
-            });
-            q.build().execute(&mut *c).await?;
+    let c = match tx.conn() {
+        ConnMut::Sqlite(c) => {
+            // Row by row through rusqlite (see `backend::raw_sqlite`).
+            let n = rows.contacts.len() + rows.points.len() + terms.len();
+            return super::backend::raw_sqlite(c, n, |db| {
+                let mut contact = db.prepare(&format!(
+                    "INSERT INTO {NEW_CONTACT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))?;
+                for (id, n) in &rows.contacts {
+                    contact.execute(rusqlite::params![
+                        id,
+                        n.profile_id,
+                        n.locale,
+                        n.level.get() as i64,
+                        n.is_child,
+                        now.0,
+                        n.name
+                    ])?;
+                }
+                let mut point = db.prepare(&format!(
+                    "INSERT INTO {NEW_POINT} VALUES (?1, ?2, ?3, ?4, ?5)"
+                ))?;
+                for (id, contact, kind, address) in &rows.points {
+                    point.execute(rusqlite::params![
+                        id,
+                        contact,
+                        kind.as_str(),
+                        address,
+                        now.0
+                    ])?;
+                }
+                let mut term = db.prepare(&format!(
+                    "INSERT INTO {NEW_TERM} VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+                ))?;
+                for (t, id) in &terms {
+                    term.execute(rusqlite::params![t, id])?;
+                }
+                Ok(())
+            })
+            .await;
         }
-        for chunk in rows.points.chunks(500) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO contact_points (id, contact_id, kind, address, created_at) ",
-            );
-            q.push_values(chunk, |mut b, (id, contact, kind, address)| {
-                b.push_bind(*id)
-                    .push_bind(*contact)
-                    .push_bind(kind.as_str())
-                    .push_bind(address.as_str())
-                    .push_bind(now.clone());
-            });
-            q.build().execute(&mut *c).await?;
-        }
-        for chunk in terms.chunks(1000) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_terms (term, contact_id) ");
-            q.push_values(chunk, |mut b, (t, id)| {
-                b.push_bind(t.as_str()).push_bind(*id);
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            q.build().execute(&mut *c).await?;
-        }
-        Ok(())
-    })
+        ConnMut::Postgres(c) => c,
+    };
+    for chunk in rows.contacts.chunks(500) {
+        let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO {NEW_CONTACT} "));
+        q.push_values(chunk, |mut b, (id, n)| {
+            b.push_bind(*id)
+                .push_bind(n.profile_id)
+                .push_bind(n.locale)
+                .push_bind(n.level.get() as i64)
+                .push_bind(n.is_child)
+                .push_bind(now.clone())
+                .push_bind(n.name);
+        });
+        q.build().execute(&mut *c).await?;
+    }
+    for chunk in rows.points.chunks(500) {
+        let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO {NEW_POINT} "));
+        q.push_values(chunk, |mut b, (id, contact, kind, address)| {
+            b.push_bind(*id)
+                .push_bind(*contact)
+                .push_bind(kind.as_str())
+                .push_bind(address.as_str())
+                .push_bind(now.clone());
+        });
+        q.build().execute(&mut *c).await?;
+    }
+    for chunk in terms.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO {NEW_TERM} "));
+        q.push_values(chunk, |mut b, (t, id)| {
+            b.push_bind(t.as_str()).push_bind(*id);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(&mut *c).await?;
+    }
+    Ok(())
 }
+
+/// The columns [`insert_new`] writes, in its order, of a new contact, point and search term.
+const NEW_CONTACT: &str =
+    "contacts (id, profile_id, locale, consent_level, is_child, created_at, name)";
+const NEW_POINT: &str = "contact_points (id, contact_id, kind, address, created_at)";
+const NEW_TERM: &str = "contact_terms (term, contact_id)";
 
 /// Creates a contact without a point yet, through the writer; returns its id.
 pub async fn create_contact(tx: &mut super::writer::Tx, c: &NewContact<'_>) -> Result<i64> {

@@ -7,7 +7,6 @@ use super::{Result, StoreError};
 use crate::domain::ledger::{self, ChainError, Evidence, Hash, Record, Stored, Verifier};
 use crate::domain::proof::{hex, signing_key, Checkpoint};
 use crate::domain::{ActorKind, Channel, ConsentValue, FactValues, Source, Subject};
-use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
@@ -38,8 +37,8 @@ fn to_hash(v: Vec<u8>) -> Result<Hash> {
         .map_err(|_| StoreError::Corrupt("hash is not 32 bytes".into()))
 }
 
-/// Appends records, their evidence and the states they set, in three statements, inside the
-/// caller's transaction. SQLite takes multi-row `VALUES`; PostgreSQL takes one array per
+/// Appends records, their evidence and the states they set, inside the caller's transaction.
+/// SQLite runs three prepared statements row by row ([`append_sqlite`]); PostgreSQL takes one array per
 /// column (`UNNEST`) in a single statement: its text is the same whatever the batch size, so
 /// it is prepared once per connection instead of once per size, PostgreSQL plans no long
 /// `VALUES` list (the writer's PostgreSQL session was its busiest process under one-click
@@ -47,7 +46,7 @@ fn to_hash(v: Vec<u8>) -> Result<Hash> {
 pub async fn append(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
     match conn {
         ConnMut::Postgres(c) => append_pg(c, records).await,
-        sqlite => append_values(sqlite, records).await,
+        ConnMut::Sqlite(c) => append_sqlite(c, records).await,
     }
 }
 
@@ -214,93 +213,96 @@ fn last_per_key<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a Record
     last.into_values().collect()
 }
 
-async fn append_values(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
-    on!(conn, conn => {
-    // SQLite allows 32766 bound parameters, PostgreSQL 65535; 23 per row keeps a chunk of 500
-    // well inside both.
-    for chunk in records.chunks(500) {
-        let mut q = QueryBuilder::new(
-            "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind, subject_id,
-             channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
-             change_id, form_version, language, request_id, evidence_digest, prev_hash, hash,
-             confirmation, evidence_key, fact_old, fact_new) ",
-        );
-        q.push_values(chunk, |mut b, n| {
+/// SQLite: one prepared statement each for the records, their evidence and the states they set,
+/// run row by row on the writer's connection through rusqlite (see `backend::raw_sqlite`: through
+/// sqlx, binding a batch's values cost more than inserting them).
+async fn append_sqlite(conn: &mut sqlx::SqliteConnection, records: &[NewRecord]) -> Result<()> {
+    // One evidence row per action, shared by its (contiguous) records.
+    let mut with_evidence: Vec<&NewRecord> =
+        records.iter().filter(|n| !n.evidence.is_empty()).collect();
+    with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
+    // The projection: the last record per key wins (records are in seq order).
+    let last = last_per_key(records.iter().map(|n| &n.record));
+    super::backend::raw_sqlite(conn, records.len(), |db| {
+        let mut insert = db.prepare(
+            "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
+             subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id,
+             source, change_id, form_version, language, request_id, evidence_digest, prev_hash,
+             hash, confirmation, evidence_key, fact_old, fact_new)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?22, ?23)",
+        )?;
+        for n in records {
             let r = &n.record;
-            b.push_bind(r.seq)
-                .push_bind(Ts(r.occurred_at.clone()))
-                .push_bind(r.contact_point_id)
-                .push_bind(r.subject.kind_str())
-                .push_bind(r.subject.id())
-                .push_bind(r.channel.as_str())
-                .push_bind(r.old_value.as_str())
-                .push_bind(r.new_value.as_str())
-                .push_bind(r.custodian_confirmed)
-                .push_bind(r.actor_kind.as_str())
-                .push_bind(r.actor_id.clone())
-                .push_bind(r.source.as_str())
-                .push_bind(r.change_id.clone())
-                .push_bind(r.form_version)
-                .push_bind(r.language.clone())
-                .push_bind(r.request_id.clone())
-                .push_bind(n.evidence_digest.to_vec())
-                .push_bind(n.prev_hash.to_vec())
-                .push_bind(n.hash.to_vec())
-                .push_bind(r.confirmation.clone())
-                .push_bind(r.evidence_key.clone())
-                .push_bind(r.fact.as_ref().and_then(|f| f.old.clone()))
-                .push_bind(r.fact.as_ref().and_then(|f| f.new.clone()));
-        });
-        q.build().execute(&mut *conn).await?;
-
-        // One evidence row per action, shared by its (contiguous) records.
-        let mut with_evidence: Vec<&NewRecord> =
-            chunk.iter().filter(|n| !n.evidence.is_empty()).collect();
-        with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
+            let fact = r.fact.as_ref();
+            insert.execute(rusqlite::params![
+                r.seq,
+                r.occurred_at,
+                r.contact_point_id,
+                r.subject.kind_str(),
+                r.subject.id(),
+                r.channel.as_str(),
+                r.old_value.as_str(),
+                r.new_value.as_str(),
+                r.custodian_confirmed,
+                r.actor_kind.as_str(),
+                r.actor_id,
+                r.source.as_str(),
+                r.change_id,
+                r.form_version,
+                r.language,
+                r.request_id,
+                &n.evidence_digest[..],
+                &n.prev_hash[..],
+                &n.hash[..],
+                r.confirmation,
+                r.evidence_key,
+                fact.and_then(|f| f.old.as_deref()),
+                fact.and_then(|f| f.new.as_deref()),
+            ])?;
+        }
         if !with_evidence.is_empty() {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt) ",
-            );
-            q.push_values(with_evidence, |mut b, n| {
-                b.push_bind(n.record.change_id.clone())
-                    .push_bind(n.evidence.justification.clone())
-                    .push_bind(n.evidence.ip.clone())
-                    .push_bind(n.evidence.user_agent.clone())
-                    .push_bind(n.evidence.salt.map(|s| s.to_vec()));
-            });
-            // An action split across chunks already has its row.
-            q.push(" ON CONFLICT (change_id) DO NOTHING");
-            q.build().execute(&mut *conn).await?;
+            // An action whose records came in an earlier append already has its row.
+            let mut evidence = db.prepare(
+                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (change_id) DO NOTHING",
+            )?;
+            for n in &with_evidence {
+                let e = &n.evidence;
+                evidence.execute(rusqlite::params![
+                    n.record.change_id,
+                    e.justification,
+                    e.ip,
+                    e.user_agent,
+                    e.salt.as_ref().map(|s| &s[..]),
+                ])?;
+            }
         }
-
-        // The projection: the last record per key wins (records are in seq order).
-        let last = last_per_key(chunk.iter().map(|n| &n.record));
-        if last.is_empty() {
-            continue; // erasure and profile records only: no state to write
+        if !last.is_empty() {
+            let mut state = db.prepare(
+                "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel,
+                 value, custodian_confirmed, ledger_seq, set_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
+                 value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
+                 ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
+            )?;
+            for r in last {
+                state.execute(rusqlite::params![
+                    r.contact_point_id,
+                    r.subject.kind_str(),
+                    r.subject.id(),
+                    r.channel.as_str(),
+                    r.new_value.as_str(),
+                    r.custodian_confirmed,
+                    r.seq,
+                    r.occurred_at,
+                ])?;
+            }
         }
-        let mut q = QueryBuilder::new(
-            "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
-             custodian_confirmed, ledger_seq, set_at) ",
-        );
-        q.push_values(last, |mut b, r| {
-            b.push_bind(r.contact_point_id)
-                .push_bind(r.subject.kind_str())
-                .push_bind(r.subject.id())
-                .push_bind(r.channel.as_str())
-                .push_bind(r.new_value.as_str())
-                .push_bind(r.custodian_confirmed)
-                .push_bind(r.seq)
-                .push_bind(Ts(r.occurred_at.clone()));
-        });
-        q.push(
-            " ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
-              value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
-              ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
-        );
-        q.build().execute(&mut *conn).await?;
-    }
-    });
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 const SELECT_STORED: &str =

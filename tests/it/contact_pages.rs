@@ -420,6 +420,102 @@ async fn the_database_refuses_to_edit_or_delete_ledger_records() {
     app.stop().await;
 }
 
+/// Record 1 copied under a new sequence number with this subject kind and channel.
+fn copied_record(seq: i64, kind: &str, channel: &str) -> String {
+    const COLUMNS: &str = "occurred_at, contact_point_id, subject_kind, subject_id, channel,
+        old_value, new_value, custodian_confirmed, actor_kind, actor_id, source, change_id,
+        form_version, language, request_id, evidence_digest, prev_hash, hash, confirmation,
+        evidence_key, fact_old, fact_new";
+    let picked = COLUMNS
+        .replace("subject_kind,", &format!("'{kind}',"))
+        .replace("subject_id, channel,", &format!("subject_id, '{channel}',"));
+    format!(
+        "INSERT INTO consent_ledger (seq, {COLUMNS})
+         SELECT {seq}, {picked} FROM consent_ledger WHERE seq = 1"
+    )
+}
+
+#[tokio::test]
+async fn the_ledger_refuses_a_record_of_an_unknown_kind_or_channel() {
+    // On SQLite the two checks are comparisons joined by OR (migration 29), not IN lists.
+    let app = spawn_app().await;
+    let mut db = app.db().await;
+    for (kind, channel) in [
+        ("consent", "email"),
+        ("Topic", "email"),
+        ("topic", "fax"),
+        ("purpose", "Email"),
+        ("", "sms"),
+    ] {
+        let e = sqlx::query(&copied_record(900_000, kind, channel))
+            .execute(&mut db)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.to_lowercase().contains("check"),
+            "{kind:?} {channel:?}: {e}"
+        );
+    }
+    // Every kind and channel the model has is still taken.
+    let kinds = ["purpose", "topic", "profile", "erasure"];
+    let channels = ["email", "sms", "phone"];
+    let mut seq = 900_000;
+    for kind in kinds {
+        for channel in channels {
+            seq += 1;
+            sqlx::query(&copied_record(seq, kind, channel))
+                .execute(&mut db)
+                .await
+                .unwrap_or_else(|e| panic!("{kind} {channel}: {e}"));
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_writer_connection_runs_rusqlite_inside_its_own_transaction() {
+    use prefcenter::store::{backend, Conn, StoreError};
+    if crate::helpers::postgres().is_some() {
+        return; // SQLite's handle only
+    }
+    let app = spawn_app().await;
+    let Conn::Sqlite(mut c) = app.store_conn().await else {
+        panic!("an SQLite connection");
+    };
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    // A row written through rusqlite is seen by sqlx on the same connection, uncommitted.
+    let wrote = backend::raw_sqlite(&mut c, 1, |db| {
+        db.execute(&copied_record(900_001, "topic", "email"), [])
+    })
+    .await
+    .unwrap();
+    assert_eq!(wrote, 1);
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger WHERE seq = 900001")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1);
+    // A refused statement is the statement's fault (the writer blames its unit), not the
+    // database's (which would be retried); the transaction stays usable.
+    let refused = backend::raw_sqlite(&mut c, 1, |db| {
+        db.execute(&copied_record(900_002, "topic", "fax"), [])
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(refused, StoreError::Refused(_)), "{refused:?}");
+    sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent_ledger WHERE seq > 900000")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(after, 0, "rolled back with the transaction");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn ledger_verify_catches_an_edited_record() {
     let app = spawn_app().await;
