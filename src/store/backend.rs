@@ -139,11 +139,11 @@ pub async fn raw_sqlite<T>(
 
 /// The most rows [`raw_sqlite`] writes in place on a runtime worker (a few hundred
 /// microseconds at most) before it moves the worker's other tasks away first.
-pub const INLINE_ROWS: usize = 64;
+const INLINE_ROWS: usize = 64;
 
 /// An SQLite error met through rusqlite, sorted like sqlx's (see `From<sqlx::Error>`): busy,
 /// locked, I/O, full and can't-open may pass; anything else (a constraint) will not.
-pub fn lite_error(e: rusqlite::Error) -> StoreError {
+fn lite_error(e: rusqlite::Error) -> StoreError {
     let transient = matches!(
         &e,
         rusqlite::Error::SqliteFailure(f, _) if matches!(f.extended_code & 0xff, 5 | 6 | 10 | 13 | 14)

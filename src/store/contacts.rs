@@ -555,49 +555,66 @@ pub async fn insert_new(tx: &mut super::writer::Tx, rows: &NewRows<'_>) -> Resul
                 .map(|t| (t, *contact)),
         );
     }
-    let c = match tx.conn() {
-        ConnMut::Sqlite(c) => {
-            // Row by row through rusqlite (see `backend::raw_sqlite`).
-            let n = rows.contacts.len() + rows.points.len() + terms.len();
-            return super::backend::raw_sqlite(c, n, |db| {
-                let mut contact = db.prepare(&format!(
-                    "INSERT INTO {NEW_CONTACT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                ))?;
-                for (id, n) in &rows.contacts {
-                    contact.execute(rusqlite::params![
-                        id,
-                        n.profile_id,
-                        n.locale,
-                        n.level.get() as i64,
-                        n.is_child,
-                        now.0,
-                        n.name
-                    ])?;
-                }
-                let mut point = db.prepare(&format!(
-                    "INSERT INTO {NEW_POINT} VALUES (?1, ?2, ?3, ?4, ?5)"
-                ))?;
-                for (id, contact, kind, address) in &rows.points {
-                    point.execute(rusqlite::params![
-                        id,
-                        contact,
-                        kind.as_str(),
-                        address,
-                        now.0
-                    ])?;
-                }
-                let mut term = db.prepare(&format!(
-                    "INSERT INTO {NEW_TERM} VALUES (?1, ?2) ON CONFLICT DO NOTHING"
-                ))?;
-                for (t, id) in &terms {
-                    term.execute(rusqlite::params![t, id])?;
-                }
-                Ok(())
-            })
-            .await;
+    match tx.conn() {
+        ConnMut::Sqlite(c) => insert_new_sqlite(c, rows, &terms, &now).await,
+        ConnMut::Postgres(c) => insert_new_pg(c, rows, &terms, &now).await,
+    }
+}
+
+/// [`insert_new`] on SQLite: one prepared statement per table, run row by row through rusqlite
+/// (see `backend::raw_sqlite`).
+async fn insert_new_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    rows: &NewRows<'_>,
+    terms: &[(String, i64)],
+    now: &Ts,
+) -> Result<()> {
+    let n = rows.contacts.len() + rows.points.len() + terms.len();
+    super::backend::raw_sqlite(c, n, |db| {
+        let mut contact = db.prepare(&format!(
+            "INSERT INTO {NEW_CONTACT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ))?;
+        for (id, n) in &rows.contacts {
+            contact.execute(rusqlite::params![
+                id,
+                n.profile_id,
+                n.locale,
+                n.level.get() as i64,
+                n.is_child,
+                now.0,
+                n.name
+            ])?;
         }
-        ConnMut::Postgres(c) => c,
-    };
+        let mut point = db.prepare(&format!(
+            "INSERT INTO {NEW_POINT} VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))?;
+        for (id, contact, kind, address) in &rows.points {
+            point.execute(rusqlite::params![
+                id,
+                contact,
+                kind.as_str(),
+                address,
+                now.0
+            ])?;
+        }
+        let mut term = db.prepare(&format!(
+            "INSERT INTO {NEW_TERM} VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+        ))?;
+        for (t, id) in terms {
+            term.execute(rusqlite::params![t, id])?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// [`insert_new`] on PostgreSQL: a few hundred rows per statement.
+async fn insert_new_pg(
+    c: &mut sqlx::PgConnection,
+    rows: &NewRows<'_>,
+    terms: &[(String, i64)],
+    now: &Ts,
+) -> Result<()> {
     for chunk in rows.contacts.chunks(500) {
         let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO {NEW_CONTACT} "));
         q.push_values(chunk, |mut b, (id, n)| {

@@ -38,9 +38,9 @@ fn to_hash(v: Vec<u8>) -> Result<Hash> {
 }
 
 /// Appends records, their evidence and the states they set, inside the caller's transaction.
-/// SQLite runs three prepared statements row by row ([`append_sqlite`]); PostgreSQL takes one array per
-/// column (`UNNEST`) in a single statement: its text is the same whatever the batch size, so
-/// it is prepared once per connection instead of once per size, PostgreSQL plans no long
+/// SQLite runs three prepared statements row by row ([`append_sqlite`]); PostgreSQL takes one
+/// array per column (`UNNEST`) in a single statement: its text is the same whatever the batch
+/// size, so it is prepared once per connection instead of once per size, PostgreSQL plans no long
 /// `VALUES` list (the writer's PostgreSQL session was its busiest process under one-click
 /// load), and the three inserts cost one round trip.
 pub async fn append(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
@@ -50,38 +50,51 @@ pub async fn append(conn: ConnMut<'_>, records: &[NewRecord]) -> Result<()> {
     }
 }
 
+/// The columns of a record, its evidence and the state it sets, as both appends write them.
+const RECORD_COLUMNS: &str = "consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
+    subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id, source,
+    change_id, form_version, language, request_id, evidence_digest, prev_hash, hash, confirmation,
+    evidence_key, fact_old, fact_new)";
+const EVIDENCE_COLUMNS: &str = "ledger_evidence (change_id, justification, ip, user_agent, salt)";
+const STATE_COLUMNS: &str = "consent_states (contact_point_id, subject_kind, subject_id, channel,
+    value, custodian_confirmed, ledger_seq, set_at)";
+/// A state already there takes the newer record's value.
+const STATE_UPSERT: &str = "ON CONFLICT (contact_point_id, subject_kind, subject_id, channel)
+    DO UPDATE SET value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
+    ledger_seq = excluded.ledger_seq, set_at = excluded.set_at";
+
+/// One evidence row per action, shared by its (contiguous) records; an action whose records
+/// came in an earlier append already has its row (the inserts skip it).
+fn evidence_rows(records: &[NewRecord]) -> Vec<&NewRecord> {
+    let mut rows: Vec<&NewRecord> = records.iter().filter(|n| !n.evidence.is_empty()).collect();
+    rows.dedup_by(|a, b| a.record.change_id == b.record.change_id);
+    rows
+}
+
 async fn append_pg(conn: &mut sqlx::PgConnection, records: &[NewRecord]) -> Result<()> {
     let rs: Vec<&Record> = records.iter().map(|n| &n.record).collect();
-    let mut with_evidence: Vec<&NewRecord> =
-        records.iter().filter(|n| !n.evidence.is_empty()).collect();
-    with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
+    let with_evidence = evidence_rows(records);
     let last: Vec<&Record> = last_per_key(records.iter().map(|n| &n.record));
     // One statement, one round trip: the records, their evidence and the states they set.
-    sqlx::query(
+    sqlx::query(&format!(
         "WITH records AS (
-             INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
-                 subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind,
-                 actor_id, source, change_id, form_version, language, request_id,
-                 evidence_digest, prev_hash, hash, confirmation, evidence_key, fact_old, fact_new)
+             INSERT INTO {RECORD_COLUMNS}
              SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::bigint[], $4::text[],
                  $5::bigint[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[],
                  $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[],
                  $17::bytea[], $18::bytea[], $19::bytea[], $20::text[], $33::text[], $35::text[],
                  $36::text[])
          ), evidence AS (
-             INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt)
+             INSERT INTO {EVIDENCE_COLUMNS}
              SELECT * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[],
                  $34::bytea[])
              ON CONFLICT (change_id) DO NOTHING
          )
-         INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel, value,
-             custodian_confirmed, ledger_seq, set_at)
+         INSERT INTO {STATE_COLUMNS}
          SELECT * FROM UNNEST($25::bigint[], $26::text[], $27::bigint[], $28::text[],
              $29::text[], $30::boolean[], $31::bigint[], $32::timestamptz[])
-         ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
-         value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
-         ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
-    )
+         {STATE_UPSERT}"
+    ))
     .bind(rs.iter().map(|r| r.seq).collect::<Vec<_>>())
     .bind(
         rs.iter()
@@ -217,21 +230,15 @@ fn last_per_key<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a Record
 /// run row by row on the writer's connection through rusqlite (see `backend::raw_sqlite`: through
 /// sqlx, binding a batch's values cost more than inserting them).
 async fn append_sqlite(conn: &mut sqlx::SqliteConnection, records: &[NewRecord]) -> Result<()> {
-    // One evidence row per action, shared by its (contiguous) records.
-    let mut with_evidence: Vec<&NewRecord> =
-        records.iter().filter(|n| !n.evidence.is_empty()).collect();
-    with_evidence.dedup_by(|a, b| a.record.change_id == b.record.change_id);
+    let with_evidence = evidence_rows(records);
     // The projection: the last record per key wins (records are in seq order).
     let last = last_per_key(records.iter().map(|n| &n.record));
     super::backend::raw_sqlite(conn, records.len(), |db| {
-        let mut insert = db.prepare(
-            "INSERT INTO consent_ledger (seq, occurred_at, contact_point_id, subject_kind,
-             subject_id, channel, old_value, new_value, custodian_confirmed, actor_kind, actor_id,
-             source, change_id, form_version, language, request_id, evidence_digest, prev_hash,
-             hash, confirmation, evidence_key, fact_old, fact_new)
+        let mut insert = db.prepare(&format!(
+            "INSERT INTO {RECORD_COLUMNS}
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?22, ?23)",
-        )?;
+                     ?18, ?19, ?20, ?21, ?22, ?23)"
+        ))?;
         for n in records {
             let r = &n.record;
             let fact = r.fact.as_ref();
@@ -262,11 +269,10 @@ async fn append_sqlite(conn: &mut sqlx::SqliteConnection, records: &[NewRecord])
             ])?;
         }
         if !with_evidence.is_empty() {
-            // An action whose records came in an earlier append already has its row.
-            let mut evidence = db.prepare(
-                "INSERT INTO ledger_evidence (change_id, justification, ip, user_agent, salt)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (change_id) DO NOTHING",
-            )?;
+            let mut evidence = db.prepare(&format!(
+                "INSERT INTO {EVIDENCE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (change_id) DO NOTHING"
+            ))?;
             for n in &with_evidence {
                 let e = &n.evidence;
                 evidence.execute(rusqlite::params![
@@ -279,14 +285,9 @@ async fn append_sqlite(conn: &mut sqlx::SqliteConnection, records: &[NewRecord])
             }
         }
         if !last.is_empty() {
-            let mut state = db.prepare(
-                "INSERT INTO consent_states (contact_point_id, subject_kind, subject_id, channel,
-                 value, custodian_confirmed, ledger_seq, set_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (contact_point_id, subject_kind, subject_id, channel) DO UPDATE SET
-                 value = excluded.value, custodian_confirmed = excluded.custodian_confirmed,
-                 ledger_seq = excluded.ledger_seq, set_at = excluded.set_at",
-            )?;
+            let mut state = db.prepare(&format!(
+                "INSERT INTO {STATE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {STATE_UPSERT}"
+            ))?;
             for r in last {
                 state.execute(rusqlite::params![
                     r.contact_point_id,
