@@ -488,8 +488,11 @@ async fn import(settings: &Settings, paths: &[std::path::PathBuf], a: ImportArgs
             (c, e.into_iter().map(|e| (e.line as i64, e.column, e.why)).collect::<Vec<_>>())
         } else {
             let started = std::time::Instant::now();
+            let mut told = 0;
             let (done, errors) = import::run(&core, &plan, "cli", |done, total| {
-                if total > 0 && (done == total || done % 50_000 < crate::services::import::BATCH as i64) {
+                // A line per 50,000 rows (batches vary in size) and one at the end.
+                if total > 0 && (done == total || done / 50_000 > told) {
+                    told = done / 50_000;
                     let secs = started.elapsed().as_secs_f64().max(0.001);
                     eprintln!("  {done}/{total} rows, {:.0} rows/s", done as f64 / secs);
                 }

@@ -20,11 +20,63 @@ use crate::store::writer::{ChangeMeta, Priority, Tx, Unit};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Rows per batch: one unit of the writer, a transaction of its own (a one-click waits behind
-/// one batch at most). 500 rows: an import of a million rows beside one-click load took 42 s
-/// with the one-click's p99 at 36 ms; 250 rows took 50 s with 28 ms.
-pub const BATCH: usize = 500;
+/// How long one batch should keep the writer. A batch is one unit of the writer and a
+/// transaction of its own: a one-click that arrives meanwhile waits for it (one batch at most),
+/// so its size is set by time, not rows ([`Pace`]), and a slower machine gets smaller batches.
+/// A million long rows beside saturating one-click load on the benchmark's two cores, batches
+/// of a fixed size: 500 rows (about 13 ms each) 31.7 s with a one-click p99 of 27 ms; 1,000
+/// rows (about 25 ms) 26.9 s, 42 ms; sized to 25 ms: 26.2–29.9 s, p99 45–51 ms; to 20 ms (about
+/// 900 rows): 28.6–31.2 s, p99 37–41 ms (56 once). The one-click's target is < 50 ms.
+pub const BATCH_TIME: Duration = Duration::from_millis(20);
+
+/// Rows per batch: the first batch's, and the bounds of the later ones.
+const FIRST_BATCH: usize = 500;
+const MIN_BATCH: usize = 50;
+const MAX_BATCH: usize = 5_000;
+
+/// The size of the next batch, from the time the writer spent on the ones before: as many rows
+/// as take [`BATCH_TIME`] at the writer's time per row, smoothed over the last few batches (one
+/// slow commit does not shrink the next batch much, and sizes stay steady: a one-click's wait
+/// is set by the largest batches), and at most doubled from one batch to the next.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    rows: usize,
+    /// Seconds per row, a moving average (a quarter of each new batch's).
+    per_row: Option<f64>,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            rows: FIRST_BATCH,
+            per_row: None,
+        }
+    }
+}
+
+impl Pace {
+    /// Rows in the next batch.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// A batch of `rows` rows kept the writer for `took`.
+    pub fn took(&mut self, rows: usize, took: Duration) {
+        if rows == 0 {
+            return;
+        }
+        let sample = took.as_secs_f64().max(1e-7) / rows as f64;
+        let per_row = match self.per_row {
+            None => sample,
+            Some(p) => p + (sample - p) / 4.0,
+        };
+        self.per_row = Some(per_row);
+        let fits = (BATCH_TIME.as_secs_f64() / per_row).min(self.rows as f64 * 2.0);
+        self.rows = (fits.round() as usize).clamp(MIN_BATCH, MAX_BATCH);
+    }
+}
 
 /// One file as given.
 #[derive(Debug, Clone)]
@@ -617,11 +669,12 @@ pub async fn write(
     let mut done = import.rows_done.max(0) as usize;
     progress(done as i64, total as i64);
     let mut rows = plan.rows_from(done);
+    let mut pace = Pace::default();
     while done < total {
-        let upto = (done + BATCH).min(total);
-        let written = core
+        let upto = (done + pace.rows()).min(total);
+        let (written, took) = core
             .writer
-            .run(
+            .run_timed(
                 Batch {
                     import_id: id,
                     profile_id: plan.profile_id,
@@ -640,6 +693,14 @@ pub async fn write(
                 Priority::Bulk,
             )
             .await?;
+        pace.took(upto - done, took);
+        tracing::debug!(
+            import = id,
+            rows = upto - done,
+            took_us = took.as_micros() as u64,
+            next = pace.rows(),
+            "import batch committed"
+        );
         done = match written {
             true => upto,
             // Another instance wrote this batch (both resumed the import): go on from where
@@ -1339,5 +1400,75 @@ pub async fn draft_errors(core: &Core, import: &Import) -> Result<Vec<RowError>>
             column: String::new(),
             why: e.to_string(),
         }]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_batch_that_took_the_time_keeps_its_size() {
+        let mut p = Pace::default();
+        p.took(FIRST_BATCH, BATCH_TIME);
+        assert_eq!(p.rows(), FIRST_BATCH);
+    }
+
+    #[test]
+    fn the_first_batch_sets_the_pace_and_a_batch_at_most_doubles() {
+        let mut fast = Pace::default();
+        fast.took(500, ms(1));
+        assert_eq!(fast.rows(), 1000, "at most doubled");
+        fast.took(1000, ms(2));
+        assert_eq!(fast.rows(), 2000);
+        // 500 rows in 16 ms: 625 fit in 20 ms.
+        let mut near = Pace::default();
+        near.took(500, ms(16));
+        assert_eq!(near.rows(), 625);
+        let mut slow = Pace::default();
+        slow.took(500, ms(1000));
+        assert_eq!(slow.rows(), MIN_BATCH);
+    }
+
+    #[test]
+    fn one_slow_batch_moves_the_pace_a_quarter_of_the_way() {
+        // 32 µs a row: 625 rows make 20 ms. Then one batch at 160 µs a row (a checkpoint,
+        // a busy core): the average becomes 64 µs, 312.5 rows.
+        assert_eq!(BATCH_TIME, ms(20));
+        let mut p = Pace::default();
+        p.took(500, ms(16));
+        assert_eq!(p.rows(), 625);
+        p.took(625, ms(100));
+        assert!((312..=313).contains(&p.rows()), "{}", p.rows());
+        // Back at 32 µs: it recovers over a few batches, without overshooting.
+        let mut sizes = Vec::new();
+        for _ in 0..12 {
+            let rows = p.rows();
+            p.took(rows, Duration::from_micros(32 * rows as u64));
+            sizes.push(p.rows());
+        }
+        assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+        assert!((600..=625).contains(&p.rows()), "{sizes:?}");
+    }
+
+    #[test]
+    fn batches_stay_within_bounds() {
+        let mut p = Pace::default();
+        for _ in 0..30 {
+            let rows = p.rows();
+            p.took(rows, Duration::ZERO);
+        }
+        assert_eq!(p.rows(), MAX_BATCH);
+        for _ in 0..30 {
+            let rows = p.rows();
+            p.took(rows, Duration::from_secs(10));
+        }
+        assert_eq!(p.rows(), MIN_BATCH);
+        p.took(0, Duration::ZERO);
+        assert_eq!(p.rows(), MIN_BATCH, "an empty batch says nothing");
     }
 }

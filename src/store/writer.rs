@@ -32,7 +32,7 @@ use futures_util::FutureExt as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// The most units one transaction takes.
@@ -374,14 +374,15 @@ pub enum Priority {
 trait Job: Send {
     fn points(&self) -> Vec<i64>;
     fn run<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFuture<'a, Result<()>>;
-    fn succeed(self: Box<Self>);
+    /// Committed; `took` is the transaction's time, BEGIN to COMMIT.
+    fn succeed(self: Box<Self>, took: Duration);
     fn fail(self: Box<Self>, e: StoreError);
 }
 
 struct Queued<U: Unit> {
     unit: U,
     out: Option<U::Output>,
-    reply: oneshot::Sender<Result<U::Output>>,
+    reply: oneshot::Sender<Result<(U::Output, Duration)>>,
 }
 
 impl<U: Unit> Job for Queued<U> {
@@ -395,9 +396,10 @@ impl<U: Unit> Job for Queued<U> {
             Ok(())
         })
     }
-    fn succeed(self: Box<Self>) {
+    fn succeed(self: Box<Self>, took: Duration) {
         let r = self
             .out
+            .map(|o| (o, took))
             .ok_or_else(|| StoreError::Corrupt("a unit ran without output".into()));
         let _ = self.reply.send(r);
     }
@@ -486,6 +488,17 @@ impl Writer {
 
     /// Applies one unit; returns once it is committed (or with the unit's own error).
     pub async fn run<U: Unit>(&self, unit: U, priority: Priority) -> Result<U::Output> {
+        Ok(self.run_timed(unit, priority).await?.0)
+    }
+
+    /// [`Writer::run`], also saying how long the transaction the unit committed in took,
+    /// BEGIN to COMMIT (not its wait in the queue): what an interactive unit that arrived
+    /// meanwhile waited for, when the unit is bulk work (whose pieces run alone).
+    pub async fn run_timed<U: Unit>(
+        &self,
+        unit: U,
+        priority: Priority,
+    ) -> Result<(U::Output, Duration)> {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Queued {
             unit,
@@ -672,11 +685,13 @@ impl Supervisor {
             let Some(c) = conn.take() else {
                 return Ended::ConnectionLost;
             };
+            let started = Instant::now();
             let (c, result) = commit(c, &mut self.digester, &self.clock, &mut jobs).await;
             match result {
                 Ok(wake) => {
+                    let took = started.elapsed();
                     for job in jobs {
-                        job.succeed();
+                        job.succeed(took);
                     }
                     if wake {
                         self.mail.notify_one();
@@ -694,6 +709,7 @@ impl Supervisor {
                             job.fail(StoreError::WriterUnavailable);
                             continue;
                         };
+                        let started = Instant::now();
                         let (cc, r) = commit(
                             cc,
                             &mut self.digester,
@@ -703,7 +719,7 @@ impl Supervisor {
                         .await;
                         match r {
                             Ok(wake) => {
-                                job.succeed();
+                                job.succeed(started.elapsed());
                                 if wake {
                                     self.mail.notify_one();
                                 }

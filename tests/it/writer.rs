@@ -82,6 +82,14 @@ impl Unit for Refuses {
     }
 }
 
+struct Nothing;
+impl Unit for Nothing {
+    type Output = ();
+    fn apply<'a>(&'a self, _tx: &'a mut Tx) -> BoxFuture<'a, store::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
 async fn verified(read: &store::Reader) {
     let report = store::ledger::verify(read, KEY, &[]).await.unwrap();
     assert!(report.ok(), "{report:?}");
@@ -159,6 +167,47 @@ async fn interactive_units_pass_a_bulk_unit_in_progress() {
         "the interactive unit did not wait for the whole bulk unit"
     );
     assert_eq!(bulk.await.unwrap().unwrap(), 20_000);
+    verified(&read).await;
+    drop(w);
+    task.await.unwrap();
+}
+
+/// A unit run timed hears how long its own transaction took, not how long it waited behind
+/// the bulk work queued before it (an import sizes its batches by that time).
+#[tokio::test]
+async fn a_timed_unit_hears_its_transaction_time_not_its_wait_in_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, task, read, _) = writer_on(dir.path(), 20_000).await;
+    let points = prefcenter::store::contacts::email_points(&read, 20_000)
+        .await
+        .unwrap();
+    // Eight bulk units at once: each keeps its next piece queued.
+    let mut bulk = Vec::new();
+    for part in points.chunks(2_500) {
+        let items: Vec<(i64, Desired)> = part
+            .iter()
+            .map(|&cp| set(cp, 1, ConsentValue::OptedOut, "bulk").items[0])
+            .collect();
+        let w = w.clone();
+        bulk.push(tokio::spawn(async move {
+            w.apply_bulk(items, meta("bulk")).await
+        }));
+    }
+    while store::ledger::count(&read).await.unwrap() < 250 {
+        tokio::task::yield_now().await;
+    }
+    // Queued behind the pieces the other units queued first; writes nothing itself.
+    let asked = std::time::Instant::now();
+    let ((), took) = w.run_timed(Nothing, Priority::Bulk).await.unwrap();
+    let waited = asked.elapsed();
+    assert!(took > std::time::Duration::ZERO);
+    assert!(
+        took * 4 < waited,
+        "its own transaction {took:?}, with the wait for the pieces before it {waited:?}"
+    );
+    for b in bulk {
+        assert_eq!(b.await.unwrap().unwrap(), 2_500);
+    }
     verified(&read).await;
     drop(w);
     task.await.unwrap();
