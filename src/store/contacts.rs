@@ -458,6 +458,32 @@ pub async fn points_by_addresses(
     kind: PointKind,
     addresses: &[String],
 ) -> Result<Vec<(PointOwner, bool)>> {
+    if let ConnMut::Sqlite(c) = tx.conn() {
+        // On SQLite one prepared lookup per address, run row by row on the writer's connection
+        // (`backend::raw_sqlite`): for an `IN` list of hundreds SQLite builds a temporary
+        // B-tree, and sqlx finds each numbered parameter by its name in a list.
+        let sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = ?1 AND cp.address = ?2");
+        return super::backend::raw_sqlite(c, addresses.len(), |db| {
+            let mut q = db.prepare(&sql)?;
+            let mut out = Vec::new();
+            for a in addresses {
+                let mut rows = q.query(rusqlite::params![kind.as_str(), a])?;
+                while let Some(r) = rows.next()? {
+                    let owner = PointOwner {
+                        contact_point_id: r.get(0)?,
+                        contact_id: r.get(1)?,
+                        profile_id: r.get(2)?,
+                        address: r.get(3)?,
+                        locale: r.get(4)?,
+                        suppressed: r.get(5)?,
+                    };
+                    out.push((owner, r.get(6)?));
+                }
+            }
+            Ok(out)
+        })
+        .await;
+    }
     let mut out = Vec::new();
     for chunk in addresses.chunks(500) {
         let mut sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = $1 AND cp.address IN (");
