@@ -693,7 +693,10 @@ pub async fn write(
                 Priority::Bulk,
             )
             .await?;
-        pace.took(upto - done, took);
+        if written {
+            // A batch another instance had written did nothing: it says nothing of the pace.
+            pace.took(upto - done, took);
+        }
         tracing::debug!(
             import = id,
             rows = upto - done,

@@ -458,32 +458,49 @@ pub async fn points_by_addresses(
     kind: PointKind,
     addresses: &[String],
 ) -> Result<Vec<(PointOwner, bool)>> {
-    if let ConnMut::Sqlite(c) = tx.conn() {
-        // On SQLite one prepared lookup per address, run row by row on the writer's connection
-        // (`backend::raw_sqlite`): for an `IN` list of hundreds SQLite builds a temporary
-        // B-tree, and sqlx finds each numbered parameter by its name in a list.
-        let sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = ?1 AND cp.address = ?2");
-        return super::backend::raw_sqlite(c, addresses.len(), |db| {
-            let mut q = db.prepare(&sql)?;
-            let mut out = Vec::new();
-            for a in addresses {
-                let mut rows = q.query(rusqlite::params![kind.as_str(), a])?;
-                while let Some(r) = rows.next()? {
-                    let owner = PointOwner {
-                        contact_point_id: r.get(0)?,
-                        contact_id: r.get(1)?,
-                        profile_id: r.get(2)?,
-                        address: r.get(3)?,
-                        locale: r.get(4)?,
-                        suppressed: r.get(5)?,
-                    };
-                    out.push((owner, r.get(6)?));
-                }
-            }
-            Ok(out)
-        })
-        .await;
+    match tx.conn() {
+        ConnMut::Sqlite(c) => points_by_addresses_sqlite(c, kind, addresses).await,
+        ConnMut::Postgres(c) => points_by_addresses_pg(c, kind, addresses).await,
     }
+}
+
+/// [`points_by_addresses`] on SQLite: one prepared lookup per address, run row by row on the
+/// writer's connection (`backend::raw_sqlite`): for an `IN` list of hundreds SQLite builds a
+/// temporary B-tree, and sqlx finds each numbered parameter by its name in a list.
+async fn points_by_addresses_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    kind: PointKind,
+    addresses: &[String],
+) -> Result<Vec<(PointOwner, bool)>> {
+    let sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = ?1 AND cp.address = ?2");
+    super::backend::raw_sqlite(c, addresses.len(), |db| {
+        let mut q = db.prepare(&sql)?;
+        let mut out = Vec::new();
+        for a in addresses {
+            let mut rows = q.query(rusqlite::params![kind.as_str(), a])?;
+            while let Some(r) = rows.next()? {
+                let owner = PointOwner {
+                    contact_point_id: r.get(0)?,
+                    contact_id: r.get(1)?,
+                    profile_id: r.get(2)?,
+                    address: r.get(3)?,
+                    locale: r.get(4)?,
+                    suppressed: r.get(5)?,
+                };
+                out.push((owner, r.get(6)?));
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// [`points_by_addresses`] on PostgreSQL: an `IN` list of up to 500 addresses per statement.
+async fn points_by_addresses_pg(
+    c: &mut sqlx::PgConnection,
+    kind: PointKind,
+    addresses: &[String],
+) -> Result<Vec<(PointOwner, bool)>> {
     let mut out = Vec::new();
     for chunk in addresses.chunks(500) {
         let mut sql = format!("{OWNER_SQL_CHILD} WHERE cp.kind = $1 AND cp.address IN (");
@@ -494,18 +511,13 @@ pub async fn points_by_addresses(
             sql.push_str(&format!("${}", i + 2));
         }
         sql.push(')');
-        let rows: Vec<(PointOwner, bool)> = on!(tx.conn(), c => {
-            let mut q = sqlx::query(&sql).bind(kind.as_str());
-            for a in chunk {
-                q = q.bind(a.as_str());
-            }
-            q.fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| Ok((owner(r)?, r.col("is_child")?)))
-                .collect::<Result<Vec<_>>>()?
-        });
-        out.extend(rows);
+        let mut q = sqlx::query(&sql).bind(kind.as_str());
+        for a in chunk {
+            q = q.bind(a.as_str());
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push((owner(&r)?, r.col("is_child")?));
+        }
     }
     Ok(out)
 }

@@ -255,22 +255,24 @@ pub async fn suppressed_among_tx(
     if hashes.is_empty() {
         return Ok(Default::default());
     }
-    if let ConnMut::Sqlite(c) = tx.conn() {
+    match tx.conn() {
         // One prepared lookup per hash on the writer's connection, as
         // `contacts::points_by_addresses` does for the batch's addresses.
-        return super::backend::raw_sqlite(c, hashes.len(), |db| {
-            let mut q = db.prepare("SELECT 1 FROM suppressions WHERE address_hash = ?1")?;
-            let mut out = std::collections::HashSet::new();
-            for h in hashes {
-                if q.exists([&h[..]])? {
-                    out.insert(h.clone());
+        ConnMut::Sqlite(c) => {
+            super::backend::raw_sqlite(c, hashes.len(), |db| {
+                let mut q = db.prepare("SELECT 1 FROM suppressions WHERE address_hash = ?1")?;
+                let mut out = std::collections::HashSet::new();
+                for h in hashes {
+                    if q.exists([&h[..]])? {
+                        out.insert(h.clone());
+                    }
                 }
-            }
-            Ok(out)
-        })
-        .await;
+                Ok(out)
+            })
+            .await
+        }
+        conn => suppressed_in(conn, hashes).await,
     }
-    suppressed_in(tx.conn(), hashes).await
 }
 
 async fn suppressed_in(
