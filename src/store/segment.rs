@@ -675,11 +675,17 @@ fn count_range(
         ),
     );
     let mut points = c.prepare_cached(&points)?;
+    // A state that says nothing (`not_set`: reset, or its record was erased) decides as no
+    // state does (`domain::decision`'s governing state passes over it, and no rule reads it),
+    // so it stays in the database: comparing the value costs less than coding and handing over
+    // a row.
     let mut states = c.prepare_cached(&format!(
         "SELECT contact_point_id, subject_id, {}
          FROM consent_states WHERE contact_point_id >= ?1 AND contact_point_id < ?2
+           AND value <> '{}'
          ORDER BY contact_point_id, subject_kind, subject_id, channel",
-        state_code()
+        state_code(),
+        ConsentValue::NotSet.as_str()
     ))?;
     let mut points = points.query(rusqlite::params![profile_id, kind, from, to])?;
     let mut states = states.query(rusqlite::params![from, to])?;
