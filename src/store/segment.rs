@@ -675,10 +675,9 @@ fn count_range(
         ),
     );
     let mut points = c.prepare_cached(&points)?;
-    // A state that says nothing (`not_set`: reset, or its record was erased) decides as no
-    // state does (`domain::decision`'s governing state passes over it, and no rule reads it),
-    // so it stays in the database: comparing the value costs less than coding and handing over
-    // a row.
+    // A state that says nothing (`not_set`) decides as no state does (`domain::decision`'s
+    // governing state passes over it, and no rule reads it), so it stays in the database:
+    // comparing the value costs less than coding and handing over a row.
     let mut states = c.prepare_cached(&format!(
         "SELECT contact_point_id, subject_id, {}
          FROM consent_states WHERE contact_point_id >= ?1 AND contact_point_id < ?2
