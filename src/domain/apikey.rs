@@ -99,14 +99,14 @@ const SECRET_LEN: usize = 43;
 
 /// A key as presented in `Authorization: Bearer …`, its form checked (not yet its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresentedKey {
-    id: String,
-    whole: String,
+pub struct PresentedKey<'a> {
+    id: &'a str,
+    whole: &'a str,
 }
 
-impl PresentedKey {
+impl<'a> PresentedKey<'a> {
     /// The key of an `Authorization` header value, if it has the form of one.
-    pub fn from_header(value: &str) -> Option<PresentedKey> {
+    pub fn from_header(value: &'a str) -> Option<PresentedKey<'a>> {
         let (scheme, rest) = value.trim().split_once(' ')?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return None;
@@ -114,7 +114,7 @@ impl PresentedKey {
         PresentedKey::parse(rest.trim())
     }
 
-    pub fn parse(key: &str) -> Option<PresentedKey> {
+    pub fn parse(key: &'a str) -> Option<PresentedKey<'a>> {
         let rest = key.strip_prefix(PREFIX)?;
         let (id, secret) = rest.split_once('_')?;
         let id_ok =
@@ -124,19 +124,16 @@ impl PresentedKey {
             && secret
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        (id_ok && secret_ok).then(|| PresentedKey {
-            id: id.to_owned(),
-            whole: key.to_owned(),
-        })
+        (id_ok && secret_ok).then_some(PresentedKey { id, whole: key })
     }
 
     /// The visible id (what the console lists, and what the lookup is by).
-    pub fn id(&self) -> &str {
-        &self.id
+    pub fn id(&self) -> &'a str {
+        self.id
     }
 
     pub fn hash(&self) -> [u8; 32] {
-        hash(&self.whole)
+        hash(self.whole)
     }
 }
 
@@ -167,7 +164,8 @@ mod tests {
         let (id, whole) = mint([0xab, 0x01, 0xff, 0x10], [7; 32]);
         assert_eq!(id, "ab01ff10");
         assert!(whole.starts_with("pck_ab01ff10_"));
-        let k = PresentedKey::from_header(&format!("Bearer {whole}")).unwrap();
+        let header = format!("Bearer {whole}");
+        let k = PresentedKey::from_header(&header).unwrap();
         assert_eq!(k.id(), "ab01ff10");
         assert!(matches(&k, &hash(&whole)));
         let other = mint([0xab, 0x01, 0xff, 0x10], [8; 32]).1;

@@ -24,23 +24,37 @@ impl EmailAddress {
         {
             return Err("email_bad_character");
         }
-        let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2
-            || labels.iter().any(|l| {
-                l.is_empty()
-                    || l.len() > 63
-                    || l.starts_with('-')
-                    || l.ends_with('-')
-                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
-        {
+        let bad_label = |l: &str| {
+            l.is_empty()
+                || l.len() > 63
+                || l.starts_with('-')
+                || l.ends_with('-')
+                || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if !domain.contains('.') || domain.split('.').any(bad_label) {
             return Err("email_bad_domain");
         }
-        Ok(EmailAddress(format!("{local}@{}", domain.to_lowercase())))
+        // The domain in lower case (most are ASCII and already are: then copied as it is).
+        let mut out = String::with_capacity(s.len());
+        out.push_str(local);
+        out.push('@');
+        if domain
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            out.push_str(domain);
+        } else {
+            out.push_str(&domain.to_lowercase());
+        }
+        Ok(EmailAddress(out))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 
     /// "h***y@contoso.com": enough for a person to recognise their address, not enough to
