@@ -5,12 +5,16 @@ use super::consent::Result;
 use super::Core;
 use crate::domain::apikey::{self, PresentedKey, Scopes};
 use crate::domain::{
-    decide as rule, Channel, ConsentLevel, ContactFacts, Decision, PointKind, Subject,
+    decide as rule, Channel, ConsentLevel, ContactFacts, Decision, PointKind, Purpose, Subject,
+    Topic,
 };
 use crate::store::api_keys::{self, ApiKey, CreateKey, RevokeKey, TouchKey};
 use crate::store::audit::Actor;
+use crate::store::catalog::Catalog;
+use crate::store::contacts::Addressed;
 use crate::store::ledger::RecordSummary;
 use crate::store::writer::Priority;
+use std::sync::Arc;
 
 /// Makes a key; the whole key is returned once and never stored.
 pub async fn create_key(
@@ -72,7 +76,7 @@ pub enum KeyRefused {
 pub async fn authenticate(
     core: &Core,
     header: Option<&str>,
-) -> Result<std::result::Result<ApiKey, KeyRefused>> {
+) -> Result<std::result::Result<Arc<ApiKey>, KeyRefused>> {
     let Some(presented) = header.and_then(PresentedKey::from_header) else {
         return Ok(Err(KeyRefused::Missing));
     };
@@ -154,12 +158,43 @@ pub async fn decide(
             return Ok(Err(DecideRefused::ProfileNotAllowed));
         }
     }
+    let asked = named.or(key.profile_id);
     let (kind, address) = (&q.point.0, q.point.1.as_str());
-    let found = contacts::addressed(&core.read, *kind, address, q.as_of.as_deref()).await?;
-    let Some(profile_id) = named
-        .or(key.profile_id)
-        .or(found.as_ref().map(|f| f.profile_id))
-    else {
+    // Today, the point is read with the record its decision rests on, in one snapshot: the
+    // decision is taken as soon as the point is found, when its profile's catalogue is at hand
+    // (cached), and names the record to read with it.
+    let mut early: Option<(Arc<Catalog>, std::result::Result<Decision, DecideRefused>)> = None;
+    let (found, record) = match &q.as_of {
+        None => {
+            let pick = |f: &Addressed| {
+                if asked.is_some_and(|p| p != f.profile_id) {
+                    return None;
+                }
+                let cat = core.cached_catalog(f.profile_id)?;
+                let decision = decide_known(&cat, q, f);
+                let seq = decision.as_ref().ok().and_then(|d| d.reason.record());
+                early = Some((cat, decision));
+                seq
+            };
+            match contacts::addressed_picking(&core.read, *kind, address, pick).await? {
+                Some((f, record)) => (Some(f), record),
+                None => (None, None),
+            }
+        }
+        Some(at) => (
+            contacts::addressed(&core.read, *kind, address, Some(at)).await?,
+            None,
+        ),
+    };
+    if let Some((cat, decision)) = early {
+        return Ok(decision.map(|decision| DecideAnswer {
+            decision,
+            record,
+            profile: cat.profile.key.clone(),
+            known: true,
+        }));
+    }
+    let Some(profile_id) = asked.or(found.as_ref().map(|f| f.profile_id)) else {
         return Ok(Err(DecideRefused::ProfileRequired));
     };
     // A contact of another profile is not this profile's contact.
@@ -167,40 +202,22 @@ pub async fn decide(
     let cat = match &q.as_of {
         Some(at) => catalog::load_as_of(&core.read, profile_id, at)
             .await?
-            .map(std::sync::Arc::new),
+            .map(Arc::new),
         None => Some(core.catalog(profile_id).await?),
     };
     let Some(cat) = cat else {
         return Ok(Err(DecideRefused::UnknownProfile));
     };
-    let Some(purpose) = cat.purposes.iter().find(|p| p.key == q.purpose) else {
-        return Ok(Err(DecideRefused::UnknownPurpose));
-    };
-    let topic = match &q.topic {
-        Some(t) => match cat.topics_of(purpose.id).find(|x| &x.key == t) {
-            Some(t) => Some(t),
-            None => return Ok(Err(DecideRefused::UnknownTopic)),
-        },
-        None => None,
-    };
     let decision = match &found {
-        Some(f) => {
-            let facts = ContactFacts {
-                level: f.level,
-                is_child: f.is_child,
-                erased: f.suppressed,
-            };
-            let state = |subject: Subject| f.state(subject, q.channel);
-            rule(
-                facts,
-                purpose,
-                topic,
-                q.channel,
-                state(Subject::Purpose(purpose.id)),
-                topic.and_then(|t| state(Subject::Topic(t.id))),
-            )
-        }
+        Some(f) => match decide_known(&cat, q, f) {
+            Ok(d) => d,
+            Err(r) => return Ok(Err(r)),
+        },
         None => {
+            let (purpose, topic) = match asked_subjects(&cat, q) {
+                Ok(s) => s,
+                Err(r) => return Ok(Err(r)),
+            };
             // Unknown here: no states; an erased address is on the suppression list.
             let erased = erasure::suppressed_address(&core.read, core.secret(), *kind, address)
                 .await?
@@ -223,6 +240,50 @@ pub async fn decide(
         profile: cat.profile.key.clone(),
         known: found.is_some(),
     }))
+}
+
+/// The purpose and topic a decision asks about, in the catalogue.
+fn asked_subjects<'c>(
+    cat: &'c Catalog,
+    q: &DecideQuery,
+) -> std::result::Result<(&'c Purpose, Option<&'c Topic>), DecideRefused> {
+    let purpose = cat
+        .purposes
+        .iter()
+        .find(|p| p.key == q.purpose)
+        .ok_or(DecideRefused::UnknownPurpose)?;
+    let topic = match &q.topic {
+        Some(t) => Some(
+            cat.topics_of(purpose.id)
+                .find(|x| &x.key == t)
+                .ok_or(DecideRefused::UnknownTopic)?,
+        ),
+        None => None,
+    };
+    Ok((purpose, topic))
+}
+
+/// The decision on a found contact point of the catalogue's profile.
+fn decide_known(
+    cat: &Catalog,
+    q: &DecideQuery,
+    f: &Addressed,
+) -> std::result::Result<Decision, DecideRefused> {
+    let (purpose, topic) = asked_subjects(cat, q)?;
+    let facts = ContactFacts {
+        level: f.level,
+        is_child: f.is_child,
+        erased: f.suppressed,
+    };
+    let state = |subject: Subject| f.state(subject, q.channel);
+    Ok(rule(
+        facts,
+        purpose,
+        topic,
+        q.channel,
+        state(Subject::Purpose(purpose.id)),
+        topic.and_then(|t| state(Subject::Topic(t.id))),
+    ))
 }
 
 /// What every recipient of a bulk decision is asked about, resolved once.

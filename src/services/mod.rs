@@ -96,7 +96,7 @@ pub struct Core {
     link_keys: RwLock<LinkKeys>,
     /// API keys by visible id (`None`: no such key), with when each was read: every API call
     /// checks its key, and a key changes only when made or revoked.
-    api_keys: Recent<Option<crate::store::api_keys::ApiKey>>,
+    api_keys: Recent<Option<Arc<crate::store::api_keys::ApiKey>>>,
     /// Profile ids by key.
     profile_ids: Recent<Option<i64>>,
     /// Catalogues by profile, with when their version was last checked.
@@ -130,6 +130,19 @@ impl Core {
 
     pub(crate) fn secret(&self) -> &[u8] {
         &self.secret
+    }
+
+    /// A profile's catalogue as cached, if it was checked within [`CATALOG_CHECK`]: what
+    /// [`Core::catalog`] answers without reading (for code that cannot wait, e.g. inside a read
+    /// transaction).
+    pub fn cached_catalog(&self, profile_id: i64) -> Option<Arc<Catalog>> {
+        let now = self.clock.now();
+        self.catalogs
+            .read()
+            .expect("catalog lock")
+            .get(&profile_id)
+            .filter(|(_, checked)| now - *checked < CATALOG_CHECK)
+            .map(|(c, _)| c.clone())
     }
 
     /// A profile's catalogue, cached: every page needs it and it changes only through the
@@ -209,12 +222,14 @@ impl Core {
     pub(crate) async fn api_key(
         &self,
         prefix: &str,
-    ) -> Result<Option<crate::store::api_keys::ApiKey>, StoreError> {
+    ) -> Result<Option<Arc<crate::store::api_keys::ApiKey>>, StoreError> {
         let now = self.clock.now();
         if let Some(k) = self.api_keys.fresh(prefix, now) {
             return Ok(k);
         }
-        let k = crate::store::api_keys::by_prefix(&self.read, prefix).await?;
+        let k = crate::store::api_keys::by_prefix(&self.read, prefix)
+            .await?
+            .map(Arc::new);
         self.api_keys.keep(prefix, k.clone(), now);
         Ok(k)
     }

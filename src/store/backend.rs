@@ -111,7 +111,7 @@ impl Conn {
 /// rusqlite binds in place and keeps its bindings' buffers. Work of [`INLINE_ROWS`] rows or
 /// more runs in `block_in_place` on a multi-threaded runtime (the worker's other tasks move to
 /// another thread meanwhile).
-#[allow(unsafe_code)] // the crate's one unsafe block: see the SAFETY note below
+#[allow(unsafe_code)] // one of the crate's two (the other: `read::Held`): see the SAFETY note below
 pub async fn raw_sqlite<T>(
     c: &mut SqliteConnection,
     rows: usize,

@@ -1,6 +1,7 @@
 //! Contacts, contact points, link tokens and current consent states.
 
 use super::backend::{on, read, ConnMut, DbRow, Ts};
+use super::read::{Inline, KeptSql, Slot};
 use super::Reader;
 use super::{Result, StoreError};
 use crate::domain::link::LinkClaims;
@@ -994,23 +995,71 @@ pub async fn addressed(
     conn.checked(out)
 }
 
+/// Today's [`addressed`], and the ledger record `pick` names from what was found (`pick` is
+/// called when a point is found, again if the read had to be made afresh; the record is
+/// `None` when it names none, or none with that number). On SQLite both are read in one inline read transaction, one snapshot: a decision
+/// of the API reads its point and the record it rests on with one connection's kept
+/// statements.
+pub async fn addressed_picking(
+    read: &Reader,
+    kind: PointKind,
+    address: &str,
+    mut pick: impl FnMut(&Addressed) -> Option<i64>,
+) -> Result<Option<(Addressed, Option<super::ledger::RecordSummary>)>> {
+    if let Some(inline) = read.inline() {
+        let found = inline.with(|c| {
+            let point = match addressed_inline(c, kind, address)? {
+                Ok(Some(point)) => point,
+                other => return Ok(other.map(|p| p.map(|p| (p, None)))),
+            };
+            let seq = pick(&point);
+            let record = match seq {
+                Some(seq) => super::ledger::record_summary_inline(c, seq)?,
+                None => None,
+            };
+            Ok(Ok(Some((point, record))))
+        })?;
+        if let Some(found) = found {
+            return found;
+        }
+    }
+    // Another backend, or SQLite busy: the same, one after the other.
+    let Some(point) = addressed(read, kind, address, None).await? else {
+        return Ok(None);
+    };
+    let seq = pick(&point);
+    let record = match seq {
+        Some(seq) => super::ledger::record_summary(read, seq).await?,
+        None => None,
+    };
+    Ok(Some((point, record)))
+}
+
+/// The statement of [`addressed_inline`], kept on every inline connection.
+static POINT_SQL: KeptSql = KeptSql {
+    slot: Slot::Point,
+    sql: || {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {INLINE_POINT}, {INLINE_STATE}, s.channel
+                 FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+                      LEFT JOIN consent_states s ON s.contact_point_id = cp.id
+                 WHERE cp.kind = ?1 AND cp.address = ?2"
+            )
+        });
+        &SQL
+    },
+};
+
 /// Today's [`addressed`] on SQLite, on the caller's thread (`store::read::InlineReads`): the
 /// point, its contact and its states as rows (one per state, none without: a LEFT JOIN), read
 /// as they come (a JSON aggregate of the states was text SQLite wrote and the server parsed).
 fn addressed_inline(
-    c: &rusqlite::Connection,
+    c: &Inline,
     kind: PointKind,
     address: &str,
 ) -> rusqlite::Result<Result<Option<Addressed>>> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "SELECT {INLINE_POINT}, {INLINE_STATE}, s.channel
-             FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
-                  LEFT JOIN consent_states s ON s.contact_point_id = cp.id
-             WHERE cp.kind = ?1 AND cp.address = ?2"
-        )
-    });
-    let mut stmt = c.prepare_cached(&SQL)?;
+    let mut stmt = c.kept(&POINT_SQL)?;
     let mut rows = stmt.query(rusqlite::params![kind.as_str(), address])?;
     let mut found: Option<Addressed> = None;
     while let Some(r) = rows.next()? {

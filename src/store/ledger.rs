@@ -2,6 +2,7 @@
 //! the current state equals a replay of the ledger.
 
 use super::backend::{begin_snapshot, on, read, ConnMut, DbRow, Ts};
+use super::read::{Inline, KeptSql, Slot};
 use super::{proof, Reader};
 use super::{Result, StoreError};
 use crate::domain::ledger::{self, ChainError, Evidence, Hash, Record, Stored, Verifier};
@@ -907,28 +908,40 @@ const SUMMARY_SQL: &str = "SELECT seq, occurred_at, new_value, source, actor_kin
         form_version, language
      FROM consent_ledger WHERE seq = $1";
 
+/// [`record_summary`]'s statement, kept on every inline connection.
+static SUMMARY: KeptSql = KeptSql {
+    slot: Slot::Record,
+    sql: || SUMMARY_SQL,
+};
+
+/// [`record_summary`] on an inline connection (within its read transaction).
+pub(super) fn record_summary_inline(
+    c: &Inline,
+    seq: i64,
+) -> rusqlite::Result<Option<RecordSummary>> {
+    let mut stmt = c.kept(&SUMMARY)?;
+    let mut rows = stmt.query([seq])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(RecordSummary {
+        seq: r.get(0)?,
+        occurred_at: r.get(1)?,
+        value: r.get(2)?,
+        source: r.get(3)?,
+        actor_kind: r.get(4)?,
+        change_id: r.get(5)?,
+        form_version: r.get(6)?,
+        language: r.get(7)?,
+    }))
+}
+
 /// The record a decision rests on. On SQLite it is read inline like the decision's own lookup
 /// (`contacts::addressed`): through the pool it cost a decision of a contact with states half
 /// its rate and most of its p99 (25,400/s and p99 94–141 ms against 43,000/s and 5–7 ms).
 pub async fn record_summary(read: &Reader, seq: i64) -> Result<Option<RecordSummary>> {
     if let Some(inline) = read.inline() {
-        let found = inline.with(|c| {
-            let mut stmt = c.prepare_cached(SUMMARY_SQL)?;
-            let mut rows = stmt.query([seq])?;
-            let Some(r) = rows.next()? else {
-                return Ok(None);
-            };
-            Ok(Some(RecordSummary {
-                seq: r.get(0)?,
-                occurred_at: r.get(1)?,
-                value: r.get(2)?,
-                source: r.get(3)?,
-                actor_kind: r.get(4)?,
-                change_id: r.get(5)?,
-                form_version: r.get(6)?,
-                language: r.get(7)?,
-            }))
-        })?;
+        let found = inline.with(|c| record_summary_inline(c, seq))?;
         if let Some(found) = found {
             return Ok(found);
         }

@@ -145,8 +145,85 @@ pub struct InlineReads {
 /// An inline connection and its open read transaction, if any: the commit count it began at
 /// and when.
 struct Held {
-    conn: rusqlite::Connection,
+    conn: Kept,
     snapshot: Option<(u64, Instant)>,
+}
+
+// SAFETY: a `Held` moves between threads (the idle list is shared) as one piece: the
+// connection and the statements prepared on it, which point into it. `rusqlite::Connection`
+// is `Send` (opened `SQLITE_OPEN_NO_MUTEX`: SQLite's multi-thread mode, one thread at a time);
+// a `Statement` is not only because it borrows its connection, which it could otherwise use
+// on another thread while the connection is used here. Inside a `Held` nothing else holds the
+// connection or a statement: they are lent out only within one `InlineReads::with` call, on
+// its thread, and the `Held` is taken from or put back in the list between calls.
+#[allow(unsafe_code)]
+unsafe impl Send for Held {}
+
+self_cell::self_cell!(
+    /// An inline connection with the statements kept on it.
+    struct Kept {
+        owner: rusqlite::Connection,
+        #[not_covariant]
+        dependent: Statements,
+    }
+);
+
+/// The hottest lookups' statements, prepared once on each inline connection and kept in their
+/// slots ([`KeptSql`]): found by the slot's number, not by hashing and comparing their text as
+/// `prepare_cached` does (with handing the statement back to the cache, about a tenth of an
+/// API decision's own CPU).
+struct Statements<'c>([std::cell::OnceCell<std::cell::RefCell<rusqlite::Statement<'c>>>; SLOTS]);
+
+/// How many statements are kept (the slots of [`Slot`]).
+const SLOTS: usize = 2;
+
+/// A kept statement's slot: one per statement.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot {
+    /// `contacts::addressed`: a point, its contact and its states.
+    Point = 0,
+    /// `ledger::record_summary`: a decision's record.
+    Record = 1,
+}
+
+/// A statement kept on every inline connection: its slot and its text.
+pub struct KeptSql {
+    pub slot: Slot,
+    pub sql: fn() -> &'static str,
+}
+
+/// An inline connection as [`InlineReads::with`] lends it: the connection, and its kept
+/// statements ([`Inline::kept`]).
+pub struct Inline<'o, 'c> {
+    conn: &'c rusqlite::Connection,
+    kept: &'o Statements<'c>,
+}
+
+impl<'o, 'c> Inline<'o, 'c> {
+    /// The kept statement of `k`, prepared on first use. One at a time per slot: asked again
+    /// while the first is in use, it answers `InvalidQuery` (no caller does).
+    pub fn kept(
+        &self,
+        k: &KeptSql,
+    ) -> rusqlite::Result<std::cell::RefMut<'o, rusqlite::Statement<'c>>> {
+        let cell = &self.kept.0[k.slot as usize];
+        let stmt = match cell.get() {
+            Some(s) => s,
+            None => {
+                let s = self.conn.prepare((k.sql)())?;
+                cell.get_or_init(|| std::cell::RefCell::new(s))
+            }
+        };
+        stmt.try_borrow_mut()
+            .map_err(|_| rusqlite::Error::InvalidQuery)
+    }
+}
+
+impl<'c> Deref for Inline<'_, 'c> {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        self.conn
+    }
 }
 
 /// How long an inline read transaction may stay open while nothing was committed here.
@@ -165,7 +242,7 @@ impl Held {
     /// Ends the open read transaction; `false` if that failed (the connection is dropped).
     fn end(&mut self) -> bool {
         if self.snapshot.take().is_some() {
-            return self.conn.execute_batch("COMMIT").is_ok();
+            return self.conn.borrow_owner().execute_batch("COMMIT").is_ok();
         }
         true
     }
@@ -264,10 +341,7 @@ impl InlineReads {
     /// Runs `f` on an idle connection (opened if none is idle), within a read transaction that
     /// sees every commit this process made before the call; `Ok(None)` when the database was
     /// busy or could not be opened (the caller reads the ordinary way).
-    pub fn with<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<Option<T>> {
+    pub fn with<T>(&self, f: impl FnOnce(&Inline) -> rusqlite::Result<T>) -> Result<Option<T>> {
         if self.closed.load(Ordering::Acquire) {
             return Ok(None);
         }
@@ -276,7 +350,7 @@ impl InlineReads {
             Some(h) => h,
             None => match self.open() {
                 Ok(conn) => Held {
-                    conn,
+                    conn: Kept::new(conn, |_| Statements(Default::default())),
                     snapshot: None,
                 },
                 Err(_) => return Ok(None),
@@ -292,12 +366,15 @@ impl InlineReads {
             }
         }
         if held.snapshot.is_none() {
-            if held.conn.execute_batch("BEGIN").is_err() {
+            if held.conn.borrow_owner().execute_batch("BEGIN").is_err() {
                 return Ok(None);
             }
             held.snapshot = Some((writes, now));
         }
-        match f(&held.conn) {
+        let out = held
+            .conn
+            .with_dependent(|conn, kept| f(&Inline { conn, kept }));
+        match out {
             Ok(v) => {
                 self.idle().push(held);
                 Ok(Some(v))

@@ -245,7 +245,11 @@ async fn unknown_route() -> ApiError {
 }
 
 /// The call's key, checked, with the scope the route needs, within its rate.
-async fn caller(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, ApiError> {
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<std::sync::Arc<ApiKey>, ApiError> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -467,7 +471,7 @@ fn parse_point(
 ) -> Result<(PointKind, String), (&'static str, String)> {
     match (email, phone) {
         (Some(e), None) => EmailAddress::parse(&e)
-            .map(|a| (PointKind::Email, a.as_str().to_owned()))
+            .map(|a| (PointKind::Email, a.into_string()))
             .map_err(|m| ("email", address_error_words(m).to_owned())),
         (None, Some(p)) => PhoneNumber::parse(&p)
             .map(|a| (PointKind::Phone, a.as_str().to_owned()))
@@ -549,19 +553,27 @@ fn decide_query(b: DecideBody) -> Result<DecideQuery, ApiError> {
 async fn decide(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = small_body(body).await;
-    // Serialized straight to text (the hot path: no intermediate JSON value).
+    // Serialized straight to text (the hot path: no intermediate JSON value), into room for
+    // an answer with its record (no growing on the way).
     match decide_inner(&state, &parts.headers, &body).await {
-        Ok(answer) => match serde_json::to_string(&answer) {
+        Ok(answer) => match json_text(&answer) {
             Ok(text) => (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
-                text,
+                axum::body::Body::from(text),
             )
                 .into_response(),
             Err(e) => ApiError::unavailable(e).into_response(),
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// `value` as JSON text, written into room for a decision with its record.
+fn json_text(value: &impl Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut text = Vec::with_capacity(512);
+    serde_json::to_writer(&mut text, value)?;
+    Ok(text)
 }
 
 fn refused(r: DecideRefused) -> ApiError {
