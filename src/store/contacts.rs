@@ -1042,7 +1042,8 @@ static POINT_SQL: KeptSql = KeptSql {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
                 "SELECT {INLINE_POINT}, {INLINE_STATE}, s.channel
-                 FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id
+                 FROM contact_points cp INDEXED BY contact_points_lookup
+                      JOIN contacts c ON c.id = cp.contact_id
                       LEFT JOIN consent_states s ON s.contact_point_id = cp.id
                  WHERE cp.kind = ?1 AND cp.address = ?2"
             )
@@ -1171,7 +1172,8 @@ fn addressed_many_inline(
     };
     let sql = format!(
         "SELECT cp.address, {INLINE_POINT}, {columns}
-         FROM contact_points cp JOIN contacts c ON c.id = cp.contact_id {states}
+         FROM contact_points cp INDEXED BY contact_points_lookup
+              JOIN contacts c ON c.id = cp.contact_id {states}
          WHERE c.profile_id = ? AND cp.kind = ? AND cp.address IN ({})",
         vec!["?"; addresses.len()].join(",")
     );

@@ -174,6 +174,11 @@ const SOURCES: &[(i64, &str, &str)] = &[
         "terms evidence clustered",
         include_str!("../../migrations/0030_terms_evidence_clustered.sql"),
     ),
+    (
+        31,
+        "point lookup",
+        include_str!("../../migrations/0031_point_lookup.sql"),
+    ),
 ];
 
 /// Before migrations had one source, each backend had its own folder; a database migrated
