@@ -778,17 +778,18 @@ fi
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ms() { awk -v v="$1" 'BEGIN { if (v < 10) printf "%.2f ms", v; else printf "%.1f ms", v }'; }
 int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
-ratio() { # scenario → its rate ÷ its ceiling's, or —
+ratio() { # scenario [digits] → its rate ÷ its ceiling's (2 decimals unless told), or —
     local c="${CEILING_OF[$1]:-}"
     if [[ -n "$c" && -n "${R[$c.rps]:-}" ]]; then
-        awk -v a="${R[$1.rps]}" -v b="${R[$c.rps]}" 'BEGIN { printf "%.2f", a / b }'
+        awk -v a="${R[$1.rps]}" -v b="${R[$c.rps]}" -v d="${2:-2}" 'BEGIN { printf "%.*f", d, a / b }'
     else
         echo "—"
     fi
 }
 target() { # scenario → what it must reach, and whether it did
     local s="$1" r
-    r="$(ratio "$s")"
+    # Compared unrounded: 0.4996 shows as 0.50 but does not reach 0.5.
+    r="$(ratio "$s" 6)"
     case "$s" in
     c_*) echo "—" ;;
     pg*)
