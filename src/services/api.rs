@@ -76,11 +76,11 @@ pub enum KeyRefused {
 pub async fn authenticate(
     core: &Core,
     header: Option<&str>,
-) -> Result<std::result::Result<Arc<ApiKey>, KeyRefused>> {
+) -> Result<std::result::Result<Authenticated, KeyRefused>> {
     let Some(presented) = header.and_then(PresentedKey::from_header) else {
         return Ok(Err(KeyRefused::Missing));
     };
-    let Some(key) = core.api_key(presented.id()).await? else {
+    let (Some(key), read_now) = core.api_key(presented.id()).await? else {
         return Ok(Err(KeyRefused::Unknown));
     };
     if !apikey::matches(&presented, &key.key_hash) {
@@ -89,7 +89,22 @@ pub async fn authenticate(
     if key.revoked_at.is_some() {
         return Ok(Err(KeyRefused::Revoked));
     }
-    Ok(Ok(key))
+    // Checked when the key is read again (once per `KEY_CHECK` while it is in use), against
+    // what the store says, not on every call.
+    let touch_due = read_now
+        && key.last_used_at.as_deref().is_none_or(|t| {
+            crate::store::parse_time(t).map_or(true, |at| core.clock.now() - at >= TOUCH_EVERY)
+        });
+    Ok(Ok(Authenticated { key, touch_due }))
+}
+
+/// How stale a key's "last used" time may be before a call writes it again.
+pub const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// A key that may call, and whether its "last used" time is to be written ([`touch`]).
+pub struct Authenticated {
+    pub key: Arc<ApiKey>,
+    pub touch_due: bool,
 }
 
 /// Notes that a key was used (low priority: behind every interactive write).

@@ -218,20 +218,21 @@ impl<V: Clone> Recent<V> {
 }
 
 impl Core {
-    /// The API key with this visible id, read at most once per [`KEY_CHECK`].
+    /// The API key with this visible id, read at most once per [`KEY_CHECK`], and whether it
+    /// was read from the store by this call (not from the cache).
     pub(crate) async fn api_key(
         &self,
         prefix: &str,
-    ) -> Result<Option<Arc<crate::store::api_keys::ApiKey>>, StoreError> {
+    ) -> Result<(Option<Arc<crate::store::api_keys::ApiKey>>, bool), StoreError> {
         let now = self.clock.now();
         if let Some(k) = self.api_keys.fresh(prefix, now) {
-            return Ok(k);
+            return Ok((k, false));
         }
         let k = crate::store::api_keys::by_prefix(&self.read, prefix)
             .await?
             .map(Arc::new);
         self.api_keys.keep(prefix, k.clone(), now);
-        Ok(k)
+        Ok((k, true))
     }
 
     /// Forgets every cached API key (after one is made or revoked here).

@@ -22,20 +22,15 @@ use bulk::{BulkLine, Recipient};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// The largest body a decision reads.
 const DECIDE_BODY_LIMIT: usize = 16 * 1024;
 
-/// What the API keeps between calls on this instance: each key's rate limiter, and when its
-/// "last used" time was last written (at most once a minute per key).
+/// What the API keeps between calls on this instance: each key's rate limiter.
 pub struct ApiState {
     limiter: DefaultKeyedRateLimiter<i64>,
-    touched: Mutex<HashMap<i64, Instant>>,
 }
 
 impl ApiState {
@@ -43,7 +38,6 @@ impl ApiState {
         let n = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         ApiState {
             limiter: RateLimiter::keyed(Quota::per_second(n)),
-            touched: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -253,7 +247,7 @@ async fn caller(
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let key = match api::authenticate(&state.core, header).await {
+    let api::Authenticated { key, touch_due } = match api::authenticate(&state.core, header).await {
         Ok(Ok(k)) => k,
         Ok(Err(KeyRefused::Missing)) => {
             return Err(ApiError::new(
@@ -301,18 +295,7 @@ async fn caller(
             format!("This API key does not have the {} scope.", scope.as_str()),
         ));
     }
-    let due = {
-        let mut touched = state.api.touched.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        match touched.get(&key.id) {
-            Some(t) if now.duration_since(*t) < Duration::from_secs(60) => false,
-            _ => {
-                touched.insert(key.id, now);
-                true
-            }
-        }
-    };
-    if due {
+    if touch_due {
         let core = state.core.clone();
         let id = key.id;
         tokio::spawn(async move {
@@ -415,7 +398,7 @@ struct ReasonBody {
     /// A stable code: erased, purpose_disabled, topic_retired, channel_not_covered,
     /// level_too_low, child_without_custodian_consent, opted_out, pending_confirmation,
     /// opted_in, no_opt_in, not_opted_out, mandatory.
-    code: String,
+    code: &'static str,
     /// The reason in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
@@ -438,7 +421,7 @@ impl ReasonBody {
             _ => (None, None),
         };
         ReasonBody {
-            code: r.code().to_owned(),
+            code: r.code(),
             message: words.then(|| r.message()),
             record: r.record(),
             required,
